@@ -1,0 +1,1 @@
+Console.WriteLine("Not implemented yet: see the open issues.");
