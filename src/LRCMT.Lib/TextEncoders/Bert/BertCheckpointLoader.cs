@@ -1,0 +1,60 @@
+using LRCMT.Checkpoints;
+using LRCMT.Errors;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders.Bert;
+
+/// <summary>Builds a <see cref="BertModel"/> from a Hugging Face checkpoint folder.</summary>
+internal static class BertCheckpointLoader
+{
+    public const string ConfigFile = "config.json";
+    public const string SafetensorsFileName = "model.safetensors";
+    public const string PickleFileName = "pytorch_model.bin";
+
+    /// <returns>The model (eval mode) and the checkpoint keys that were skipped as not belonging to the encoder.</returns>
+    public static (BertModel Model, IReadOnlyList<string> Skipped) Load(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        var config = BertConfig.FromFile(Path.Combine(folder, ConfigFile));
+        var weightsPath = WeightsFile(folder);
+
+        var checkpoint = SafetensorsFile.Load(weightsPath);
+        try
+        {
+            var (encoderWeights, skipped) = BertCheckpointKeys.Split(checkpoint);
+            // A checkpoint saved from a model without pooler (add_pooling_layer=False) gives a model without pooler.
+            var hasPooler = encoderWeights.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
+            var model = new BertModel(config with { AddPoolingLayer = hasPooler });
+            try
+            {
+                StateDictLoader.Load(model, encoderWeights, weightsPath);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+
+            model.eval();
+            return (model, skipped);
+        }
+        finally
+        {
+            foreach (var tensor in checkpoint.Values) tensor.Dispose();
+        }
+    }
+
+    private static string WeightsFile(string folder)
+    {
+        var safetensors = Path.Combine(folder, SafetensorsFileName);
+        if (File.Exists(safetensors)) return safetensors;
+        var pickle = Path.Combine(folder, PickleFileName);
+        if (File.Exists(pickle))
+            throw new CorruptFileException(
+                pickle, null,
+                "PyTorch pickle checkpoints are not read (unpickling runs arbitrary code and needs the torch storage format); " +
+                "convert it once in Python with `model.save_pretrained(folder, safe_serialization=True)`, which writes model.safetensors.");
+        throw new FileNotFoundException($"Checkpoint folder '{folder}' has neither {SafetensorsFileName} nor {PickleFileName}.", safetensors);
+    }
+}

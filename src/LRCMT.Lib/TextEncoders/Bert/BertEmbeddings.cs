@@ -1,0 +1,49 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders.Bert;
+
+/// <summary>Word + position + token type embeddings, then LayerNorm and dropout (Hugging Face's <c>BertEmbeddings</c>).</summary>
+internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly Embedding word_embeddings;
+    private readonly Embedding position_embeddings;
+    private readonly Embedding token_type_embeddings;
+    private readonly LayerNorm LayerNorm;
+    private readonly Dropout dropout;
+
+    public BertEmbeddings(BertConfig config) : base("embeddings")
+    {
+        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
+        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
+        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        dropout = nn.Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <param name="inputIds">[batch, seq] int64, already validated.</param>
+    /// <param name="tokenTypeIds">[batch, seq] int64, already validated.</param>
+    public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
+    {
+        using var scope = NewDisposeScope();
+        var positions = arange(inputIds.size(1), dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
+        var sum = word_embeddings.call(inputIds) + token_type_embeddings.call(tokenTypeIds) + position_embeddings.call(positions);
+        return dropout.call(LayerNorm.call(sum)).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            word_embeddings.Dispose();
+            position_embeddings.Dispose();
+            token_type_embeddings.Dispose();
+            LayerNorm.Dispose();
+            dropout.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

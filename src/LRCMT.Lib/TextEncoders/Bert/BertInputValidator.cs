@@ -1,0 +1,47 @@
+using LRCMT.Errors;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders.Bert;
+
+/// <summary>
+/// Checks a BERT forward call's inputs before libtorch sees them: a bad id would otherwise surface as a native
+/// index error (or, on CUDA, a device-side assert) with no hint of which input was wrong.
+/// </summary>
+internal static class BertInputValidator
+{
+    public static void Validate(BertConfig config, Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(attentionMask);
+        if (inputIds.dim() != 2) throw new ShapeMismatchException("input ids", "[batch, seq]", inputIds.shape);
+        var length = inputIds.size(1);
+        if (length == 0 || length > config.MaxPositionEmbeddings)
+            throw new ShapeMismatchException(
+                "input ids",
+                $"[batch, 1..{config.MaxPositionEmbeddings}] (the position table has {config.MaxPositionEmbeddings} rows)",
+                inputIds.shape);
+        CheckIds("input ids", inputIds, config.VocabSize, "the vocabulary");
+
+        var expected = ShapeMismatchException.Format(inputIds.shape) + " (the shape of the input ids)";
+        if (!attentionMask.shape.SequenceEqual(inputIds.shape))
+            throw new ShapeMismatchException("attention mask", expected, attentionMask.shape);
+        if (attentionMask.dtype is ScalarType.ComplexFloat32 or ScalarType.ComplexFloat64)
+            throw new InvalidInputException("attention mask", $"element type must be bool, integer or float but is {attentionMask.dtype}.");
+
+        if (tokenTypeIds is null) return;
+        if (!tokenTypeIds.shape.SequenceEqual(inputIds.shape))
+            throw new ShapeMismatchException("token type ids", expected, tokenTypeIds.shape);
+        CheckIds("token type ids", tokenTypeIds, config.TypeVocabSize, "the token type table");
+    }
+
+    private static void CheckIds(string what, Tensor ids, int count, string table)
+    {
+        if (ids.dtype != ScalarType.Int64)
+            throw new InvalidInputException(what, $"element type must be Int64 but is {ids.dtype}.");
+        using var min = ids.min();
+        using var max = ids.max();
+        var (low, high) = (min.item<long>(), max.item<long>());
+        if (low < 0 || high >= count)
+            throw new InvalidInputException(what, $"id {(low < 0 ? low : high)} is outside {table} [0, {count}).");
+    }
+}

@@ -1,0 +1,31 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders.Bert;
+
+/// <summary>The feed-forward expansion: <c>dense</c> to the intermediate size, then the configured activation.</summary>
+internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
+{
+    // Not readonly and typed as the Module base: LowRankInjector may replace it (target "dense").
+    private nn.Module<Tensor, Tensor> dense;
+    private readonly Func<Tensor, Tensor> activation;
+
+    public BertIntermediate(BertConfig config) : base("intermediate")
+    {
+        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        activation = BertActivation.FromName(config.HiddenAct);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor hidden)
+    {
+        using var projected = dense.call(hidden);
+        return activation(projected);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) dense.Dispose();
+        base.Dispose(disposing);
+    }
+}

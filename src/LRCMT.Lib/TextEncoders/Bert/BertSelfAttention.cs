@@ -1,0 +1,62 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders.Bert;
+
+/// <summary>Multi-head scaled dot-product self-attention (Hugging Face's <c>BertSelfAttention</c>).</summary>
+internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
+{
+    // Typed as the Module base, not Linear, and not readonly: LowRankInjector swaps these for LoRA layers by field name.
+    private nn.Module<Tensor, Tensor> query;
+    private nn.Module<Tensor, Tensor> key;
+    private nn.Module<Tensor, Tensor> value;
+    private readonly Dropout dropout;
+    private readonly int heads;
+    private readonly int headSize;
+
+    public BertSelfAttention(BertConfig config) : base("self")
+    {
+        heads = config.NumAttentionHeads;
+        headSize = config.HiddenSize / config.NumAttentionHeads;
+        query = nn.Linear(config.HiddenSize, config.HiddenSize);
+        key = nn.Linear(config.HiddenSize, config.HiddenSize);
+        value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dropout = nn.Dropout(config.AttentionProbsDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <param name="hidden">[batch, seq, hidden].</param>
+    /// <param name="additiveMask">[batch, 1, 1, seq]: 0 on real keys, the dtype's minimum on padded keys.</param>
+    /// <returns>Context vectors [batch, seq, hidden].</returns>
+    public override Tensor forward(Tensor hidden, Tensor additiveMask)
+    {
+        using var scope = NewDisposeScope();
+        var (batch, length) = (hidden.size(0), hidden.size(1));
+        var q = SplitHeads(query.call(hidden), batch, length);
+        var k = SplitHeads(key.call(hidden), batch, length);
+        var v = SplitHeads(value.call(hidden), batch, length);
+
+        var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headSize) + additiveMask;
+        var probabilities = dropout.call(nn.functional.softmax(scores, -1));
+        var context = probabilities.matmul(v).permute(0, 2, 1, 3).reshape(batch, length, heads * headSize);
+        return context.MoveToOuterDisposeScope();
+    }
+
+    // [batch, seq, hidden] -> [batch, heads, seq, headSize]
+    private Tensor SplitHeads(Tensor x, long batch, long length) =>
+        x.view(batch, length, heads, headSize).permute(0, 2, 1, 3);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            query.Dispose();
+            key.Dispose();
+            value.Dispose();
+            dropout.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

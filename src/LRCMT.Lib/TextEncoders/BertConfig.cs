@@ -1,0 +1,178 @@
+using System.Text.Json;
+using LRCMT.Errors;
+
+namespace LRCMT.TextEncoders;
+
+/// <summary>
+/// Shape and behaviour of a <see cref="BertModel"/>, as Hugging Face's <c>BertConfig</c> (<c>config.json</c>) states them.
+/// Plain data: the defaults are Hugging Face's <c>BertConfig()</c> defaults (bert-base-uncased).
+/// </summary>
+public sealed record BertConfig
+{
+    /// <summary>Activations BERT checkpoints use, by their Hugging Face <c>hidden_act</c> names.</summary>
+    public static IReadOnlyList<string> SupportedActivations { get; } = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"];
+
+    /// <summary>Number of token ids (<c>vocab_size</c>).</summary>
+    public int VocabSize { get; init; } = 30522;
+
+    /// <summary>Width of every token state (<c>hidden_size</c>).</summary>
+    public int HiddenSize { get; init; } = 768;
+
+    /// <summary>Number of Transformer layers (<c>num_hidden_layers</c>).</summary>
+    public int NumHiddenLayers { get; init; } = 12;
+
+    /// <summary>Attention heads per layer (<c>num_attention_heads</c>); must divide <see cref="HiddenSize"/>.</summary>
+    public int NumAttentionHeads { get; init; } = 12;
+
+    /// <summary>Width of the feed-forward block (<c>intermediate_size</c>).</summary>
+    public int IntermediateSize { get; init; } = 3072;
+
+    /// <summary>
+    /// Feed-forward activation (<c>hidden_act</c>): <c>gelu</c> (exact, erf), <c>gelu_new</c> or <c>gelu_pytorch_tanh</c>
+    /// (tanh approximation), or <c>relu</c>.
+    /// </summary>
+    public string HiddenAct { get; init; } = "gelu";
+
+    /// <summary>Dropout after embeddings and each residual projection (<c>hidden_dropout_prob</c>).</summary>
+    public double HiddenDropoutProb { get; init; } = 0.1;
+
+    /// <summary>Dropout on attention probabilities (<c>attention_probs_dropout_prob</c>).</summary>
+    public double AttentionProbsDropoutProb { get; init; } = 0.1;
+
+    /// <summary>Length of the position table, the longest sequence accepted (<c>max_position_embeddings</c>).</summary>
+    public int MaxPositionEmbeddings { get; init; } = 512;
+
+    /// <summary>Number of segment (token type) ids (<c>type_vocab_size</c>).</summary>
+    public int TypeVocabSize { get; init; } = 2;
+
+    /// <summary>LayerNorm epsilon (<c>layer_norm_eps</c>).</summary>
+    public double LayerNormEps { get; init; } = 1e-12;
+
+    /// <summary>Id of the padding token; its embedding row receives no gradient (<c>pad_token_id</c>).</summary>
+    public int PadTokenId { get; init; }
+
+    /// <summary>
+    /// Whether the model has the pooler (<c>pooler.dense</c>, tanh over the first token). Not part of
+    /// <c>config.json</c>: Hugging Face passes it to the model (<c>add_pooling_layer</c>); loaders turn it off when a
+    /// checkpoint has no pooler weights.
+    /// </summary>
+    public bool AddPoolingLayer { get; init; } = true;
+
+    /// <summary>Hugging Face's <c>BertConfig()</c> defaults: 30522 words, 768 wide, 12 layers, 12 heads, 3072 FFN, 512 positions.</summary>
+    public static BertConfig Base() => new();
+
+    /// <summary>Reads a Hugging Face <c>config.json</c>; keys it does not name keep Hugging Face's defaults.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CorruptFileException">The file is not JSON, or a key has the wrong JSON type.</exception>
+    /// <exception cref="InvalidConfigurationException">The config is not a BERT config, or its values are inconsistent.</exception>
+    public static BertConfig FromFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"BERT config '{path}' does not exist.", path);
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses the text of a Hugging Face <c>config.json</c>; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="CorruptFileException">The text is not JSON, or a key has the wrong JSON type.</exception>
+    /// <exception cref="InvalidConfigurationException">The config is not a BERT config, or its values are inconsistent.</exception>
+    public static BertConfig FromJson(string json, string source = "config.json")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new CorruptFileException(source, e.BytePositionInLine, "not valid JSON: " + e.Message, e);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new CorruptFileException(source, null, "a config must be a JSON object.");
+            var reader = new BertConfigJson(root, source);
+
+            var modelType = reader.String("model_type", null);
+            if (modelType is not null && modelType != "bert")
+                throw new InvalidConfigurationException(
+                    $"BERT config '{source}'",
+                    $"model_type is '{modelType}', but only 'bert' checkpoints are supported (its positions, embeddings or attention differ).");
+            var positionType = reader.String("position_embedding_type", "absolute");
+            if (positionType != "absolute")
+                throw new InvalidConfigurationException(
+                    $"BERT config '{source}'", $"position_embedding_type '{positionType}' is not supported; only 'absolute' is.");
+
+            var defaults = new BertConfig();
+            var config = new BertConfig
+            {
+                VocabSize = reader.Int("vocab_size", defaults.VocabSize),
+                HiddenSize = reader.Int("hidden_size", defaults.HiddenSize),
+                NumHiddenLayers = reader.Int("num_hidden_layers", defaults.NumHiddenLayers),
+                NumAttentionHeads = reader.Int("num_attention_heads", defaults.NumAttentionHeads),
+                IntermediateSize = reader.Int("intermediate_size", defaults.IntermediateSize),
+                HiddenAct = reader.String("hidden_act", defaults.HiddenAct)!,
+                HiddenDropoutProb = reader.Double("hidden_dropout_prob", defaults.HiddenDropoutProb),
+                AttentionProbsDropoutProb = reader.Double("attention_probs_dropout_prob", defaults.AttentionProbsDropoutProb),
+                MaxPositionEmbeddings = reader.Int("max_position_embeddings", defaults.MaxPositionEmbeddings),
+                TypeVocabSize = reader.Int("type_vocab_size", defaults.TypeVocabSize),
+                LayerNormEps = reader.Double("layer_norm_eps", defaults.LayerNormEps),
+                PadTokenId = reader.Int("pad_token_id", defaults.PadTokenId),
+            };
+            config.Validate($"BERT config '{source}'");
+            return config;
+        }
+    }
+
+    /// <summary>Checks every value and throws one exception listing all problems.</summary>
+    /// <param name="what">Names the config in the message, e.g. its file.</param>
+    /// <exception cref="InvalidConfigurationException">At least one value is out of range.</exception>
+    public void Validate(string what = "BERT config")
+    {
+        var problems = new List<string>();
+        void Positive(string name, int value)
+        {
+            if (value <= 0) problems.Add($"{name} must be positive but is {value}.");
+        }
+
+        Positive("vocab_size", VocabSize);
+        Positive("hidden_size", HiddenSize);
+        Positive("num_hidden_layers", NumHiddenLayers);
+        Positive("num_attention_heads", NumAttentionHeads);
+        Positive("intermediate_size", IntermediateSize);
+        Positive("max_position_embeddings", MaxPositionEmbeddings);
+        Positive("type_vocab_size", TypeVocabSize);
+        if (HiddenSize > 0 && NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads != 0)
+            problems.Add($"hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}.");
+        if (!SupportedActivations.Contains(HiddenAct))
+            problems.Add($"hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}.");
+        if (HiddenDropoutProb is < 0 or >= 1) problems.Add($"hidden_dropout_prob must be in [0, 1) but is {HiddenDropoutProb}.");
+        if (AttentionProbsDropoutProb is < 0 or >= 1)
+            problems.Add($"attention_probs_dropout_prob must be in [0, 1) but is {AttentionProbsDropoutProb}.");
+        if (LayerNormEps <= 0) problems.Add($"layer_norm_eps must be positive but is {LayerNormEps}.");
+        if (PadTokenId < 0 || PadTokenId >= VocabSize) problems.Add($"pad_token_id {PadTokenId} is outside the vocabulary [0, {VocabSize}).");
+        if (problems.Count > 0) throw new InvalidConfigurationException(what, problems);
+    }
+
+    /// <summary>Typed reads of optional config keys; a key of the wrong JSON type is a corrupt file, named with its key.</summary>
+    private readonly struct BertConfigJson(JsonElement root, string source)
+    {
+        public int Int(string key, int fallback) =>
+            Get(key) is { } e ? e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) ? v : throw Wrong(key, "an integer", e) : fallback;
+
+        public double Double(string key, double fallback) =>
+            Get(key) is { } e ? e.ValueKind == JsonValueKind.Number ? e.GetDouble() : throw Wrong(key, "a number", e) : fallback;
+
+        public string? String(string key, string? fallback) =>
+            Get(key) is { } e ? e.ValueKind == JsonValueKind.String ? e.GetString() : throw Wrong(key, "a string", e) : fallback;
+
+        // JSON null means "not set" in Hugging Face configs (e.g. pad_token_id: null), so it falls back to the default.
+        private JsonElement? Get(string key) =>
+            root.TryGetProperty(key, out var e) && e.ValueKind != JsonValueKind.Null ? e : null;
+
+        private CorruptFileException Wrong(string key, string expected, JsonElement actual) =>
+            new(source, null, $"key '{key}' must be {expected} but is {actual.ValueKind} ({actual.GetRawText()}).");
+    }
+}

@@ -1,0 +1,101 @@
+using LRCMT.Errors;
+using LRCMT.TextEncoders.Bert;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders;
+
+/// <summary>
+/// BERT as Hugging Face's <c>BertModel</c> computes it, with the same parameter names
+/// (<c>embeddings.*</c>, <c>encoder.layer.N.attention.self.query.weight</c>, …, <c>pooler.dense.*</c>), so Hugging Face
+/// checkpoints and PEFT adapters load without a key mapping. The attention and feed-forward projections
+/// (<c>query</c>, <c>key</c>, <c>value</c>, <c>dense</c>) are what LoRA targets.
+/// </summary>
+public sealed class BertModel : TextEncoder
+{
+    private readonly BertEmbeddings embeddings;
+    private readonly BertEncoder encoder;
+    private readonly BertPooler? pooler;
+
+    /// <summary>Builds a randomly initialised BERT of the given shape (load weights with <see cref="FromPretrained"/> or a state dict).</summary>
+    /// <exception cref="InvalidConfigurationException">The config's values are inconsistent.</exception>
+    public BertModel(BertConfig config) : base("bert")
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        embeddings = new BertEmbeddings(config);
+        encoder = new BertEncoder(config);
+        pooler = config.AddPoolingLayer ? new BertPooler(config) : null;
+        RegisterComponents();
+    }
+
+    /// <summary>The shape and behaviour this model was built with.</summary>
+    public BertConfig Config { get; }
+
+    /// <inheritdoc />
+    public override int HiddenSize => Config.HiddenSize;
+
+    /// <summary>
+    /// Loads a Hugging Face checkpoint folder: <c>config.json</c> plus <c>model.safetensors</c>, saved from
+    /// <c>BertModel</c> (keys without prefix) or from a task model (keys under <c>bert.</c>). Task heads
+    /// (<c>cls.*</c>, <c>classifier.*</c>, …) are skipped and logged; a checkpoint without pooler weights gives a
+    /// model without pooler. Names and shapes are checked before any weight is copied.
+    /// </summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="logger">Receives one line naming the skipped keys, if any.</param>
+    /// <exception cref="FileNotFoundException">The folder lacks <c>config.json</c> or a weights file.</exception>
+    /// <exception cref="InvalidConfigurationException">The config is not a BERT config.</exception>
+    /// <exception cref="CorruptFileException">A file is truncated or corrupt, or only <c>pytorch_model.bin</c> is present.</exception>
+    /// <exception cref="CheckpointMismatchException">Keys are missing or unexpected, or shapes differ.</exception>
+    public static BertModel FromPretrained(string folder, ILogger? logger = null)
+    {
+        var (model, skipped) = BertCheckpointLoader.Load(folder);
+        if (skipped.Count > 0)
+            logger?.LogInformation("Skipped {Count} checkpoint keys that are not part of BertModel (task heads): {Keys}", skipped.Count, string.Join(", ", skipped));
+        return model;
+    }
+
+    /// <summary>Encodes a batch.</summary>
+    /// <param name="inputIds">[batch, seq] int64 ids below <see cref="BertConfig.VocabSize"/>; seq at most <see cref="BertConfig.MaxPositionEmbeddings"/>.</param>
+    /// <param name="attentionMask">[batch, seq], 1/true on real tokens (bool, integer or float).</param>
+    /// <param name="tokenTypeIds">[batch, seq] int64 segment ids, or null for all zeros.</param>
+    /// <returns>The last hidden state [batch, seq, hidden] and, when the model has a pooler, the pooled output [batch, hidden].</returns>
+    /// <exception cref="ShapeMismatchException">An input has the wrong rank, its shape differs from the ids', or the sequence is too long.</exception>
+    /// <exception cref="InvalidInputException">Ids are not int64 or lie outside the vocabulary / type table.</exception>
+    public override TextEncoderOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
+    {
+        BertInputValidator.Validate(Config, inputIds, attentionMask, tokenTypeIds);
+        using var scope = NewDisposeScope();
+        var types = tokenTypeIds ?? zeros_like(inputIds);
+        var hidden = embeddings.call(inputIds, types);
+        var additiveMask = AdditiveMask(attentionMask, hidden.dtype);
+        var last = encoder.call(hidden, additiveMask);
+        var pooled = pooler?.call(last);
+        return new TextEncoderOutput(last.MoveToOuterDisposeScope(), pooled?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// [batch, seq] mask (1 = real) to the [batch, 1, 1, seq] term added to attention scores: 0 on real keys and the
+    /// dtype's most negative value on padded keys, as Hugging Face does, so padded keys get zero probability.
+    /// </summary>
+    private static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
+    {
+        var keep = attentionMask.to_type(dtype).unsqueeze(1).unsqueeze(2);
+        return (1.0 - keep) * finfo(dtype).min;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            embeddings.Dispose();
+            encoder.Dispose();
+            pooler?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

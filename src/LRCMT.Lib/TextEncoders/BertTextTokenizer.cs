@@ -1,0 +1,101 @@
+using Microsoft.ML.Tokenizers;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders;
+
+/// <summary>
+/// BERT's WordPiece tokenization (<see cref="BertTokenizer"/> from Microsoft.ML.Tokenizers, built from a
+/// <c>vocab.txt</c>) producing padded id, mask and token type tensors for a <see cref="BertModel"/>.
+/// Single sentences only: <c>[CLS] tokens [SEP]</c>, token type 0 everywhere, as Hugging Face's tokenizer does.
+/// </summary>
+public sealed class BertTextTokenizer : ITextTokenizer
+{
+    private readonly BertTokenizer tokenizer;
+
+    private BertTextTokenizer(BertTokenizer tokenizer, int vocabularySize)
+    {
+        this.tokenizer = tokenizer;
+        VocabularySize = vocabularySize;
+    }
+
+    /// <inheritdoc />
+    public int VocabularySize { get; }
+
+    /// <summary>Id of the padding token.</summary>
+    public int PaddingTokenId => tokenizer.PaddingTokenId;
+
+    /// <summary>Creates the tokenizer from a <c>vocab.txt</c> file (one WordPiece token per line).</summary>
+    /// <param name="path">The vocabulary file.</param>
+    /// <param name="lowerCase">Lower-case (and strip accents) before splitting, as uncased models expect.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static BertTextTokenizer FromVocabFile(string path, bool lowerCase = true)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Vocabulary file '{path}' does not exist.", path);
+        using var stream = File.OpenRead(path);
+        return FromVocabStream(stream, lowerCase);
+    }
+
+    /// <summary>Creates the tokenizer from a stream holding a <c>vocab.txt</c>; the stream is read to its end, not disposed.</summary>
+    /// <param name="vocabulary">The vocabulary text.</param>
+    /// <param name="lowerCase">Lower-case (and strip accents) before splitting, as uncased models expect.</param>
+    public static BertTextTokenizer FromVocabStream(Stream vocabulary, bool lowerCase = true)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        // The vocabulary is read twice (size, then tokenizer), so buffer it once.
+        using var buffer = new MemoryStream();
+        vocabulary.CopyTo(buffer);
+        buffer.Position = 0;
+        var size = CountLines(buffer);
+        buffer.Position = 0;
+        var options = new BertOptions { LowerCaseBeforeTokenization = lowerCase, RemoveNonSpacingMarks = lowerCase };
+        return new BertTextTokenizer(BertTokenizer.Create(buffer, options), size);
+    }
+
+    /// <summary>Token ids of one sentence with <c>[CLS]</c>/<c>[SEP]</c>, truncated to <paramref name="maxLength"/> tokens in all.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2 (room for the special tokens).</exception>
+    public IReadOnlyList<int> Encode(string text, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        var words = tokenizer.EncodeToIds(text, addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
+        var kept = words.Count > maxLength - 2 ? words.Take(maxLength - 2) : words;
+        return [tokenizer.ClassificationTokenId, .. kept, tokenizer.SeparatorTokenId];
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException"><paramref name="texts"/> is empty or holds a null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2.</exception>
+    public TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (texts.Count == 0) throw new ArgumentException("At least one text is needed.", nameof(texts));
+        if (texts.Any(t => t is null)) throw new ArgumentException("Texts must not be null.", nameof(texts));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+
+        var encoded = texts.Select(t => Encode(t, maxLength)).ToList();
+        var length = encoded.Max(e => e.Count);
+        var ids = new long[texts.Count * length];
+        var mask = new long[texts.Count * length];
+        Array.Fill(ids, tokenizer.PaddingTokenId);
+        for (var row = 0; row < encoded.Count; row++)
+        {
+            for (var column = 0; column < encoded[row].Count; column++)
+            {
+                ids[row * length + column] = encoded[row][column];
+                mask[row * length + column] = 1;
+            }
+        }
+
+        long[] shape = [texts.Count, length];
+        return new TokenizedBatch(tensor(ids, shape), tensor(mask, shape), zeros(shape, ScalarType.Int64));
+    }
+
+    private static int CountLines(Stream stream)
+    {
+        using var reader = new StreamReader(stream, leaveOpen: true);
+        var count = 0;
+        while (reader.ReadLine() is not null) count++;
+        return count;
+    }
+}
