@@ -1,0 +1,112 @@
+using System.Text.RegularExpressions;
+using LRCMT.Errors;
+
+namespace LRCMT.LowRank;
+
+/// <summary>
+/// Settings of a LoRA adapter and of where to put it, mirroring PEFT's <c>LoraConfig</c>. Plain data: set the
+/// properties (or bind them from configuration), then <see cref="Validate"/> (the injector does it for you).
+/// </summary>
+public sealed record LoRAConfig
+{
+    /// <summary>Rank r of the update B·A (PEFT <c>r</c>). Default 8.</summary>
+    public int Rank { get; set; } = 8;
+
+    /// <summary>Alpha; the update is scaled by Alpha/r, or Alpha/√r with <see cref="UseRsLora"/> (PEFT <c>lora_alpha</c>). Default 8.</summary>
+    public double Alpha { get; set; } = 8;
+
+    /// <summary>Dropout probability applied to the adapter's input only (PEFT <c>lora_dropout</c>). Default 0.</summary>
+    public double Dropout { get; set; }
+
+    /// <summary>Scale by Alpha/√r instead of Alpha/r (rank-stabilised LoRA, PEFT <c>use_rslora</c>).</summary>
+    public bool UseRsLora { get; set; }
+
+    /// <summary>Use DoRA, the weight-decomposed variant with a trainable per-output magnitude (PEFT <c>use_dora</c>).</summary>
+    public bool UseDora { get; set; }
+
+    /// <summary>How the adapter matrices start (PEFT <c>init_lora_weights</c>).</summary>
+    public LoRAInit Init { get; set; } = LoRAInit.Default;
+
+    /// <summary>
+    /// Modules to adapt, each an exact dotted path or a suffix after a '.', e.g. <c>query</c> matches
+    /// <c>encoder.layer.0.attention.self.query</c>. For converted multi-head attention, <c>in_proj.q</c>,
+    /// <c>in_proj.k</c> and <c>in_proj.v</c> name the slices of the packed input projection.
+    /// </summary>
+    public List<string> TargetModules { get; set; } = [];
+
+    /// <summary>A regular expression that must match a module's whole dotted path; used instead of <see cref="TargetModules"/>.</summary>
+    public string? TargetRegex { get; set; }
+
+    /// <summary>Modules never to adapt, matched like <see cref="TargetModules"/>.</summary>
+    public List<string> ExcludeModules { get; set; } = [];
+
+    /// <summary>Only adapt modules whose path holds one of these layer indices (<c>layer.3.</c>, <c>layers.3.</c>); null for all.</summary>
+    public List<int>? LayersToTransform { get; set; }
+
+    /// <summary>Per-module rank overrides; a key matches a path it equals or ends with after a '.' (a regex, as in PEFT).</summary>
+    public Dictionary<string, int> RankPattern { get; set; } = [];
+
+    /// <summary>Per-module alpha overrides, matched like <see cref="RankPattern"/>.</summary>
+    public Dictionary<string, double> AlphaPattern { get; set; } = [];
+
+    /// <summary>Modules (matched like <see cref="TargetModules"/>) kept fully trainable, e.g. a task head.</summary>
+    public List<string> ModulesToSave { get; set; } = [];
+
+    /// <summary>The factor applied to B·A for a given rank and alpha under this configuration.</summary>
+    public double ScalingFor(int rank, double alpha) => UseRsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
+
+    /// <summary>Checks every setting and throws one exception listing all problems.</summary>
+    /// <exception cref="InvalidConfigurationException">One or more settings are invalid.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (Rank < 1) problems.Add($"Rank must be at least 1 but is {Rank}.");
+        if (!double.IsFinite(Alpha) || Alpha <= 0) problems.Add($"Alpha must be a positive number but is {Alpha}.");
+        if (!(Dropout >= 0 && Dropout < 1)) problems.Add($"Dropout must be in [0, 1) but is {Dropout}.");
+        if (!Enum.IsDefined(Init)) problems.Add($"Init '{Init}' is not a known initialisation.");
+
+        bool hasList = TargetModules is { Count: > 0 };
+        bool hasRegex = !string.IsNullOrWhiteSpace(TargetRegex);
+        if (!hasList && !hasRegex) problems.Add("Set TargetModules (names or suffixes) or TargetRegex; both are empty.");
+        if (hasList && hasRegex) problems.Add("Set either TargetModules or TargetRegex, not both.");
+        if (hasRegex && !IsValidRegex(TargetRegex!)) problems.Add($"TargetRegex '{TargetRegex}' is not a valid regular expression.");
+
+        AddBlankEntryProblems(nameof(TargetModules), TargetModules, problems);
+        AddBlankEntryProblems(nameof(ExcludeModules), ExcludeModules, problems);
+        AddBlankEntryProblems(nameof(ModulesToSave), ModulesToSave, problems);
+
+        if (LayersToTransform is { } layers && layers.Any(i => i < 0))
+            problems.Add($"LayersToTransform must hold non-negative indices but holds {string.Join(", ", layers.Where(i => i < 0))}.");
+        foreach (var (key, rank) in RankPattern ?? [])
+        {
+            if (rank < 1) problems.Add($"RankPattern['{key}'] must be at least 1 but is {rank}.");
+            if (!IsValidRegex(key)) problems.Add($"RankPattern key '{key}' is not a valid regular expression.");
+        }
+        foreach (var (key, alpha) in AlphaPattern ?? [])
+        {
+            if (!double.IsFinite(alpha) || alpha <= 0) problems.Add($"AlphaPattern['{key}'] must be a positive number but is {alpha}.");
+            if (!IsValidRegex(key)) problems.Add($"AlphaPattern key '{key}' is not a valid regular expression.");
+        }
+
+        if (problems.Count > 0) throw new InvalidConfigurationException("LoRA configuration", problems);
+    }
+
+    private static void AddBlankEntryProblems(string property, List<string>? names, List<string> problems)
+    {
+        if (names is null) problems.Add($"{property} must not be null (use an empty list).");
+        else if (names.Any(string.IsNullOrWhiteSpace)) problems.Add($"{property} contains an empty name.");
+    }
+
+    private static bool IsValidRegex(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using LRCMT.Errors;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LRCMT.LowRank;
+
+/// <summary>
+/// A frozen linear projection y = x·Wᵀ + b with named low-rank adapters beside it:
+/// y = x·Wᵀ + b + s·B·A·dropout(x), A [r, in], B [out, r], s = α/r (or α/√r with rsLoRA).
+/// Adapters are stored as PEFT stores them, <c>lora_A.&lt;adapter&gt;.weight</c> and <c>lora_B.&lt;adapter&gt;.weight</c>
+/// (DoRA adds <c>lora_magnitude_vector.&lt;adapter&gt;.weight</c>). One adapter is active at a time; all can be
+/// disabled; the active one can be merged into W and unmerged again.
+/// </summary>
+/// <remarks>Derived classes say where the frozen weight and bias live (<see cref="LoRALinear"/> owns them).</remarks>
+public abstract class LoRALayer : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleDict<Linear> lora_A = new();
+    private readonly ModuleDict<Linear> lora_B = new();
+    private readonly ModuleDict<DoraMagnitude> lora_magnitude_vector = new();
+
+    // Plain bookkeeping, not tensors or modules, so TorchSharp does not register it.
+    private readonly List<string> _adapterOrder = [];
+    private readonly Dictionary<string, AdapterSettings> _settings = [];
+    private string? _active;
+    private string? _merged;
+
+    /// <summary>Creates the layer's adapter containers; derived constructors end with <c>RegisterComponents()</c>.</summary>
+    protected LoRALayer(string name, long inFeatures, long outFeatures) : base(name)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+    }
+
+    /// <summary>Width of the input (columns of W).</summary>
+    public long InFeatures { get; }
+
+    /// <summary>Width of the output (rows of W).</summary>
+    public long OutFeatures { get; }
+
+    /// <summary>Names of the adapters on this layer, in the order they were added.</summary>
+    public IReadOnlyList<string> AdapterNames => _adapterOrder;
+
+    /// <summary>The adapter used by forward and merge, or null when the layer has none.</summary>
+    public string? ActiveAdapter => _active;
+
+    /// <summary>False after <see cref="DisableAdapters"/>: the layer then computes the base projection only.</summary>
+    public bool AdaptersEnabled { get; private set; } = true;
+
+    /// <summary>The adapter currently folded into the weight, or null.</summary>
+    public string? MergedAdapter => _merged;
+
+    /// <summary>
+    /// The frozen weight [out, in]. It may be a fresh view of a larger tensor: read it inside a dispose scope and
+    /// never dispose it yourself; in-place changes must reach the stored weight.
+    /// </summary>
+    protected abstract Tensor BaseWeight { get; }
+
+    /// <summary>The frozen bias [out], or null; same rules as <see cref="BaseWeight"/>.</summary>
+    protected abstract Tensor? BaseBias { get; }
+
+    /// <summary>Rank of a named adapter.</summary>
+    public int RankOf(string adapterName) => SettingsOf(adapterName).Rank;
+
+    /// <summary>Scaling factor s of a named adapter.</summary>
+    public double ScalingOf(string adapterName) => SettingsOf(adapterName).Scaling;
+
+    /// <summary>
+    /// Adds an adapter named <paramref name="adapterName"/> with <paramref name="config"/>'s rank, alpha, dropout,
+    /// rsLoRA, DoRA and initialisation (target settings are ignored here). The first adapter becomes active.
+    /// </summary>
+    /// <exception cref="AdapterException">The name is empty, contains '.', or is already used on this layer.</exception>
+    /// <exception cref="InvalidConfigurationException">The rank is below 1 or above min(in, out), or another setting is invalid.</exception>
+    public void AddAdapter(string adapterName, LoRAConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (string.IsNullOrWhiteSpace(adapterName) || adapterName.Contains('.'))
+            throw new AdapterException(null, $"adapter name '{adapterName}' must be non-empty and contain no '.'.");
+        if (_settings.ContainsKey(adapterName))
+            throw new AdapterException(null, $"the layer already has an adapter named '{adapterName}'; it was injected twice.");
+        ValidateRank(adapterName, config);
+
+        var (a, b) = CreateMatrices(config);
+        lora_A.Add(adapterName, a);
+        lora_A.register_module(adapterName, a);
+        lora_B.Add(adapterName, b);
+        lora_B.register_module(adapterName, b);
+
+        ILoRAVariant variant = StandardLoRA.Instance;
+        double scaling = config.ScalingFor(config.Rank, config.Alpha);
+        if (config.UseDora)
+        {
+            var magnitude = new DoraMagnitude(InitialMagnitude(a, b, scaling));
+            lora_magnitude_vector.Add(adapterName, magnitude);
+            lora_magnitude_vector.register_module(adapterName, magnitude);
+            variant = magnitude;
+        }
+
+        _settings[adapterName] = new AdapterSettings(config.Rank, config.Alpha, scaling, config.Dropout, config.UseRsLora, config.UseDora, variant);
+        _adapterOrder.Add(adapterName);
+        _active ??= adapterName;
+    }
+
+    /// <summary>Makes <paramref name="adapterName"/> the adapter used by forward and merge.</summary>
+    /// <exception cref="AdapterException">The name is unknown, or another adapter is merged.</exception>
+    public void SetActiveAdapter(string adapterName)
+    {
+        SettingsOf(adapterName);
+        if (_merged is not null && _merged != adapterName)
+            throw new AdapterException(null, $"adapter '{_merged}' is merged into the weight; call Unmerge() before switching to '{adapterName}'.");
+        _active = adapterName;
+    }
+
+    /// <summary>Turns every adapter off (unmerging first if needed), so the layer computes the base projection.</summary>
+    public void DisableAdapters()
+    {
+        Unmerge();
+        AdaptersEnabled = false;
+    }
+
+    /// <summary>Turns adapters back on after <see cref="DisableAdapters"/>.</summary>
+    public void EnableAdapters() => AdaptersEnabled = true;
+
+    /// <summary>Folds the active adapter into the frozen weight (W ← W + s·B·A, or DoRA's rescaled form).</summary>
+    /// <exception cref="AdapterException">There is no adapter, adapters are disabled, or one is already merged.</exception>
+    public void Merge()
+    {
+        if (_merged is not null) throw new AdapterException(null, $"adapter '{_merged}' is already merged; call Unmerge() first.");
+        if (!AdaptersEnabled) throw new AdapterException(null, "adapters are disabled; call EnableAdapters() before merging.");
+        var name = _active ?? throw new AdapterException(null, "the layer has no adapter to merge.");
+
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        _settings[name].Variant.Merge(BaseWeight, DeltaWeightOf(name));
+        _merged = name;
+    }
+
+    /// <summary>Restores the frozen weight after <see cref="Merge"/>; does nothing when nothing is merged.</summary>
+    public void Unmerge()
+    {
+        if (_merged is not { } name) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        _settings[name].Variant.Unmerge(BaseWeight, DeltaWeightOf(name));
+        _merged = null;
+    }
+
+    /// <summary>The weight change s·B·A [out, in] of a named adapter (plain LoRA part; DoRA also rescales rows), detached.</summary>
+    public Tensor DeltaWeight(string adapterName)
+    {
+        SettingsOf(adapterName);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return DeltaWeightOf(adapterName).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor input)
+    {
+        if (input.dim() == 0 || input.shape[^1] != InFeatures)
+            throw new ShapeMismatchException($"input of {GetType().Name}", $"[..., {InFeatures}]", input.shape);
+
+        using var scope = NewDisposeScope();
+        var weight = BaseWeight;
+        var output = nn.functional.linear(input, weight, BaseBias);
+        if (AdaptersEnabled && _merged is null && _active is { } name)
+            output = output.add(AdapterDelta(name, input, weight));
+        return output.MoveToOuterDisposeScope();
+    }
+
+    internal AdapterSettings SettingsOf(string adapterName)
+        => _settings.TryGetValue(adapterName, out var settings)
+            ? settings
+            : throw new AdapterException(null, $"the layer has no adapter named '{adapterName}' (it has: {string.Join(", ", _adapterOrder)}).");
+
+    /// <summary>The trainable tensors of every adapter: A, B and, for DoRA, the magnitude.</summary>
+    internal IEnumerable<Parameter> AdapterParameters()
+        => lora_A.parameters().Concat(lora_B.parameters()).Concat(lora_magnitude_vector.parameters());
+
+    private Tensor AdapterDelta(string name, Tensor input, Tensor weight)
+    {
+        var settings = _settings[name];
+        var x = settings.Dropout > 0 ? nn.functional.dropout(input, settings.Dropout, training) : input;
+        var deltaWeight = settings.Variant.NeedsDeltaWeight ? DeltaWeightOf(name) : null;
+        return settings.Variant.Delta(x, weight, lora_A[name], lora_B[name], deltaWeight, settings.Scaling);
+    }
+
+    private Tensor DeltaWeightOf(string name)
+        => lora_B[name].weight.matmul(lora_A[name].weight).mul(_settings[name].Scaling);
+
+    private void ValidateRank(string adapterName, LoRAConfig config)
+    {
+        var problems = new List<string>();
+        long limit = Math.Min(InFeatures, OutFeatures);
+        if (config.Rank < 1) problems.Add($"rank must be at least 1 but is {config.Rank}.");
+        else if (config.Rank > limit)
+            problems.Add($"rank {config.Rank} exceeds min(in_features {InFeatures}, out_features {OutFeatures}) = {limit}.");
+        if (!double.IsFinite(config.Alpha) || config.Alpha <= 0) problems.Add($"alpha must be a positive number but is {config.Alpha}.");
+        if (!(config.Dropout >= 0 && config.Dropout < 1)) problems.Add($"dropout must be in [0, 1) but is {config.Dropout}.");
+        if (problems.Count > 0) throw new InvalidConfigurationException($"LoRA adapter '{adapterName}'", problems);
+    }
+
+    private (Linear A, Linear B) CreateMatrices(LoRAConfig config)
+    {
+        Device device;
+        ScalarType dtype;
+        using (NewDisposeScope())
+        {
+            var reference = BaseWeight;
+            (device, dtype) = (reference.device, reference.dtype);
+        }
+        // nn.Linear's own initialisation is Kaiming-uniform with a = √5, which is what PEFT uses for A.
+        var a = nn.Linear(InFeatures, config.Rank, hasBias: false, device: device, dtype: dtype);
+        var b = nn.Linear(config.Rank, OutFeatures, hasBias: false, device: device, dtype: dtype);
+        using var _ = no_grad();
+        switch (config.Init)
+        {
+            case LoRAInit.Default:
+                nn.init.zeros_(b.weight);
+                break;
+            case LoRAInit.Gaussian:
+                nn.init.normal_(a.weight, 0, 1.0 / config.Rank);
+                nn.init.zeros_(b.weight);
+                break;
+            case LoRAInit.BothRandom:
+                break;
+        }
+        return (a, b);
+    }
+
+    // PEFT starts m at the row norms of W + s·B·A, so a new DoRA adapter leaves the output as plain LoRA would.
+    private Tensor InitialMagnitude(Linear a, Linear b, double scaling)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return DoraMagnitude.RowNorm(BaseWeight, b.weight.matmul(a.weight).mul(scaling)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Per-adapter hyper-parameters and its variant (plain LoRA or DoRA).</summary>
+    internal sealed record AdapterSettings(int Rank, double Alpha, double Scaling, double Dropout, bool UseRsLora, bool UseDora, ILoRAVariant Variant);
+}

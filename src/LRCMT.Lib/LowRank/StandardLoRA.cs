@@ -1,0 +1,21 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.LowRank;
+
+/// <summary>Plain LoRA: y = W·x + b + s·B·A·dropout(x). Stateless, so one instance serves every adapter.</summary>
+internal sealed class StandardLoRA : ILoRAVariant
+{
+    public static readonly StandardLoRA Instance = new();
+
+    private StandardLoRA() { }
+
+    public bool NeedsDeltaWeight => false;
+
+    public Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling)
+        => loraB.call(loraA.call(adapterInput)).mul(scaling);
+
+    public void Merge(Tensor weight, Tensor deltaWeight) => weight.add_(deltaWeight);
+
+    public void Unmerge(Tensor weight, Tensor deltaWeight) => weight.sub_(deltaWeight);
+}
