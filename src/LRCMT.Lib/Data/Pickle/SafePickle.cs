@@ -1,0 +1,105 @@
+using System.Collections;
+using LRCMT.Errors;
+using Razorvine.Pickle;
+
+namespace LRCMT.Data.Pickle;
+
+/// <summary>
+/// Reads Python pickles that hold only data: dicts, lists, tuples, strings, numbers, bytes and numpy arrays
+/// (protocols 0–5, numpy 1 and 2). Every other import is refused with <see cref="UnsafePickleException"/> before
+/// anything in the file is built, because unpickling an arbitrary global is how a pickle runs code.
+/// </summary>
+/// <remarks>
+/// Results are plain .NET values: dict → <see cref="Dictionary{TKey,TValue}"/> of object → object?, list →
+/// <see cref="List{T}"/> of object?, tuple → object?[], set → <see cref="HashSet{T}"/>, numpy array →
+/// <see cref="NdArray"/>, numpy scalar → its .NET value, int → int/long/BigInteger, float → double, bytes → byte[].
+/// Single values larger than 2 GB (a .NET array's limit) cannot be read.
+/// </remarks>
+public static class SafePickle
+{
+    /// <summary>Reads a pickle file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="outOfBandBuffers">Protocol 5 out-of-band buffers, in the order the pickler handed them out.</param>
+    /// <exception cref="UnsafePickleException">The pickle imports something other than numpy's data types.</exception>
+    /// <exception cref="CorruptFileException">The file is truncated or not a (supported) pickle.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static object? Load(string path, IReadOnlyList<ReadOnlyMemory<byte>>? outOfBandBuffers = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Pickle file '{path}' does not exist.", path);
+        using (var guardStream = new BufferedStream(File.OpenRead(path), 1 << 16))
+            PickleGlobalGuard.Check(guardStream, path);
+        using var stream = new BufferedStream(File.OpenRead(path), 1 << 20);
+        return Unpickle(stream, path, outOfBandBuffers);
+    }
+
+    /// <summary>Reads a pickle from memory; <paramref name="sourceName"/> names it in errors.</summary>
+    /// <inheritdoc cref="Load(string, IReadOnlyList{ReadOnlyMemory{byte}}?)"/>
+    public static object? Load(byte[] pickle, string sourceName = "<pickle bytes>", IReadOnlyList<ReadOnlyMemory<byte>>? outOfBandBuffers = null)
+    {
+        ArgumentNullException.ThrowIfNull(pickle);
+        PickleGlobalGuard.Check(new MemoryStream(pickle, writable: false), sourceName);
+        return Unpickle(new MemoryStream(pickle, writable: false), sourceName, outOfBandBuffers);
+    }
+
+    private static object? Unpickle(Stream stream, string source, IReadOnlyList<ReadOnlyMemory<byte>>? buffers)
+    {
+        NumpyConstructors.EnsureRegistered();
+        try
+        {
+            using var unpickler = new BufferedUnpickler(buffers ?? []);
+            return ToPlain(unpickler.load(stream), new Dictionary<object, object?>(ReferenceEqualityComparer.Instance));
+        }
+        catch (Exception e) when (e is PickleException or NotSupportedException or InvalidCastException or InvalidDataException
+                                      or IOException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException)
+        {
+            throw new CorruptFileException(source, null, $"cannot rebuild the pickled data: {Innermost(e).Message}", e);
+        }
+    }
+
+    /// <summary>Converts Razorvine's collections and our numpy states into the documented plain types, keeping shared references shared.</summary>
+    private static object? ToPlain(object? value, Dictionary<object, object?> done)
+    {
+        if (value is null or string or byte[] || value.GetType().IsPrimitive) return value;
+        if (done.TryGetValue(value, out var converted)) return converted;
+        switch (value)
+        {
+            case NumpyArrayState array:
+                return done[value] = array.Array;
+            case Hashtable table:
+                var dict = new Dictionary<object, object?>();
+                done[value] = dict;
+                foreach (DictionaryEntry e in table) dict[ToPlain(e.Key, done)!] = ToPlain(e.Value, done);
+                return dict;
+            case ArrayList list:
+                var items = new List<object?>(list.Count);
+                done[value] = items;
+                foreach (var item in list) items.Add(ToPlain(item, done));
+                return items;
+            case object[] tuple:
+                var copy = new object?[tuple.Length];
+                done[value] = copy;
+                for (int i = 0; i < tuple.Length; i++) copy[i] = ToPlain(tuple[i], done);
+                return copy;
+            case HashSet<object> set:
+                var plainSet = new HashSet<object>();
+                done[value] = plainSet;
+                foreach (var item in set) plainSet.Add(ToPlain(item, done)!);
+                return plainSet;
+            default:
+                return value; // BigInteger, decimal, DateTime, ComplexNumber and other Razorvine value types
+        }
+    }
+
+    private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
+
+    /// <summary>Supplies protocol 5 out-of-band buffers to Razorvine.</summary>
+    private sealed class BufferedUnpickler(IReadOnlyList<ReadOnlyMemory<byte>> buffers) : Unpickler
+    {
+        private int _next;
+
+        public override object nextBuffer() => _next < buffers.Count
+            ? buffers[_next++].ToArray()
+            : throw new PickleException($"the pickle asks for out-of-band buffer #{_next + 1} but only {buffers.Count} were given");
+    }
+}
