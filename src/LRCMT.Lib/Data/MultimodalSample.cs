@@ -16,4 +16,8 @@ public sealed record MultimodalSample(
     long[]? TokenIds,
     float[,] Acoustic,
     float[,] Visual,
-    float Label);
+    float Label)
+{
+    /// <summary>Segment ids matching <see cref="TokenIds"/> (e.g. row 2 of MMSA's <c>text_bert</c>), or null for all zeros.</summary>
+    public long[]? TokenTypeIds { get; init; }
+}
