@@ -1,0 +1,49 @@
+using System.CommandLine;
+using LRCMT.Cli.Experiments;
+using LRCMT.Cli.Runs;
+using LRCMT.Cli.Settings;
+using Spectre.Console;
+
+namespace LRCMT.Cli.Commands;
+
+/// <summary>
+/// <c>ablate</c>: trains the paper's variants with the same data, encoder and seeds, and writes ablation.json and
+/// ablation.md (plus one sub-folder per variant).
+/// </summary>
+internal static class AblateCommand
+{
+    internal static readonly ModelVariant[] DefaultVariants =
+        [ModelVariant.Lrcmt, ModelVariant.TextOnly, ModelVariant.NoVisualAcousticStage, ModelVariant.FullFineTuning];
+
+    internal static Command Create(CliContext context)
+    {
+        var settingsOptions = new SettingsOptions();
+        var output = OutputOptions.Output("runs/ablation-<timestamp>");
+        var force = OutputOptions.Force();
+        var variants = new Option<ModelVariant[]>("--variants")
+        {
+            Description = "variants to compare (default: Lrcmt TextOnly NoVisualAcousticStage FullFineTuning)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("ablate", "Compare LRCMT with text-only, no-V↔A and full fine-tuning under the same seeds.");
+        settingsOptions.AddTo(command);
+        command.Options.Add(output);
+        command.Options.Add(force);
+        command.Options.Add(variants);
+
+        command.SetAction(parse =>
+        {
+            var settings = settingsOptions.Resolve(parse);
+            Preflight.CheckData(settings.Data);
+            Preflight.CheckEncoder(settings.Encoder);
+            var chosen = parse.GetValue(variants) is { Length: > 0 } given ? given : DefaultVariants;
+            using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "ablation"), parse.GetValue(force));
+
+            bool interrupted = AblationRun.Execute(settings, chosen, folder, context);
+            folder.Commit();
+            context.Console.MarkupLine($"Ablation folder: [bold]{Markup.Escape(folder.Target)}[/]");
+            return interrupted ? ExitCodes.Interrupted : ExitCodes.Success;
+        });
+        return command;
+    }
+}

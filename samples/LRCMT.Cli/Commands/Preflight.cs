@@ -1,0 +1,43 @@
+using LRCMT.Cli.Settings;
+
+namespace LRCMT.Cli.Commands;
+
+/// <summary>
+/// Cheap checks run before anything is loaded or written, so a wrong path fails in a second with a message that
+/// names the file, rather than minutes later or with a half-created output folder.
+/// </summary>
+internal static class Preflight
+{
+    /// <summary>The data file exists and looks like an MMSA pickle.</summary>
+    internal static void CheckData(DataSettings data)
+    {
+        if (data.IsControlled) return;
+        string path = Path.GetFullPath(data.Source);
+        if (Directory.Exists(path))
+            throw new CliException(ExitCodes.DataError, $"The data path '{path}' is a folder; give an MMSA features file such as aligned_50.pkl.");
+        if (!File.Exists(path))
+            throw new CliException(ExitCodes.DataError, $"The data file '{path}' does not exist (use --data controlled for the built-in benchmark).");
+        using var stream = File.OpenRead(path);
+        // Every pickle of protocol 2 or later starts with the PROTO opcode 0x80.
+        if (stream.ReadByte() != 0x80)
+            throw new CliException(ExitCodes.DataError, $"The data file '{path}' is not a pickle (protocol 2 or later); MMSA features files are.");
+    }
+
+    /// <summary>An encoder folder holds a configuration, a vocabulary and weights.</summary>
+    internal static void CheckEncoder(EncoderSettings encoder)
+    {
+        if (encoder.IsMiniLm) return;
+        string folder = Path.GetFullPath(encoder.Source);
+        if (!Directory.Exists(folder))
+            throw new CliException(ExitCodes.EncoderError, $"The encoder folder '{folder}' does not exist (use --encoder minilm for the packaged MiniLM).");
+        var missing = new List<string>();
+        if (!File.Exists(Path.Combine(folder, "config.json"))) missing.Add("config.json");
+        if (!File.Exists(Path.Combine(folder, "vocab.txt"))) missing.Add("vocab.txt");
+        if (!File.Exists(Path.Combine(folder, "model.safetensors")))
+            missing.Add(File.Exists(Path.Combine(folder, "pytorch_model.bin"))
+                ? "model.safetensors (only pytorch_model.bin is there; convert it with safetensors' convert script)"
+                : "model.safetensors (the weights)");
+        if (missing.Count > 0)
+            throw new CliException(ExitCodes.EncoderError, $"The encoder folder '{folder}' lacks {string.Join(", ", missing)}.");
+    }
+}

@@ -1,0 +1,44 @@
+using LRCMT.Cli.Experiments;
+using Spectre.Console;
+
+namespace LRCMT.Cli.Reporting;
+
+/// <summary>The tables the CLI prints (Spectre.Console).</summary>
+internal static class ConsoleReport
+{
+    /// <summary>One row per MMSA metric; accuracies and F1 as percentages, MAE and Corr as they are.</summary>
+    internal static void Metrics(IAnsiConsole console, string title, IReadOnlyDictionary<string, double>? metrics)
+    {
+        if (metrics is null)
+        {
+            console.MarkupLine($"[yellow]{Markup.Escape(title)}: not computed (the run was interrupted).[/]");
+            return;
+        }
+        var table = new Table().Title(Markup.Escape(title)).AddColumn("Metric").AddColumn(new TableColumn("Value").RightAligned());
+        foreach (var (name, value) in metrics) table.AddRow(Markup.Escape(name), Format(name, value));
+        console.Write(table);
+    }
+
+    /// <summary>Where the run folder is and what it holds.</summary>
+    internal static void Saved(IAnsiConsole console, string folder, TrainingOutcome outcome)
+    {
+        if (outcome.Interrupted)
+            console.MarkupLine($"[yellow]Interrupted after epoch {outcome.CompletedEpochs}; the last checkpoint was kept.[/]");
+        console.MarkupLine($"Trainable parameters: {Markup.Escape(outcome.ParameterReport)}");
+        console.MarkupLine($"Run folder: [bold]{Markup.Escape(folder)}[/] ({outcome.Elapsed.TotalSeconds:F0} s)");
+    }
+
+    /// <summary>One row per ablation variant with its trainable share and headline metrics.</summary>
+    internal static void Ablation(IAnsiConsole console, IReadOnlyList<AblationRow> rows, IReadOnlyList<string> metricNames)
+    {
+        var table = new Table().Title("Ablation (test split)").AddColumn("Variant").AddColumn(new TableColumn("Trainable").RightAligned());
+        foreach (var name in metricNames) table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
+        foreach (var row in rows)
+            table.AddRow([Markup.Escape(row.Name), $"{row.TrainableShare:P2}", .. metricNames.Select(m => Format(m, row.Metrics[m]))]);
+        console.Write(table);
+    }
+
+    /// <summary>Accuracies and F1 scores as percentages (as papers report them), error and correlation raw.</summary>
+    internal static string Format(string metric, double value) =>
+        metric is "MAE" or "Corr" ? value.ToString("F4") : (100 * value).ToString("F2");
+}

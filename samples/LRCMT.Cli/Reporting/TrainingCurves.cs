@@ -1,0 +1,22 @@
+namespace LRCMT.Cli.Reporting;
+
+/// <summary>Per-epoch training loss and validation metric, as collected during a run.</summary>
+internal sealed class TrainingCurves
+{
+    private readonly List<EpochPoint> _points = [];
+
+    /// <summary>One epoch's numbers.</summary>
+    internal sealed record EpochPoint(int Epoch, double TrainLoss, double ValidLoss, double ValidMetric);
+
+    /// <summary>Creates empty curves that will track <paramref name="validMetricName"/>.</summary>
+    internal TrainingCurves(string validMetricName) => ValidMetricName = validMetricName;
+
+    /// <summary>Name of the validation metric (an MMSA name).</summary>
+    internal string ValidMetricName { get; }
+
+    /// <summary>The epochs recorded so far, in order.</summary>
+    internal IReadOnlyList<EpochPoint> Points => _points;
+
+    /// <summary>Records one epoch.</summary>
+    internal void Add(EpochPoint point) => _points.Add(point);
+}
