@@ -1,0 +1,36 @@
+using LRCMT.Cli;
+using Spectre.Console;
+using Xunit;
+
+namespace LRCMT.Tests.Cli;
+
+/// <summary>Runs the CLI in-process and captures what it prints.</summary>
+internal sealed class CliHarness
+{
+    internal sealed record Result(int ExitCode, string Output, string Error);
+
+    internal static async Task<Result> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors,
+        });
+        int code = await new CliApp(console, error).RunAsync(args, TestContext.Current.CancellationToken);
+        return new Result(code, output.ToString(), error.ToString());
+    }
+}
+
+/// <summary>A temporary folder removed at the end of a test.</summary>
+internal sealed class TempFolder : IDisposable
+{
+    internal string Path { get; } = Directory.CreateTempSubdirectory("lrcmt-cli-tests-").FullName;
+
+    internal string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
+}
