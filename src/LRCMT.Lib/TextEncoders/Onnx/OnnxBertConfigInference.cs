@@ -1,0 +1,128 @@
+using LRCMT.Errors;
+using LRCMT.TextEncoders.Bert;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders.Onnx;
+
+/// <summary>
+/// Recovers a <see cref="BertConfig"/> from an exported graph: sizes from weight shapes; what shapes cannot tell
+/// (head count, activation, LayerNorm epsilon) from the graph's constants and operators.
+/// </summary>
+internal static class OnnxBertConfigInference
+{
+    /// <param name="graph">The parsed graph.</param>
+    /// <param name="weights">Encoder weights under <see cref="BertModel"/> names.</param>
+    /// <param name="source">Names the model in errors.</param>
+    public static BertConfig Infer(OnnxGraph graph, IReadOnlyDictionary<string, Tensor> weights, string source)
+    {
+        var what = $"BERT config inferred from ONNX model '{source}'";
+        long[] Shape(string key) => weights.TryGetValue(key, out var t)
+            ? t.shape
+            : throw new InvalidConfigurationException(what, $"the graph has no initializer '{key}', so it is not a BERT encoder export.");
+
+        var words = Shape("embeddings.word_embeddings.weight");
+        var hidden = (int)words[1];
+        var layers = weights.Keys
+            .Where(k => k.StartsWith("encoder.layer.", StringComparison.Ordinal))
+            .Select(k => int.Parse(k.Split('.')[2], System.Globalization.CultureInfo.InvariantCulture))
+            .Distinct().Count();
+        var constants = Int64Constants(graph, source);
+        var heads = HeadCount(graph, constants, hidden)
+            ?? throw new InvalidConfigurationException(what, "the number of attention heads cannot be read from the graph; pass a BertConfig.");
+        var hasPooler = weights.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
+
+        return new BertConfig
+        {
+            VocabSize = (int)words[0],
+            HiddenSize = hidden,
+            NumHiddenLayers = layers,
+            NumAttentionHeads = heads,
+            IntermediateSize = (int)Shape("encoder.layer.0.intermediate.dense.bias")[0],
+            MaxPositionEmbeddings = (int)Shape("embeddings.position_embeddings.weight")[0],
+            TypeVocabSize = (int)Shape("embeddings.token_type_embeddings.weight")[0],
+            HiddenAct = Activation(graph, hasPooler) ?? throw new InvalidConfigurationException(what, "the feed-forward activation cannot be recognised; pass a BertConfig."),
+            LayerNormEps = LayerNormEpsilon(graph) ?? new BertConfig().LayerNormEps,
+            AddPoolingLayer = hasPooler,
+        };
+    }
+
+    /// <summary>
+    /// The exporter splits heads with <c>Reshape(x, [batch, seq, heads, headSize])</c>: the shape is either a constant or a
+    /// <c>Concat</c> whose last two parts are constants. The pair whose product is the hidden size gives the head count.
+    /// </summary>
+    private static int? HeadCount(OnnxGraph graph, IReadOnlyDictionary<string, long[]> constants, int hidden)
+    {
+        long? Scalar(string name) => constants.TryGetValue(name, out var v) && v.Length == 1 ? v[0] : null;
+        foreach (var node in graph.Nodes)
+        {
+            if (node.OpType == "Concat" && node.Inputs.Count == 4
+                && Scalar(node.Inputs[2]) is { } heads && Scalar(node.Inputs[3]) is { } size && heads * size == hidden)
+                return (int)heads;
+            if (node.OpType == "Reshape" && node.Inputs.Count == 2
+                && constants.TryGetValue(node.Inputs[1], out var shape) && shape.Length == 4 && shape[2] * shape[3] == hidden)
+                return (int)shape[2];
+        }
+
+        return null;
+    }
+
+    private static string? Activation(OnnxGraph graph, bool hasPooler)
+    {
+        var ops = graph.Nodes.Select(n => n.OpType).ToList();
+        if (ops.Contains("Erf") || ops.Contains("Gelu")) return "gelu";
+        if (ops.Contains("Relu")) return "relu";
+        // The pooler contributes one Tanh; more mean the tanh-approximated GELU.
+        return ops.Count(o => o == "Tanh") > (hasPooler ? 1 : 0) ? "gelu_new" : null;
+    }
+
+    /// <summary>From a fused <c>LayerNormalization</c>, or the constant added to the variance before <c>Sqrt</c>.</summary>
+    private static double? LayerNormEpsilon(OnnxGraph graph)
+    {
+        var fused = graph.Nodes.FirstOrDefault(n => n.OpType == "LayerNormalization");
+        if (fused is not null) return fused.Attributes.TryGetValue("epsilon", out var e) && e.Float is { } eps ? FloatToDouble(eps) : 1e-5;
+
+        var producers = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).GroupBy(p => p.o).ToDictionary(g => g.Key, g => g.First().n);
+        var floats = FloatScalars(graph);
+        foreach (var sqrt in graph.Nodes.Where(n => n.OpType == "Sqrt"))
+        {
+            if (producers.TryGetValue(sqrt.Inputs[0], out var add) && add.OpType == "Add")
+            {
+                foreach (var input in add.Inputs)
+                {
+                    if (floats.TryGetValue(input, out var value)) return value;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    // The graph stores eps as float32; its shortest decimal form (1E-12) is what the config said, not 9.9999998E-13.
+    private static double FloatToDouble(float value) =>
+        double.Parse(value.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static Dictionary<string, long[]> Int64Constants(OnnxGraph graph, string source) =>
+        ConstantTensors(graph)
+            .Where(t => t.Tensor.DataType == OnnxDataType.Int64 && t.Tensor.ElementCount <= 8)
+            .ToDictionary(t => t.Name, t => t.Tensor.ToInt64s(source));
+
+    private static Dictionary<string, double> FloatScalars(OnnxGraph graph)
+    {
+        var result = new Dictionary<string, double>();
+        foreach (var (name, tensor) in ConstantTensors(graph).Where(t => t.Tensor.DataType == OnnxDataType.Float && t.Tensor.ElementCount == 1))
+        {
+            using var value = tensor.ToTorch(name);
+            result[name] = FloatToDouble(value.item<float>());
+        }
+
+        return result;
+    }
+
+    // Initializers and Constant nodes' values, by the value name the graph uses.
+    private static IEnumerable<(string Name, OnnxTensor Tensor)> ConstantTensors(OnnxGraph graph) =>
+        graph.Initializers.Select(t => (t.Name, t))
+            .Concat(graph.Nodes
+                .Where(n => n.OpType == "Constant" && n.Outputs.Count == 1 && n.Attributes.TryGetValue("value", out var a) && a.Tensor is not null)
+                .Select(n => (n.Outputs[0], n.Attributes["value"].Tensor!)))
+            .GroupBy(p => p.Item1).Select(g => g.First());
+}

@@ -1,0 +1,79 @@
+using LRCMT.Checkpoints;
+using LRCMT.Errors;
+using LRCMT.TextEncoders.Bert;
+using LRCMT.TextEncoders.Onnx;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders;
+
+/// <summary>
+/// Builds a <see cref="BertModel"/> from a BERT exported to ONNX by <c>torch.onnx.export</c> (for example
+/// sentence-transformers' all-MiniLM-L6-v2): the graph's initializers become the model's weights under Hugging Face
+/// names, so the result can be fine-tuned (LoRA) like any Hugging Face checkpoint. Pair it with
+/// <see cref="BertTextTokenizer.FromVocabFile"/> on the model's <c>vocab.txt</c>.
+/// </summary>
+public static class OnnxBertImporter
+{
+    /// <summary>Imports an ONNX file.</summary>
+    /// <param name="onnxPath">The <c>.onnx</c> file (self-contained: no external data).</param>
+    /// <param name="config">The model's config; when null it is inferred from the graph (sizes, heads, activation, epsilon).</param>
+    /// <returns>The model in eval mode.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CorruptFileException">The file is truncated, not ONNX, or stores weights externally or in an unsupported type.</exception>
+    /// <exception cref="InvalidConfigurationException">The config cannot be inferred, or the given one is invalid.</exception>
+    /// <exception cref="CheckpointMismatchException">The graph's weights do not fit the config (missing, unexpected or mis-shaped keys).</exception>
+    public static BertModel Load(string onnxPath, BertConfig? config = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(onnxPath);
+        if (!File.Exists(onnxPath)) throw new FileNotFoundException($"ONNX model '{onnxPath}' does not exist.", onnxPath);
+        return Load(File.ReadAllBytes(onnxPath), onnxPath, config);
+    }
+
+    /// <summary>Imports an ONNX model from a stream (read to its end, not disposed), e.g. an embedded resource.</summary>
+    /// <param name="onnx">The model bytes.</param>
+    /// <param name="sourceName">Names the model in error messages.</param>
+    /// <param name="config">The model's config; when null it is inferred from the graph.</param>
+    /// <inheritdoc cref="Load(string, BertConfig?)" path="/returns"/>
+    /// <inheritdoc cref="Load(string, BertConfig?)" path="/exception"/>
+    public static BertModel Load(Stream onnx, string sourceName, BertConfig? config = null)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        using var buffer = new MemoryStream();
+        onnx.CopyTo(buffer);
+        return Load(buffer.ToArray(), sourceName, config);
+    }
+
+    /// <summary>The graph's weights under Hugging Face <c>BertModel</c> names (weights transposed to torch layout).</summary>
+    internal static Dictionary<string, Tensor> ReadStateDict(byte[] onnx, string sourceName, out OnnxGraph graph)
+    {
+        graph = OnnxModelReader.Read(onnx, sourceName);
+        return OnnxBertStateDict.Build(graph, sourceName);
+    }
+
+    private static BertModel Load(byte[] onnx, string sourceName, BertConfig? config)
+    {
+        var named = ReadStateDict(onnx, sourceName, out var graph);
+        try
+        {
+            var (weights, _) = BertCheckpointKeys.Split(named);
+            config ??= OnnxBertConfigInference.Infer(graph, weights, sourceName);
+            var model = new BertModel(config);
+            try
+            {
+                StateDictLoader.Load(model, weights, sourceName);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+
+            model.eval();
+            return model;
+        }
+        finally
+        {
+            foreach (var tensor in named.Values) tensor.Dispose();
+        }
+    }
+}
