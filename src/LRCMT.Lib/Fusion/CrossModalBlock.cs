@@ -1,0 +1,94 @@
+using LRCMT.Errors;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LRCMT.Fusion;
+
+/// <summary>
+/// One cross-modal transformer layer in the MulT sense: the target sequence queries the source sequence.
+/// Pre-LayerNorm on both the target and the source, cross-attention, residual, then a ReLU feed-forward
+/// sub-layer with its own pre-LayerNorm and residual. Target and source may have different lengths; padded
+/// source positions are excluded through the key-padding mask. Passing the same sequence as target and source
+/// makes it a self-attention layer.
+/// </summary>
+/// <remarks>
+/// Unlike MulT, which normalises query and keys with one shared LayerNorm, the target and the source have
+/// their own (<c>target_norm</c>, <c>source_norm</c>): they come from different modalities with different
+/// statistics, and the cost is 2·width parameters.
+/// </remarks>
+public sealed class CrossModalBlock : Module<Tensor, Tensor, Tensor?, Tensor>
+{
+    private readonly MultiheadCrossAttention cross_attn;
+    private readonly LayerNorm target_norm;
+    private readonly LayerNorm source_norm;
+    private readonly LayerNorm ffn_norm;
+    private Module<Tensor, Tensor> fc1;
+    private Module<Tensor, Tensor> fc2;
+
+    private readonly long _width;
+    private readonly double _reluDropout;
+    private readonly double _residualDropout;
+
+    /// <summary>Creates the layer; throws <see cref="InvalidConfigurationException"/> for unusable settings.</summary>
+    public CrossModalBlock(CrossModalSettings settings) : base(nameof(CrossModalBlock))
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.EnsureValid();
+        _width = settings.Width;
+        _reluDropout = settings.ReluDropout;
+        _residualDropout = settings.ResidualDropout;
+        cross_attn = new MultiheadCrossAttention(settings.Width, settings.Heads, settings.AttentionDropout);
+        target_norm = LayerNorm(settings.Width);
+        source_norm = LayerNorm(settings.Width);
+        ffn_norm = LayerNorm(settings.Width);
+        fc1 = Linear(settings.Width, settings.Width * settings.FeedForwardMultiplier);
+        fc2 = Linear(settings.Width * settings.FeedForwardMultiplier, settings.Width);
+        RegisterComponents();
+    }
+
+    /// <summary>Runs the layer.</summary>
+    /// <param name="target">Queries [batch, targetLen, width].</param>
+    /// <param name="source">Keys and values [batch, sourceLen, width].</param>
+    /// <param name="sourceMask">[batch, sourceLen] (true = real), or null when the source has no padding.</param>
+    /// <returns>The updated target [batch, targetLen, width].</returns>
+    public override Tensor forward(Tensor target, Tensor source, Tensor? sourceMask)
+    {
+        CheckShapes(target, source, sourceMask);
+        using var scope = NewDisposeScope();
+
+        var attended = cross_attn.call(target_norm.call(target), source_norm.call(source), sourceMask);
+        var x = target + functional.dropout(attended, _residualDropout, training);
+
+        var hidden = functional.relu(fc1.call(ffn_norm.call(x)));
+        hidden = functional.dropout(hidden, _reluDropout, training);
+        var updated = x + functional.dropout(fc2.call(hidden), _residualDropout, training);
+        return updated.MoveToOuterDisposeScope();
+    }
+
+    private void CheckShapes(Tensor target, Tensor source, Tensor? sourceMask)
+    {
+        if (target.dim() != 3 || target.shape[2] != _width)
+            throw new ShapeMismatchException("cross-modal target", $"[batch, seq, {_width}]", target.shape);
+        if (source.dim() != 3 || source.shape[2] != _width || source.shape[0] != target.shape[0])
+            throw new ShapeMismatchException("cross-modal source", $"[{target.shape[0]}, seq, {_width}]", source.shape);
+        if (sourceMask is not null && (sourceMask.dim() != 2 || sourceMask.shape[0] != source.shape[0] || sourceMask.shape[1] != source.shape[1]))
+            throw new ShapeMismatchException("cross-modal source mask", $"[{source.shape[0]}, {source.shape[1]}]", sourceMask.shape);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            cross_attn.Dispose();
+            target_norm.Dispose();
+            source_norm.Dispose();
+            ffn_norm.Dispose();
+            fc1.Dispose();
+            fc2.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,78 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LRCMT.Fusion;
+
+/// <summary>
+/// A stack of <see cref="CrossModalBlock"/>s in which a target modality repeatedly attends to one source
+/// modality (MulT's cross-modal transformer "source → target"). Both inputs are scaled by √width, optionally
+/// given sinusoidal positions and dropped out once; the source then serves as memory for every layer, and a
+/// final LayerNorm closes the pre-norm stack.
+/// </summary>
+public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
+{
+    private readonly ModuleList<CrossModalBlock> layers;
+    private readonly LayerNorm layer_norm;
+
+    private readonly CrossModalSettings _settings;
+    private readonly double _inputScale;
+
+    /// <summary>Creates <see cref="CrossModalSettings.Layers"/> layers of the given settings.</summary>
+    public CrossModalEncoder(CrossModalSettings settings) : base(nameof(CrossModalEncoder))
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.EnsureValid();
+        _settings = settings;
+        // MulT scales embeddings by √d so that positions (unit amplitude) do not drown small projected features.
+        _inputScale = Math.Sqrt(settings.Width);
+        layers = new ModuleList<CrossModalBlock>();
+        for (var i = 0; i < settings.Layers; i++) layers.Add(new CrossModalBlock(settings));
+        layer_norm = LayerNorm(settings.Width);
+        RegisterComponents();
+    }
+
+    /// <summary>The settings this encoder was built with.</summary>
+    public CrossModalSettings Settings => _settings;
+
+    /// <summary>Runs the stack: the target attends to the source in every layer.</summary>
+    /// <param name="target">Queries [batch, targetLen, width].</param>
+    /// <param name="source">Memory [batch, sourceLen, width].</param>
+    /// <param name="sourceMask">[batch, sourceLen] (true = real), or null when the source has no padding.</param>
+    /// <returns>The target updated by the source [batch, targetLen, width].</returns>
+    public override Tensor forward(Tensor target, Tensor source, Tensor? sourceMask)
+    {
+        using var scope = NewDisposeScope();
+        var x = Embed(target);
+        // Same tensor in, same tensor out: a self-attention stack should not embed (and drop out) twice.
+        var memory = ReferenceEquals(source, target) ? x : Embed(source);
+        foreach (var layer in layers) x = layer.call(x, memory, sourceMask);
+        return layer_norm.call(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Runs the stack on masked sequences (convenience for composing fusion models).</summary>
+    public Tensor Attend(MaskedSequence target, MaskedSequence source) => call(target.Values, source.Values, source.Mask);
+
+    private Tensor Embed(Tensor x)
+    {
+        var scaled = x * _inputScale;
+        if (_settings.UsePositions)
+        {
+            using var table = SinusoidalPositions.Table(x.shape[1], x.shape[2], x.device, x.dtype);
+            scaled = scaled + table.unsqueeze(0);
+        }
+        return functional.dropout(scaled, _settings.EmbeddingDropout, training);
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            layers.Dispose();
+            layer_norm.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

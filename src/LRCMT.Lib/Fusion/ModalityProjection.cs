@@ -1,0 +1,67 @@
+using LRCMT.Errors;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LRCMT.Fusion;
+
+/// <summary>
+/// Projects one modality's raw features to the shared fusion width with a bias-free 1-D convolution over time
+/// (MulT's temporal convolution; kernel size 1 is a per-frame linear map, larger odd kernels mix neighbouring
+/// frames). Padding frames are zeroed first, so neither their values nor a stray -inf can leak into real frames.
+/// </summary>
+public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
+{
+    private readonly Conv1d conv;
+
+    private readonly string _modality;
+    private readonly long _inputFeatures;
+    private readonly long _width;
+
+    /// <summary>Creates the projection.</summary>
+    /// <param name="modality">Name used in error messages, e.g. "acoustic".</param>
+    /// <param name="inputFeatures">Raw feature size (e.g. 5 for COVAREP on CMU-MOSI in MMSA).</param>
+    /// <param name="width">Shared fusion width.</param>
+    /// <param name="kernelSize">Odd temporal kernel size; the sequence length is preserved.</param>
+    public ModalityProjection(string modality, long inputFeatures, long width, long kernelSize = 1) : base(nameof(ModalityProjection))
+    {
+        var problems = new List<string>();
+        if (inputFeatures < 1) problems.Add($"{modality} feature size must be at least 1 (got {inputFeatures}).");
+        if (width < 1) problems.Add($"width must be at least 1 (got {width}).");
+        if (kernelSize < 1 || kernelSize % 2 == 0) problems.Add($"{modality} kernel size must be a positive odd number so the length is kept (got {kernelSize}).");
+        if (problems.Count > 0) throw new InvalidConfigurationException($"{modality} projection", problems);
+
+        _modality = modality;
+        _inputFeatures = inputFeatures;
+        _width = width;
+        conv = Conv1d(inputFeatures, width, kernelSize, padding: kernelSize / 2, bias: false);
+        RegisterComponents();
+    }
+
+    /// <summary>Raw feature size this projection expects.</summary>
+    public long InputFeatures => _inputFeatures;
+
+    /// <summary>Projects [batch, seq, inputFeatures] to [batch, seq, width].</summary>
+    /// <param name="features">Raw features [batch, seq, inputFeatures].</param>
+    /// <param name="mask">[batch, seq] (true = real), or null when nothing is padded.</param>
+    public override Tensor forward(Tensor features, Tensor? mask)
+    {
+        if (features.dim() != 3 || features.shape[2] != _inputFeatures)
+            throw new ShapeMismatchException($"{_modality} features", $"[batch, seq, {_inputFeatures}]", features.shape);
+        if (mask is not null && (mask.dim() != 2 || mask.shape[0] != features.shape[0] || mask.shape[1] != features.shape[1]))
+            throw new ShapeMismatchException($"{_modality} mask", $"[{features.shape[0]}, {features.shape[1]}]", mask.shape);
+
+        using var scope = NewDisposeScope();
+        var x = mask is null ? features : features.masked_fill(mask.to(ScalarType.Bool).unsqueeze(2).logical_not(), 0);
+        var projected = conv.call(x.transpose(1, 2)).transpose(1, 2);
+        return projected.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) conv.Dispose();
+        base.Dispose(disposing);
+    }
+}

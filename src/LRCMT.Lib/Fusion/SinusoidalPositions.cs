@@ -1,0 +1,24 @@
+using static TorchSharp.torch;
+
+namespace LRCMT.Fusion;
+
+/// <summary>
+/// The fixed sine/cosine position table of "Attention Is All You Need": even channels sin(p / 10000^(2i/d)),
+/// odd channels the matching cosine. Computed on demand, so sequences of any length work and nothing lands
+/// in the state dict.
+/// </summary>
+internal static class SinusoidalPositions
+{
+    /// <summary>The table [length, width] on <paramref name="device"/> with element type <paramref name="dtype"/>.</summary>
+    public static Tensor Table(long length, long width, Device device, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var pairs = (width + 1) / 2;
+        var positions = arange(length, dtype: ScalarType.Float32, device: device).unsqueeze(1);
+        var frequencies = exp(arange(pairs, dtype: ScalarType.Float32, device: device) * (-2.0 * Math.Log(10000.0) / width));
+        var angles = positions * frequencies.unsqueeze(0);
+        // Interleave sin and cos so channel 2i is sin and 2i+1 is cos; trim the extra cosine for odd widths.
+        var table = stack(new[] { sin(angles), cos(angles) }, 2).reshape(length, 2 * pairs).narrow(1, 0, width);
+        return table.to(dtype).MoveToOuterDisposeScope();
+    }
+}
