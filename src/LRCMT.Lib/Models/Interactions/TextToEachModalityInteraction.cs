@@ -1,0 +1,65 @@
+using LRCMT.Fusion;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.Models.Interactions;
+
+/// <summary>
+/// The "no stage 1" ablation, as in MulT: the text attends to the acoustic and to the visual sequence
+/// separately (optionally each of them also attends to the text); the pooled outputs are concatenated.
+/// Acoustic and visual never see each other.
+/// </summary>
+internal sealed class TextToEachModalityInteraction : ModalityInteraction
+{
+    private readonly CrossModalEncoder text_from_acoustic;
+    private readonly CrossModalEncoder text_from_visual;
+    private readonly CrossModalEncoder? acoustic_from_text;
+    private readonly CrossModalEncoder? visual_from_text;
+
+    private readonly long _width;
+
+    public TextToEachModalityInteraction(CrossModalSettings settings, bool modalitiesAttendToText) : base(nameof(TextToEachModalityInteraction))
+    {
+        _width = settings.Width;
+        text_from_acoustic = new CrossModalEncoder(settings);
+        text_from_visual = new CrossModalEncoder(settings);
+        acoustic_from_text = modalitiesAttendToText ? new CrossModalEncoder(settings) : null;
+        visual_from_text = modalitiesAttendToText ? new CrossModalEncoder(settings) : null;
+        RegisterComponents();
+    }
+
+    public override long OutputWidth => acoustic_from_text is null ? 2 * _width : 4 * _width;
+
+    public override bool UsesAcousticVisual => true;
+
+    public override Tensor forward(MaskedSequence text, MaskedSequence? acousticInput, MaskedSequence? visualInput)
+    {
+        var acoustic = Required(acousticInput, "acoustic");
+        var visual = Required(visualInput, "visual");
+        using var scope = NewDisposeScope();
+
+        var pools = new List<Tensor>
+        {
+            MaskedPooling.Mean(new MaskedSequence(text_from_acoustic.Attend(text, acoustic), text.Mask)),
+            MaskedPooling.Mean(new MaskedSequence(text_from_visual.Attend(text, visual), text.Mask)),
+        };
+        if (acoustic_from_text is not null && visual_from_text is not null)
+        {
+            pools.Add(MaskedPooling.Mean(new MaskedSequence(acoustic_from_text.Attend(acoustic, text), acoustic.Mask)));
+            pools.Add(MaskedPooling.Mean(new MaskedSequence(visual_from_text.Attend(visual, text), visual.Mask)));
+        }
+        return cat(pools, 1).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            text_from_acoustic.Dispose();
+            text_from_visual.Dispose();
+            acoustic_from_text?.Dispose();
+            visual_from_text?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

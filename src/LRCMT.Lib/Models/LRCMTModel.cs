@@ -1,0 +1,112 @@
+using LRCMT.Data;
+using LRCMT.Errors;
+using LRCMT.Fusion;
+using LRCMT.Models.Interactions;
+using LRCMT.TextEncoders;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.Models;
+
+/// <summary>
+/// LRCMT: a (LoRA-adapted) pretrained text encoder, per-modality projections to a shared width, the
+/// acoustic-visual-first cross-modal interaction and a prediction head. Forward returns [batch] sentiment
+/// scores, or [batch, classes] logits with a classification head. Build one with
+/// <c>LrcmtBuilder</c>.
+/// </summary>
+/// <remarks>
+/// Parameter names: <c>text_encoder.*</c> (the encoder's own Hugging Face names, adapters contain <c>lora_</c>),
+/// <c>text_projection.*</c>, <c>acoustic_projection.*</c>, <c>visual_projection.*</c>, <c>interaction.*</c>,
+/// <c>head.*</c>.
+/// </remarks>
+public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
+{
+    private readonly TextEncoder text_encoder;
+    private readonly ModalityProjection text_projection;
+    private readonly ModalityProjection? acoustic_projection;
+    private readonly ModalityProjection? visual_projection;
+    private readonly ModalityInteraction interaction;
+    private readonly SentimentHead head;
+
+    private readonly LrcmtArchitecture _architecture;
+
+    /// <summary>Composes the model around an encoder whose trainable parameters the caller has already chosen.</summary>
+    internal LRCMTModel(TextEncoder textEncoder, LrcmtArchitecture architecture) : base(nameof(LRCMTModel))
+    {
+        ArgumentNullException.ThrowIfNull(textEncoder);
+        ArgumentNullException.ThrowIfNull(architecture);
+        var problems = architecture.Problems();
+        if (problems.Count > 0) throw new InvalidConfigurationException("LRCMT architecture", problems);
+
+        _architecture = architecture;
+        var settings = architecture.FusionSettings;
+        text_encoder = textEncoder;
+        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, settings.Width, architecture.TextKernelSize);
+        interaction = ModalityInteraction.Create(architecture);
+        if (interaction.UsesAcousticVisual)
+        {
+            acoustic_projection = new ModalityProjection("acoustic", architecture.AcousticFeatures, settings.Width, architecture.AcousticKernelSize);
+            visual_projection = new ModalityProjection("visual", architecture.VisualFeatures, settings.Width, architecture.VisualKernelSize);
+        }
+        head = new SentimentHead(interaction.OutputWidth, architecture.Outputs, architecture.OutputDropout);
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture this model was built with.</summary>
+    public LrcmtArchitecture Architecture => _architecture;
+
+    /// <summary>The text encoder (with its adapters, if any).</summary>
+    public TextEncoder TextEncoder => text_encoder;
+
+    /// <summary>Predicts sentiment for a batch.</summary>
+    /// <returns>[batch] scores (regression) or [batch, classes] logits (classification).</returns>
+    /// <exception cref="ShapeMismatchException">A modality's tensor or mask does not fit the model or the other modalities.</exception>
+    public override Tensor forward(MultimodalBatch batch)
+    {
+        BatchValidator.Validate(batch, _architecture.AcousticFeatures, _architecture.VisualFeatures);
+        using var scope = NewDisposeScope();
+
+        var textMask = batch.AttentionMask.to(ScalarType.Bool);
+        var text = new MaskedSequence(text_projection.call(EncodeText(batch), textMask), textMask);
+
+        MaskedSequence? acoustic = null, visual = null;
+        if (acoustic_projection is not null && visual_projection is not null)
+        {
+            var acousticMask = batch.AcousticMask.to(ScalarType.Bool);
+            var visualMask = batch.VisualMask.to(ScalarType.Bool);
+            acoustic = new MaskedSequence(acoustic_projection.call(batch.Acoustic, acousticMask), acousticMask);
+            visual = new MaskedSequence(visual_projection.call(batch.Visual, visualMask), visualMask);
+        }
+
+        var prediction = head.call(interaction.call(text, acoustic, visual));
+        if (_architecture.Head == HeadKind.Regression) prediction = prediction.squeeze(1);
+        return prediction.MoveToOuterDisposeScope();
+    }
+
+    private Tensor EncodeText(MultimodalBatch batch)
+    {
+        // A fully frozen encoder (no adapters, no fine-tuning) needs no graph: skipping it saves most of the memory.
+        var encoderTrains = text_encoder.parameters().Any(p => p.requires_grad);
+        using var gradientMode = encoderTrains ? null : no_grad();
+        var states = text_encoder.call(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds).LastHiddenState;
+        var expected = batch.InputIds.shape;
+        if (states.dim() != 3 || states.shape[0] != expected[0] || states.shape[1] != expected[1] || states.shape[2] != text_encoder.HiddenSize)
+            throw new ShapeMismatchException("text encoder output", $"[{expected[0]}, {expected[1]}, {text_encoder.HiddenSize}]", states.shape);
+        return states;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            text_encoder.Dispose();
+            text_projection.Dispose();
+            acoustic_projection?.Dispose();
+            visual_projection?.Dispose();
+            interaction.Dispose();
+            head.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

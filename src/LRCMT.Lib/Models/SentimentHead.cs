@@ -1,0 +1,47 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LRCMT.Models;
+
+/// <summary>
+/// MulT's output block: a two-layer residual MLP over the fused vector, then a linear layer to the outputs
+/// (one score, or one logit per class).
+/// </summary>
+internal sealed class SentimentHead : Module<Tensor, Tensor>
+{
+    private Module<Tensor, Tensor> proj1;
+    private Module<Tensor, Tensor> proj2;
+    private Module<Tensor, Tensor> out_layer;
+
+    private readonly double _dropout;
+
+    public SentimentHead(long inputWidth, long outputs, double dropout) : base(nameof(SentimentHead))
+    {
+        _dropout = dropout;
+        proj1 = Linear(inputWidth, inputWidth);
+        proj2 = Linear(inputWidth, inputWidth);
+        out_layer = Linear(inputWidth, outputs);
+        RegisterComponents();
+    }
+
+    /// <summary>[batch, inputWidth] → [batch, outputs].</summary>
+    public override Tensor forward(Tensor fused)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = functional.dropout(functional.relu(proj1.call(fused)), _dropout, training);
+        var refined = proj2.call(hidden) + fused;
+        return out_layer.call(refined).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            proj1.Dispose();
+            proj2.Dispose();
+            out_layer.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
