@@ -15,9 +15,9 @@ namespace LRCMT.LowRank;
 /// <remarks>Derived classes say where the frozen weight and bias live (<see cref="LoRALinear"/> owns them).</remarks>
 public abstract class LoRALayer : nn.Module<Tensor, Tensor>
 {
-    private readonly ModuleDict<Linear> lora_A = new();
-    private readonly ModuleDict<Linear> lora_B = new();
-    private readonly ModuleDict<DoraMagnitude> lora_magnitude_vector = new();
+    private readonly NamedModules<Linear> lora_A = new();
+    private readonly NamedModules<Linear> lora_B = new();
+    private readonly NamedModules<DoraMagnitude> lora_magnitude_vector = new();
 
     // Plain bookkeeping, not tensors or modules, so TorchSharp does not register it.
     private readonly List<string> _adapterOrder = [];
@@ -82,9 +82,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
 
         var (a, b) = CreateMatrices(config);
         lora_A.Add(adapterName, a);
-        lora_A.register_module(adapterName, a);
         lora_B.Add(adapterName, b);
-        lora_B.register_module(adapterName, b);
 
         ILoRAVariant variant = StandardLoRA.Instance;
         double scaling = config.ScalingFor(config.Rank, config.Alpha);
@@ -92,7 +90,6 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         {
             var magnitude = new DoraMagnitude(InitialMagnitude(a, b, scaling));
             lora_magnitude_vector.Add(adapterName, magnitude);
-            lora_magnitude_vector.register_module(adapterName, magnitude);
             variant = magnitude;
         }
 
@@ -182,11 +179,11 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         var settings = _settings[name];
         var x = settings.Dropout > 0 ? nn.functional.dropout(input, settings.Dropout, training) : input;
         var deltaWeight = settings.Variant.NeedsDeltaWeight ? DeltaWeightOf(name) : null;
-        return settings.Variant.Delta(x, weight, lora_A[name], lora_B[name], deltaWeight, settings.Scaling);
+        return settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), deltaWeight, settings.Scaling);
     }
 
     private Tensor DeltaWeightOf(string name)
-        => lora_B[name].weight.matmul(lora_A[name].weight).mul(_settings[name].Scaling);
+        => lora_B.Get(name).weight.matmul(lora_A.Get(name).weight).mul(_settings[name].Scaling);
 
     private void ValidateRank(string adapterName, LoRAConfig config)
     {

@@ -1,0 +1,138 @@
+using LRCMT.Errors;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LRCMT.LowRank.Transformers;
+
+/// <summary>
+/// Multi-head attention written in C#, with the parameters of TorchSharp's native <c>nn.MultiheadAttention</c>
+/// under the same names (<c>in_proj_weight</c> [3E, E], <c>in_proj_bias</c> [3E], <c>out_proj.weight</c>,
+/// <c>out_proj.bias</c>) and the same results, sequence-first ([L, N, E]). Unlike the native module its projections
+/// can carry LoRA: <c>out_proj</c> is an ordinary child, and the q, k and v thirds of the packed input projection
+/// can each get an adapter, addressed as <c>&lt;path&gt;.in_proj.q</c>, <c>.in_proj.k</c>, <c>.in_proj.v</c>.
+/// </summary>
+/// <remarks>
+/// Masks follow PyTorch: a float <c>attn_mask</c> is added to the scores (as the native module does), and a boolean
+/// one blocks the positions that are true. The native libtorch module instead adds a boolean mask as 0/1, which
+/// blocks nothing; pass float masks (0 / −∞) where results must match the native module exactly.
+/// </remarks>
+public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>>
+{
+    private static readonly string[] SliceNames = ["q", "k", "v"];
+
+    private Parameter in_proj_weight;
+    private Parameter? in_proj_bias;
+    private nn.Module<Tensor, Tensor> out_proj;
+    private readonly NamedModules<LoRALayer> in_proj = new();
+
+    /// <summary>Creates the module with PyTorch's initialisation (Xavier-uniform input projection, zero biases).</summary>
+    /// <param name="embedDim">Model width E.</param>
+    /// <param name="numHeads">Number of heads; must divide E.</param>
+    /// <param name="dropout">Dropout on the attention weights while training.</param>
+    /// <param name="bias">Whether the projections have biases.</param>
+    /// <exception cref="InvalidConfigurationException">E is not positive or not divisible by the number of heads.</exception>
+    public ManagedMultiheadAttention(long embedDim, long numHeads, double dropout = 0.0, bool bias = true)
+        : base(nameof(ManagedMultiheadAttention))
+    {
+        if (embedDim < 1 || numHeads < 1 || embedDim % numHeads != 0)
+            throw new InvalidConfigurationException("multi-head attention", $"embed_dim {embedDim} must be positive and divisible by num_heads {numHeads}.");
+        if (!(dropout >= 0 && dropout < 1))
+            throw new InvalidConfigurationException("multi-head attention", $"dropout must be in [0, 1) but is {dropout}.");
+        EmbedDim = embedDim;
+        NumHeads = numHeads;
+        Dropout = dropout;
+
+        in_proj_weight = new Parameter(nn.init.xavier_uniform_(empty(3 * embedDim, embedDim)));
+        in_proj_bias = bias ? new Parameter(zeros(3 * embedDim)) : null;
+        var output = nn.Linear(embedDim, embedDim, hasBias: bias);
+        if (bias) using (no_grad()) output.bias!.zero_();
+        out_proj = output;
+        RegisterComponents();
+    }
+
+    /// <summary>Model width E.</summary>
+    public long EmbedDim { get; }
+
+    /// <summary>Number of attention heads.</summary>
+    public long NumHeads { get; internal set; }
+
+    /// <summary>Dropout probability on the attention weights.</summary>
+    public double Dropout { get; internal set; }
+
+    /// <summary>
+    /// Attends <paramref name="query"/> [L, N, E] to <paramref name="key"/>/<paramref name="value"/> [S, N, E].
+    /// <paramref name="attn_mask"/> is [L, S] or [N·heads, L, S], boolean (true = blocked) or additive;
+    /// <paramref name="key_padding_mask"/> is [N, S] (true = padding). Returns the output [L, N, E] and, when
+    /// <paramref name="need_weights"/>, the attention weights averaged over heads [N, L, S] (otherwise an empty tensor).
+    /// </summary>
+    public override Tuple<Tensor, Tensor> forward(Tensor query, Tensor key, Tensor value, Tensor? key_padding_mask, bool need_weights, Tensor? attn_mask)
+    {
+        CheckShape("query", query);
+        CheckShape("key", key);
+        CheckShape("value", value);
+        long targetLength = query.shape[0], batch = query.shape[1], sourceLength = key.shape[0];
+        long heads = NumHeads, headDim = EmbedDim / NumHeads;
+
+        using var scope = NewDisposeScope();
+        var q = Project(0, query).mul(1.0 / Math.Sqrt(headDim)).reshape(targetLength, batch * heads, headDim).transpose(0, 1);
+        var k = Project(1, key).reshape(sourceLength, batch * heads, headDim).transpose(0, 1);
+        var v = Project(2, value).reshape(sourceLength, batch * heads, headDim).transpose(0, 1);
+
+        var scores = q.bmm(k.transpose(1, 2));
+        if (attn_mask is not null)
+        {
+            var mask = attn_mask.dim() == 2 ? attn_mask.unsqueeze(0) : attn_mask;
+            scores = mask.dtype == ScalarType.Bool ? scores.masked_fill(mask, float.NegativeInfinity) : scores.add(mask);
+        }
+        if (key_padding_mask is not null)
+        {
+            var padding = key_padding_mask.to_type(ScalarType.Bool).view(batch, 1, 1, sourceLength);
+            scores = scores.view(batch, heads, targetLength, sourceLength).masked_fill(padding, float.NegativeInfinity)
+                .view(batch * heads, targetLength, sourceLength);
+        }
+
+        var weights = nn.functional.dropout(scores.softmax(-1), Dropout, training);
+        var context = weights.bmm(v).transpose(0, 1).reshape(targetLength, batch, EmbedDim);
+        var output = out_proj.call(context);
+        var averaged = need_weights ? weights.view(batch, heads, targetLength, sourceLength).mean([1]) : empty(0);
+        return Tuple.Create(output.MoveToOuterDisposeScope(), averaged.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Same as <see cref="forward"/>, with the native module's defaults.</summary>
+    public new Tuple<Tensor, Tensor> call(Tensor query, Tensor key, Tensor value, Tensor? key_padding_mask = null, bool need_weights = true, Tensor? attn_mask = null)
+        => base.call(query, key, value, key_padding_mask, need_weights, attn_mask);
+
+    /// <summary>The slices (q, k, v) that have no LoRA layer yet.</summary>
+    internal IEnumerable<string> UnadaptedInProjectionSlices() => SliceNames.Where(s => !in_proj.Contains(s));
+
+    /// <summary>Puts a LoRA layer on one slice of the packed input projection and adds the adapter to it.</summary>
+    internal LoRALayer AdaptInProjection(string slice, string adapterName, LoRAConfig config)
+    {
+        int index = Array.IndexOf(SliceNames, slice);
+        if (index < 0) throw new AdapterException($"in_proj.{slice}", "the packed input projection has slices 'q', 'k' and 'v' only.");
+        if (!in_proj.TryGet(slice, out var layer))
+        {
+            long offset = index * EmbedDim;
+            layer = new InProjectionSlice(EmbedDim,
+                () => in_proj_weight.narrow(0, offset, EmbedDim),
+                () => in_proj_bias?.narrow(0, offset, EmbedDim));
+            in_proj.Add(slice, layer);
+        }
+        layer.AddAdapter(adapterName, config);
+        return layer;
+    }
+
+    private Tensor Project(int slice, Tensor input)
+    {
+        if (in_proj.TryGet(SliceNames[slice], out var adapted)) return adapted.call(input);
+        long offset = slice * EmbedDim;
+        return nn.functional.linear(input, in_proj_weight.narrow(0, offset, EmbedDim), in_proj_bias?.narrow(0, offset, EmbedDim));
+    }
+
+    private void CheckShape(string what, Tensor tensor)
+    {
+        if (tensor.dim() != 3 || tensor.shape[2] != EmbedDim)
+            throw new ShapeMismatchException($"multi-head attention {what}", $"[seq, batch, {EmbedDim}]", tensor.shape);
+    }
+}
