@@ -1,6 +1,7 @@
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Fusion;
+using LRCMT.LowRank;
 using LRCMT.Models.Interactions;
 using LRCMT.TextEncoders;
 using TorchSharp;
@@ -12,7 +13,7 @@ namespace LRCMT.Models;
 /// LRCMT: a (LoRA-adapted) pretrained text encoder, per-modality projections to a shared width, the
 /// acoustic-visual-first cross-modal interaction and a prediction head. Forward returns [batch] sentiment
 /// scores, or [batch, classes] logits with a classification head. Build one with
-/// <c>LrcmtBuilder</c>.
+/// <see cref="Configuration.LrcmtBuilder"/>.
 /// </summary>
 /// <remarks>
 /// Parameter names: <c>text_encoder.*</c> (the encoder's own Hugging Face names, adapters contain <c>lora_</c>),
@@ -57,6 +58,9 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
 
     /// <summary>The text encoder (with its adapters, if any).</summary>
     public TextEncoder TextEncoder => text_encoder;
+
+    /// <summary>Trainable and total parameter counts (PEFT's <c>print_trainable_parameters</c> line via <c>ToString()</c>).</summary>
+    public ParameterReport GetParameterReport() => ParameterReport.Of(this);
 
     /// <summary>Predicts sentiment for a batch.</summary>
     /// <returns>[batch] scores (regression) or [batch, classes] logits (classification).</returns>

@@ -1,0 +1,132 @@
+using FluentAssertions;
+using LRCMT.Configuration;
+using LRCMT.Errors;
+using LRCMT.Models;
+using LRCMT.Tests.Models;
+using LRCMT.Tests.TestSupport;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace LRCMT.Tests.Configuration;
+
+public class LrcmtBuilderTests
+{
+    private static LrcmtBuilder TinyBuilder() => new LrcmtBuilder()
+        .WithModalities(ModelTestData.Acoustic, ModelTestData.Visual)
+        .WithFusion(width: 8, heads: 2, layers: 1);
+
+    [Fact]
+    public void A_frozen_encoder_trains_nothing_while_fusion_and_head_train()
+    {
+        using var model = TinyBuilder().WithTextEncoder(new FakeTextEncoder()).WithEncoderTuning(EncoderTuning.Frozen).Build();
+
+        var parameters = model.named_parameters().ToList();
+        parameters.Where(p => p.name.StartsWith("text_encoder.")).Should().OnlyContain(p => !p.parameter.requires_grad);
+        parameters.Where(p => !p.name.StartsWith("text_encoder.")).Should().OnlyContain(p => p.parameter.requires_grad);
+    }
+
+    [Fact]
+    public void Full_fine_tuning_unfreezes_an_encoder_that_arrived_frozen()
+    {
+        var encoder = new FakeTextEncoder();
+        foreach (var p in encoder.parameters()) p.requires_grad = false;
+
+        using var model = TinyBuilder().WithTextEncoder(encoder).WithEncoderTuning(EncoderTuning.Full).Build();
+
+        model.parameters().Should().OnlyContain(p => p.requires_grad);
+    }
+
+    [Fact]
+    public void The_built_model_follows_the_chosen_head_and_interaction()
+    {
+        using var model = TinyBuilder().WithTextEncoder(new FakeTextEncoder()).WithEncoderTuning(EncoderTuning.Frozen)
+            .WithClassificationHead(3).WithInteraction(InteractionMode.TextToEachModality, textAttendedByMemory: true).Build();
+        using var batch = ModelTestData.Batch();
+
+        using var logits = model.call(batch);
+
+        logits.shape.Should().Equal(2, 3);
+        model.named_parameters().Should().Contain(p => p.name.StartsWith("interaction.visual_from_text."));
+    }
+
+    [Fact]
+    public void Build_reports_every_problem_at_once()
+    {
+        var builder = new LrcmtBuilder()
+            .WithFusion(width: 50, heads: 7, layers: 0)
+            .WithModalities(m => m.VisualKernelSize = 2)
+            .WithClassificationHead(1)
+            .WithInteraction(InteractionMode.TextOnly, textAttendedByMemory: true)
+            .WithLoRA(lora => lora.Rank = 0);
+
+        var act = () => builder.Build();
+
+        var problems = act.Should().Throw<InvalidConfigurationException>().Which.Problems;
+        problems.Should().HaveCount(7);
+        problems.Should().Contain(p => p.Contains("Layers"))
+            .And.Contain(p => p.Contains("Classes"))
+            .And.Contain(p => p.Contains("divisible"))
+            .And.Contain(p => p.Contains("VisualKernelSize"))
+            .And.Contain(p => p.Contains("TextOnly"))
+            .And.Contain(p => p.Contains("No text encoder"))
+            .And.Contain(p => p.StartsWith("LoRA:") && p.Contains("Rank"));
+    }
+
+    [Fact]
+    public void A_builder_builds_one_model_only()
+    {
+        var builder = TinyBuilder().WithTextEncoder(new FakeTextEncoder()).WithEncoderTuning(EncoderTuning.Frozen);
+        using var model = builder.Build();
+
+        builder.Invoking(b => b.Build()).Should().Throw<InvalidOperationException>();
+        builder.Invoking(b => b.WithFusion(8, 2, 2)).Should().Throw<InvalidOperationException>();
+    }
+
+    [Fact]
+    public void Starting_from_options_leaves_the_callers_options_untouched()
+    {
+        var options = new LrcmtOptions();
+        options.LoRA.TargetModules.Add("query");
+
+        var builder = LrcmtBuilder.FromOptions(options).WithFusion(16, 4, 2).WithLoRA(l => l.TargetModules.Add("key"));
+
+        options.Fusion.Width.Should().Be(50);
+        options.LoRA.TargetModules.Should().Equal("query");
+        builder.Options.LoRA.TargetModules.Should().Equal("query", "key");
+    }
+
+    [Fact]
+    public void Two_encoder_sources_are_a_configuration_problem()
+    {
+        var builder = TinyBuilder().WithTextEncoder(new FakeTextEncoder()).WithEncoderTuning(EncoderTuning.Frozen)
+            .WithPretrainedEncoder(Fixtures.TinyBertFolder);
+
+        var act = () => builder.Build();
+
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Contains("choose one source"));
+    }
+
+    [Fact]
+    public void A_missing_pretrained_folder_is_reported_before_anything_loads()
+    {
+        var builder = TinyBuilder().WithPretrainedEncoder("/no/such/folder").WithEncoderTuning(EncoderTuning.Frozen);
+
+        var act = () => builder.Build();
+
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Contains("/no/such/folder"));
+    }
+
+    [Fact]
+    public void The_hugging_face_tiny_bert_folder_builds_a_working_model()
+    {
+        manual_seed(30);
+        using var model = TinyBuilder().WithPretrainedEncoder(Fixtures.TinyBertFolder).WithEncoderTuning(EncoderTuning.Frozen).Build();
+        using var batch = ModelTestData.Batch();
+
+        using var scores = model.call(batch);
+
+        model.TextEncoder.HiddenSize.Should().Be(64);
+        scores.shape.Should().Equal(2);
+        scores.isfinite().all().item<bool>().Should().BeTrue();
+    }
+}
