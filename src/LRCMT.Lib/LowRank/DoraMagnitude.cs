@@ -28,7 +28,7 @@ internal sealed class DoraMagnitude : nn.Module, ILoRAVariant
 
     public bool NeedsDeltaWeight => true;
 
-    public Tensor Magnitude => weight;
+    public Parameter Magnitude => weight;
 
     public Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling)
     {

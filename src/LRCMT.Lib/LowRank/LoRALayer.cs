@@ -174,6 +174,18 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     internal IEnumerable<Parameter> AdapterParameters()
         => lora_A.parameters().Concat(lora_B.parameters()).Concat(lora_magnitude_vector.parameters());
 
+    /// <summary>
+    /// One adapter's tensors under the names PEFT uses in adapter files, relative to this layer:
+    /// <c>lora_A.weight</c>, <c>lora_B.weight</c> and, for DoRA, <c>lora_magnitude_vector</c>.
+    /// </summary>
+    internal IEnumerable<(string FileSuffix, Parameter Tensor)> AdapterTensors(string adapterName)
+    {
+        var settings = SettingsOf(adapterName);
+        yield return ("lora_A.weight", lora_A.Get(adapterName).weight);
+        yield return ("lora_B.weight", lora_B.Get(adapterName).weight);
+        if (settings.UseDora) yield return ("lora_magnitude_vector", lora_magnitude_vector.Get(adapterName).Magnitude);
+    }
+
     private Tensor AdapterDelta(string name, Tensor input, Tensor weight)
     {
         var settings = _settings[name];
