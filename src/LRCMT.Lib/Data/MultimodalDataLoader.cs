@@ -64,10 +64,13 @@ public sealed class MultimodalDataLoader
     }
 
     /// <summary>The batches of one epoch; each batch is new and must be disposed by the caller.</summary>
-    public IEnumerable<MultimodalBatch> Epoch(int epoch)
+    /// <param name="epoch">The epoch (0-based); it selects the shuffled order.</param>
+    /// <param name="skipBatches">Batches to leave out at the start, e.g. those a resumed run already trained on.</param>
+    public IEnumerable<MultimodalBatch> Epoch(int epoch, int skipBatches = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(skipBatches);
         var order = Order(epoch);
-        for (int b = 0; b < BatchCount; b++)
+        for (int b = skipBatches; b < BatchCount; b++)
         {
             var members = order.Skip(b * BatchSize).Take(BatchSize).Select(i => _samples[i]).ToList();
             yield return _collator.Collate(members);

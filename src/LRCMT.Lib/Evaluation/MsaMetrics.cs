@@ -30,9 +30,10 @@ public static class MsaMetrics
     {
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(truths);
-        using var p = predictions.detach().cpu().to(ScalarType.Float32).flatten();
-        using var t = truths.detach().cpu().to(ScalarType.Float32).flatten();
-        return Compute(dataset, p.data<float>().ToArray(), t.data<float>().ToArray());
+        using var scope = NewDisposeScope();
+        var p = predictions.detach().cpu().to(ScalarType.Float32).flatten().data<float>().ToArray();
+        var t = truths.detach().cpu().to(ScalarType.Float32).flatten().data<float>().ToArray();
+        return Compute(dataset, p, t);
     }
 
     /// <summary>Computes the metrics from predictions and truths.</summary>

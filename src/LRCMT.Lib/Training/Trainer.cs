@@ -1,0 +1,232 @@
+using LRCMT.Data;
+using LRCMT.Errors;
+using LRCMT.Evaluation;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LRCMT.Training;
+
+/// <summary>
+/// Trains any <c>nn.Module&lt;MultimodalBatch, Tensor&gt;</c> that returns one regression score per sample
+/// (e.g. <c>LRCMTModel</c>): AdamW with one learning rate for adapters (parameter names containing <c>lora_</c>)
+/// and one for every other trainable parameter, warm-up then linear/cosine decay, gradient clipping, L1 or MSE loss,
+/// evaluation with <see cref="MsaMetrics"/> after each epoch, early stopping, and checkpoints a run can resume from
+/// exactly (same weights as an uninterrupted run on the CPU).
+/// </summary>
+public sealed class Trainer
+{
+    /// <summary>File name of the resume checkpoint inside <see cref="TrainerOptions.CheckpointDirectory"/>.</summary>
+    public const string LastCheckpointName = "last.safetensors";
+
+    /// <summary>File name of the best epoch's trainable weights inside <see cref="TrainerOptions.CheckpointDirectory"/>.</summary>
+    public const string BestCheckpointName = "best.safetensors";
+
+    private readonly TrainerOptions _options;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a trainer; the options are validated here.</summary>
+    /// <exception cref="InvalidConfigurationException">An option is out of range (every problem is listed).</exception>
+    public Trainer(TrainerOptions options, ILogger<Trainer>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>Trains from the model's current weights. Seeds libtorch's generator with <see cref="TrainerOptions.Seed"/> first.</summary>
+    /// <param name="model">The model; its parameters with <c>requires_grad</c> are trained, on the device they live on.</param>
+    /// <param name="train">Training batches (usually shuffled).</param>
+    /// <param name="valid">Validation batches, evaluated after every epoch.</param>
+    /// <param name="progress">Receives step, epoch and checkpoint events on the training thread.</param>
+    /// <param name="cancellationToken">Stops after the step in progress; the resume checkpoint is then written (if a folder is set).</param>
+    /// <exception cref="NonFiniteLossException">The loss became NaN/Inf; the previous checkpoint is left intact.</exception>
+    public TrainingResult Fit(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        => Run(model, train, valid, checkpoint: null, progress, cancellationToken);
+
+    /// <summary>Continues the run saved in <paramref name="checkpoint"/> (a <see cref="LastCheckpointName"/> file) with the same options and data.</summary>
+    /// <inheritdoc cref="Fit"/>
+    /// <exception cref="CheckpointMismatchException">The checkpoint's trainable parameters differ from the model's.</exception>
+    /// <exception cref="CorruptFileException">The file is not a trainer checkpoint.</exception>
+    public TrainingResult Resume(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid, string checkpoint,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpoint);
+        if (!File.Exists(checkpoint)) throw new FileNotFoundException($"Checkpoint '{checkpoint}' does not exist.", checkpoint);
+        return Run(model, train, valid, checkpoint, progress, cancellationToken);
+    }
+
+    /// <summary>Runs the model over <paramref name="loader"/> without gradients and computes MMSA's metrics.</summary>
+    public static MetricResults Evaluate(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset)
+        => Evaluation(model, loader, dataset, TrainingLoss.L1).Metrics;
+
+    private TrainingResult Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid,
+        string? checkpoint, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(valid);
+
+        var trainable = ParameterGroups.Trainable(model);
+        using var optimizer = ParameterGroups.CreateAdamW(trainable, _options);
+        long totalSteps = (long)_options.Epochs * train.BatchCount;
+        var schedule = new LearningRateSchedule(_options.Decay, (long)(_options.WarmupRatio * totalSteps), totalSteps);
+        var device = trainable[0].Param.device;
+        using var best = new BestWeights(_options.CheckpointDirectory is { } d ? Path.Combine(d, BestCheckpointName) : null);
+
+        TrainerState state;
+        if (checkpoint is null)
+        {
+            torch.manual_seed(_options.Seed);
+            state = new TrainerState();
+        }
+        else
+        {
+            state = TrainerCheckpoint.Load(checkpoint, trainable, optimizer);
+            best.LoadIfSaved(trainable);
+            _logger.LogInformation("Resuming from {Checkpoint} at epoch {Epoch}, step {Step}", checkpoint, state.Epoch, state.Step);
+        }
+
+        var stopReason = TrainingStopReason.Completed;
+        model.train();
+        while (state.Epoch < _options.Epochs && stopReason == TrainingStopReason.Completed)
+        {
+            foreach (var batch in train.Epoch(state.Epoch, state.BatchInEpoch))
+            {
+                double loss;
+                using (batch) loss = Step(model, batch, device, optimizer, trainable, schedule.Factor(state.Step), state);
+                state.Step++;
+                state.BatchInEpoch++;
+                state.EpochLossSum += loss;
+                state.EpochLossCount++;
+                progress?.Report(new TrainingProgress(TrainingEvent.StepCompleted, state.Epoch, state.Step, totalSteps, loss, Rates(schedule.Factor(state.Step - 1))));
+                if (cancellationToken.IsCancellationRequested) break;
+            }
+
+            if (cancellationToken.IsCancellationRequested && state.BatchInEpoch < train.BatchCount)
+            {
+                stopReason = TrainingStopReason.Cancelled;
+                break;
+            }
+            stopReason = FinishEpoch(model, valid, optimizer, trainable, state, best, schedule, totalSteps, progress);
+            if (stopReason == TrainingStopReason.Completed && cancellationToken.IsCancellationRequested && state.Epoch < _options.Epochs)
+                stopReason = TrainingStopReason.Cancelled;
+        }
+
+        if (stopReason == TrainingStopReason.Cancelled)
+        {
+            SaveLast(optimizer, trainable, state, schedule, totalSteps, progress);
+            _logger.LogWarning("Training cancelled at epoch {Epoch}, step {Step}", state.Epoch, state.Step);
+        }
+        else if (_options.RestoreBestWeights) best.Restore(trainable);
+        model.eval();
+        return new TrainingResult(stopReason, state.History.Count, state.Step, state.BestEpoch, state.BestValue, state.History.ToList());
+    }
+
+    /// <summary>One optimizer step; every temporary tensor dies with the step's dispose scope.</summary>
+    private double Step(nn.Module<MultimodalBatch, Tensor> model, MultimodalBatch batch, Device device, optim.Optimizer optimizer,
+        IReadOnlyList<(string Name, Parameter Param)> trainable, double lrFactor, TrainerState state)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = group.InitialLearningRate * lrFactor;
+        optimizer.zero_grad();
+
+        var input = device.type == DeviceType.CPU ? batch : batch.To(device);
+        var predictions = Predictions(model, input);
+        var labels = input.Labels ?? throw new InvalidInputException("training batch", "it has no labels.");
+        var loss = LossOf(predictions, labels, _options.Loss);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+        {
+            _logger.LogError("Non-finite loss {Loss} at epoch {Epoch}, step {Step}", value, state.Epoch, state.Step);
+            throw new NonFiniteLossException(state.Epoch, state.Step, value, batch.Ids);
+        }
+        loss.backward();
+        if (_options.MaxGradientNorm > 0)
+            nn.utils.clip_grad_norm_(trainable.Select(t => t.Param), _options.MaxGradientNorm);
+        optimizer.step();
+        if (!ReferenceEquals(input, batch)) input.Dispose();
+        return value;
+    }
+
+    private TrainingStopReason FinishEpoch(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader valid, optim.Optimizer optimizer,
+        IReadOnlyList<(string Name, Parameter Param)> trainable, TrainerState state, BestWeights best, LearningRateSchedule schedule, long totalSteps,
+        IProgress<TrainingProgress>? progress)
+    {
+        var (metrics, validLoss) = Evaluation(model, valid, _options.Dataset, _options.Loss);
+        model.train();
+        double trainLoss = state.EpochLossCount > 0 ? state.EpochLossSum / state.EpochLossCount : double.NaN;
+        var summary = new EpochSummary(state.Epoch, trainLoss, validLoss, metrics);
+        bool improved = state.RecordEpoch(summary, _options.EarlyStoppingMetric, _options.HigherIsBetter);
+        if (improved) best.Capture(trainable);
+        _logger.LogInformation("Epoch {Epoch}: train loss {TrainLoss:F4}, valid loss {ValidLoss:F4}, {Metrics}{Best}",
+            state.Epoch, trainLoss, validLoss, metrics, improved ? " (best)" : "");
+        progress?.Report(new TrainingProgress(TrainingEvent.EpochCompleted, state.Epoch, state.Step, totalSteps, trainLoss, Rates(schedule.Factor(state.Step - 1)), metrics, validLoss));
+
+        bool patienceSpent = _options.Patience > 0 && state.EpochsWithoutImprovement >= _options.Patience;
+        state.StartNextEpoch();
+        SaveLast(optimizer, trainable, state, schedule, totalSteps, progress);
+        if (!patienceSpent) return TrainingStopReason.Completed;
+        _logger.LogInformation("Early stopping: {Metric} has not improved for {Patience} epochs", _options.EarlyStoppingMetric, _options.Patience);
+        return TrainingStopReason.EarlyStopped;
+    }
+
+    private void SaveLast(optim.Optimizer optimizer, IReadOnlyList<(string Name, Parameter Param)> trainable, TrainerState state,
+        LearningRateSchedule schedule, long totalSteps, IProgress<TrainingProgress>? progress)
+    {
+        if (_options.CheckpointDirectory is not { } directory) return;
+        var path = Path.Combine(directory, LastCheckpointName);
+        TrainerCheckpoint.Save(path, trainable, optimizer, state);
+        progress?.Report(new TrainingProgress(TrainingEvent.CheckpointSaved, state.Epoch, state.Step, totalSteps, double.NaN, Rates(schedule.Factor(state.Step)), CheckpointPath: path));
+    }
+
+    private static (MetricResults Metrics, double Loss) Evaluation(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset, TrainingLoss lossKind)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        var predictions = new List<float>(loader.SampleCount);
+        var truths = new List<float>(loader.SampleCount);
+        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        using (no_grad())
+        {
+            foreach (var batch in loader.Epoch(0))
+            {
+                using var scope = NewDisposeScope();
+                using (batch)
+                {
+                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
+                    predictions.AddRange(Predictions(model, input).cpu().data<float>().ToArray());
+                    truths.AddRange((batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.")).data<float>().ToArray());
+                    if (!ReferenceEquals(input, batch)) input.Dispose();
+                }
+            }
+        }
+        if (wasTraining) model.train();
+
+        double loss = 0;
+        for (int i = 0; i < predictions.Count; i++)
+        {
+            double error = predictions[i] - truths[i];
+            loss += lossKind == TrainingLoss.L1 ? Math.Abs(error) : error * error;
+        }
+        return (MsaMetrics.Compute(dataset, predictions.ToArray(), truths.ToArray()), loss / predictions.Count);
+    }
+
+    private static Tensor Predictions(nn.Module<MultimodalBatch, Tensor> model, MultimodalBatch batch)
+    {
+        var output = model.call(batch);
+        if (output.numel() != batch.Size)
+            throw new ShapeMismatchException("model output", $"[{batch.Size}] (one regression score per sample)", output.shape);
+        return output.reshape(-1).to(ScalarType.Float32);
+    }
+
+    private static Tensor LossOf(Tensor predictions, Tensor labels, TrainingLoss kind) => kind == TrainingLoss.L1
+        ? nn.functional.l1_loss(predictions, labels.to(predictions.dtype))
+        : nn.functional.mse_loss(predictions, labels.to(predictions.dtype));
+
+    private (double Adapter, double Other) Rates(double factor) => (_options.AdapterLearningRate * factor, _options.LearningRate * factor);
+}

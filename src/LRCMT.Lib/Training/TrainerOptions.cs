@@ -1,0 +1,72 @@
+using LRCMT.Errors;
+using LRCMT.Evaluation;
+
+namespace LRCMT.Training;
+
+/// <summary>Settings of a <see cref="Trainer"/> run. Plain data; <see cref="Validate"/> lists every problem at once.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>The name <see cref="EarlyStoppingMetric"/> takes to follow the validation loss.</summary>
+    public const string LossMetric = "Loss";
+
+    /// <summary>Number of epochs.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Learning rate of adapter parameters (names containing <c>lora_</c>).</summary>
+    public double AdapterLearningRate { get; init; } = 5e-4;
+
+    /// <summary>Learning rate of every other trainable parameter (fusion, head).</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>AdamW's decoupled weight decay.</summary>
+    public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>Fraction of all optimizer steps spent warming up linearly from 0.</summary>
+    public double WarmupRatio { get; init; } = 0.1;
+
+    /// <summary>Shape of the decay after warm-up.</summary>
+    public LearningRateDecay Decay { get; init; } = LearningRateDecay.Linear;
+
+    /// <summary>Clip the global gradient norm to this value; 0 turns clipping off.</summary>
+    public double MaxGradientNorm { get; init; } = 1.0;
+
+    /// <summary>Training loss.</summary>
+    public TrainingLoss Loss { get; init; } = TrainingLoss.L1;
+
+    /// <summary>Which metric set the evaluation uses.</summary>
+    public MsaDataset Dataset { get; init; } = MsaDataset.Mosi;
+
+    /// <summary>A metric of <see cref="MsaMetrics.NamesFor"/> or <see cref="LossMetric"/>; MAE and Loss improve downwards, the others upwards.</summary>
+    public string EarlyStoppingMetric { get; init; } = MsaMetricNames.Mae;
+
+    /// <summary>Stop after this many epochs without improvement; 0 turns early stopping off.</summary>
+    public int Patience { get; init; } = 8;
+
+    /// <summary>Seed of libtorch's generator (dropout, initialisation done during training); set at the start of a fresh run.</summary>
+    public long Seed { get; init; } = 1111;
+
+    /// <summary>Folder for <c>last.safetensors</c> (resume state, each epoch and on cancellation) and <c>best.safetensors</c>; null writes nothing.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>At the end, load the trainable weights of the best epoch back into the model (needs an evaluated epoch).</summary>
+    public bool RestoreBestWeights { get; init; } = true;
+
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every invalid setting.</summary>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (Epochs < 1) problems.Add($"Epochs must be at least 1, got {Epochs}.");
+        if (!(AdapterLearningRate >= 0)) problems.Add($"AdapterLearningRate must be >= 0, got {AdapterLearningRate}.");
+        if (!(LearningRate >= 0)) problems.Add($"LearningRate must be >= 0, got {LearningRate}.");
+        if (!(WeightDecay >= 0)) problems.Add($"WeightDecay must be >= 0, got {WeightDecay}.");
+        if (!(WarmupRatio is >= 0 and < 1)) problems.Add($"WarmupRatio must be in [0, 1), got {WarmupRatio}.");
+        if (!(MaxGradientNorm >= 0)) problems.Add($"MaxGradientNorm must be >= 0 (0 = off), got {MaxGradientNorm}.");
+        if (Patience < 0) problems.Add($"Patience must be >= 0 (0 = off), got {Patience}.");
+        var metrics = MsaMetrics.NamesFor(Dataset);
+        if (EarlyStoppingMetric != LossMetric && !metrics.Contains(EarlyStoppingMetric))
+            problems.Add($"EarlyStoppingMetric '{EarlyStoppingMetric}' is not a {Dataset} metric; use {LossMetric} or one of {string.Join(", ", metrics)}.");
+        if (problems.Count > 0) throw new InvalidConfigurationException("trainer options", problems);
+    }
+
+    internal bool HigherIsBetter => EarlyStoppingMetric != LossMetric && MsaMetricNames.HigherIsBetter(EarlyStoppingMetric);
+}
