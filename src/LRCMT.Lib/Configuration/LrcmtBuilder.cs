@@ -39,8 +39,8 @@ public sealed class LrcmtBuilder
         return new LrcmtBuilder(options.Clone());
     }
 
-    /// <summary>The settings collected so far (a live view; change them through the builder's methods).</summary>
-    public LrcmtOptions Options => _options;
+    /// <summary>The settings collected so far.</summary>
+    internal LrcmtOptions Options => _options;
 
     /// <summary>Uses an already loaded encoder (e.g. a <see cref="BertModel"/>); the model takes ownership of it.</summary>
     public LrcmtBuilder WithTextEncoder(TextEncoder encoder) => Set(() =>

@@ -7,7 +7,7 @@ namespace LRCMT.Models;
 /// <summary>
 /// Checks a <see cref="MultimodalBatch"/> against the model before any tensor operation, so a wrong input is
 /// reported as a <see cref="ShapeMismatchException"/> naming the modality and both shapes instead of a libtorch
-/// error deep inside attention.
+/// error deep inside attention (or an <see cref="InvalidInputException"/> for features that are not floating point).
 /// </summary>
 internal static class BatchValidator
 {
@@ -37,6 +37,8 @@ internal static class BatchValidator
             throw new ShapeMismatchException($"{modality} features (feature size)", $"[{size}, seq, {featureSize}]", features.shape);
         if (features.shape[1] < 1)
             throw new ShapeMismatchException($"{modality} features (empty sequence)", $"[{size}, seq ≥ 1, {featureSize}]", features.shape);
+        if (!features.is_floating_point())
+            throw new InvalidInputException($"{modality} features", $"expected a floating-point tensor but got {features.dtype}.");
         CheckMask($"{modality} mask", mask, size, features.shape[1]);
     }
 

@@ -45,4 +45,16 @@ public class BatchValidationTests
     public void Empty_text_is_rejected() =>
         ShouldReject(b => b with { InputIds = zeros(2, 0, dtype: ScalarType.Int64), AttentionMask = zeros(2, 0, dtype: ScalarType.Int64) },
             "text", "[2, 0]");
+
+    [Fact]
+    public void Integer_acoustic_features_are_rejected_as_invalid_input()
+    {
+        using var model = ModelTestData.Model();
+        using var batch = ModelTestData.Batch();
+        using var bad = batch with { Acoustic = batch.Acoustic.to(ScalarType.Int64) };
+
+        var act = () => model.call(bad);
+
+        act.Should().Throw<InvalidInputException>().Where(e => e.Message.Contains("acoustic") && e.Message.Contains("Int64"));
+    }
 }

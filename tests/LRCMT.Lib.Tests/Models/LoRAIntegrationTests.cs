@@ -1,6 +1,7 @@
 using FluentAssertions;
 using LRCMT.Configuration;
 using LRCMT.LowRank;
+using LRCMT.Tests.Fusion;
 using LRCMT.Tests.TestSupport;
 using LRCMT.Tests.TextEncoders;
 using Xunit;
@@ -42,6 +43,27 @@ public class LoRAIntegrationTests
             parameter.grad.Should().NotBeNull(name);
             parameter.grad!.abs().sum().item<float>().Should().BeGreaterThan(0, name);
         }
+    }
+
+    [Fact]
+    public void With_bert_and_adapters_padded_tokens_and_frames_still_do_not_change_the_prediction()
+    {
+        manual_seed(41);
+        using var model = TinyBertWithLoRA().Build();
+        model.eval();
+        using var batch = ModelTestData.Batch();
+        var textPadding = batch.AttentionMask.to(ScalarType.Bool).logical_not();
+        using var repadded = batch with
+        {
+            InputIds = batch.InputIds.masked_fill(textPadding, 57),
+            Acoustic = FusionTestData.WithPadding(batch.Acoustic, batch.AcousticMask, -1e4),
+            Visual = FusionTestData.WithPadding(batch.Visual, batch.VisualMask, 1e4),
+        };
+
+        using var before = model.call(batch);
+        using var after = model.call(repadded);
+
+        after.allclose(before, atol: 1e-5).Should().BeTrue();
     }
 
     [Fact]
