@@ -1,1 +1,38 @@
-Console.WriteLine("Not implemented yet: see the open issues.");
+using System.Reflection;
+using LRCMT.Benchmarks.Harness;
+using TorchSharp;
+
+// Usage: dotnet run -c Release --project tests/LRCMT.Lib.Benchmarks -- [--filter text] [--runs N] [--warmup N] [--list]
+var filter = Option("--filter");
+int runs = int.Parse(Option("--runs") ?? "15", System.Globalization.CultureInfo.InvariantCulture);
+int warmup = int.Parse(Option("--warmup") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
+
+var groups = Assembly.GetExecutingAssembly().GetTypes()
+    .Where(t => typeof(IBenchmarkGroup).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+    .Select(t => (IBenchmarkGroup)Activator.CreateInstance(t)!)
+    .OrderBy(g => g.Name, StringComparer.Ordinal)
+    .Where(g => filter is null || g.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))
+    .ToList();
+
+if (args.Contains("--list"))
+{
+    foreach (var group in groups) Console.WriteLine($"{group.Name}: {group.Description}");
+    return 0;
+}
+if (groups.Count == 0)
+{
+    Console.Error.WriteLine($"No benchmark group matches '{filter}'. Use --list to see them.");
+    return 1;
+}
+
+Console.WriteLine($"LRCMT.Lib benchmarks — {Environment.ProcessorCount} logical CPUs, torch threads {torch.get_num_threads()}, " +
+                  $"warmup {warmup}, median of {runs} runs");
+var runner = new BenchmarkRunner(warmup, runs);
+foreach (var group in groups) runner.Run(group);
+return 0;
+
+string? Option(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}

@@ -30,13 +30,15 @@ internal sealed class DoraMagnitude : nn.Module, ILoRAVariant
 
     public Parameter Magnitude => weight;
 
-    public Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling)
+    public Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput)
     {
         if (deltaWeight is null) throw new ArgumentNullException(nameof(deltaWeight), "DoRA needs s·B·A for its norm.");
         using var norm = RowNorm(baseWeight, deltaWeight.detach()).detach();
         using var scale = weight.div(norm);
-        // (scale - 1)·W·x removes the base output and adds the rescaled one; the base path keeps its own x.
-        using var rescaledBase = nn.functional.linear(adapterInput, baseWeight).mul(scale.sub(1));
+        // (scale - 1)·W·x removes the base output and adds the rescaled one; with dropout the base path keeps the
+        // undropped x, so W·x must be recomputed on the dropped input.
+        using var projected = projectedInput is null ? nn.functional.linear(adapterInput, baseWeight) : projectedInput.alias();
+        using var rescaledBase = projected.mul(scale.sub(1));
         using var lora = loraB.call(loraA.call(adapterInput));
         return rescaledBase.add(lora.mul(scale).mul(scaling));
     }

@@ -9,8 +9,11 @@ namespace LRCMT.LowRank;
 /// </summary>
 internal interface ILoRAVariant
 {
-    /// <summary>What to add to the base output F.linear(x, W, b), given the adapter's (dropped-out) input.</summary>
-    Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling);
+    /// <summary>
+    /// What to add to the base output F.linear(x, W, b), given the adapter's (dropped-out) input. When no dropout
+    /// was applied, <paramref name="projectedInput"/> is W·x already computed for the base path (else null).
+    /// </summary>
+    Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput);
 
     /// <summary>Folds the adapter into <paramref name="weight"/> in place; <paramref name="deltaWeight"/> is s·B·A.</summary>
     void Merge(Tensor weight, Tensor deltaWeight);

@@ -159,10 +159,27 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         var weight = BaseWeight;
-        var output = nn.functional.linear(input, weight, BaseBias);
-        if (AdaptersEnabled && _merged is null && _active is { } name)
-            output = output.add(AdapterDelta(name, input, weight));
-        return output.MoveToOuterDisposeScope();
+        var bias = BaseBias;
+        if (!AdaptersEnabled || _merged is not null || _active is not { } name)
+            return nn.functional.linear(input, weight, bias).MoveToOuterDisposeScope();
+
+        var settings = _settings[name];
+        bool dropping = settings.Dropout > 0 && training;
+        var x = dropping ? nn.functional.dropout(input, settings.Dropout, training) : input;
+        Tensor output, delta;
+        if (settings.Variant.NeedsDeltaWeight)
+        {
+            // DoRA reuses W·x of the base path when the adapter sees the same input.
+            var projected = nn.functional.linear(input, weight);
+            output = bias is null ? projected : projected.add(bias);
+            delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), DeltaWeightOf(name), settings.Scaling, dropping ? null : projected);
+        }
+        else
+        {
+            output = nn.functional.linear(input, weight, bias);
+            delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
+        }
+        return output.add(delta).MoveToOuterDisposeScope();
     }
 
     internal AdapterSettings SettingsOf(string adapterName)
@@ -184,14 +201,6 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         yield return ("lora_A.weight", lora_A.Get(adapterName).weight);
         yield return ("lora_B.weight", lora_B.Get(adapterName).weight);
         if (settings.UseDora) yield return ("lora_magnitude_vector", lora_magnitude_vector.Get(adapterName).Magnitude);
-    }
-
-    private Tensor AdapterDelta(string name, Tensor input, Tensor weight)
-    {
-        var settings = _settings[name];
-        var x = settings.Dropout > 0 ? nn.functional.dropout(input, settings.Dropout, training) : input;
-        var deltaWeight = settings.Variant.NeedsDeltaWeight ? DeltaWeightOf(name) : null;
-        return settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), deltaWeight, settings.Scaling);
     }
 
     private Tensor DeltaWeightOf(string name)

@@ -53,7 +53,7 @@ public sealed class ManagedTransformerEncoderLayer : nn.Module<Tensor, Tensor>, 
     public long DModel { get; }
 
     /// <summary>Dropout probability of the residual branches and the feed-forward block.</summary>
-    public double Dropout { get; internal set; }
+    public double Dropout { get; }
 
     /// <summary>Feed-forward activation.</summary>
     public nn.Activations Activation { get; internal set; }

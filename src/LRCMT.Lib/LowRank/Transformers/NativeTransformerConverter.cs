@@ -93,11 +93,19 @@ public static class NativeTransformerConverter
                 _ => throw new InvalidOperationException(),
             };
             ModuleReplacer.Replace(parent, childName, module, managed, path);
-            converted.Add($"{path} ({module.GetType().Name} -> {managed.GetType().Name})");
+            converted.Add($"{path} ({module.GetType().Name} -> {managed.GetType().Name}, {Describe(managed)})");
             module.Dispose(); // its weights were copied
         }
         return converted;
     }
+
+    private static string Describe(nn.Module managed) => managed switch
+    {
+        ManagedMultiheadAttention a => FormattableString.Invariant($"{a.NumHeads} heads, dropout {a.Dropout}"),
+        ManagedTransformerEncoderLayer l => FormattableString.Invariant($"{l.SelfAttention.NumHeads} heads, {l.Activation}, dropout {l.Dropout}"),
+        ManagedTransformerEncoder e => FormattableString.Invariant($"{e.Layers.Count} layers, {e.Layers[0].SelfAttention.NumHeads} heads, {e.Layers[0].Activation}, dropout {e.Layers[0].Dropout}"),
+        _ => "",
+    };
 
     private static bool IsNative(nn.Module module) => module is MultiheadAttention or TransformerEncoderLayer or TransformerEncoder;
 
