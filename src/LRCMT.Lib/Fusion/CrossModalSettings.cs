@@ -1,8 +1,8 @@
 namespace LRCMT.Fusion;
 
 /// <summary>
-/// Shape and regularisation of a cross-modal transformer (plain data). The defaults follow MulT's
-/// CMU-MOSI settings scaled to LRCMT's budget.
+/// Shape and regularisation of a cross-modal transformer (plain data). The defaults (width 50, 5 heads, 5 layers,
+/// MulT's dropouts) are LRCMT's: on bert-base with LoRA r=8 they keep the trainable share near 0.73%.
 /// </summary>
 /// <param name="Width">Model width d shared by every modality after projection.</param>
 /// <param name="Heads">Attention heads; must divide <paramref name="Width"/>.</param>
@@ -14,9 +14,9 @@ namespace LRCMT.Fusion;
 /// <param name="EmbeddingDropout">Dropout on the scaled, position-encoded inputs of a <see cref="CrossModalEncoder"/>.</param>
 /// <param name="UsePositions">Whether a <see cref="CrossModalEncoder"/> adds sinusoidal positions to its inputs.</param>
 public sealed record CrossModalSettings(
-    int Width = 40,
-    int Heads = 8,
-    int Layers = 4,
+    int Width = 50,
+    int Heads = 5,
+    int Layers = 5,
     int FeedForwardMultiplier = 4,
     double AttentionDropout = 0.1,
     double ReluDropout = 0.1,
