@@ -45,6 +45,24 @@ public class SafePickleTests
         load.Should().Throw<CorruptFileException>().WithMessage("*out-of-band buffer #1*");
     }
 
+    [Fact]
+    public void Bytes_too_large_for_an_array_are_omitted_and_the_rest_still_loads()
+    {
+        // The real limit is ~2 GB (MOSEI's BERT "text" features); a 100 kB limit lets the MMSA fixture show it: its
+        // train "text" is 921,600 bytes, "audio" 6,000.
+        var root = (Dictionary<object, object?>)SafePickle.Load(Fixtures.MmsaPickle, maxInlineBytes: 100_000)!;
+        var train = (Dictionary<object, object?>)root["train"]!;
+        var text = (NdArray)train["text"]!;
+        var audio = (NdArray)train["audio"]!;
+
+        text.IsOmitted.Should().BeTrue();
+        text.Shape.Should().Equal(6, 50, 768);
+        text.Invoking(t => t.ToSingleArray()).Should().Throw<InvalidOperationException>().WithMessage("*not read*");
+        audio.IsOmitted.Should().BeFalse();
+        audio.ToSingleArray().Should().HaveCount(6 * 50 * 5);
+        ((NdArray)train["regression_labels"]!).ToSingleArray().Should().HaveCount(6);
+    }
+
     private static void AssertSampleContent(Dictionary<object, object?> root)
     {
         // Values written by make_numpy_like_pickles.py.

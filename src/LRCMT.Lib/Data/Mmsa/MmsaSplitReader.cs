@@ -46,10 +46,16 @@ internal sealed class MmsaSplitReader(string path, string split, Dictionary<obje
         return new MmsaSplit(split, samples, unimodal);
     }
 
-    private NdArray Array(string key) => fields.GetValueOrDefault(key) as NdArray
-        ?? throw MmsaFeatureFile.NotMmsa(path, fields.ContainsKey(key)
-            ? $"'{split}.{key}' is not a numpy array"
-            : $"split '{split}' has no '{key}' (found: {string.Join(", ", fields.Keys)})");
+    private NdArray Array(string key)
+    {
+        var array = fields.GetValueOrDefault(key) as NdArray
+            ?? throw MmsaFeatureFile.NotMmsa(path, fields.ContainsKey(key)
+                ? $"'{split}.{key}' is not a numpy array"
+                : $"split '{split}' has no '{key}' (found: {string.Join(", ", fields.Keys)})");
+        return array.IsOmitted
+            ? throw new Errors.CorruptFileException(path, null, $"'{split}.{key}' ({array}) is larger than a .NET array can hold and cannot be loaded")
+            : array;
+    }
 
     private string[] Strings(string key, int n)
     {

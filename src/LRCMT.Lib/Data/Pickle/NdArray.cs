@@ -9,11 +9,12 @@ namespace LRCMT.Data.Pickle;
 /// </summary>
 public sealed class NdArray
 {
-    internal NdArray(string dtype, long[] shape, Array data)
+    internal NdArray(string dtype, long[] shape, Array data, bool omitted = false)
     {
         DType = dtype;
         Shape = shape;
         Data = data;
+        IsOmitted = omitted;
     }
 
     /// <summary>numpy's name of the element type, e.g. <c>float32</c>, <c>int64</c>, <c>object</c>, <c>&lt;U5</c>.</summary>
@@ -22,15 +23,19 @@ public sealed class NdArray
     /// <summary>The shape; empty for a 0-d array.</summary>
     public long[] Shape { get; }
 
-    /// <summary>The elements in row-major order.</summary>
+    /// <summary>The elements in row-major order (empty when <see cref="IsOmitted"/>).</summary>
     public Array Data { get; }
 
-    /// <summary>Number of elements.</summary>
-    public long Count => Data.LongLength;
+    /// <summary>True when the elements were not read because they exceed what a .NET array can hold; shape and dtype are still known.</summary>
+    public bool IsOmitted { get; }
+
+    /// <summary>Number of elements (from the shape).</summary>
+    public long Count => Shape.Aggregate(1L, (a, d) => a * d);
 
     /// <summary>The elements as float32 (numeric and bool arrays; float64 and integers are converted).</summary>
     /// <exception cref="InvalidCastException">The array holds strings or objects.</exception>
-    public float[] ToSingleArray() => Data switch
+    /// <exception cref="InvalidOperationException">The array <see cref="IsOmitted">was not read</see>.</exception>
+    public float[] ToSingleArray() => Loaded switch
     {
         float[] f => f,
         double[] d => Array.ConvertAll(d, v => (float)v),
@@ -42,7 +47,7 @@ public sealed class NdArray
 
     /// <summary>The elements as int64 (integer and bool arrays; floats are truncated towards zero, as numpy's astype does).</summary>
     /// <exception cref="InvalidCastException">The array holds strings or objects.</exception>
-    public long[] ToInt64Array() => Data switch
+    public long[] ToInt64Array() => Loaded switch
     {
         long[] l => l,
         float[] f => Array.ConvertAll(f, v => (long)v),
@@ -54,7 +59,7 @@ public sealed class NdArray
 
     /// <summary>The elements as strings (unicode arrays, and object arrays whose elements are all strings).</summary>
     /// <exception cref="InvalidCastException">An element is not a string.</exception>
-    public string[] ToStringArray() => Data switch
+    public string[] ToStringArray() => Loaded switch
     {
         string[] s => s,
         object?[] o => Array.ConvertAll(o, v => v as string
@@ -71,6 +76,10 @@ public sealed class NdArray
 
     /// <inheritdoc />
     public override string ToString() => $"ndarray({DType}, {ShapeMismatchException.Format(Shape)})";
+
+    private Array Loaded => IsOmitted
+        ? throw new InvalidOperationException($"This {DType} array of shape {ShapeMismatchException.Format(Shape)} was not read: it is larger than a .NET array can hold.")
+        : Data;
 
     private bool IsInteger => Data is sbyte[] or byte[] or short[] or ushort[] or int[] or uint[] or long[] or ulong[];
 

@@ -20,6 +20,11 @@ internal sealed class NumpyArrayState
         var dtype = state[o + 1] as NumpyDType ?? throw new NotSupportedException("numpy array state without a dtype");
         bool fortran = state[o + 2] is true;
         long count = shape.Aggregate(1L, (a, d) => a * d);
+        if (state[o + 3] is null) // the reader left out a payload too large for a .NET array
+        {
+            _array = new NdArray(dtype.Name, shape, System.Array.Empty<byte>(), omitted: true);
+            return;
+        }
 
         System.Array data = dtype.IsObject
             ? NumpyConstructors.ToObjects(state[o + 3]!)

@@ -31,10 +31,20 @@ internal static class PickleGlobalGuard
     private static readonly object Mark = new();
     private static readonly object Opaque = new();
 
-    /// <summary>Checks the whole stream; throws <see cref="UnsafePickleException"/> or <see cref="CorruptFileException"/>.</summary>
-    public static void Check(Stream stream, string source)
+    /// <summary>
+    /// Checks the whole stream; throws <see cref="UnsafePickleException"/> or <see cref="CorruptFileException"/>.
+    /// Returns the byte ranges (opcode to end of payload) of bytes values longer than <paramref name="maxInlineBytes"/>,
+    /// which the reader replaces by None because a .NET array cannot hold them.
+    /// </summary>
+    public static IReadOnlyList<(long Start, long End)> Check(Stream stream, string source, long maxInlineBytes = long.MaxValue)
     {
         var reader = new OpcodeReader(stream, source);
+        var oversized = new List<(long Start, long End)>();
+        void SkipBytes(long at, long length)
+        {
+            reader.Skip(length);
+            if (length > maxInlineBytes) oversized.Add((at, reader.Position));
+        }
         var stack = new List<object>();
         var memo = new Dictionary<long, object>();
 
@@ -44,7 +54,7 @@ internal static class PickleGlobalGuard
             byte op = reader.Byte();
             switch (op)
             {
-                case (byte)'.': return; // STOP
+                case (byte)'.': return oversized; // STOP
                 case 0x80: // PROTO
                     int protocol = reader.Byte();
                     if (protocol > HighestProtocol) throw reader.Corrupt(at, $"pickle protocol {protocol} is newer than the supported {HighestProtocol}");
@@ -65,9 +75,11 @@ internal static class PickleGlobalGuard
                 case (byte)'N': case 0x88: case 0x89: stack.Add(Opaque); break;
                 case 0x8a: reader.Skip(reader.Byte()); stack.Add(Opaque); break; // LONG1
                 case 0x8b: reader.Skip(reader.Length(4)); stack.Add(Opaque); break; // LONG4
-                case (byte)'T': case (byte)'B': reader.Skip(reader.Length(4)); stack.Add(Opaque); break;
-                case (byte)'U': case (byte)'C': reader.Skip(reader.Byte()); stack.Add(Opaque); break;
-                case 0x8e: case 0x96: reader.Skip(reader.Length(8)); stack.Add(Opaque); break; // BINBYTES8, BYTEARRAY8
+                case (byte)'T': reader.Skip(reader.Length(4)); stack.Add(Opaque); break;
+                case (byte)'U': reader.Skip(reader.Byte()); stack.Add(Opaque); break;
+                case (byte)'B': SkipBytes(at, reader.Length(4)); stack.Add(Opaque); break; // BINBYTES
+                case (byte)'C': SkipBytes(at, reader.Byte()); stack.Add(Opaque); break; // SHORT_BINBYTES
+                case 0x8e: case 0x96: SkipBytes(at, reader.Length(8)); stack.Add(Opaque); break; // BINBYTES8, BYTEARRAY8
                 case 0x8c: stack.Add(reader.Utf8(reader.Byte())); break; // SHORT_BINUNICODE
                 case (byte)'X': stack.Add(reader.Utf8(reader.Length(4))); break; // BINUNICODE
                 case 0x8d: stack.Add(reader.Utf8(reader.Length(8))); break; // BINUNICODE8

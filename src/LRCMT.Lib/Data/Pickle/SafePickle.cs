@@ -13,7 +13,8 @@ namespace LRCMT.Data.Pickle;
 /// Results are plain .NET values: dict → <see cref="Dictionary{TKey,TValue}"/> of object → object?, list →
 /// <see cref="List{T}"/> of object?, tuple → object?[], set → <see cref="HashSet{T}"/>, numpy array →
 /// <see cref="NdArray"/>, numpy scalar → its .NET value, int → int/long/BigInteger, float → double, bytes → byte[].
-/// Single values larger than 2 GB (a .NET array's limit) cannot be read.
+/// A bytes value larger than a .NET array can hold (about 2 GB, e.g. MOSEI's BERT <c>text</c> features) is not read:
+/// its array comes back with <see cref="NdArray.IsOmitted"/> set, so the rest of the file still loads.
 /// </remarks>
 public static class SafePickle
 {
@@ -24,12 +25,17 @@ public static class SafePickle
     /// <exception cref="CorruptFileException">The file is truncated or not a (supported) pickle.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static object? Load(string path, IReadOnlyList<ReadOnlyMemory<byte>>? outOfBandBuffers = null)
+        => Load(path, Array.MaxLength, outOfBandBuffers);
+
+    /// <summary>As <see cref="Load(string, IReadOnlyList{ReadOnlyMemory{byte}}?)"/>; bytes values longer than <paramref name="maxInlineBytes"/> are left out.</summary>
+    internal static object? Load(string path, long maxInlineBytes, IReadOnlyList<ReadOnlyMemory<byte>>? outOfBandBuffers = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Pickle file '{path}' does not exist.", path);
-        using (var guardStream = new BufferedStream(File.OpenRead(path), 1 << 16))
-            PickleGlobalGuard.Check(guardStream, path);
-        using var stream = new BufferedStream(File.OpenRead(path), 1 << 20);
+        IReadOnlyList<(long, long)> oversized;
+        using (var guardStream = File.OpenRead(path))
+            oversized = PickleGlobalGuard.Check(new BufferedStream(guardStream, 1 << 16), path, maxInlineBytes);
+        using var stream = new BufferedStream(new ElidingStream(File.OpenRead(path), oversized), 1 << 20);
         return Unpickle(stream, path, outOfBandBuffers);
     }
 
