@@ -38,9 +38,7 @@ public static class OnnxBertImporter
     public static BertModel Load(Stream onnx, string sourceName, BertConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(onnx);
-        using var buffer = new MemoryStream();
-        onnx.CopyTo(buffer);
-        return Load(buffer.ToArray(), sourceName, config);
+        return Load(ReadToEnd(onnx), sourceName, config);
     }
 
     /// <summary>The graph's weights under Hugging Face <c>BertModel</c> names (weights transposed to torch layout).</summary>
@@ -48,6 +46,21 @@ public static class OnnxBertImporter
     {
         graph = OnnxModelReader.Read(onnx, sourceName);
         return OnnxBertStateDict.Build(graph, sourceName);
+    }
+
+    // Seekable streams (files, embedded resources) are read straight into one array of the right size.
+    private static byte[] ReadToEnd(Stream stream)
+    {
+        if (stream.CanSeek)
+        {
+            var bytes = new byte[stream.Length - stream.Position];
+            stream.ReadExactly(bytes);
+            return bytes;
+        }
+
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return buffer.ToArray();
     }
 
     private static BertModel Load(byte[] onnx, string sourceName, BertConfig? config)

@@ -17,16 +17,16 @@ internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor>
 
     public override Tensor forward(Tensor hidden, Tensor additiveMask)
     {
-        // Each layer's input is released as soon as the next layer has used it; the caller owns the first input.
-        var current = hidden;
-        foreach (var block in layer)
+        // Each layer's output is released once the next layer has used it; the config guarantees at least one layer.
+        var current = layer[0].call(hidden, additiveMask);
+        foreach (var block in layer.Skip(1))
         {
             var next = block.call(current, additiveMask);
-            if (!ReferenceEquals(current, hidden)) current.Dispose();
+            current.Dispose();
             current = next;
         }
 
-        return ReferenceEquals(current, hidden) ? hidden.alias() : current;
+        return current;
     }
 
     protected override void Dispose(bool disposing)
