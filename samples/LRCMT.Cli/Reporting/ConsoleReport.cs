@@ -1,3 +1,4 @@
+using System.Globalization;
 using LRCMT.Cli.Experiments;
 using Spectre.Console;
 
@@ -40,5 +41,7 @@ internal static class ConsoleReport
 
     /// <summary>Accuracies and F1 scores as percentages (as papers report them), error and correlation raw.</summary>
     internal static string Format(string metric, double value) =>
-        metric is "MAE" or "Corr" ? value.ToString("F4") : (100 * value).ToString("F2");
+        metric is "MAE" or "Corr"
+            ? value.ToString("F4", CultureInfo.InvariantCulture)
+            : (100 * value).ToString("F2", CultureInfo.InvariantCulture);
 }

