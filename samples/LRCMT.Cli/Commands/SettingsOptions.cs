@@ -38,19 +38,14 @@ internal sealed class SettingsOptions
         var settings = RunSettingsFile.Load(parse.GetValue(Config)?.FullName);
         if (parse.GetValue(Data) is { } data) settings.Data.Source = data;
         if (parse.GetValue(Encoder) is { } encoder) settings.Encoder.Source = encoder;
-        if (parse.GetValue(Variant) is { } variant) settings.Model.Variant = variant;
-        if (parse.GetValue(Epochs) is { } epochs) settings.Training.Epochs = epochs;
-        if (parse.GetValue(BatchSize) is { } batch) settings.Training.BatchSize = batch;
-        if (parse.GetValue(Seed) is { } seed)
-        {
-            // One seed drives both the generated data and training, so "--seed" repeats a whole experiment.
-            settings.Training.Seed = seed;
-            settings.Data.Controlled.Seed = seed;
-        }
+        if (parse.GetValue(Variant) is { } variant) settings.ApplyVariant(variant);
+        if (parse.GetValue(Epochs) is { } epochs) settings.Training = settings.Training with { Epochs = epochs };
+        if (parse.GetValue(BatchSize) is { } batch) settings.Data.BatchSize = batch;
+        if (parse.GetValue(Seed) is { } seed) settings.ApplySeed(seed);
         if (parse.GetValue(MaxTokens) is { } tokens) settings.Data.MaxTextTokens = tokens;
-        if (parse.GetValue(LoraRank) is { } rank) settings.Model.LoraRank = rank;
+        if (parse.GetValue(LoraRank) is { } rank) settings.Model.LoRA.Rank = rank;
         if (parse.GetValue(TrainSize) is { } size) settings.Data.Controlled.TrainCount = size;
-        if (parse.GetValue(Device) is { } device) settings.Training.Device = device;
+        if (parse.GetValue(Device) is { } device) settings.Device = device;
         RunSettingsFile.Validate(settings);
         return settings;
     }

@@ -32,8 +32,8 @@ public static class RunSettingsFile
             // The binder appends configured array items to the defaults; a configured list must replace them.
             if (root.GetSection("Data:Controlled:IntensityScales").Get<float[]>() is { } scales)
                 settings.Data.Controlled.IntensityScales = scales;
-            if (root.GetSection("Model:LoraTargetModules").Get<string[]>() is { } targets)
-                settings.Model.LoraTargetModules = targets;
+            if (root.GetSection("Model:LoRA:TargetModules").Get<List<string>>() is { } targets)
+                settings.Model.LoRA.TargetModules = targets;
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or JsonException)
         {
@@ -42,36 +42,35 @@ public static class RunSettingsFile
         return settings;
     }
 
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every invalid setting.</summary>
+    /// <summary>
+    /// Throws <see cref="InvalidConfigurationException"/> listing every invalid data, trainer and device setting.
+    /// The model section is checked by <c>LrcmtBuilder.Build</c>, which lists its own problems the same way.
+    /// </summary>
     public static void Validate(RunSettings settings)
     {
         var problems = new List<string>();
         var data = settings.Data;
         if (data.MaxTextTokens is < 4 or > 512) problems.Add($"Data.MaxTextTokens must lie in [4, 512] (was {data.MaxTextTokens}).");
-        if (data.IsControlled)
-        {
-            try { data.Controlled.Validate(); }
-            catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => "Data.Controlled: " + p)); }
-        }
-        var model = settings.Model;
-        if (model.FusionWidth < 1 || model.FusionHeads < 1 || model.FusionWidth % model.FusionHeads != 0)
-            problems.Add($"Model.FusionWidth ({model.FusionWidth}) must be a positive multiple of Model.FusionHeads ({model.FusionHeads}).");
-        if (model.FusionLayers < 1) problems.Add($"Model.FusionLayers must be at least 1 (was {model.FusionLayers}).");
-        if (model.LoraRank < 1) problems.Add($"Model.LoraRank must be at least 1 (was {model.LoraRank}).");
-        if (model.LoraTargetModules.Length == 0) problems.Add("Model.LoraTargetModules must name at least one projection.");
-        var training = settings.Training;
-        if (training.Epochs < 1) problems.Add($"Training.Epochs must be at least 1 (was {training.Epochs}).");
-        if (training.BatchSize < 1) problems.Add($"Training.BatchSize must be at least 1 (was {training.BatchSize}).");
-        if (!(training.AdapterLearningRate > 0) || !(training.FusionLearningRate > 0))
-            problems.Add("Training.AdapterLearningRate and Training.FusionLearningRate must be positive.");
-        if (training.WarmupRatio is < 0 or >= 1) problems.Add($"Training.WarmupRatio must lie in [0, 1) (was {training.WarmupRatio}).");
-        if (training.Device is not ("cpu" or "cuda")) problems.Add($"Training.Device must be 'cpu' or 'cuda' (was '{training.Device}').");
+        if (data.BatchSize < 1) problems.Add($"Data.BatchSize must be at least 1 (was {data.BatchSize}).");
+        if (data.IsControlled) Collect("Data.Controlled", data.Controlled.Validate, problems);
+        Collect("Training", settings.Training.Validate, problems);
+        if (settings.Device is not ("cpu" or "cuda")) problems.Add($"Device must be 'cpu' or 'cuda' (was '{settings.Device}').");
         if (problems.Count > 0) throw new InvalidConfigurationException("run settings", problems);
+    }
+
+    private static void Collect(string section, Action validate, List<string> problems)
+    {
+        try { validate(); }
+        catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => $"{section}: {p}")); }
     }
 
     /// <summary>Writes the resolved settings as indented JSON (the run folder's config.json).</summary>
     public static void Save(RunSettings settings, string path) =>
         File.WriteAllText(path, JsonSerializer.Serialize(settings, Json));
+
+    /// <summary>A deep copy (through the same JSON form as config.json).</summary>
+    public static RunSettings Clone(RunSettings settings) =>
+        JsonSerializer.Deserialize<RunSettings>(JsonSerializer.Serialize(settings, Json), Json)!;
 
     /// <summary>Reads a run folder's config.json back.</summary>
     public static RunSettings ReadResolved(string path)

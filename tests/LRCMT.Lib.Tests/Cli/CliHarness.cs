@@ -9,7 +9,9 @@ internal sealed class CliHarness
 {
     internal sealed record Result(int ExitCode, string Output, string Error);
 
-    internal static async Task<Result> RunAsync(params string[] args)
+    internal static Task<Result> RunAsync(params string[] args) => RunAsync(TestContext.Current.CancellationToken, args);
+
+    internal static async Task<Result> RunAsync(CancellationToken cancellation, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -17,7 +19,7 @@ internal sealed class CliHarness
         {
             Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors,
         });
-        int code = await new CliApp(console, error).RunAsync(args, TestContext.Current.CancellationToken);
+        int code = await new CliApp(console, error).RunAsync(args, cancellation);
         return new Result(code, output.ToString(), error.ToString());
     }
 }

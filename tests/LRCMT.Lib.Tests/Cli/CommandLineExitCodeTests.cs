@@ -97,7 +97,7 @@ public class CommandLineExitCodeTests
         var result = await CliHarness.RunAsync("inspect", "--epochs", "0", "--batch-size", "0", "--device", "tpu");
 
         result.ExitCode.Should().Be(ExitCodes.ConfigurationError);
-        result.Error.Should().Contain("Training.Epochs").And.Contain("Training.BatchSize").And.Contain("Training.Device");
+        result.Error.Should().Contain("Epochs").And.Contain("Data.BatchSize").And.Contain("Device");
     }
 
     [Fact]

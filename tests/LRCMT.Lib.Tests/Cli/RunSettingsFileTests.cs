@@ -1,6 +1,7 @@
 using FluentAssertions;
 using LRCMT.Cli;
 using LRCMT.Cli.Settings;
+using LRCMT.Models;
 using Xunit;
 
 namespace LRCMT.Tests.Cli;
@@ -15,7 +16,7 @@ public class RunSettingsFileTests
         File.WriteAllText(path, """
             { "Lrcmt": {
                 "Training": { "Epochs": 7, "Seed": 11 },
-                "Model": { "Variant": "TextOnly", "LoraTargetModules": [ "key" ] },
+                "Model": { "Interaction": { "Mode": "TextOnly" }, "LoRA": { "TargetModules": [ "key" ] } },
                 "Data": { "Controlled": { "TrainCount": 64, "IntensityScales": [ 0.5, 2.0 ] } } } }
             """);
 
@@ -23,11 +24,11 @@ public class RunSettingsFileTests
 
         settings.Training.Epochs.Should().Be(7);
         settings.Training.Seed.Should().Be(11);
-        settings.Model.Variant.Should().Be(ModelVariant.TextOnly);
-        settings.Model.LoraTargetModules.Should().Equal("key");
+        settings.Model.Interaction.Mode.Should().Be(InteractionMode.TextOnly);
+        settings.Model.LoRA.TargetModules.Should().Equal("key");
         settings.Data.Controlled.TrainCount.Should().Be(64);
         settings.Data.Controlled.IntensityScales.Should().Equal(0.5f, 2.0f);
-        settings.Training.BatchSize.Should().Be(new RunSettings().Training.BatchSize, "keys the file omits keep their defaults");
+        settings.Training.LearningRate.Should().Be(new RunSettings().Training.LearningRate, "keys the file omits keep their defaults");
     }
 
     [Theory]
@@ -52,15 +53,15 @@ public class RunSettingsFileTests
     {
         using var temp = new TempFolder();
         var settings = new RunSettings();
-        settings.Model.Variant = ModelVariant.NoVisualAcousticStage;
+        settings.ApplyVariant(ModelVariant.NoVisualAcousticStage);
         settings.Data.Controlled.VisualLength = 33;
-        settings.Training.AdapterLearningRate = 3e-4;
+        settings.Training = settings.Training with { AdapterLearningRate = 3e-4 };
         string path = temp.Combine("config.json");
 
         RunSettingsFile.Save(settings, path);
         var back = RunSettingsFile.ReadResolved(path);
 
         back.Should().BeEquivalentTo(settings);
-        File.ReadAllText(path).Should().Contain("\"NoVisualAcousticStage\"", "enums are written by name so the file is readable");
+        File.ReadAllText(path).Should().Contain("\"TextToEachModality\"", "enums are written by name so the file is readable");
     }
 }

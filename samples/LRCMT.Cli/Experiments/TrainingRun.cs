@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using LRCMT.Cli.Data;
+using LRCMT.Cli.Encoders;
+using LRCMT.Cli.Reporting;
+using LRCMT.Cli.Runs;
+using LRCMT.Cli.Settings;
+using LRCMT.Checkpoints;
+using LRCMT.Data;
+using LRCMT.Errors;
+using LRCMT.LowRank;
+using LRCMT.Models;
+using LRCMT.Training;
+using Spectre.Console;
+
+namespace LRCMT.Cli.Experiments;
+
+/// <summary>One training run: data → encoder → model → trainer → test metrics, with every result written to a folder.</summary>
+internal static class TrainingRun
+{
+    /// <summary>Trains with <paramref name="settings"/> and writes the run's files into <paramref name="folder"/>.</summary>
+    internal static TrainingOutcome Execute(RunSettings settings, RunFolder folder, CliContext context) =>
+        Execute(settings, folder.Staging, context, title: "Training");
+
+    /// <summary>Trains and writes the run's files into <paramref name="directory"/> (which must exist).</summary>
+    internal static TrainingOutcome Execute(RunSettings settings, string directory, CliContext context, string title)
+    {
+        var clock = Stopwatch.StartNew();
+        var console = context.Console;
+        var data = ExperimentData.Load(settings.Data);
+        console.MarkupLine($"Data: {Markup.Escape(data.Description)}");
+        var encoder = EncoderLoader.Load(settings.Encoder);
+        console.MarkupLine($"Encoder: {Markup.Escape(encoder.Description)}");
+
+        using var model = ModelFactory.Build(settings, encoder, data);
+        var report = model.GetParameterReport();
+        console.MarkupLine($"{Markup.Escape(title)}: {Markup.Escape(report.ToString())}");
+
+        var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId);
+        int seed = (int)settings.Training.Seed;
+        var train = new MultimodalDataLoader(data.Train, collator, settings.Data.BatchSize, shuffle: true, seed: seed);
+        var valid = new MultimodalDataLoader(data.Valid, collator, settings.Data.BatchSize * 2, shuffle: false, seed: seed);
+        var test = new MultimodalDataLoader(data.Test, collator, settings.Data.BatchSize * 2, shuffle: false, seed: seed);
+
+        string checkpoints = Path.Combine(directory, RunFiles.TrainerCheckpoint);
+        var options = settings.Training with { Dataset = data.MetricSet, CheckpointDirectory = checkpoints };
+        var curves = new TrainingCurves(options.EarlyStoppingMetric);
+        var result = TrainingProgressView.Run(console, title, options.Epochs * train.BatchCount, progress =>
+        {
+            try
+            {
+                return new Trainer(options).Fit(model, train, valid, progress, context.Cancellation);
+            }
+            catch (NonFiniteLossException e)
+            {
+                throw new CliException(ExitCodes.TrainingDiverged, e.Message + $" The last good checkpoint is in {checkpoints}.", e);
+            }
+        });
+        foreach (var epoch in result.History)
+            curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss, epoch.Validation[options.EarlyStoppingMetric]));
+
+        bool interrupted = result.StopReason == TrainingStopReason.Cancelled;
+        IReadOnlyDictionary<string, double>? testMetrics = interrupted ? null : Trainer.Evaluate(model, test, data.MetricSet).Values;
+        IReadOnlyDictionary<string, double>? validMetrics = result.BestEpoch >= 0
+            ? result.History.First(h => h.Epoch == result.BestEpoch).Validation.Values
+            : null;
+
+        WriteFiles(directory, settings, model, encoder, curves, testMetrics, validMetrics, interrupted);
+        return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
+            report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed);
+    }
+
+    private static void WriteFiles(string directory, RunSettings settings, LRCMTModel model, EncoderLoader.LoadedEncoder encoder,
+        TrainingCurves curves, IReadOnlyDictionary<string, double>? test, IReadOnlyDictionary<string, double>? valid, bool interrupted)
+    {
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad)
+            .Select(p => new KeyValuePair<string, TorchSharp.torch.Tensor>(p.name, p.parameter)).ToList();
+        SafetensorsFile.Save(Path.Combine(directory, RunFiles.TrainableWeights), trainable,
+            new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "lrcmt" });
+        if (settings.Model.TextEncoder.Tuning == EncoderTuning.LoRA)
+            PeftAdapterFile.Save(model.TextEncoder, Path.Combine(directory, RunFiles.Adapter), baseModelNameOrPath: encoder.Description);
+
+        RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration));
+        MetricsFile.Save(Path.Combine(directory, RunFiles.Metrics), test, valid, curves, interrupted);
+        TrainingCurvesPlot.Save(curves, Path.Combine(directory, RunFiles.Curves));
+    }
+}

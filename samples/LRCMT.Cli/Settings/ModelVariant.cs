@@ -1,0 +1,20 @@
+namespace LRCMT.Cli.Settings;
+
+/// <summary>The model variants the CLI trains and compares (the paper's ablations), by name.</summary>
+public enum ModelVariant
+{
+    /// <summary>The full design: LoRA encoder, V↔A stage, then text interaction.</summary>
+    Lrcmt,
+
+    /// <summary>Text only: the LoRA encoder and a head; acoustic and visual inputs ignored.</summary>
+    TextOnly,
+
+    /// <summary>No V↔A stage: text meets each modality directly (as MulT).</summary>
+    NoVisualAcousticStage,
+
+    /// <summary>Every encoder weight trains instead of LoRA adapters.</summary>
+    FullFineTuning,
+
+    /// <summary>Frozen encoder without adapters: only fusion and head train.</summary>
+    FrozenEncoder,
+}
