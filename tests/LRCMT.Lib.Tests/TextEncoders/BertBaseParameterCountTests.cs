@@ -53,7 +53,8 @@ public sealed class BertBaseParameterCountTests(BertBaseFixture bertBase) : ICla
 
     /// <summary>
     /// Counts depend on shapes only. Meta tensors have shapes but no storage, so bert-base builds in milliseconds here
-    /// instead of allocating and initialising 440 MB per case (the class fixture does that once, on the CPU).
+    /// instead of allocating and initialising 440 MB per case (the class fixture does that once, on the CPU). The default
+    /// device is process-wide; switching it is safe because test collections run one at a time (xunit.runner.json).
     /// </summary>
     private static BertModel BuildBertBaseOnMetaDevice()
     {
