@@ -4,46 +4,54 @@ using TorchSharp;
 
 namespace LRCMT.Benchmarks.Harness;
 
-/// <summary>Runs each case <c>warmup</c> times untimed, then <c>runs</c> times timed, and prints median and min.</summary>
+/// <summary>
+/// Runs each case of a group <c>warmup</c> times untimed, then <c>runs</c> timed rounds and prints median and min.
+/// Rounds visit the cases in turn, so a change in machine load during the run hits every case alike.
+/// </summary>
 public sealed class BenchmarkRunner(int warmup, int runs)
 {
     public void Run(IBenchmarkGroup group)
     {
         Console.WriteLine();
         Console.WriteLine($"## {group.Name}: {group.Description}");
-        Console.WriteLine($"{"case",-44} {"median ms",10} {"min ms",10} {"vs first",9}");
-        double? baseline = null;
-        foreach (var benchmark in group.CreateCases())
+        var cases = group.CreateCases().ToList();
+        try
         {
-            using (benchmark)
+            foreach (var benchmark in cases)
+                for (int i = 0; i < warmup; i++) Once(benchmark.Iteration);
+
+            var times = cases.Select(_ => new double[runs]).ToList();
+            for (int round = 0; round < runs; round++)
+                for (int c = 0; c < cases.Count; c++)
+                    times[c][round] = Once(cases[c].Iteration);
+
+            Console.WriteLine($"{"case",-60} {"median ms",10} {"min ms",10} {"median vs first",16}");
+            double baseline = Median(times[0]);
+            for (int c = 0; c < cases.Count; c++)
             {
-                var times = Measure(benchmark.Iteration);
-                double median = times[times.Length / 2];
-                baseline ??= median;
+                double median = Median(times[c]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{benchmark.Name,-44} {median,10:F2} {times[0],10:F2} {median / baseline.Value,8:F2}x"));
+                    $"{cases[c].Name,-60} {median,10:F2} {times[c].Min(),10:F2} {median / baseline,15:F2}x"));
             }
+        }
+        finally
+        {
+            foreach (var benchmark in cases) benchmark.Dispose();
         }
     }
 
-    private double[] Measure(Action iteration)
+    private static double Median(double[] values)
     {
-        for (int i = 0; i < warmup; i++) Once(iteration);
-        var times = new double[runs];
-        for (int i = 0; i < runs; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            Once(iteration);
-            times[i] = clock.Elapsed.TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return times;
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
     }
 
     // Temporaries of one iteration are freed with it, so memory pressure does not leak into later measurements.
-    private static void Once(Action iteration)
+    private static double Once(Action iteration)
     {
         using var scope = torch.NewDisposeScope();
+        var clock = Stopwatch.StartNew();
         iteration();
+        return clock.Elapsed.TotalMilliseconds;
     }
 }
