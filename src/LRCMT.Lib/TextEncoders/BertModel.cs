@@ -63,10 +63,10 @@ public sealed class BertModel : TextEncoder
     /// <param name="tokenTypeIds">[batch, seq] int64 segment ids, or null for all zeros.</param>
     /// <returns>The last hidden state [batch, seq, hidden] and, when the model has a pooler, the pooled output [batch, hidden].</returns>
     /// <exception cref="ShapeMismatchException">An input has the wrong rank, its shape differs from the ids', or the sequence is too long.</exception>
-    /// <exception cref="InvalidInputException">Ids are not int64 or lie outside the vocabulary / type table.</exception>
+    /// <exception cref="InvalidInputException">Ids are not int64 or lie outside the vocabulary / type table, or an input is on another device than the model.</exception>
     public override TextEncoderOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
     {
-        BertInputValidator.Validate(Config, inputIds, attentionMask, tokenTypeIds);
+        BertInputValidator.Validate(Config, embeddings.Device, inputIds, attentionMask, tokenTypeIds);
         using var scope = NewDisposeScope();
         var types = tokenTypeIds ?? zeros_like(inputIds);
         var hidden = embeddings.call(inputIds, types);

@@ -33,6 +33,19 @@ public sealed class BertCudaTests
     }
 
     [Fact(Skip = Cuda.SkipReason, SkipUnless = nameof(Cuda.Available), SkipType = typeof(Cuda))]
+    public void Inputs_on_another_device_than_the_model_are_a_typed_error()
+    {
+        using var model = BertModel.FromPretrained(Fixtures.TinyBertFolder);
+        model.to(CUDA);
+        using var ids = ones([1, 3], ScalarType.Int64);
+        using var mask = ones([1, 3]);
+
+        var act = () => model.call(ids, mask, null);
+
+        act.Should().Throw<LRCMT.Errors.InvalidInputException>().WithMessage("*input ids*cpu*cuda*");
+    }
+
+    [Fact(Skip = Cuda.SkipReason, SkipUnless = nameof(Cuda.Available), SkipType = typeof(Cuda))]
     public void Out_of_vocabulary_ids_on_cuda_are_a_typed_error_not_a_device_assert()
     {
         using var model = BertModel.FromPretrained(Fixtures.TinyBertFolder);

@@ -28,6 +28,29 @@ public sealed class BertModelInputValidationTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_batch_is_a_shape_error()
+    {
+        using var ids = zeros([0, 3], ScalarType.Int64);
+        using var mask = ones([0, 3]);
+
+        var act = () => model.call(ids, mask, null);
+
+        act.Should().Throw<ShapeMismatchException>().Which.Actual.Should().Equal(0, 3);
+    }
+
+    [Fact]
+    public void Inputs_on_another_device_than_the_model_are_rejected_naming_both()
+    {
+        // The meta device stands in for a GPU here: any device other than the model's must be refused.
+        using var ids = zeros([1, 3], ScalarType.Int64, device: META);
+        using var mask = ones([1, 3]);
+
+        var act = () => model.call(ids, mask, null);
+
+        act.Should().Throw<InvalidInputException>().WithMessage("*input ids*meta*cpu*");
+    }
+
+    [Fact]
     public void Float_ids_are_rejected_naming_the_dtype()
     {
         using var ids = zeros([1, 3]);

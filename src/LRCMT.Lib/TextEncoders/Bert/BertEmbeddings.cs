@@ -23,6 +23,9 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Where the model's weights live (the word table's device).</summary>
+    public Device Device => word_embeddings.weight!.device;
+
     /// <param name="inputIds">[batch, seq] int64, already validated.</param>
     /// <param name="tokenTypeIds">[batch, seq] int64, already validated.</param>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)

@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LRCMT.TextEncoders.Bert;
@@ -9,17 +10,23 @@ namespace LRCMT.TextEncoders.Bert;
 /// </summary>
 internal static class BertInputValidator
 {
-    public static void Validate(BertConfig config, Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
+    /// <param name="config">The model's config (vocabulary, type table and position table sizes).</param>
+    /// <param name="modelDevice">Where the model's weights are; every input must be there too.</param>
+    /// <param name="inputIds">[batch, seq] int64.</param>
+    /// <param name="attentionMask">[batch, seq].</param>
+    /// <param name="tokenTypeIds">[batch, seq] int64, or null.</param>
+    public static void Validate(BertConfig config, Device modelDevice, Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(attentionMask);
         if (inputIds.dim() != 2) throw new ShapeMismatchException("input ids", "[batch, seq]", inputIds.shape);
         var length = inputIds.size(1);
-        if (length == 0 || length > config.MaxPositionEmbeddings)
+        if (inputIds.size(0) == 0 || length == 0 || length > config.MaxPositionEmbeddings)
             throw new ShapeMismatchException(
                 "input ids",
-                $"[batch, 1..{config.MaxPositionEmbeddings}] (the position table has {config.MaxPositionEmbeddings} rows)",
+                $"[at least 1, 1..{config.MaxPositionEmbeddings}] (the position table has {config.MaxPositionEmbeddings} rows)",
                 inputIds.shape);
+        CheckDevice("input ids", inputIds, modelDevice);
         CheckIds("input ids", inputIds, config.VocabSize, "the vocabulary");
 
         var expected = ShapeMismatchException.Format(inputIds.shape) + " (the shape of the input ids)";
@@ -27,11 +34,19 @@ internal static class BertInputValidator
             throw new ShapeMismatchException("attention mask", expected, attentionMask.shape);
         if (attentionMask.dtype is ScalarType.ComplexFloat32 or ScalarType.ComplexFloat64)
             throw new InvalidInputException("attention mask", $"element type must be bool, integer or float but is {attentionMask.dtype}.");
+        CheckDevice("attention mask", attentionMask, modelDevice);
 
         if (tokenTypeIds is null) return;
         if (!tokenTypeIds.shape.SequenceEqual(inputIds.shape))
             throw new ShapeMismatchException("token type ids", expected, tokenTypeIds.shape);
+        CheckDevice("token type ids", tokenTypeIds, modelDevice);
         CheckIds("token type ids", tokenTypeIds, config.TypeVocabSize, "the token type table");
+    }
+
+    private static void CheckDevice(string what, Tensor input, Device modelDevice)
+    {
+        if (input.device_type != modelDevice.type || (modelDevice.type != DeviceType.CPU && input.device_index != modelDevice.index))
+            throw new InvalidInputException(what, $"is on {input.device} but the model is on {modelDevice}; move one to the other with .to(device).");
     }
 
     private static void CheckIds(string what, Tensor ids, int count, string table)
