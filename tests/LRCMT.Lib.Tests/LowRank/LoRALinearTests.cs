@@ -37,6 +37,21 @@ public class LoRALinearTests
         Param(layer, "lora_B.default.weight").abs().max().item<float>().Should().Be(0f);
     }
 
+    [Fact]
+    public void New_adapters_start_with_PEFTs_initial_distributions()
+    {
+        torch.manual_seed(3);
+        var layer = new LoRALinear(nn.Linear(256, 256));
+        layer.AddAdapter("default", new LoRAConfig { Rank = 64 });
+        layer.AddAdapter("gaussian", new LoRAConfig { Rank = 64, Init = LoRAInit.Gaussian });
+        var a = Param(layer, "lora_A.default.weight");
+        // Kaiming-uniform with a = √5 on fan_in 256 is U(-1/16, 1/16): standard deviation (1/16)/√3.
+        a.abs().max().item<float>().Should().BeLessThanOrEqualTo(1f / 16);
+        a.std().item<float>().Should().BeApproximately((float)(1.0 / 16 / Math.Sqrt(3)), 0.002f);
+        Param(layer, "lora_A.gaussian.weight").std().item<float>().Should().BeApproximately(1f / 64, 0.0005f);
+        Param(layer, "lora_B.gaussian.weight").abs().max().item<float>().Should().Be(0f);
+    }
+
     [Theory]
     [InlineData(false, 2.0)]   // alpha / r = 4 / 2
     [InlineData(true, 2.8284271247461903)] // alpha / sqrt(r) = 4 / sqrt(2)

@@ -179,6 +179,19 @@ public class NativeTransformerConversionTests
             .Should().Throw<AdapterException>().WithMessage("*encoder*declared as TransformerEncoder*");
     }
 
+    [Fact]
+    public void Masks_of_the_wrong_shape_are_shape_errors()
+    {
+        var layer = new ManagedTransformerEncoderLayer(Width, Heads, 32, 0.0);
+        using var x = torch.randn(Seq, Batch, Width);
+        using var mask = torch.zeros(Seq, Seq + 1);
+        using var padding = torch.zeros(Batch + 1, Seq, ScalarType.Bool);
+        layer.Invoking(l => l.call(x, mask)).Should().Throw<ShapeMismatchException>().WithMessage("attention mask*[5, 5] or [12, 5, 5]*[5, 6]*");
+        layer.Invoking(l => l.call(x, null, padding)).Should().Throw<ShapeMismatchException>().WithMessage("key padding mask*[3, 5]*[4, 5]*");
+        using var narrow = torch.randn(Seq, Batch, Width - 1);
+        layer.Invoking(l => l.call(narrow)).Should().Throw<ShapeMismatchException>().WithMessage("*[seq, batch, 16]*");
+    }
+
     private sealed class ModuleHolder : nn.Module<Tensor, Tensor>
     {
         private readonly ManagedMultiheadAttention attention;

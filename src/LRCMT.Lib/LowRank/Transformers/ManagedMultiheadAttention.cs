@@ -73,6 +73,13 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
         CheckShape("value", value);
         long targetLength = query.shape[0], batch = query.shape[1], sourceLength = key.shape[0];
         long heads = NumHeads, headDim = EmbedDim / NumHeads;
+        if (key.shape[1] != batch || !value.shape.SequenceEqual(key.shape))
+            throw new ShapeMismatchException("multi-head attention key/value", $"[S, {batch}, {EmbedDim}] for both", value.shape);
+        if (attn_mask is not null && !(attn_mask.shape.SequenceEqual([targetLength, sourceLength]) ||
+                                       attn_mask.shape.SequenceEqual([batch * heads, targetLength, sourceLength])))
+            throw new ShapeMismatchException("attention mask", $"[{targetLength}, {sourceLength}] or [{batch * heads}, {targetLength}, {sourceLength}]", attn_mask.shape);
+        if (key_padding_mask is not null && !key_padding_mask.shape.SequenceEqual([batch, sourceLength]))
+            throw new ShapeMismatchException("key padding mask", $"[{batch}, {sourceLength}]", key_padding_mask.shape);
 
         using var scope = NewDisposeScope();
         var q = Project(0, query).mul(1.0 / Math.Sqrt(headDim)).reshape(targetLength, batch * heads, headDim).transpose(0, 1);
