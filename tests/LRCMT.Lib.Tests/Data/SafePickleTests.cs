@@ -81,6 +81,15 @@ public class SafePickleTests
     }
 
     [Fact]
+    public void Protocol0_text_pickle_of_plain_values_loads()
+    {
+        // pickle.dumps({'a': [1, 2.5, 'x']}, protocol=0)
+        var root = (Dictionary<object, object?>)SafePickle.Load(Ascii("(dp0\nVa\np1\n(lp2\nI1\naF2.5\naVx\np3\nas."))!;
+
+        ((List<object?>)root["a"]!).Should().Equal(1, 2.5, "x");
+    }
+
+    [Fact]
     public void Reduce_calling_os_system_is_refused_and_never_runs()
     {
         var marker = Path.Combine(Path.GetTempPath(), $"lrcmt-pickle-marker-{Guid.NewGuid():N}");
