@@ -58,9 +58,9 @@ public sealed class RunSettings
 
     private static TrainerOptions DefaultTraining() => new()
     {
-        Epochs = 6,
+        Epochs = 8,
         AdapterLearningRate = 1e-3,
-        LearningRate = 2e-3,
+        LearningRate = 3e-3,
         EarlyStoppingMetric = MsaMetricNames.Has0Acc2,
         Patience = 0,
         Seed = 1,
@@ -80,7 +80,7 @@ public sealed class DataSettings
     public int MaxTextTokens { get; set; } = 24;
 
     /// <summary>Samples per training step.</summary>
-    public int BatchSize { get; set; } = 32;
+    public int BatchSize { get; set; } = 16;
 
     /// <summary>For MMSA files: use the file's pre-tokenized <c>text_bert</c> ids instead of re-tokenizing <c>raw_text</c> (only valid with a bert-base-uncased vocabulary).</summary>
     public bool UseTextBert { get; set; }
@@ -88,7 +88,9 @@ public sealed class DataSettings
     /// <summary>Controlled benchmark settings, sized so the default run fits in a few minutes on two CPU cores.</summary>
     public ControlledBenchmarkOptions Controlled { get; set; } = new()
     {
-        TrainCount = 1200, ValidCount = 200, TestCount = 400, AcousticLength = 20, VisualLength = 20,
+        TrainCount = 1000, ValidCount = 200, TestCount = 400, AcousticLength = 16, VisualLength = 16,
+        // More decoys than the library default: "both events, different times" is the case that needs the V↔A stage.
+        DecoyRate = 0.4,
     };
 
     /// <summary>Whether <see cref="Source"/> names the controlled benchmark.</summary>
