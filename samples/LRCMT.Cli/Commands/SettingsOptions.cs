@@ -24,11 +24,12 @@ internal sealed class SettingsOptions
     internal Option<int?> LoraRank { get; } = new("--lora-rank") { Description = "LoRA rank r" };
     internal Option<int?> TrainSize { get; } = new("--train-size") { Description = "controlled benchmark: training samples" };
     internal Option<string?> Device { get; } = new("--device") { Description = "cpu | cuda" };
+    internal Option<int?> Threads { get; } = new("--threads") { Description = "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)" };
 
     /// <summary>Adds every flag to <paramref name="command"/>.</summary>
     internal void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Config, Data, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device })
+        foreach (var option in new Option[] { Config, Data, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, Threads })
             command.Options.Add(option);
     }
 
@@ -46,6 +47,7 @@ internal sealed class SettingsOptions
         if (parse.GetValue(LoraRank) is { } rank) settings.Model.LoRA.Rank = rank;
         if (parse.GetValue(TrainSize) is { } size) settings.Data.Controlled.TrainCount = size;
         if (parse.GetValue(Device) is { } device) settings.Device = device;
+        if (parse.GetValue(Threads) is { } threads) settings.Threads = threads;
         RunSettingsFile.Validate(settings);
         return settings;
     }

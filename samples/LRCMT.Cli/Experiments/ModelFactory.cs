@@ -16,6 +16,7 @@ internal static class ModelFactory
     /// </summary>
     internal static LRCMTModel Build(RunSettings settings, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
     {
+        CpuThreads.Apply(settings.Threads);
         torch.manual_seed(settings.Training.Seed);
         var model = LrcmtBuilder.FromOptions(settings.Model)
             .WithTextEncoder(encoder.Model)

@@ -29,6 +29,12 @@ public sealed class RunSettings
     /// <summary><c>cpu</c> or <c>cuda</c> (needs a CUDA build: -p:TorchBackend=cuda-linux).</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// libtorch's CPU threads; 0 = auto: one thread when the machine is already busy (load average above the core
+    /// count, where libtorch's spinning threads slow each other down), otherwise libtorch's default of one per core.
+    /// </summary>
+    public int Threads { get; set; }
+
     /// <summary>Sets the interaction and encoder tuning that make up an ablation variant.</summary>
     public void ApplyVariant(ModelVariant variant)
     {

@@ -54,6 +54,7 @@ public static class RunSettingsFile
         if (data.BatchSize < 1) problems.Add($"Data.BatchSize must be at least 1 (was {data.BatchSize}).");
         if (data.IsControlled) Collect("Data.Controlled", data.Controlled.Validate, problems);
         Collect("Training", settings.Training.Validate, problems);
+        if (settings.Threads < 0) problems.Add($"Threads must be 0 (libtorch's default) or more (was {settings.Threads}).");
         if (settings.Device is not ("cpu" or "cuda")) problems.Add($"Device must be 'cpu' or 'cuda' (was '{settings.Device}').");
         if (problems.Count > 0) throw new InvalidConfigurationException("run settings", problems);
     }
