@@ -8,6 +8,9 @@ namespace LRCMT.Cli.Settings;
 /// <summary>Reads run settings from an appsettings-style JSON file, checks them, and writes the resolved copy.</summary>
 public static class RunSettingsFile
 {
+    /// <summary>The section of an appsettings.json that may hold the run settings.</summary>
+    public const string SectionName = "LrcmtRun";
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -26,8 +29,9 @@ public static class RunSettingsFile
         try
         {
             var configuration = new ConfigurationBuilder().AddJsonFile(full, optional: false).Build();
-            // Accept either the settings at the root or under an "Lrcmt" section, as in a larger appsettings.json.
-            IConfiguration root = configuration.GetSection("Lrcmt").Exists() ? configuration.GetSection("Lrcmt") : configuration;
+            // Accept the settings at the root or under a "LrcmtRun" section of a larger appsettings.json (not "Lrcmt",
+            // which is where the library's own LrcmtOptions bind).
+            IConfiguration root = configuration.GetSection(SectionName).Exists() ? configuration.GetSection(SectionName) : configuration;
             root.Bind(settings, o => o.ErrorOnUnknownConfiguration = true);
             // The binder appends configured array items to the defaults; a configured list must replace them.
             if (root.GetSection("Data:Controlled:IntensityScales").Get<float[]>() is { } scales)

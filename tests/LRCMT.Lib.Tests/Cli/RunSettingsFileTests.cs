@@ -14,7 +14,7 @@ public class RunSettingsFileTests
         using var temp = new TempFolder();
         string path = temp.Combine("appsettings.json");
         File.WriteAllText(path, """
-            { "Lrcmt": {
+            { "LrcmtRun": {
                 "Training": { "Epochs": 7, "Seed": 11 },
                 "Model": { "Interaction": { "Mode": "TextOnly" }, "LoRA": { "TargetModules": [ "key" ] } },
                 "Data": { "Controlled": { "TrainCount": 64, "IntensityScales": [ 0.5, 2.0 ] } } } }
