@@ -64,9 +64,9 @@ public sealed class RunSettings
 
     private static TrainerOptions DefaultTraining() => new()
     {
-        Epochs = 8,
+        Epochs = 12,
         AdapterLearningRate = 1e-3,
-        LearningRate = 3e-3,
+        LearningRate = 5e-3,
         EarlyStoppingMetric = MsaMetricNames.Has0Acc2,
         Patience = 0,
         Seed = 1,
@@ -94,7 +94,7 @@ public sealed class DataSettings
     /// <summary>Controlled benchmark settings, sized so the default run fits in a few minutes on two CPU cores.</summary>
     public ControlledBenchmarkOptions Controlled { get; set; } = new()
     {
-        TrainCount = 1000, ValidCount = 200, TestCount = 400, AcousticLength = 16, VisualLength = 16,
+        TrainCount = 1500, ValidCount = 200, TestCount = 400, AcousticLength = 16, VisualLength = 16,
         // More decoys than the library default: "both events, different times" is the case that needs the V↔A stage.
         DecoyRate = 0.4,
     };
