@@ -12,13 +12,6 @@ namespace LRCMT.Cli.Experiments;
 /// </summary>
 internal static class AblationRun
 {
-    /// <summary>
-    /// The trainer has one learning rate for every non-adapter parameter, so under full fine-tuning the encoder
-    /// shares the fusion's rate; the fusion rate of the other variants would wreck a pretrained encoder, so full
-    /// fine-tuning uses this one for both.
-    /// </summary>
-    internal const double FullFineTuningLearningRate = 3e-4;
-
     internal static readonly string[] Columns =
         [MsaMetricNames.Has0Acc2, MsaMetricNames.Has0F1, MsaMetricNames.Non0Acc2, MsaMetricNames.MultAcc7, MsaMetricNames.Mae, MsaMetricNames.Corr];
 
@@ -56,8 +49,6 @@ internal static class AblationRun
     {
         var copy = RunSettingsFile.Clone(settings);
         copy.ApplyVariant(variant);
-        if (variant == ModelVariant.FullFineTuning)
-            copy.Training = copy.Training with { LearningRate = FullFineTuningLearningRate };
         return copy;
     }
 

@@ -35,9 +35,17 @@ public sealed class RunSettings
     /// </summary>
     public int Threads { get; set; }
 
+    /// <summary>
+    /// Learning rate of the encoder's own weights under full fine-tuning (when the settings name none): a pretrained
+    /// encoder needs a far smaller rate than the freshly initialised fusion and head, which keep theirs.
+    /// </summary>
+    internal const double FullFineTuningEncoderLearningRate = 1e-4;
+
     /// <summary>Sets the interaction and encoder tuning that make up an ablation variant.</summary>
     public void ApplyVariant(ModelVariant variant)
     {
+        if (variant == ModelVariant.FullFineTuning && Training.EncoderLearningRate is null)
+            Training = Training with { EncoderLearningRate = FullFineTuningEncoderLearningRate };
         (Model.Interaction.Mode, Model.TextEncoder.Tuning) = variant switch
         {
             ModelVariant.TextOnly => (InteractionMode.TextOnly, EncoderTuning.LoRA),

@@ -71,7 +71,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
 
-        var trainable = ParameterGroups.Trainable(model);
+        var trainable = ParameterGroups.Trainable(model, _options);
         using var optimizer = ParameterGroups.CreateAdamW(trainable, _options);
         long totalSteps = (long)_options.Epochs * train.BatchCount;
         var schedule = new LearningRateSchedule(_options.Decay, (long)(_options.WarmupRatio * totalSteps), totalSteps);

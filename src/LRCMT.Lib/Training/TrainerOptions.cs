@@ -18,6 +18,16 @@ public sealed record TrainerOptions
     /// <summary>Learning rate of every other trainable parameter (fusion, head).</summary>
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>
+    /// Learning rate of trainable non-adapter parameters under <see cref="EncoderParameterPrefix"/> — the encoder's own
+    /// weights when it is fully fine-tuned. Null: they use <see cref="LearningRate"/>. A pretrained encoder usually
+    /// wants a rate 10× or more below a freshly initialised fusion head's.
+    /// </summary>
+    public double? EncoderLearningRate { get; init; }
+
+    /// <summary>Parameter-name prefix that identifies the encoder for <see cref="EncoderLearningRate"/> (LRCMTModel: <c>text_encoder.</c>).</summary>
+    public string EncoderParameterPrefix { get; init; } = "text_encoder.";
+
     /// <summary>AdamW's decoupled weight decay.</summary>
     public double WeightDecay { get; init; } = 0.01;
 
@@ -58,6 +68,8 @@ public sealed record TrainerOptions
         if (Epochs < 1) problems.Add($"Epochs must be at least 1, got {Epochs}.");
         if (!(AdapterLearningRate >= 0)) problems.Add($"AdapterLearningRate must be >= 0, got {AdapterLearningRate}.");
         if (!(LearningRate >= 0)) problems.Add($"LearningRate must be >= 0, got {LearningRate}.");
+        if (EncoderLearningRate is { } encoderRate && !(encoderRate >= 0)) problems.Add($"EncoderLearningRate must be >= 0 when set, got {encoderRate}.");
+        if (EncoderLearningRate is not null && string.IsNullOrEmpty(EncoderParameterPrefix)) problems.Add("EncoderParameterPrefix must not be empty when EncoderLearningRate is set.");
         if (!(WeightDecay >= 0)) problems.Add($"WeightDecay must be >= 0, got {WeightDecay}.");
         if (!(WarmupRatio is >= 0 and < 1)) problems.Add($"WarmupRatio must be in [0, 1), got {WarmupRatio}.");
         if (!(MaxGradientNorm >= 0)) problems.Add($"MaxGradientNorm must be >= 0 (0 = off), got {MaxGradientNorm}.");

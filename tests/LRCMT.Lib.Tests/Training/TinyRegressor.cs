@@ -21,7 +21,7 @@ internal sealed class TinyRegressor : nn.Module<MultimodalBatch, Tensor>
 
     private int _trainingCalls;
 
-    public TinyRegressor(int acousticDim, int visualDim, long seed) : base(nameof(TinyRegressor))
+    public TinyRegressor(int acousticDim, int visualDim, long seed, bool trainEmbeddings = false) : base(nameof(TinyRegressor))
     {
         torch.manual_seed(seed);
         embeddings = nn.Embedding(50, 4);
@@ -29,7 +29,7 @@ internal sealed class TinyRegressor : nn.Module<MultimodalBatch, Tensor>
         head = nn.Linear(4 + acousticDim + visualDim, 1);
         dropout = nn.Dropout(0.2);
         RegisterComponents();
-        embeddings.weight!.requires_grad = false;
+        embeddings.weight!.requires_grad = trainEmbeddings;
     }
 
     public override Tensor forward(MultimodalBatch batch)

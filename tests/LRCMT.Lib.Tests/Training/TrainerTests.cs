@@ -112,6 +112,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Encoder_learning_rate_applies_only_to_parameters_under_the_encoder_prefix()
+    {
+        var (train, valid) = Loaders();
+        using var separate = new TinyRegressor(AcousticDim, VisualDim, seed: 3, trainEmbeddings: true);
+        using var shared = new TinyRegressor(AcousticDim, VisualDim, seed: 3, trainEmbeddings: true);
+        var before = Weights(separate);
+        var options = Options(1) with { WeightDecay = 0, RestoreBestWeights = false };
+
+        new Trainer(options with { EncoderLearningRate = 0, EncoderParameterPrefix = "embeddings." })
+            .Fit(separate, train, valid, cancellationToken: TestContext.Current.CancellationToken);
+        new Trainer(options).Fit(shared, train, valid, cancellationToken: TestContext.Current.CancellationToken);
+
+        Weights(separate)["embeddings.weight"].Should().Equal(before["embeddings.weight"], "the encoder learning rate is 0");
+        Weights(separate)["head.weight"].Should().NotEqual(before["head.weight"]);
+        Weights(shared)["embeddings.weight"].Should().NotEqual(before["embeddings.weight"], "without an encoder rate the trainable embedding follows LearningRate");
+    }
+
+    [Fact]
     public void Live_tensor_count_after_50_steps_equals_the_count_after_5()
     {
         // 4 steps per epoch: step 5 comes after the first evaluation, which allocates the best-weights copy once.
