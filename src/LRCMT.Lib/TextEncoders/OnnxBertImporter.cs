@@ -1,4 +1,3 @@
-using LRCMT.Checkpoints;
 using LRCMT.Errors;
 using LRCMT.TextEncoders.Bert;
 using LRCMT.TextEncoders.Onnx;
@@ -70,19 +69,7 @@ public static class OnnxBertImporter
         {
             var (weights, _) = BertCheckpointKeys.Split(named);
             config ??= OnnxBertConfigInference.Infer(graph, weights, sourceName);
-            var model = new BertModel(config);
-            try
-            {
-                StateDictLoader.Load(model, weights, sourceName);
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
-
-            model.eval();
-            return model;
+            return BertCheckpointLoader.CreateLoaded(config, weights, sourceName);
         }
         finally
         {

@@ -25,24 +25,33 @@ internal static class BertCheckpointLoader
             var (encoderWeights, skipped) = BertCheckpointKeys.Split(checkpoint);
             // A checkpoint saved from a model without pooler (add_pooling_layer=False) gives a model without pooler.
             var hasPooler = encoderWeights.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
-            var model = new BertModel(config with { AddPoolingLayer = hasPooler });
-            try
-            {
-                StateDictLoader.Load(model, encoderWeights, weightsPath);
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
-
-            model.eval();
-            return (model, skipped);
+            return (CreateLoaded(config with { AddPoolingLayer = hasPooler }, encoderWeights, weightsPath), skipped);
         }
         finally
         {
             foreach (var tensor in checkpoint.Values) tensor.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A new model of <paramref name="config"/> filled from <paramref name="weights"/> (names and shapes checked first),
+    /// in eval mode; the model is disposed if the weights do not fit. Shared by the folder and ONNX loaders.
+    /// </summary>
+    public static BertModel CreateLoaded(BertConfig config, IReadOnlyDictionary<string, Tensor> weights, string sourceName)
+    {
+        var model = new BertModel(config);
+        try
+        {
+            StateDictLoader.Load(model, weights, sourceName);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        model.eval();
+        return model;
     }
 
     private static string WeightsFile(string folder)
