@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace LRCMT.Cli;
 
 /// <summary>
-/// The command line: <c>train</c> (also what runs with no arguments), <c>eval</c>, <c>inspect</c>, <c>ablate</c>.
+/// The command line: <c>train</c> (also what runs with no arguments), <c>eval</c>, <c>predict</c>, <c>inspect</c>, <c>ablate</c>.
 /// Every failure ends here as one message on the error stream and a documented <see cref="ExitCodes"/> value.
 /// </summary>
 public sealed class CliApp(IAnsiConsole console, TextWriter error)
@@ -59,10 +59,12 @@ public sealed class CliApp(IAnsiConsole console, TextWriter error)
     {
         var root = new RootCommand(
             "LRCMT: low-rank cross-modal Transformer for multimodal sentiment analysis. " +
-            "With no command, trains on the controlled benchmark with the packaged MiniLM and prints the metrics.");
+            "With no command, trains on the controlled benchmark with the packaged MiniLM and prints the metrics." +
+            Environment.NewLine + Environment.NewLine + ExitCodeHelp.Text);
         TrainCommand.Configure(root, context);
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(AblateCommand.Create(context));
         return root;
