@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using LRCMT.Configuration;
 using LRCMT.Data.Synthetic;
 using LRCMT.Evaluation;
+using LRCMT.Fusion;
 using LRCMT.Models;
 using LRCMT.Training;
 
@@ -67,7 +68,7 @@ public sealed class RunSettings
     // trainable share under 1% of MiniLM and the CPU time in the encoder, where LoRA needs it.
     private static LrcmtOptions DefaultModel() => new()
     {
-        Fusion = new FusionOptions { Width = 32, Heads = 4, Layers = 1, EmbeddingDropout = 0.1 },
+        Fusion = new CrossModalSettings { Width = 32, Heads = 4, Layers = 1, EmbeddingDropout = 0.1 },
     };
 
     private static TrainerOptions DefaultTraining() => new()
