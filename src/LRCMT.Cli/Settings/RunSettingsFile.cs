@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
+using LRCMT.Models;
 using Microsoft.Extensions.Configuration;
 
 namespace LRCMT.Cli.Settings;
@@ -90,15 +91,18 @@ public static class RunSettingsFile
         if (problems.Count > 0) throw new InvalidConfigurationException("run settings", problems);
     }
 
-    // The library's own checks of the model section (LrcmtBuilder runs them again), here so they fail before any data
-    // is generated or an encoder loaded. The CLI gives the encoder in code, so the file-source rules do not apply.
+    // The library's own checks of the model section (LrcmtBuilder runs them all again), here so the common mistakes
+    // fail before any data is generated or an encoder loaded: the fusion's sizes and the LoRA configuration.
     private static IEnumerable<string> ModelProblems(LrcmtOptions model)
     {
-        var copy = JsonSerializer.Deserialize<LrcmtOptions>(JsonSerializer.Serialize(model, Json), Json)!;
-        copy.TextEncoder.PretrainedFolder = AppContext.BaseDirectory;
-        copy.TextEncoder.OnnxFile = null;
-        var result = new LrcmtOptionsValidator().Validate(null, copy);
-        return result.Failed ? result.Failures.Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal)) : [];
+        var problems = new List<string>();
+        if (model.Fusion is { } fusion) problems.AddRange(fusion.Problems().Select(p => "Fusion." + p));
+        if (model.TextEncoder?.Tuning == EncoderTuning.LoRA && model.LoRA is { } lora)
+        {
+            try { lora.Validate(); }
+            catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => "LoRA: " + p)); }
+        }
+        return problems;
     }
 
 
