@@ -99,7 +99,9 @@ public static class RunSettingsFile
         if (model.Fusion is { } fusion) problems.AddRange(fusion.Problems().Select(p => "Fusion." + p));
         if (model.TextEncoder?.Tuning == EncoderTuning.LoRA && model.LoRA is { } lora)
         {
-            try { lora.Validate(); }
+            // No targets means the library's default targets (query, value), as LrcmtBuilder applies them.
+            bool targetsGiven = lora.TargetModules is { Count: > 0 } || !string.IsNullOrWhiteSpace(lora.TargetRegex);
+            try { (targetsGiven ? lora : lora with { TargetModules = ["query", "value"] }).Validate(); }
             catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => "LoRA: " + p)); }
         }
         return problems;
