@@ -91,22 +91,13 @@ public static class RunSettingsFile
         if (problems.Count > 0) throw new InvalidConfigurationException("run settings", problems);
     }
 
-    // The library's own checks of the model section (LrcmtBuilder runs them all again), here so the common mistakes
-    // fail before any data is generated or an encoder loaded: the fusion's sizes and the LoRA configuration.
+    // The library's own checks of the model section (LrcmtBuilder runs them again), here so they fail before any data
+    // is generated or an encoder loaded. The CLI gives the encoder in code, so the file-source rules do not apply.
     private static IEnumerable<string> ModelProblems(LrcmtOptions model)
     {
-        var problems = new List<string>();
-        if (model.Fusion is { } fusion) problems.AddRange(fusion.Problems().Select(p => "Fusion." + p));
-        if (model.TextEncoder?.Tuning == EncoderTuning.LoRA && model.LoRA is { } lora)
-        {
-            // No targets means the library's default targets (query, value), as LrcmtBuilder applies them.
-            bool targetsGiven = lora.TargetModules is { Count: > 0 } || !string.IsNullOrWhiteSpace(lora.TargetRegex);
-            try { (targetsGiven ? lora : lora with { TargetModules = ["query", "value"] }).Validate(); }
-            catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => "LoRA: " + p)); }
-        }
-        return problems;
+        var copy = JsonSerializer.Deserialize<LrcmtOptions>(JsonSerializer.Serialize(model, Json), Json)!;
+        return copy.FindProblems(encoderGivenInCode: true).Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal));
     }
-
 
     private static void Collect(string section, Action validate, List<string> problems)
     {
