@@ -96,6 +96,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         _settings[adapterName] = new AdapterSettings(config.Rank, config.Alpha, scaling, config.Dropout, config.UseRsLora, config.UseDora, variant);
         _adapterOrder.Add(adapterName);
         _active ??= adapterName;
+        AdapterOrigins.Record(this, adapterName, config);
     }
 
     /// <summary>Makes <paramref name="adapterName"/> the adapter used by forward and merge.</summary>

@@ -30,7 +30,7 @@ public static class LowRankInjector
         if (string.IsNullOrWhiteSpace(adapterName) || adapterName.Contains('.'))
             throw new InvalidConfigurationException("LoRA adapter name", $"'{adapterName}' must be non-empty and contain no '.'.");
 
-        var matcher = new TargetMatcher(config);
+        var matcher = new TargetMatcher(config, model);
         var converted = NativeTransformerConverter.ConvertTargeted(model, matcher, native);
         var modules = IndexModules(model);
         var targets = FindTargets(modules, matcher, adapterName);
@@ -38,6 +38,7 @@ public static class LowRankInjector
 
         var adapted = targets.Select(t => t.Apply(adapterName)).ToList();
         Freeze(model, saved.Select(path => modules[path]));
+        BiasTraining.Unfreeze(model, config.Bias);
         return new InjectionReport(adapterName, adapted, converted, saved, ParameterReport.Of(model));
     }
 
@@ -80,9 +81,10 @@ public static class LowRankInjector
             {
                 Linear linear => new LinearTarget(path, settings, ParentOf(modules, path), linear),
                 LoRALayer layer => new ExistingLayerTarget(path, settings, layer),
+                ManagedMultiheadAttention whole => new AttentionTarget(path, settings, whole),
                 _ => throw new AdapterException(path,
                     $"it is a {module.GetType().Name}, not a linear projection; LoRA targets nn.Linear modules" +
-                    (module is ManagedMultiheadAttention ? " (use '<attention>.in_proj.q', '.in_proj.k', '.in_proj.v' or '.out_proj')." : ".")),
+                    "."),
             });
         }
 
@@ -196,5 +198,13 @@ public static class LowRankInjector
         public override (long In, long Out) Shape => (Attention.EmbedDim, Attention.EmbedDim);
 
         protected override LoRALayer Attach(string adapterName) => Attention.AdaptInProjection(Slice, adapterName, Settings);
+    }
+
+    /// <summary>PEFT's layout for a targeted attention module: one adapter over the packed in-projection, one on out_proj.</summary>
+    private sealed record AttentionTarget(string Path, LoRAConfig Settings, ManagedMultiheadAttention Attention) : Target(Path, Settings)
+    {
+        public override (long In, long Out) Shape => (Attention.EmbedDim, Attention.EmbedDim);
+
+        protected override LoRALayer Attach(string adapterName) => Attention.AdaptWhole(adapterName, Settings);
     }
 }

@@ -25,7 +25,9 @@ internal static class BertCheckpointLoader
             var (encoderWeights, skipped) = BertCheckpointKeys.Split(checkpoint);
             // A checkpoint saved from a model without pooler (add_pooling_layer=False) gives a model without pooler.
             var hasPooler = encoderWeights.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
-            return (CreateLoaded(config with { AddPoolingLayer = hasPooler }, encoderWeights, weightsPath), skipped);
+            var model = CreateLoaded(config with { AddPoolingLayer = hasPooler }, encoderWeights, weightsPath);
+            ModelSources.Record(model, folder);
+            return (model, skipped);
         }
         finally
         {
