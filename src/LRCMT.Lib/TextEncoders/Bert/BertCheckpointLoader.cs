@@ -19,7 +19,9 @@ internal static class BertCheckpointLoader
         var config = BertConfig.FromFile(Path.Combine(folder, ConfigFile));
         var weightsPath = WeightsFile(folder);
 
-        var checkpoint = SafetensorsFile.Load(weightsPath);
+        var checkpoint = weightsPath.EndsWith(PickleFileName, StringComparison.Ordinal)
+            ? TorchCheckpointFile.Load(weightsPath)
+            : SafetensorsFile.Load(weightsPath);
         try
         {
             var (encoderWeights, skipped) = BertCheckpointKeys.Split(checkpoint);
@@ -61,11 +63,7 @@ internal static class BertCheckpointLoader
         var safetensors = Path.Combine(folder, SafetensorsFileName);
         if (File.Exists(safetensors)) return safetensors;
         var pickle = Path.Combine(folder, PickleFileName);
-        if (File.Exists(pickle))
-            throw new CorruptFileException(
-                pickle, null,
-                "PyTorch pickle checkpoints are not read (unpickling runs arbitrary code and needs the torch storage format); " +
-                "convert it once in Python with `model.save_pretrained(folder, safe_serialization=True)`, which writes model.safetensors.");
+        if (File.Exists(pickle)) return pickle; // read through TorchCheckpointFile's allow-list unpickler
         throw new FileNotFoundException($"Checkpoint folder '{folder}' has neither {SafetensorsFileName} nor {PickleFileName}.", safetensors);
     }
 }
