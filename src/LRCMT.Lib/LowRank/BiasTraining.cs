@@ -24,7 +24,7 @@ internal static class BiasTraining
     public static IEnumerable<(string Key, Parameter Parameter, string? AdaptedLayerPath)> Selected(nn.Module model, LoRABias bias)
     {
         if (bias == LoRABias.None) yield break;
-        var adapted = model.named_modules().Where(m => m.module is LoRALinear).Select(m => m.name).ToHashSet(StringComparer.Ordinal);
+        var adapted = model.named_modules().Where(m => m.module is LoRALayer).Select(m => m.name).ToHashSet(StringComparer.Ordinal);
         foreach (var (key, parameter) in model.named_parameters())
         {
             if (key != "bias" && !key.EndsWith(".bias", StringComparison.Ordinal)) continue;

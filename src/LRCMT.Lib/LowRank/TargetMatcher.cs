@@ -103,7 +103,7 @@ internal sealed class TargetMatcher
             // Adapter matrices are Linear modules too, inside a LoRA layer or an adapted Linear: never targets.
             if (linearOwners.Any(p => path.StartsWith(p + ".", StringComparison.Ordinal))) continue;
             if (module is Linear or LoRALayer) linearOwners.Add(path);
-            if (module is Linear or LoRALinear) paths.Add(path);
+            if (module is Linear || (module is LoRALayer and not Transformers.InProjectionSlice)) paths.Add(path);
         }
         if (string.Equals(taskType, "SEQ_CLS", StringComparison.Ordinal))
         {
