@@ -158,6 +158,22 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
         return packed;
     }
 
+    /// <summary>The LoRA layers on the packed input projection (slices or PEFT's whole-module layer).</summary>
+    internal IEnumerable<LoRALayer> InProjectionLayers => in_proj.Names.Select(in_proj.Get).ToList();
+
+    /// <summary>Removes every LoRA layer of the packed input projection (after merging, for merge-and-unload).</summary>
+    internal void RemoveInProjectionLayers()
+    {
+        foreach (var name in in_proj.Names.ToList()) in_proj.Remove(name).Dispose();
+    }
+
+    /// <summary>Removes the input-projection layers that carry no adapter any more.</summary>
+    internal void RemoveEmptyInProjectionLayers()
+    {
+        foreach (var name in in_proj.Names.ToList())
+            if (in_proj.Get(name).AdapterNames.Count == 0) in_proj.Remove(name).Dispose();
+    }
+
     /// <summary>Puts a LoRA layer on one slice of the packed input projection and adds the adapter to it.</summary>
     internal LoRALayer AdaptInProjection(string slice, string adapterName, LoRAConfig config)
     {
