@@ -95,10 +95,7 @@ public static class RunSettingsFile
     private static IEnumerable<string> ModelProblems(LrcmtOptions model)
     {
         var copy = JsonSerializer.Deserialize<LrcmtOptions>(JsonSerializer.Serialize(model, Json), Json)!;
-        copy.TextEncoder.PretrainedFolder = AppContext.BaseDirectory;
-        copy.TextEncoder.OnnxFile = null;
-        var result = new LrcmtOptionsValidator().Validate(null, copy);
-        return result.Failed ? result.Failures.Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal)) : [];
+        return copy.FindProblems(encoderGivenInCode: true).Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal));
     }
 
 
