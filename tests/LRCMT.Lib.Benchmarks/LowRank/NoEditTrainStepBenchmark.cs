@@ -37,7 +37,7 @@ public sealed class NoEditTrainStepBenchmark : IBenchmarkGroup
             var step = Step(model, input);
             double peak = PeakMegabytes(step);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {path}: {report.Adapted.Count} layers, {report.Parameters.TrainableParameters:N0} trainable; peak RSS during one step {peak:F0} MB"));
+                $"  {path}: {report.Adapted.Count} layers, {report.Parameters.TrainableParameters:N0} trainable; one step raises peak RSS by {peak:F0} MB over the resident models"));
             cases.Add(new BenchmarkCase($"{path} ({(sealedFields ? "private readonly Linear query" : "nn.Module<Tensor, Tensor> query")})", step, model));
         }
         return cases;
@@ -56,16 +56,17 @@ public sealed class NoEditTrainStepBenchmark : IBenchmarkGroup
         };
     }
 
-    // Resets the process's peak RSS (writing 5 to clear_refs), runs once, reads VmHWM; NaN where that is not available.
+    // Resets the process's peak RSS (writing 5 to clear_refs), runs once, returns VmHWM minus the RSS before the step
+    // (so models that are merely resident do not count); NaN where /proc is not available.
     private static double PeakMegabytes(Action step)
     {
         try
         {
             GC.Collect();
             File.WriteAllText("/proc/self/clear_refs", "5");
+            double before = StatusMegabytes("VmRSS:");
             using (NewDisposeScope()) step();
-            var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+            return StatusMegabytes("VmHWM:") - before;
         }
         catch (IOException)
         {
@@ -75,6 +76,12 @@ public sealed class NoEditTrainStepBenchmark : IBenchmarkGroup
         {
             return double.NaN;
         }
+    }
+
+    private static double StatusMegabytes(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
     private sealed class Stack : nn.Module<Tensor, Tensor>
