@@ -11,7 +11,7 @@ public static class ValidationGrid
 {
     /// <summary>
     /// The index of the grid point with the best mean validation <paramref name="metric"/> (highest, or lowest for MAE;
-    /// the first on a tie), and every point's mean.
+    /// the first on a tie, where means within 1e-9 tie), and every point's mean.
     /// </summary>
     /// <param name="points">Per grid point, its seed runs (each with validation metrics).</param>
     /// <param name="metric">The MMSA metric to choose by.</param>
@@ -32,8 +32,10 @@ public static class ValidationGrid
         }
         bool higher = MsaMetricNames.HigherIsBetter(metric);
         int best = 0;
+        // Means within rounding error of each other are a tie (accuracies on one split are multiples of 1/n).
+        const double tie = 1e-9;
         for (int i = 1; i < means.Length; i++)
-            if (higher ? means[i] > means[best] : means[i] < means[best]) best = i;
+            if (higher ? means[i] > means[best] + tie : means[i] < means[best] - tie) best = i;
         return (best, means);
     }
 }
