@@ -2,6 +2,7 @@ using System.CommandLine;
 using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Reporting;
 using LRCMT.Cli.Runs;
+using Spectre.Console;
 
 namespace LRCMT.Cli.Commands;
 
@@ -22,15 +23,25 @@ internal static class TrainCommand
         settingsOptions.AddTo(command);
         var output = OutputOptions.Output("runs/run-<timestamp>");
         var force = OutputOptions.Force();
+        var seeds = SeedsOption.Create();
         command.Options.Add(output);
         command.Options.Add(force);
+        command.Options.Add(seeds);
 
         command.SetAction(parse =>
         {
             var settings = settingsOptions.Resolve(parse);
             Preflight.CheckData(settings.Data);
             Preflight.CheckEncoder(settings.Encoder);
+            var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
             using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "run"), parse.GetValue(force));
+            if (parse.GetValue(seeds) is not null)
+            {
+                bool stopped = MultiSeedTraining.Execute(settings, seedList, folder, context);
+                folder.Commit();
+                context.Console.MarkupLine($"Run folder: [bold]{Markup.Escape(folder.Target)}[/] (one sub-folder per seed, results.csv)");
+                return stopped ? ExitCodes.Interrupted : ExitCodes.Success;
+            }
 
             var outcome = TrainingRun.Execute(settings, folder, context);
             folder.Commit();

@@ -1,3 +1,4 @@
+using LRCMT.Cli.Experiments.Reports;
 using ScottPlot;
 
 namespace LRCMT.Cli.Reporting;
@@ -15,15 +16,17 @@ internal static class TrainingCurvesPlot
         train.LegendText = "train loss";
         var valid = plot.Add.Scatter(epochs, curves.Points.Select(p => p.ValidLoss).ToArray());
         valid.LegendText = "valid loss";
-        var metric = plot.Add.Scatter(epochs, curves.Points.Select(p => p.ValidMetric).ToArray());
-        metric.LegendText = $"valid {curves.ValidMetricName}";
+        // Accuracies in % as everywhere people read them (MetricUnits); metrics.json keeps MMSA's fractions.
+        double scale = MetricUnits.Scale(curves.ValidMetricName);
+        var metric = plot.Add.Scatter(epochs, curves.Points.Select(p => scale * p.ValidMetric).ToArray());
+        metric.LegendText = $"valid {MetricUnits.Label(curves.ValidMetricName)}";
         metric.LinePattern = LinePattern.Dashed;
         metric.Axes.YAxis = plot.Axes.Right;
 
         plot.Title("LRCMT training");
-        plot.XLabel("epoch");
+        plot.XLabel("epoch (from 1)");
         plot.YLabel("loss (L1)");
-        plot.Axes.Right.Label.Text = curves.ValidMetricName;
+        plot.Axes.Right.Label.Text = MetricUnits.Label(curves.ValidMetricName);
         plot.ShowLegend(Alignment.UpperCenter);
         plot.SavePng(path, width, height);
     }

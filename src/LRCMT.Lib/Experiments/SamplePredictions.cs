@@ -1,5 +1,6 @@
 using LRCMT.Data;
 using LRCMT.Errors;
+using LRCMT.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,18 +25,24 @@ public sealed class SamplePredictions
         if (bad >= 0) throw new InvalidInputException("sample predictions", $"prediction {bad} is {predictions[bad]}.");
         bad = Array.FindIndex(truths, v => !float.IsFinite(v));
         if (bad >= 0) throw new InvalidInputException("sample predictions", $"truth {bad} is {truths[bad]}.");
-        Predictions = predictions;
-        Truths = truths;
+        _predictions = predictions;
+        _truths = truths;
     }
 
+    private readonly float[] _predictions;
+    private readonly float[] _truths;
+
     /// <summary>One regression score per sample.</summary>
-    public IReadOnlyList<float> Predictions { get; }
+    public IReadOnlyList<float> Predictions => _predictions;
 
     /// <summary>The labels, in the same order.</summary>
-    public IReadOnlyList<float> Truths { get; }
+    public IReadOnlyList<float> Truths => _truths;
 
     /// <summary>Number of samples.</summary>
     public int Count => Truths.Count;
+
+    /// <summary>MMSA's metrics of these predictions (<see cref="MsaMetrics.Compute(MsaDataset, ReadOnlySpan{float}, ReadOnlySpan{float})"/>).</summary>
+    public MetricResults Metrics(MsaDataset dataset) => MsaMetrics.Compute(dataset, _predictions, _truths);
 
     /// <summary>Runs <paramref name="model"/> without gradients over every batch of <paramref name="loader"/> (in eval mode, restored after).</summary>
     /// <exception cref="InvalidInputException">A batch has no labels.</exception>
