@@ -3,18 +3,22 @@ using Spectre.Console;
 
 namespace LRCMT.Cli.Experiments.Reports;
 
-/// <summary>The console tables of a multi-seed run: mean ± std (min–max) per variant, and the paired comparisons.</summary>
+/// <summary>The console tables of a multi-seed run: mean ± std per variant and metric, and the paired comparisons' claims.</summary>
 internal static class SweepConsole
 {
     internal static void Aggregates(IAnsiConsole console, string title, IReadOnlyList<VariantResult> variants, IReadOnlyList<string> metrics)
     {
-        var table = new Table().Title(Markup.Escape(title)).AddColumn("Variant").AddColumn(new TableColumn("Seeds").RightAligned());
+        // Mean ± std for every metric; min–max for the headline (first) metric only, so the table fits a terminal.
+        var table = new Table().Title(Markup.Escape(title + ", mean ± sample std over seeds")).AddColumn("Variant").AddColumn(new TableColumn("Seeds").RightAligned());
         foreach (var m in metrics) table.AddColumn(new TableColumn(Markup.Escape(MetricUnits.Label(m))).RightAligned());
+        table.AddColumn(new TableColumn(Markup.Escape($"{metrics[0]} min-max")).RightAligned());
         foreach (var v in variants.Where(v => v.Runs.Count > 0))
         {
             var byMetric = v.Summary.ToDictionary(s => s.Metric);
+            var head = byMetric[metrics[0]];
             table.AddRow([Markup.Escape(v.Name), v.Runs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                .. metrics.Select(m => Markup.Escape(Cell(m, byMetric[m])))]);
+                .. metrics.Select(m => Markup.Escape(Cell(m, byMetric[m]))),
+                Markup.Escape($"{MetricUnits.Format(metrics[0], head.Min)}-{MetricUnits.Format(metrics[0], head.Max)}")]);
         }
         console.Write(table);
     }
@@ -26,6 +30,5 @@ internal static class SweepConsole
     }
 
     private static string Cell(string metric, MetricSummary s) =>
-        $"{MetricUnits.Format(metric, s.Mean)} ± {(s.StandardDeviation is { } sd ? MetricUnits.Format(metric, sd) : "-")} " +
-        $"({MetricUnits.Format(metric, s.Min)}-{MetricUnits.Format(metric, s.Max)})";
+        $"{MetricUnits.Format(metric, s.Mean)} ± {(s.StandardDeviation is { } sd ? MetricUnits.Format(metric, sd) : "-")}";
 }
