@@ -3,6 +3,7 @@ using System.Text.Json;
 using FluentAssertions;
 using LRCMT.Cli;
 using LRCMT.Cli.Experiments;
+using LRCMT.Cli.Settings;
 using LRCMT.Tests.TestSupport;
 using Xunit;
 
@@ -50,6 +51,7 @@ public class SeedRunsTests
             environment.GetProperty("Threads").GetInt32().Should().BeGreaterThan(0);
             environment.GetProperty("CpuCapabilityInferred").GetString().Should().NotBeNullOrEmpty();
         }
+        RunSettingsFile.Load(Path.Combine(output, "Lrcmt/seed-2/config.json")).Training.Seed.Should().Be(2, "a run's config.json stays a valid settings file");
 
         // results.csv agrees with the run folders; its mean row is the mean of the seed rows.
         var lines = File.ReadAllLines(Path.Combine(output, "results.csv"));
@@ -88,6 +90,8 @@ public class SeedRunsTests
         lines.Select(l => l.Split(',')[1]).Skip(1).Should().Equal("1", "3", "mean", "std", "min", "max");
         Csv(lines, "Lrcmt", "3", "Has0_acc_2").Should().Be(seed3["Has0_acc_2"]);
         result.Output.Should().Contain("Has0_acc_2 (%)");
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "seed-1", "metrics.json")));
+        metrics.RootElement.GetProperty("history")[0].GetProperty("epoch").GetInt32().Should().Be(1, "epochs are numbered from 1 everywhere");
     }
 
     [Theory]
