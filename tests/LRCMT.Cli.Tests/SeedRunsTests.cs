@@ -32,7 +32,7 @@ public class SeedRunsTests
         string output = temp.Combine("ablation");
 
         var result = await CliHarness.RunAsync("ablate", "-c", TrainAndEvalTests.WriteSettings(temp), "--encoder", Fixtures.TinyBertFolder,
-            "--seeds", "2", "--variants", "Lrcmt", "TextOnly", "FullFineTuning", "--ft-encoder-lrs", "1e-5", "1e-4", "--output", output);
+            "--seeds", "2", "--variant", "Lrcmt", "TextOnly", "FullFineTuning", "--ft-encoder-lrs", "1e-5", "1e-4", "--output", output);
 
         result.ExitCode.Should().Be(ExitCodes.Success, result.Error);
         foreach (var run in new[] { "Lrcmt/seed-1", "Lrcmt/seed-2", "TextOnly/seed-2", "FullFineTuning/encoder-lr-1e-5/seed-1", "FullFineTuning/encoder-lr-1e-4/seed-2" })

@@ -18,14 +18,11 @@ internal static class AblateCommand
 
     internal static Command Create(CliContext context)
     {
-        var settingsOptions = new SettingsOptions();
+        var settingsOptions = new SettingsOptions(SettingsScope.Ablate);
         var output = OutputOptions.Output("runs/ablation-<timestamp>");
         var force = OutputOptions.Force();
-        var variants = new Option<ModelVariant[]>("--variants")
-        {
-            Description = "variants to compare (default: Lrcmt TextOnly NoVisualAcousticStage FullFineTuning)",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var variants = OptionValues.Names<ModelVariant>("--variant",
+            "variants to compare, e.g. --variant Lrcmt TextOnly (default: Lrcmt TextOnly NoVisualAcousticStage FullFineTuning)");
         var seeds = SeedsOption.Create();
         var encoderRates = new Option<double[]>("--ft-encoder-lrs")
         {
@@ -45,6 +42,7 @@ internal static class AblateCommand
             var settings = settingsOptions.Resolve(parse);
             Preflight.CheckData(settings.Data);
             Preflight.CheckEncoder(settings.Encoder);
+            Preflight.CheckDevice(settings.Device);
             var chosen = parse.GetValue(variants) is { Length: > 0 } given ? given : DefaultVariants;
             var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
             var rates = parse.GetValue(encoderRates) is { Length: > 0 } r ? r : AblationRun.DefaultEncoderRates;
@@ -52,7 +50,7 @@ internal static class AblateCommand
                 throw new CliException(ExitCodes.UsageError, $"--ft-encoder-lrs: every learning rate must lie in (0, 1) (got {string.Join(", ", rates)}).");
             using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "ablation"), parse.GetValue(force));
 
-            bool interrupted = AblationRun.Execute(settings, chosen, seedList, rates, folder, context);
+            bool interrupted = AblationRun.Execute(settings, chosen, seedList, applySeeds: parse.GetValue(seeds) is not null, rates, folder, context);
             folder.Commit();
             context.Console.MarkupLine($"Ablation folder: [bold]{Markup.Escape(folder.Target)}[/]");
             return interrupted ? ExitCodes.Interrupted : ExitCodes.Success;

@@ -31,8 +31,10 @@ internal static class AblationRun
             ? $"{Variant} (encoder LR {FormatRate(rate)})" : Variant.ToString();
     }
 
+    /// <param name="seeds">The seeds to run; with <paramref name="applySeeds"/> false, the single seed the settings already hold.</param>
+    /// <param name="applySeeds">Whether each seed replaces the settings' data and training seeds (true for <c>--seeds</c>).</param>
     /// <returns>True when Ctrl+C stopped the ablation.</returns>
-    internal static bool Execute(RunSettings settings, IReadOnlyList<ModelVariant> variants, IReadOnlyList<int> seeds,
+    internal static bool Execute(RunSettings settings, IReadOnlyList<ModelVariant> variants, IReadOnlyList<int> seeds, bool applySeeds,
         IReadOnlyList<double> encoderRates, RunFolder folder, CliContext context)
     {
         var arms = Arms(variants, encoderRates);
@@ -45,7 +47,7 @@ internal static class AblationRun
                 string relative = Path.Combine(arm.Folder, SeedsOption.FolderName(seed));
                 string directory = folder.File(relative);
                 Directory.CreateDirectory(directory);
-                var outcome = TrainingRun.Execute(ForArm(settings, arm, seed), directory, context, title: $"{arm.Label} · seed {seed}");
+                var outcome = TrainingRun.Execute(ForArm(settings, arm, applySeeds ? seed : null), directory, context, title: $"{arm.Label} · seed {seed}");
                 if (outcome.ToSeedRun() is not { } run)
                 {
                     interrupted = true;
@@ -92,11 +94,11 @@ internal static class AblationRun
         return copy;
     }
 
-    private static RunSettings ForArm(RunSettings settings, Arm arm, int seed)
+    private static RunSettings ForArm(RunSettings settings, Arm arm, int? seed)
     {
         var copy = ForVariant(settings, arm.Variant);
         if (arm.EncoderRate is { } rate) copy.Training = copy.Training with { EncoderLearningRate = rate };
-        copy.ApplySeed(seed);
+        if (seed is { } s) copy.ApplySeed(s);
         return copy;
     }
 
