@@ -91,9 +91,18 @@ public class LowRankInjectorTests
             AlphaPattern = { [@"layer\.1\.attention\.self\.query"] = 8 },
         });
 
+        // PEFT applies layers_to_transform to name lists only, never to a regex (check_target_module_exists).
         report.Adapted.Select(a => (a.Path, a.Rank, a.Alpha)).Should().Equal(
+            ("encoder.layer.0.attention.self.query", 2, 2.0),
+            ("encoder.layer.0.attention.self.value", 4, 2.0),
             ("encoder.layer.1.attention.self.query", 2, 8.0),
             ("encoder.layer.1.attention.self.value", 4, 2.0));
+
+        var listed = LowRankInjector.Inject(NewModel(), new LoRAConfig
+        {
+            Rank = 2, TargetModules = ["query", "value"], LayersToTransform = [1], LayersPattern = ["layer"],
+        });
+        listed.MatchedModules.Should().Equal("encoder.layer.1.attention.self.query", "encoder.layer.1.attention.self.value");
     }
 
     [Fact]
