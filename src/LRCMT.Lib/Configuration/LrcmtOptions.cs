@@ -103,4 +103,12 @@ public sealed record LrcmtOptions
         TextKernelSize: Modalities.TextKernelSize,
         AcousticKernelSize: Modalities.AcousticKernelSize,
         VisualKernelSize: Modalities.VisualKernelSize);
+
+    /// <summary>
+    /// Every problem of these options (data annotations and cross-field rules), as <see cref="LrcmtBuilder"/> would
+    /// report them; empty when they are valid.
+    /// </summary>
+    /// <param name="encoderGivenInCode">True when the text encoder is passed in code, so the encoder-source rules do not apply.</param>
+    public IReadOnlyList<string> FindProblems(bool encoderGivenInCode = false)
+        => LrcmtOptionsValidator.AllProblems(this, encoderGivenInCode);
 }

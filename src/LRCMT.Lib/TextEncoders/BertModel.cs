@@ -47,7 +47,7 @@ public sealed class BertModel : TextEncoder
     /// <param name="logger">Receives one line naming the skipped keys, if any.</param>
     /// <exception cref="FileNotFoundException">The folder lacks <c>config.json</c> or a weights file.</exception>
     /// <exception cref="InvalidConfigurationException">The config is not a BERT config.</exception>
-    /// <exception cref="CorruptFileException">A file is truncated or corrupt, or only <c>pytorch_model.bin</c> is present.</exception>
+    /// <exception cref="CorruptFileException">A file is truncated or corrupt (<c>pytorch_model.bin</c> is read when there is no <c>model.safetensors</c>).</exception>
     /// <exception cref="CheckpointMismatchException">Keys are missing or unexpected, or shapes differ.</exception>
     public static BertModel FromPretrained(string folder, ILogger? logger = null)
     {
