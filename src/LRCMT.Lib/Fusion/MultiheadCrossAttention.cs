@@ -1,3 +1,4 @@
+using LRCMT.Attention;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -5,11 +6,11 @@ using static TorchSharp.torch.nn;
 namespace LRCMT.Fusion;
 
 /// <summary>
-/// Multi-head attention with queries from one sequence and keys/values from another, written out in managed
-/// TorchSharp rather than through <c>scaled_dot_product_attention</c> for two reasons: the four projections
-/// are ordinary replaceable <c>Linear</c> children named as in PyTorch/HF (<c>q_proj</c>, <c>k_proj</c>,
-/// <c>v_proj</c>, <c>out_proj</c>), so LoRA can target them; and a query whose keys are all padding gets a zero
-/// context instead of the NaN a -inf mask would produce (an empty modality in a batch must not poison training).
+/// Multi-head attention with queries from one sequence and keys/values from another. The four projections are
+/// ordinary replaceable <c>Linear</c> children named as in PyTorch/HF (<c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>,
+/// <c>out_proj</c>), so LoRA can target them; the attention itself is libtorch's fused kernel
+/// (<see cref="FusedAttention"/>). A sample whose keys are all padding gets a zero context, forward and backward,
+/// instead of the NaN a −∞ mask would produce (an empty modality in a batch must not poison training).
 /// </summary>
 internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, Tensor>
 {
@@ -48,23 +49,12 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
         var k = SplitHeads(k_proj.call(source), batch, sourceLen);
         var v = SplitHeads(v_proj.call(source), batch, sourceLen);
 
-        var scores = q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headWidth)); // [B, H, Lt, Ls]
-        Tensor weights;
-        if (sourceMask is null)
-        {
-            weights = functional.softmax(scores, -1);
-        }
-        else
-        {
-            var keep = sourceMask.to(ScalarType.Bool).view(batch, 1, 1, sourceLen);
-            // The most negative finite value (not -inf) keeps softmax and its gradient finite for rows with no
-            // real key; multiplying by the mask afterwards turns those rows' uniform weights into zeros.
-            var filled = scores.masked_fill(keep.logical_not(), finfo(scores.dtype).min);
-            weights = functional.softmax(filled, -1) * keep.to(scores.dtype);
-        }
-        weights = functional.dropout(weights, _dropout, training);
+        var bias = sourceMask is null ? null : FusedAttention.KeyPaddingBias(sourceMask, q.dtype);
+        var attended = FusedAttention.Compute(q, k, v, bias, _dropout, training); // [B, H, Lt, D]
+        // The finite mask leaves a sample without real keys with uniform weights over padding; zero it here.
+        if (sourceMask is not null) attended = attended.mul(FusedAttention.AnyRealKey(sourceMask, q.dtype));
 
-        var context = weights.matmul(v).transpose(1, 2).reshape(batch, targetLen, _heads * _headWidth);
+        var context = attended.transpose(1, 2).reshape(batch, targetLen, _heads * _headWidth);
         return out_proj.call(context).MoveToOuterDisposeScope();
     }
 
