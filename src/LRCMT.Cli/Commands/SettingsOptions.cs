@@ -24,12 +24,27 @@ internal sealed class SettingsOptions
     internal Option<int?> LoraRank { get; } = new("--lora-rank") { Description = "LoRA rank r" };
     internal Option<int?> TrainSize { get; } = new("--train-size") { Description = "controlled benchmark: training samples" };
     internal Option<string?> Device { get; } = new("--device") { Description = "cpu | cuda" };
+    internal Option<string?> BaseDType { get; } = CreateBaseDType();
     internal Option<int?> Threads { get; } = new("--threads") { Description = "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)" };
+
+    private static Option<string?> CreateBaseDType()
+    {
+        var option = new Option<string?>("--base-dtype") { Description = "frozen encoder base in bf16 | fp16 | fp32 (adapters, fusion and head stay fp32)" };
+        option.AcceptOnlyFromAmong("bf16", "fp16", "fp32");
+        return option;
+    }
+
+    private static LRCMT.TextEncoders.BaseDType ParseBaseDType(string value) => value switch
+    {
+        "bf16" => LRCMT.TextEncoders.BaseDType.BFloat16,
+        "fp16" => LRCMT.TextEncoders.BaseDType.Float16,
+        _ => LRCMT.TextEncoders.BaseDType.Float32,
+    };
 
     /// <summary>Adds every flag to <paramref name="command"/>.</summary>
     internal void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Config, Data, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, Threads })
+        foreach (var option in new Option[] { Config, Data, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, BaseDType, Threads })
             command.Options.Add(option);
     }
 
@@ -47,6 +62,7 @@ internal sealed class SettingsOptions
         if (parse.GetValue(LoraRank) is { } rank) settings.Model.LoRA.Rank = rank;
         if (parse.GetValue(TrainSize) is { } size) settings.Data.Controlled.TrainCount = size;
         if (parse.GetValue(Device) is { } device) settings.Device = device;
+        if (parse.GetValue(BaseDType) is { } dtype) settings.Model.TextEncoder.BaseDType = ParseBaseDType(dtype);
         if (parse.GetValue(Threads) is { } threads) settings.Threads = threads;
         RunSettingsFile.Validate(settings);
         return settings;
