@@ -35,7 +35,11 @@ if (groups.Count == 0)
 Console.WriteLine($"LRCMT.Lib benchmarks — {Environment.ProcessorCount} logical CPUs, torch threads {torch.get_num_threads()}, " +
                   $"warmup {warmup}, median of {runs} runs");
 var runner = new BenchmarkRunner(warmup, runs);
-foreach (var group in groups) runner.Run(group);
+foreach (var group in groups)
+{
+    try { runner.Run(group); }
+    catch (Exception e) { Console.WriteLine($"{group.Name} failed: {e.GetType().Name}: {e.Message}"); }
+}
 return 0;
 
 string? Option(string name)

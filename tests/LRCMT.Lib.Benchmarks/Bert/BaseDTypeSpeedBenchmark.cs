@@ -24,7 +24,7 @@ public sealed class BaseDTypeSpeedBenchmark : IBenchmarkGroup
         {
             torch.manual_seed(7);
             var model = new BertModel(config);
-            LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16 });
+            LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
             BasePrecision.Apply(model, dtype);
             model.train();
             yield return new BenchmarkCase($"LoRA step, {dtype} base", () =>

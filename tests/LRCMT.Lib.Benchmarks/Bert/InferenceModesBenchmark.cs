@@ -30,7 +30,7 @@ public sealed class InferenceModesBenchmark : IBenchmarkGroup
     {
         torch.manual_seed(6);
         var model = new BertModel(config);
-        if (adapters) LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16, Init = LoRAInit.BothRandom });
+        if (adapters) LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16, Init = LoRAInit.BothRandom, TargetModules = ["query", "value"] });
         if (merge) MergedModel.MergeAll(model);
         model.eval();
         return model;

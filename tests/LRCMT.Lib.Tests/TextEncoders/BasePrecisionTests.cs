@@ -24,7 +24,7 @@ public sealed class BasePrecisionTests
 {
     private static LrcmtBuilder TinyBertWithLoRA(BaseDType dtype) => new LrcmtBuilder()
         .WithPretrainedEncoder(Fixtures.TinyBertFolder)
-        .WithLoRA(new LoRAConfig { Rank = 4, Alpha = 8, Init = LoRAInit.BothRandom })
+        .WithLoRA(new LoRAConfig { Rank = 4, Alpha = 8, Init = LoRAInit.BothRandom, TargetModules = ["query", "value"] })
         .WithModalities(ModelTestData.Acoustic, ModelTestData.Visual)
         .WithFusion(width: 8, heads: 2, layers: 1)
         .WithHeadDropout(0)
@@ -103,7 +103,7 @@ public sealed class BasePrecisionTests
         manual_seed(73);
         using var linear = nn.Linear(32, 24);
         using var layer = new LoRALinear(linear);
-        layer.AddAdapter("default", new LoRAConfig { Rank = 4, Alpha = 8, Init = LoRAInit.BothRandom });
+        layer.AddAdapter("default", new LoRAConfig { Rank = 4, Alpha = 8, Init = LoRAInit.BothRandom, TargetModules = ["query", "value"] });
         foreach (var p in layer.named_parameters()) if (!p.name.Contains("lora_")) p.parameter.requires_grad = false;
         BasePrecision.Apply(layer, BaseDType.BFloat16);
         layer.eval();
