@@ -53,9 +53,20 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
         var attended = FusedAttention.Compute(q, k, v, bias, _dropout, training); // [B, H, Lt, D]
         // The finite mask leaves a sample without real keys with uniform weights over padding; zero it here.
         if (sourceMask is not null) attended = attended.mul(FusedAttention.AnyRealKey(sourceMask, q.dtype));
+        if (AttentionCapture.IsCapturing(this)) AttentionCapture.Offer(this, CapturedWeights(q, k, sourceMask));
 
         var context = attended.transpose(1, 2).reshape(batch, targetLen, _heads * _headWidth);
         return out_proj.call(context).MoveToOuterDisposeScope();
+    }
+
+    // The fused kernel never materialises the weights; only an active AttentionCapture pays for computing them.
+    private Tensor CapturedWeights(Tensor q, Tensor k, Tensor? sourceMask)
+    {
+        using var _ = no_grad();
+        var scores = q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headWidth)); // [B, H, Lt, Ls]
+        if (sourceMask is null) return functional.softmax(scores, -1);
+        var keep = sourceMask.to(ScalarType.Bool).view(sourceMask.shape[0], 1, 1, sourceMask.shape[1]);
+        return functional.softmax(scores.masked_fill(keep.logical_not(), finfo(scores.dtype).min), -1) * keep.to(scores.dtype);
     }
 
     private Tensor SplitHeads(Tensor x, long batch, long length) =>
