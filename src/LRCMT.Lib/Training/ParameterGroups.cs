@@ -26,7 +26,7 @@ internal static class ParameterGroups
 
     public static bool IsAdapter(string name) => name.Contains(AdapterMarker, StringComparison.Ordinal);
 
-    /// <summary>AdamW with one group per non-empty part, in the order of <see cref="Trainable"/>.</summary>
+    /// <summary>AdamW (the memory-lean <see cref="LeanAdamW"/>) with one group per non-empty part, in the order of <see cref="Trainable"/>.</summary>
     public static torch.optim.Optimizer CreateAdamW(IReadOnlyList<(string Name, Parameter Param)> trainable, TrainerOptions options)
     {
         var groups = new List<AdamW.ParamGroup>();
@@ -35,7 +35,7 @@ internal static class ParameterGroups
             var members = trainable.Where(t => PartOf(t.Name, options) == part).Select(t => t.Param).ToList();
             if (members.Count > 0) groups.Add(new AdamW.ParamGroup(members, lr: RateOf(part, options), weight_decay: options.WeightDecay));
         }
-        return torch.optim.AdamW(groups, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        return new LeanAdamW(groups, options.LearningRate, options.WeightDecay);
     }
 
     private static Part PartOf(string name, TrainerOptions options) =>

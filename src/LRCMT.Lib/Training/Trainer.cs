@@ -147,7 +147,7 @@ public sealed class Trainer
         }
         loss.backward();
         if (_options.MaxGradientNorm > 0)
-            nn.utils.clip_grad_norm_(trainable.Select(t => t.Param), _options.MaxGradientNorm);
+            GradientClipping.ClipByGlobalNorm(trainable.Select(t => t.Param), _options.MaxGradientNorm);
         optimizer.step();
         if (!ReferenceEquals(input, batch)) input.Dispose();
         return value;
