@@ -26,7 +26,7 @@ internal static class EncoderLoader
             string folder = Path.GetFullPath(settings.Source);
             return new LoadedEncoder(
                 BertModel.FromPretrained(folder),
-                BertTextTokenizer.FromVocabFile(Path.Combine(folder, "vocab.txt")),
+                BertTextTokenizer.FromFolder(folder),
                 folder);
         }
         catch (Exception e) when (e is LrcmtException or FileNotFoundException or IOException)
