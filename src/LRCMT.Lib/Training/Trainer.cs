@@ -87,7 +87,8 @@ public sealed class Trainer
         else
         {
             state = TrainerCheckpoint.Load(checkpoint, trainable, optimizer);
-            best.LoadIfSaved(trainable);
+            best.LoadIfSaved(trainable, required: state.BestEpoch >= 0 && _options.RestoreBestWeights,
+                fallbackPath: Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, BestCheckpointName));
             _logger.LogInformation("Resuming from {Checkpoint} at epoch {Epoch}, step {Step}", checkpoint, state.Epoch, state.Step);
         }
 
