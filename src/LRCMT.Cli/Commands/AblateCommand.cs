@@ -39,8 +39,9 @@ internal static class AblateCommand
             var chosen = parse.GetValue(variants) is { Length: > 0 } given ? given : DefaultVariants;
             using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "ablation"), parse.GetValue(force));
 
-            bool interrupted = AblationRun.Execute(settings, chosen, folder, context);
-            folder.Commit();
+            foreach (var line in folder.Recovered) context.Console.MarkupLine(Markup.Escape(line));
+
+            bool interrupted = folder.CommitAfter(() => AblationRun.Execute(settings, chosen, folder, context));
             context.Console.MarkupLine($"Ablation folder: [bold]{Markup.Escape(folder.Target)}[/]");
             return interrupted ? ExitCodes.Interrupted : ExitCodes.Success;
         });

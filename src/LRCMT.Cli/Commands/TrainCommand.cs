@@ -2,6 +2,7 @@ using System.CommandLine;
 using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Reporting;
 using LRCMT.Cli.Runs;
+using Spectre.Console;
 
 namespace LRCMT.Cli.Commands;
 
@@ -32,8 +33,9 @@ internal static class TrainCommand
             Preflight.CheckEncoder(settings.Encoder);
             using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "run"), parse.GetValue(force));
 
-            var outcome = TrainingRun.Execute(settings, folder, context);
-            folder.Commit();
+            foreach (var line in folder.Recovered) context.Console.MarkupLine(Markup.Escape(line));
+
+            var outcome = folder.CommitAfter(() => TrainingRun.Execute(settings, folder, context));
 
             ConsoleReport.Metrics(context.Console, "Test metrics", outcome.TestMetrics);
             ConsoleReport.Saved(context.Console, folder.Target, outcome);

@@ -52,7 +52,7 @@ internal static class TrainingRun
             }
             catch (NonFiniteLossException e)
             {
-                throw new CliException(ExitCodes.TrainingDiverged, e.Message + $" The last good checkpoint is in {checkpoints}.", e);
+                throw new CliException(ExitCodes.TrainingDiverged, e.Message, e); // the run folder keeps the checkpoint visibly
             }
         });
         foreach (var epoch in result.History)

@@ -65,7 +65,7 @@ public sealed record TrainerOptions
     public void Validate()
     {
         var problems = new List<string>();
-        if (Epochs < 1) problems.Add($"Epochs must be at least 1, got {Epochs}.");
+        if (Epochs is < 1 or > 100_000) problems.Add($"Epochs must be in [1, 100000], got {Epochs}.");
         if (!(AdapterLearningRate >= 0 && double.IsFinite(AdapterLearningRate))) problems.Add($"AdapterLearningRate must be finite and >= 0, got {AdapterLearningRate}.");
         if (!(LearningRate >= 0 && double.IsFinite(LearningRate))) problems.Add($"LearningRate must be finite and >= 0, got {LearningRate}.");
         if (EncoderLearningRate is { } encoderRate && !(encoderRate >= 0 && double.IsFinite(encoderRate))) problems.Add($"EncoderLearningRate must be finite and >= 0 when set, got {encoderRate}.");
