@@ -97,6 +97,29 @@ internal static class TrainerCheckpoint
             throw new CorruptFileException(path, null,
                 $"'{RngKey}' is a {rng.dtype} tensor of shape {ShapeMismatchException.Format(rng.shape)}, but this libtorch's CPU generator state is " +
                 $"{own.dtype} {ShapeMismatchException.Format(own.shape)} (written by another libtorch build?)");
+        // libtorch also aborts (c10::Error thrown through the C API) when the Mersenne Twister fields are out of range,
+        // so those are checked too, where this libtorch's own state shows the layout is the one described below.
+        var ownBytes = own.bytes.ToArray();
+        var bytes = rng.contiguous().bytes.ToArray();
+        if (MersenneProblem(ownBytes) is null && MersenneProblem(bytes) is { } problem)
+            throw new CorruptFileException(path, null, $"'{RngKey}' is not a valid CPU generator state: {problem}");
+    }
+
+    /// <summary>
+    /// The checks libtorch's <c>mt19937::is_valid</c> makes, on its state struct (seed u64, left i32, seeded i32,
+    /// next u64, then the 624-word state): 1 ≤ left ≤ 624, seeded ≠ 0, (u32)next ≤ 624. Null when they pass.
+    /// </summary>
+    private static string? MersenneProblem(byte[] state)
+    {
+        const int StateWords = 624;
+        if (state.Length < 24) return $"it is {state.Length} bytes long";
+        int left = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(state.AsSpan(8));
+        int seeded = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(state.AsSpan(12));
+        uint next = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(state.AsSpan(16));
+        if (left is < 1 or > StateWords) return $"its 'left' counter is {left}, outside [1, {StateWords}]";
+        if (seeded == 0) return "it is marked as never seeded";
+        if (next > StateWords) return $"its 'next' index is {next}, past {StateWords}";
+        return null;
     }
 
     /// <summary>Parses and checks the metadata JSON: every field present and in range.</summary>

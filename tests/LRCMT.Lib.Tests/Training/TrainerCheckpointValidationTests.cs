@@ -92,6 +92,25 @@ public sealed class TrainerCheckpointValidationTests : IDisposable
         resume.Should().Throw<CorruptFileException>().WithMessage("*rng/cpu*generator state*");
     }
 
+    [Theory]
+    [InlineData(8, 0)]    // 'left' counter 0
+    [InlineData(12, 0)]   // never seeded
+    [InlineData(16, 999)] // 'next' index past the 624-word state
+    public void A_generator_state_of_the_right_size_with_invalid_fields_is_a_typed_error(int offset, int value)
+    {
+        string checkpoint = Interrupted(Dir($"mt{offset}"));
+        using var own = torch.get_rng_state();
+        var bytes = own.bytes.ToArray();
+        BitConverter.GetBytes(value).CopyTo(bytes, offset);
+        var lie = empty(own.shape, ScalarType.Byte);
+        lie.bytes = bytes;
+        Replace(checkpoint, "rng/cpu", lie);
+
+        var resume = () => Resume(checkpoint, Dir($"mt{offset}"));
+
+        resume.Should().Throw<CorruptFileException>().WithMessage("*not a valid CPU generator state*");
+    }
+
     [Fact]
     public void An_adamw_moment_of_another_shape_is_refused_not_broadcast()
     {
