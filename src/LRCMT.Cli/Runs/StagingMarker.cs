@@ -40,7 +40,8 @@ internal sealed partial class StagingMarker : IDisposable
         try
         {
             using var probe = new FileStream(marker, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            var pid = PidLine().Match(File.ReadAllText(marker));
+            using var reader = new StreamReader(probe, leaveOpen: true);
+            var pid = PidLine().Match(reader.ReadToEnd());
             return !(pid.Success && int.Parse(pid.Groups[1].Value) == Environment.ProcessId);
         }
         catch (IOException)

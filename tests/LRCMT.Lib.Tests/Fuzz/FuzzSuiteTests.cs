@@ -58,7 +58,7 @@ public sealed class FuzzSuiteTests : IDisposable
             }
             catch (Exception e)
             {
-                failures.Add($"case {i} ({how}): {e.GetType().Name}: {e.Message}");
+                failures.Add($"case {i} ({how}): {e.GetType().Name}: {e.Message} {string.Join(" | ", (e.StackTrace ?? "").Split('\n').Take(4))}");
             }
             finally
             {

@@ -57,6 +57,16 @@ public sealed class HostilePickleTests : IDisposable
     }
 
     [Fact]
+    public void Append_onto_none_is_a_corrupt_file_not_a_null_reference_from_the_unpickler()
+    {
+        var bytes = new PickleBuilder().Proto(4).None().Int(1).Append().Stop().ToArray();
+
+        var load = () => SafePickle.Load(bytes, "append.pkl");
+
+        load.Should().Throw<CorruptFileException>().WithMessage("append.pkl*");
+    }
+
+    [Fact]
     public void A_self_referencing_list_stays_a_cycle()
     {
         var bytes = new PickleBuilder().Proto(4).EmptyList().Memoize().Get(0).Append().Stop().ToArray();

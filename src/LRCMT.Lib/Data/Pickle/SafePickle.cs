@@ -55,8 +55,11 @@ public static class SafePickle
             using var unpickler = new BufferedUnpickler(buffers ?? []);
             return PlainObjectConverter.Convert(unpickler.load(stream), source);
         }
+        // Razorvine trusts the program's shape: APPEND onto None, for one, surfaces as a NullReferenceException from inside
+        // the unpickler (found by the fuzz suite). Those are malformed files too, so they are reported as such.
         catch (Exception e) when (e is PickleException or NotSupportedException or InvalidCastException or InvalidDataException
-                                      or IOException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException)
+                                      or IOException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException
+                                      or NullReferenceException or InvalidOperationException or KeyNotFoundException)
         {
             throw new CorruptFileException(source, null, $"cannot rebuild the pickled data: {Innermost(e).Message}", e);
         }
