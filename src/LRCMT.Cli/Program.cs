@@ -1,5 +1,5 @@
 using LRCMT.Cli;
-using Spectre.Console;
+using LRCMT.Cli.Reporting;
 
 // Ctrl+C asks training to stop after the current step (the run keeps its last checkpoint); a second Ctrl+C kills.
 using var interrupt = new CancellationTokenSource();
@@ -20,4 +20,5 @@ using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Cre
     Console.Error.WriteLine("SIGTERM: stopping after the current step (send it again to kill)...");
 });
 
-return await new CliApp(AnsiConsole.Console, Console.Error).RunAsync(args, interrupt.Token);
+var console = ConsoleFactory.Create(Console.Out, isTerminal: !Console.IsOutputRedirected);
+return await new CliApp(console, Console.Error).RunAsync(args, interrupt.Token);

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using LRCMT.Configuration;
 using LRCMT.Data.Synthetic;
 using LRCMT.Evaluation;
+using LRCMT.Fusion;
 using LRCMT.Models;
 using LRCMT.Training;
 
@@ -67,7 +68,7 @@ public sealed class RunSettings
     // trainable share under 1% of MiniLM and the CPU time in the encoder, where LoRA needs it.
     private static LrcmtOptions DefaultModel() => new()
     {
-        Fusion = new FusionOptions { Width = 32, Heads = 4, Layers = 1, EmbeddingDropout = 0.1 },
+        Fusion = new CrossModalSettings { Width = 32, Heads = 4, Layers = 1, EmbeddingDropout = 0.1 },
     };
 
     private static TrainerOptions DefaultTraining() => new()
@@ -89,6 +90,12 @@ public sealed class DataSettings
 
     /// <summary><c>controlled</c>, or the path of an MMSA features file (<c>aligned_50.pkl</c>, <c>unaligned_50.pkl</c>, …).</summary>
     public string Source { get; set; } = ControlledSource;
+
+    /// <summary>
+    /// Which MMSA dataset an MMSA file holds, which decides the metrics (CH-SIMS labels lie in [-1, 1]); null for a
+    /// file means MOSI/MOSEI unless its feature sizes are CH-SIMS's (33 acoustic, 709 visual), which must be said.
+    /// </summary>
+    public MsaDataset? Dataset { get; set; }
 
     /// <summary>Text is cut to this many tokens, special tokens included.</summary>
     public int MaxTextTokens { get; set; } = 24;

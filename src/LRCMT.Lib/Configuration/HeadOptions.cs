@@ -4,6 +4,7 @@ using LRCMT.Models;
 namespace LRCMT.Configuration;
 
 /// <summary>The prediction head.</summary>
+/// <remarks>The rules (at least 2 classes, dropout in [0, 1)) are checked once, by the model architecture these options describe.</remarks>
 public sealed record HeadOptions
 {
     /// <summary>Regression (one score, default) or classification (one logit per class).</summary>
@@ -11,10 +12,8 @@ public sealed record HeadOptions
     public HeadKind Kind { get; set; } = HeadKind.Regression;
 
     /// <summary>Number of classes of a classification head.</summary>
-    [Range(2, 100_000)]
     public int Classes { get; set; } = 2;
 
     /// <summary>Dropout inside the head.</summary>
-    [Range(0.0, 0.99)]
     public double Dropout { get; set; } = 0.1;
 }

@@ -1,6 +1,8 @@
 using LRCMT.Errors;
 using LRCMT.LowRank;
+using LRCMT.Fusion;
 using LRCMT.Models;
+using LRCMT.Models.Persistence;
 using LRCMT.TextEncoders;
 
 namespace LRCMT.Configuration;
@@ -9,7 +11,7 @@ namespace LRCMT.Configuration;
 /// Builds an <see cref="LRCMTModel"/> step by step: pick the text encoder, LoRA settings, modality sizes, fusion
 /// shape, head and ablation switches, then <see cref="Build"/>. Every step only records a setting;
 /// <see cref="Build"/> validates them all and throws one <see cref="InvalidConfigurationException"/> listing every
-/// problem. A builder builds one model: reuse throws <see cref="InvalidOperationException"/>.
+/// problem. A builder builds one model: reuse after a successful build throws <see cref="InvalidOperationException"/>.
 /// </summary>
 /// <example>
 /// <code>
@@ -36,7 +38,7 @@ public sealed class LrcmtBuilder
     public static LrcmtBuilder FromOptions(LrcmtOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new LrcmtBuilder(options.Clone());
+        return new LrcmtBuilder(options.DeepCopy());
     }
 
     /// <summary>The settings collected so far.</summary>
@@ -63,7 +65,7 @@ public sealed class LrcmtBuilder
         _options.TextEncoder.PretrainedFolder = null;
     });
 
-    /// <summary>Freezes the encoder and injects these LoRA adapters (empty targets mean query and value).</summary>
+    /// <summary>Freezes the encoder and injects these LoRA adapters (the configuration must name its targets).</summary>
     public LrcmtBuilder WithLoRA(LoRAConfig config) => Set(() =>
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -71,7 +73,7 @@ public sealed class LrcmtBuilder
         _options.TextEncoder.Tuning = EncoderTuning.LoRA;
     });
 
-    /// <summary>Adjusts the LoRA settings in place and selects LoRA tuning.</summary>
+    /// <summary>Adjusts the LoRA settings in place (starting from LRCMT's: r=8 on query and value) and selects LoRA tuning.</summary>
     public LrcmtBuilder WithLoRA(Action<LoRAConfig> configure) => Set(() =>
     {
         ArgumentNullException.ThrowIfNull(configure);
@@ -90,7 +92,11 @@ public sealed class LrcmtBuilder
     });
 
     /// <summary>Adjusts the modality settings (feature sizes, projection kernels).</summary>
-    public LrcmtBuilder WithModalities(Action<ModalityOptions> configure) => Set(() => configure(_options.Modalities));
+    public LrcmtBuilder WithModalities(Action<ModalityOptions> configure) => Set(() =>
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(_options.Modalities);
+    });
 
     /// <summary>Sets the width, heads and layers of every cross-modal encoder.</summary>
     public LrcmtBuilder WithFusion(int width, int heads, int layers) => Set(() =>
@@ -101,7 +107,11 @@ public sealed class LrcmtBuilder
     });
 
     /// <summary>Adjusts every fusion setting (dropouts, positions, feed-forward width).</summary>
-    public LrcmtBuilder WithFusion(Action<FusionOptions> configure) => Set(() => configure(_options.Fusion));
+    public LrcmtBuilder WithFusion(Action<CrossModalSettings> configure) => Set(() =>
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        configure(_options.Fusion);
+    });
 
     /// <summary>Chooses the interaction (LRCMT, MulT-like direct, text only) and whether the memory also attends to the text.</summary>
     public LrcmtBuilder WithInteraction(InteractionMode mode, bool textAttendedByMemory = false) => Set(() =>
@@ -123,25 +133,34 @@ public sealed class LrcmtBuilder
     /// <summary>Sets the dropout inside the head.</summary>
     public LrcmtBuilder WithHeadDropout(double dropout) => Set(() => _options.Head.Dropout = dropout);
 
+    /// <summary>What the LoRA injection of the built model did (null before <see cref="Build"/> and for other tunings).</summary>
+    public InjectionReport? InjectionReport { get; private set; }
+
     /// <summary>
     /// Validates every setting, loads the encoder if a source was given, applies the tuning (LoRA injection,
-    /// freezing) and composes the model.
+    /// freezing) and composes the model. A build that fails validation leaves the builder usable, so the settings
+    /// can be fixed and <see cref="Build"/> called again.
     /// </summary>
     /// <exception cref="InvalidConfigurationException">One or more settings are invalid; all are listed.</exception>
     /// <exception cref="InvalidOperationException">This builder has already built a model.</exception>
     public LRCMTModel Build()
     {
         EnsureNotBuilt();
-        _built = true;
-
         var problems = LrcmtOptionsValidator.AllProblems(_options, encoderGivenInCode: _encoder is not null);
         if (problems.Count > 0) throw new InvalidConfigurationException("LRCMT model", problems);
+        _built = true;
 
         var encoder = _encoder ?? LoadEncoder(_options.TextEncoder);
         try
         {
-            EncoderTuner.Apply(encoder, _options.TextEncoder.Tuning, _options.LoRA);
-            return new LRCMTModel(encoder, ToArchitecture(_options));
+            var reference = new TextEncoderReference(
+                _encoder is null ? NullIfBlank(_options.TextEncoder.PretrainedFolder) : null,
+                _encoder is null ? NullIfBlank(_options.TextEncoder.OnnxFile) : null,
+                EncoderFingerprint.Compute(encoder));
+            var tuning = _options.TextEncoder.Tuning;
+            var lora = tuning == EncoderTuning.LoRA ? LoRAConfigs.Copy(_options.LoRA) : null;
+            InjectionReport = EncoderTuner.Apply(encoder, tuning, lora);
+            return new LRCMTModel(encoder, _options.ToArchitecture(), tuning, lora, InjectionReport, reference);
         }
         catch
         {
@@ -151,18 +170,7 @@ public sealed class LrcmtBuilder
         }
     }
 
-    internal static LrcmtArchitecture ToArchitecture(LrcmtOptions options) => new(
-        AcousticFeatures: options.Modalities.AcousticFeatures,
-        VisualFeatures: options.Modalities.VisualFeatures,
-        Fusion: options.Fusion.ToSettings(),
-        Interaction: options.Interaction.Mode,
-        TextAttendedByMemory: options.Interaction.TextAttendedByMemory,
-        Head: options.Head.Kind,
-        Classes: options.Head.Classes,
-        OutputDropout: options.Head.Dropout,
-        TextKernelSize: options.Modalities.TextKernelSize,
-        AcousticKernelSize: options.Modalities.AcousticKernelSize,
-        VisualKernelSize: options.Modalities.VisualKernelSize);
+    private static string? NullIfBlank(string? path) => string.IsNullOrWhiteSpace(path) ? null : Path.GetFullPath(path);
 
     private static TextEncoder LoadEncoder(TextEncoderOptions source) =>
         !string.IsNullOrWhiteSpace(source.PretrainedFolder)

@@ -1,20 +1,16 @@
 using LRCMT.Errors;
-using LRCMT.LowRank;
 using LRCMT.Models;
 using Microsoft.Extensions.Options;
 
 namespace LRCMT.Configuration;
 
 /// <summary>
-/// The checks of <see cref="LrcmtOptions"/> that involve more than one setting or the file system (the data
-/// annotations cover single values): width divisible by heads, odd kernels, one encoder source that exists,
-/// a valid LoRA configuration when adapters are used, compatible interaction switches.
+/// Validates <see cref="LrcmtOptions"/> by asking each rule's owner: the architecture (sizes, kernels, head,
+/// interaction switches, and through it the fusion settings), the LoRA configuration, and the encoder source
+/// (exactly one, and it exists). Only the enum checks are data annotations.
 /// </summary>
-public sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
+internal sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
 {
-    /// <summary>LRCMT's LoRA targets when none are configured: BERT's query and value projections.</summary>
-    public static IReadOnlyList<string> DefaultLoRATargets { get; } = ["query", "value"];
-
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, LrcmtOptions options)
     {
@@ -22,7 +18,7 @@ public sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
-    /// <summary>Every problem of <paramref name="options"/>: data annotations first, then the cross-field rules.</summary>
+    /// <summary>Every problem of <paramref name="options"/>: data annotations first, then the rules of each part.</summary>
     internal static List<string> AllProblems(LrcmtOptions options, bool encoderGivenInCode)
     {
         var annotations = new LrcmtOptionsAnnotationsValidator().Validate(null, options);
@@ -31,29 +27,16 @@ public sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
         return problems;
     }
 
-    /// <summary>The LoRA configuration to inject: the configured one, with LRCMT's default targets if it names none.</summary>
-    internal static LoRAConfig EffectiveLoRA(LoRAConfig configured) =>
-        configured.TargetModules is { Count: > 0 } || !string.IsNullOrWhiteSpace(configured.TargetRegex)
-            ? configured
-            : configured with { TargetModules = [.. DefaultLoRATargets] };
-
     private static List<string> CrossFieldProblems(LrcmtOptions options, bool encoderGivenInCode)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
-        var fusion = options.Fusion;
-        if (fusion.Heads > 0 && fusion.Width % fusion.Heads != 0)
-            problems.Add($"Fusion.Width ({fusion.Width}) must be divisible by Fusion.Heads ({fusion.Heads}).");
-
-        var modalities = options.Modalities;
-        foreach (var (name, size) in new[] { ("Text", modalities.TextKernelSize), ("Acoustic", modalities.AcousticKernelSize), ("Visual", modalities.VisualKernelSize) })
+        if (options.Fusion is null || options.Modalities is null || options.Interaction is null || options.Head is null || options.TextEncoder is null)
         {
-            if (size % 2 == 0) problems.Add($"Modalities.{name}KernelSize must be odd so sequence lengths are kept (got {size}).");
+            problems.Add("TextEncoder, Modalities, Fusion, Interaction and Head must all be set.");
+            return problems;
         }
-
-        if (options.Interaction is { Mode: InteractionMode.TextOnly, TextAttendedByMemory: true })
-            problems.Add("Interaction.TextAttendedByMemory needs acoustic and visual inputs, but Interaction.Mode is TextOnly.");
-
+        problems.AddRange(options.ToArchitecture().Problems());
         problems.AddRange(EncoderSourceProblems(options.TextEncoder, encoderGivenInCode));
 
         if (options.TextEncoder.Tuning == EncoderTuning.LoRA)
@@ -61,7 +44,7 @@ public sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
             if (options.LoRA is null) problems.Add("LoRA must be set when TextEncoder.Tuning is LoRA.");
             else
             {
-                try { EffectiveLoRA(options.LoRA).Validate(); }
+                try { options.LoRA.Validate(); }
                 catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => "LoRA: " + p)); }
             }
         }

@@ -12,7 +12,12 @@ public static class LrcmtServiceCollectionExtensions
     public static IServiceCollection AddLrcmt(this IServiceCollection services, IConfiguration section)
     {
         ArgumentNullException.ThrowIfNull(section);
-        return services.AddLrcmt(builder => builder.Bind(section));
+        return services.AddLrcmt(builder => builder.Configure(options =>
+        {
+            section.Bind(options);
+            // The binder appends configured list items to a default list; configured LoRA targets replace LRCMT's defaults.
+            if (section.GetSection("LoRA:TargetModules").Get<List<string>>() is { Count: > 0 } targets) options.LoRA.TargetModules = targets;
+        }));
     }
 
     /// <summary>Configures <see cref="LrcmtOptions"/> in code.</summary>

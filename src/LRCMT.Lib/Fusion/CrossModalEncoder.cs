@@ -24,7 +24,7 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.EnsureValid();
-        _settings = settings;
+        _settings = settings with { }; // a copy: the caller may change its instance later
         // MulT scales embeddings by √d so that positions (unit amplitude) do not drown small projected features.
         _inputScale = Math.Sqrt(settings.Width);
         layers = new ModuleList<CrossModalBlock>();
@@ -34,7 +34,7 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
     }
 
     /// <summary>The settings this encoder was built with.</summary>
-    public CrossModalSettings Settings => _settings;
+    public CrossModalSettings Settings => _settings with { };
 
     /// <summary>Runs the stack: the target attends to the source in every layer.</summary>
     /// <param name="target">Queries [batch, targetLen, width].</param>
@@ -63,16 +63,5 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
             scaled = scaled + table.unsqueeze(0);
         }
         return functional.dropout(scaled, _settings.EmbeddingDropout, training);
-    }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            layers.Dispose();
-            layer_norm.Dispose();
-        }
-        base.Dispose(disposing);
     }
 }

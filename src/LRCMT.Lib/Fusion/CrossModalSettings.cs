@@ -1,54 +1,102 @@
+using LRCMT.Errors;
+
 namespace LRCMT.Fusion;
 
 /// <summary>
-/// Shape and regularisation of a cross-modal transformer (plain data). The defaults (width 50, 5 heads, 5 layers,
-/// MulT's dropouts) are LRCMT's: on bert-base with LoRA r=8 they keep the trainable share near 0.73%.
+/// Shape and regularisation of every cross-modal transformer: the one settings type of the fusion module, used by
+/// <see cref="CrossModalEncoder"/> / <see cref="CrossModalBlock"/> in code and bound from configuration as
+/// <c>LrcmtOptions.Fusion</c>. The defaults (width 50, 5 heads, 5 layers, MulT's dropouts) are LRCMT's: on
+/// bert-base with LoRA r=8 they keep the trainable share near 0.73%. Modules copy the settings they are built with,
+/// so changing an instance later does not change a built model.
 /// </summary>
-/// <param name="Width">Model width d shared by every modality after projection.</param>
-/// <param name="Heads">Attention heads; must divide <paramref name="Width"/>.</param>
-/// <param name="Layers">Number of stacked <see cref="CrossModalBlock"/>s in a <see cref="CrossModalEncoder"/>.</param>
-/// <param name="FeedForwardMultiplier">Hidden width of the feed-forward sub-layer, as a multiple of <paramref name="Width"/> (MulT: 4).</param>
-/// <param name="AttentionDropout">Dropout on the attention weights.</param>
-/// <param name="ReluDropout">Dropout after the feed-forward activation.</param>
-/// <param name="ResidualDropout">Dropout on each sub-layer's output before it joins the residual stream.</param>
-/// <param name="EmbeddingDropout">Dropout on the scaled, position-encoded inputs of a <see cref="CrossModalEncoder"/>.</param>
-/// <param name="UsePositions">Whether a <see cref="CrossModalEncoder"/> adds sinusoidal positions to its inputs.</param>
-public sealed record CrossModalSettings(
-    int Width = 50,
-    int Heads = 5,
-    int Layers = 5,
-    int FeedForwardMultiplier = 4,
-    double AttentionDropout = 0.1,
-    double ReluDropout = 0.1,
-    double ResidualDropout = 0.1,
-    double EmbeddingDropout = 0.25,
-    bool UsePositions = true)
+/// <remarks>Every rule lives in <see cref="Problems"/>; options validation and the module constructors both call it.</remarks>
+public sealed record CrossModalSettings
 {
+    /// <summary>LRCMT's defaults.</summary>
+    public CrossModalSettings() { }
+
+    /// <summary>Settings with the given values (named arguments read like the properties).</summary>
+    /// <param name="Width">Model width d shared by every modality after projection.</param>
+    /// <param name="Heads">Attention heads; must divide <paramref name="Width"/>.</param>
+    /// <param name="Layers">Number of stacked <see cref="CrossModalBlock"/>s in a <see cref="CrossModalEncoder"/>.</param>
+    /// <param name="FeedForwardMultiplier">Hidden width of the feed-forward sub-layer, as a multiple of <paramref name="Width"/> (MulT: 4).</param>
+    /// <param name="AttentionDropout">Dropout on the attention weights.</param>
+    /// <param name="ReluDropout">Dropout after the feed-forward activation.</param>
+    /// <param name="ResidualDropout">Dropout on each sub-layer's output before it joins the residual stream.</param>
+    /// <param name="EmbeddingDropout">Dropout on the scaled, position-encoded inputs of a <see cref="CrossModalEncoder"/>.</param>
+    /// <param name="UsePositions">Whether a <see cref="CrossModalEncoder"/> adds sinusoidal positions to its inputs.</param>
+    public CrossModalSettings(
+        int Width = 50,
+        int Heads = 5,
+        int Layers = 5,
+        int FeedForwardMultiplier = 4,
+        double AttentionDropout = 0.1,
+        double ReluDropout = 0.1,
+        double ResidualDropout = 0.1,
+        double EmbeddingDropout = 0.25,
+        bool UsePositions = true)
+    {
+        this.Width = Width;
+        this.Heads = Heads;
+        this.Layers = Layers;
+        this.FeedForwardMultiplier = FeedForwardMultiplier;
+        this.AttentionDropout = AttentionDropout;
+        this.ReluDropout = ReluDropout;
+        this.ResidualDropout = ResidualDropout;
+        this.EmbeddingDropout = EmbeddingDropout;
+        this.UsePositions = UsePositions;
+    }
+
+    /// <summary>Model width d shared by every modality after projection.</summary>
+    public int Width { get; set; } = 50;
+
+    /// <summary>Attention heads; must divide <see cref="Width"/>.</summary>
+    public int Heads { get; set; } = 5;
+
+    /// <summary>Number of stacked <see cref="CrossModalBlock"/>s in a <see cref="CrossModalEncoder"/>.</summary>
+    public int Layers { get; set; } = 5;
+
+    /// <summary>Hidden width of the feed-forward sub-layer, as a multiple of <see cref="Width"/> (MulT: 4).</summary>
+    public int FeedForwardMultiplier { get; set; } = 4;
+
+    /// <summary>Dropout on the attention weights.</summary>
+    public double AttentionDropout { get; set; } = 0.1;
+
+    /// <summary>Dropout after the feed-forward activation.</summary>
+    public double ReluDropout { get; set; } = 0.1;
+
+    /// <summary>Dropout on each sub-layer's output before it joins the residual stream.</summary>
+    public double ResidualDropout { get; set; } = 0.1;
+
+    /// <summary>Dropout on the scaled, position-encoded inputs of a <see cref="CrossModalEncoder"/>.</summary>
+    public double EmbeddingDropout { get; set; } = 0.25;
+
+    /// <summary>Whether a <see cref="CrossModalEncoder"/> adds sinusoidal positions to its inputs.</summary>
+    public bool UsePositions { get; set; } = true;
+
+    // Numeric-precision settings of the fusion module (e.g. a base dtype) belong here, next to the shape they qualify.
+
     /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
-        if (Width < 1) problems.Add($"Width must be at least 1 (got {Width}).");
-        if (Heads < 1) problems.Add($"Heads must be at least 1 (got {Heads}).");
-        else if (Width >= 1 && Width % Heads != 0) problems.Add($"Width ({Width}) must be divisible by Heads ({Heads}).");
-        if (Layers < 1) problems.Add($"Layers must be at least 1 (got {Layers}).");
-        if (FeedForwardMultiplier < 1) problems.Add($"FeedForwardMultiplier must be at least 1 (got {FeedForwardMultiplier}).");
-        CheckRate(nameof(AttentionDropout), AttentionDropout, problems);
-        CheckRate(nameof(ReluDropout), ReluDropout, problems);
-        CheckRate(nameof(ResidualDropout), ResidualDropout, problems);
-        CheckRate(nameof(EmbeddingDropout), EmbeddingDropout, problems);
+        SettingRules.AddTo(problems,
+            SettingRules.AtLeast(nameof(Width), Width, 1),
+            SettingRules.AtLeast(nameof(Heads), Heads, 1),
+            SettingRules.DivisibleByHeads(nameof(Width), Width, nameof(Heads), Heads),
+            SettingRules.AtLeast(nameof(Layers), Layers, 1),
+            SettingRules.AtLeast(nameof(FeedForwardMultiplier), FeedForwardMultiplier, 1),
+            SettingRules.Rate(nameof(AttentionDropout), AttentionDropout),
+            SettingRules.Rate(nameof(ReluDropout), ReluDropout),
+            SettingRules.Rate(nameof(ResidualDropout), ResidualDropout),
+            SettingRules.Rate(nameof(EmbeddingDropout), EmbeddingDropout));
         return problems;
     }
 
-    /// <summary>Throws <see cref="Errors.InvalidConfigurationException"/> listing every problem, if any.</summary>
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every problem, if any.</summary>
     public void EnsureValid()
     {
         var problems = Problems();
-        if (problems.Count > 0) throw new Errors.InvalidConfigurationException("cross-modal settings", problems);
-    }
-
-    private static void CheckRate(string name, double rate, List<string> problems)
-    {
-        if (!(rate >= 0 && rate < 1)) problems.Add($"{name} must be in [0, 1) (got {rate}).");
+        if (problems.Count > 0) throw new InvalidConfigurationException("cross-modal settings", problems);
     }
 }

@@ -29,7 +29,7 @@ public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
         var problems = new List<string>();
         if (inputFeatures < 1) problems.Add($"{modality} feature size must be at least 1 (got {inputFeatures}).");
         if (width < 1) problems.Add($"width must be at least 1 (got {width}).");
-        if (kernelSize < 1 || kernelSize % 2 == 0) problems.Add($"{modality} kernel size must be a positive odd number so the length is kept (got {kernelSize}).");
+        SettingRules.AddTo(problems, SettingRules.OddKernel($"{modality} kernel size", kernelSize));
         if (problems.Count > 0) throw new InvalidConfigurationException($"{modality} projection", problems);
 
         _modality = modality;
@@ -56,12 +56,5 @@ public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
         var x = mask is null ? features : features.masked_fill(mask.to(ScalarType.Bool).unsqueeze(2).logical_not(), 0);
         var projected = conv.call(x.transpose(1, 2)).transpose(1, 2);
         return projected.MoveToOuterDisposeScope();
-    }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) conv.Dispose();
-        base.Dispose(disposing);
     }
 }

@@ -32,7 +32,14 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     private readonly LrcmtArchitecture _architecture;
 
     /// <summary>Composes the model around an encoder whose trainable parameters the caller has already chosen.</summary>
-    internal LRCMTModel(TextEncoder textEncoder, LrcmtArchitecture architecture) : base(nameof(LRCMTModel))
+    /// <param name="textEncoder">The (tuned) text encoder; the model owns it.</param>
+    /// <param name="architecture">Everything else that fixes the model's shape.</param>
+    /// <param name="tuning">How the encoder was tuned (recorded for <see cref="Save"/>).</param>
+    /// <param name="lora">The LoRA configuration injected, when <paramref name="tuning"/> is LoRA.</param>
+    /// <param name="injection">What the injection did, when <paramref name="tuning"/> is LoRA.</param>
+    /// <param name="baseEncoder">Where the encoder came from and the hash of its untuned weights.</param>
+    internal LRCMTModel(TextEncoder textEncoder, LrcmtArchitecture architecture, EncoderTuning tuning = EncoderTuning.Frozen,
+        LoRAConfig? lora = null, InjectionReport? injection = null, TextEncoderReference? baseEncoder = null) : base(nameof(LRCMTModel))
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
         ArgumentNullException.ThrowIfNull(architecture);
@@ -40,6 +47,10 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         if (problems.Count > 0) throw new InvalidConfigurationException("LRCMT architecture", problems);
 
         _architecture = architecture;
+        Tuning = tuning;
+        LoRA = lora;
+        Injection = injection;
+        BaseEncoder = baseEncoder;
         var settings = architecture.FusionSettings;
         text_encoder = textEncoder;
         text_projection = new ModalityProjection("text", textEncoder.HiddenSize, settings.Width, architecture.TextKernelSize);
@@ -53,8 +64,41 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Loads a model written by <see cref="Save"/>, with the base encoder the folder refers to.</summary>
+    /// <inheritdoc cref="Persistence.LrcmtModelFolder.Load(string, TextEncoder?)"/>
+    public static LRCMTModel Load(string folder) => Persistence.LrcmtModelFolder.Load(folder, null);
+
+    /// <summary>Loads a model written by <see cref="Save"/> onto an encoder loaded by the caller (its weights must hash as recorded).</summary>
+    /// <inheritdoc cref="Persistence.LrcmtModelFolder.Load(string, TextEncoder?)"/>
+    public static LRCMTModel Load(string folder, TextEncoder baseEncoder)
+    {
+        ArgumentNullException.ThrowIfNull(baseEncoder);
+        return Persistence.LrcmtModelFolder.Load(folder, baseEncoder);
+    }
+
+    /// <summary>
+    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the architecture with the
+    /// feature sizes it was built with, the tuning, the effective LoRA configuration and a reference to the base
+    /// encoder with the hash of its weights), the adapter in PEFT's format under <c>adapter/</c>, and every other
+    /// weight that is not the frozen base encoder in <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model was not built by <see cref="Configuration.LrcmtBuilder"/> (no base-encoder record).</exception>
+    public void Save(string folder) => Persistence.LrcmtModelFolder.Save(this, folder);
+
     /// <summary>The architecture this model was built with.</summary>
     public LrcmtArchitecture Architecture => _architecture;
+
+    /// <summary>How the text encoder is tuned: LoRA adapters, frozen, or fully fine-tuned.</summary>
+    public EncoderTuning Tuning { get; }
+
+    /// <summary>The LoRA configuration that was injected, targets resolved (null unless <see cref="Tuning"/> is LoRA).</summary>
+    public LoRAConfig? LoRA { get; }
+
+    /// <summary>What the LoRA injection did: every adapted module and the parameter counts (null unless <see cref="Tuning"/> is LoRA).</summary>
+    public InjectionReport? Injection { get; }
+
+    /// <summary>The base encoder this model was built on and the hash of its untuned weights (null for a model composed without the builder).</summary>
+    public TextEncoderReference? BaseEncoder { get; }
 
     /// <summary>The text encoder (with its adapters, if any).</summary>
     public TextEncoder TextEncoder => text_encoder;
@@ -98,20 +142,5 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         if (states.dim() != 3 || states.shape[0] != expected[0] || states.shape[1] != expected[1] || states.shape[2] != text_encoder.HiddenSize)
             throw new ShapeMismatchException("text encoder output", $"[{expected[0]}, {expected[1]}, {text_encoder.HiddenSize}]", states.shape);
         return states;
-    }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            text_encoder.Dispose();
-            text_projection.Dispose();
-            acoustic_projection?.Dispose();
-            visual_projection?.Dispose();
-            interaction.Dispose();
-            head.Dispose();
-        }
-        base.Dispose(disposing);
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using LRCMT.Errors;
 using LRCMT.Fusion;
 
 namespace LRCMT.Models;
@@ -34,29 +36,31 @@ public sealed record LrcmtArchitecture(
     int VisualKernelSize = 1)
 {
     /// <summary>The cross-modal settings in effect (<see cref="Fusion"/> or the defaults).</summary>
+    [JsonIgnore]
     public CrossModalSettings FusionSettings => Fusion ?? new CrossModalSettings();
 
     /// <summary>Number of values the head emits per sample.</summary>
+    [JsonIgnore]
     public int Outputs => Head == HeadKind.Regression ? 1 : Classes;
 
-    /// <summary>Every problem with this architecture, one sentence each; empty when it is usable.</summary>
+    /// <summary>
+    /// Every problem with this architecture, one sentence each; empty when it is usable. This is the one place the
+    /// model-level rules live (odd kernels, a classification head's classes, TextOnly without the reverse direction);
+    /// options validation and the model constructor both call it.
+    /// </summary>
     public IReadOnlyList<string> Problems()
     {
-        var problems = new List<string>(FusionSettings.Problems());
-        if (AcousticFeatures < 1) problems.Add($"AcousticFeatures must be at least 1 (got {AcousticFeatures}).");
-        if (VisualFeatures < 1) problems.Add($"VisualFeatures must be at least 1 (got {VisualFeatures}).");
-        if (Head == HeadKind.Classification && Classes < 2) problems.Add($"A classification head needs at least 2 classes (got {Classes}).");
-        if (!(OutputDropout >= 0 && OutputDropout < 1)) problems.Add($"OutputDropout must be in [0, 1) (got {OutputDropout}).");
-        CheckKernel("TextKernelSize", TextKernelSize, problems);
-        CheckKernel("AcousticKernelSize", AcousticKernelSize, problems);
-        CheckKernel("VisualKernelSize", VisualKernelSize, problems);
+        var problems = new List<string>(FusionSettings.Problems().Select(p => "Fusion." + p));
+        SettingRules.AddTo(problems,
+            SettingRules.AtLeast(nameof(AcousticFeatures), AcousticFeatures, 1),
+            SettingRules.AtLeast(nameof(VisualFeatures), VisualFeatures, 1),
+            Head == HeadKind.Classification ? SettingRules.AtLeast("A classification head's Classes", Classes, 2) : null,
+            SettingRules.Rate(nameof(OutputDropout), OutputDropout),
+            SettingRules.OddKernel(nameof(TextKernelSize), TextKernelSize),
+            SettingRules.OddKernel(nameof(AcousticKernelSize), AcousticKernelSize),
+            SettingRules.OddKernel(nameof(VisualKernelSize), VisualKernelSize));
         if (Interaction == InteractionMode.TextOnly && TextAttendedByMemory)
             problems.Add("TextAttendedByMemory needs acoustic and visual inputs, but the interaction is TextOnly.");
         return problems;
-    }
-
-    private static void CheckKernel(string name, int size, List<string> problems)
-    {
-        if (size < 1 || size % 2 == 0) problems.Add($"{name} must be a positive odd number (got {size}).");
     }
 }

@@ -86,7 +86,7 @@ public class LrcmtBuilderTests
     public void Starting_from_options_leaves_the_callers_options_untouched()
     {
         var options = new LrcmtOptions();
-        options.LoRA.TargetModules.Add("query");
+        options.LoRA.TargetModules = ["query"];
 
         var builder = LrcmtBuilder.FromOptions(options).WithFusion(16, 4, 2).WithLoRA(l => l.TargetModules.Add("key"));
 

@@ -14,7 +14,7 @@ public class LoRAIntegrationTests
     private static LrcmtBuilder TinyBertWithLoRA() => new LrcmtBuilder()
         .WithPretrainedEncoder(Fixtures.TinyBertFolder)
         // Both matrices random so A receives a non-zero gradient too (with B = 0 it would be exactly zero).
-        .WithLoRA(new LoRAConfig { Rank = 4, Alpha = 8, Init = LoRAInit.BothRandom })
+        .WithLoRA(new LoRAConfig { Rank = 4, Alpha = 8, Init = LoRAInit.BothRandom, TargetModules = ["query", "value"] })
         .WithModalities(ModelTestData.Acoustic, ModelTestData.Visual)
         .WithFusion(width: 8, heads: 2, layers: 1)
         .WithHeadDropout(0);

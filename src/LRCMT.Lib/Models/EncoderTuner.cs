@@ -1,20 +1,19 @@
 using LRCMT.LowRank;
-using LRCMT.Models;
 using LRCMT.TextEncoders;
 
-namespace LRCMT.Configuration;
+namespace LRCMT.Models;
 
 /// <summary>Decides which text-encoder parameters train, before the encoder is composed into the model.</summary>
 internal static class EncoderTuner
 {
     /// <summary>Applies <paramref name="tuning"/>; returns the injection report for LoRA, null otherwise.</summary>
-    public static InjectionReport? Apply(TextEncoder encoder, EncoderTuning tuning, LoRAConfig lora)
+    public static InjectionReport? Apply(TextEncoder encoder, EncoderTuning tuning, LoRAConfig? lora)
     {
         switch (tuning)
         {
             case EncoderTuning.LoRA:
                 // The injector freezes everything in the encoder that is not an adapter.
-                return LowRankInjector.Inject(encoder, LrcmtOptionsValidator.EffectiveLoRA(lora));
+                return LowRankInjector.Inject(encoder, lora ?? throw new ArgumentNullException(nameof(lora), "LoRA tuning needs a LoRA configuration."));
             case EncoderTuning.Frozen:
                 SetTrainable(encoder, false);
                 return null;

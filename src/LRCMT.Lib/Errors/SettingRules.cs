@@ -1,0 +1,34 @@
+using System.Globalization;
+
+namespace LRCMT.Errors;
+
+/// <summary>
+/// The value rules shared by several settings types, each written once: every options type, module constructor and
+/// validator that needs one calls it here, so the rule and its message cannot drift apart.
+/// </summary>
+internal static class SettingRules
+{
+    /// <summary>A probability such as a dropout rate must lie in [0, 1).</summary>
+    public static string? Rate(string name, double value) =>
+        value >= 0 && value < 1 ? null : Invariant($"{name} must be in [0, 1) (got {value}).");
+
+    /// <summary>A temporal kernel must be a positive odd number, so a same-padded convolution keeps the sequence length.</summary>
+    public static string? OddKernel(string name, long size) =>
+        size >= 1 && size % 2 == 1 ? null : Invariant($"{name} must be a positive odd number so the sequence length is kept (got {size}).");
+
+    /// <summary>A model width must split evenly over the attention heads.</summary>
+    public static string? DivisibleByHeads(string widthName, long width, string headsName, long heads) =>
+        heads < 1 || width < 1 || width % heads == 0 ? null : Invariant($"{widthName} ({width}) must be divisible by {headsName} ({heads}).");
+
+    /// <summary>A count or size that must be at least <paramref name="minimum"/>.</summary>
+    public static string? AtLeast(string name, long value, long minimum) =>
+        value >= minimum ? null : Invariant($"{name} must be at least {minimum} (got {value}).");
+
+    /// <summary>Adds every non-null problem to <paramref name="problems"/>.</summary>
+    public static void AddTo(List<string> problems, params string?[] found)
+    {
+        foreach (var problem in found) if (problem is not null) problems.Add(problem);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,146 @@
+using LRCMT.Checkpoints;
+using LRCMT.Errors;
+using LRCMT.LowRank;
+using LRCMT.TextEncoders;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.Models.Persistence;
+
+/// <summary>
+/// A trained <see cref="LRCMTModel"/> on disk, PEFT-style: the base encoder is referenced (path + weight hash), not
+/// copied. <c>lrcmt_config.json</c> holds the model as built, <c>adapter/</c> the LoRA adapter in PEFT's format, and
+/// <c>model.safetensors</c> every other tensor that is not part of the frozen base encoder (fusion, head, and the
+/// encoder's own weights when it was fine-tuned).
+/// </summary>
+public static class LrcmtModelFolder
+{
+    /// <summary>The manifest: architecture, tuning, effective LoRA configuration, base-encoder reference.</summary>
+    public const string ConfigFileName = "lrcmt_config.json";
+
+    /// <summary>The weights that are neither the frozen base encoder nor the adapter.</summary>
+    public const string WeightsFileName = "model.safetensors";
+
+    /// <summary>The PEFT adapter folder (LoRA-tuned models only).</summary>
+    public const string AdapterFolderName = "adapter";
+
+    internal static void Save(LRCMTModel model, string folder)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var reference = model.BaseEncoder ?? throw new InvalidOperationException(
+            "This model has no base-encoder record (it was not built by LrcmtBuilder), so a saved copy could not check its base encoder on load.");
+        Directory.CreateDirectory(folder);
+
+        var baseKeys = FrozenBaseKeys(model);
+        var weights = model.state_dict().Where(kv => !baseKeys.Contains(kv.Key))
+            .Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value)).ToList();
+        SafetensorsFile.Save(Path.Combine(folder, WeightsFileName), weights,
+            new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "lrcmt" });
+
+        string adapterFolder = Path.Combine(folder, AdapterFolderName);
+        if (model.Tuning == EncoderTuning.LoRA)
+            PeftAdapterFile.Save(model.TextEncoder, adapterFolder, modulesToSave: model.Injection?.ModulesToSave,
+                baseModelNameOrPath: reference.PretrainedFolder ?? reference.OnnxFile);
+        else if (Directory.Exists(adapterFolder)) Directory.Delete(adapterFolder, recursive: true);
+
+        new ModelManifest(ModelManifest.CurrentFormat, model.Architecture, model.Tuning, model.LoRA, reference, model.TextEncoder.HiddenSize)
+            .Write(Path.Combine(folder, ConfigFileName));
+    }
+
+    /// <param name="folder">A folder written by <see cref="LRCMTModel.Save"/>.</param>
+    /// <param name="baseEncoder">
+    /// The untuned base encoder, loaded by the caller (the model takes ownership of it); null loads it from the folder
+    /// or ONNX file the manifest records.
+    /// </param>
+    /// <returns>The model in evaluation mode.</returns>
+    /// <exception cref="FileNotFoundException">The folder lacks one of its files.</exception>
+    /// <exception cref="CorruptFileException">The manifest or a weights file is not valid.</exception>
+    /// <exception cref="BaseEncoderMismatchException">The base encoder's weights do not hash as recorded.</exception>
+    /// <exception cref="CheckpointMismatchException">A saved tensor is missing, unexpected, or of another shape or dtype than the rebuilt model's.</exception>
+    /// <exception cref="InvalidConfigurationException">The manifest records an encoder given in code and none was passed.</exception>
+    internal static LRCMTModel Load(string folder, TextEncoder? baseEncoder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        folder = Path.GetFullPath(folder);
+        var manifestPath = Require(Path.Combine(folder, ConfigFileName));
+        var weightsPath = Require(Path.Combine(folder, WeightsFileName));
+        var manifest = ModelManifest.Read(manifestPath);
+        string adapterFolder = Path.Combine(folder, AdapterFolderName);
+        if (manifest.Tuning == EncoderTuning.LoRA) Require(Path.Combine(adapterFolder, PeftAdapterFile.WeightsFileName));
+
+        var encoder = baseEncoder ?? LoadRecordedEncoder(manifest.BaseEncoder, folder);
+        try
+        {
+            if (encoder.modules().OfType<LoRALayer>().Any())
+                throw new InvalidConfigurationException("base encoder", "it already carries LoRA adapters; pass the untuned pretrained encoder.");
+            var actual = EncoderFingerprint.Compute(encoder);
+            if (!string.Equals(actual, manifest.BaseEncoder.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+                throw new BaseEncoderMismatchException(folder, manifest.BaseEncoder.PretrainedFolder ?? manifest.BaseEncoder.OnnxFile,
+                    manifest.BaseEncoder.WeightsSha256, actual);
+
+            var injection = EncoderTuner.Apply(encoder, manifest.Tuning, manifest.LoRA);
+            var model = new LRCMTModel(encoder, manifest.Architecture, manifest.Tuning, manifest.LoRA, injection, manifest.BaseEncoder);
+            try
+            {
+                if (manifest.Tuning == EncoderTuning.LoRA) PeftAdapterFile.Load(model.TextEncoder, adapterFolder);
+                LoadWeights(model, weightsPath);
+                model.eval();
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            if (baseEncoder is null) encoder.Dispose();
+            throw;
+        }
+    }
+
+    private static void LoadWeights(LRCMTModel model, string weightsPath)
+    {
+        var baseKeys = FrozenBaseKeys(model);
+        var weights = SafetensorsFile.Load(weightsPath);
+        try
+        {
+            // Strict: every key that is not the frozen base must be in the file, and nothing else may be.
+            StateDictLoader.Load(model, weights, weightsPath, new StateDictLoadOptions(MayBeMissing: baseKeys.Contains, MayBeUnexpected: _ => false));
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values) tensor.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The model's state-dict keys that belong to the frozen base encoder or its adapter (found by structure: the
+    /// child module that is the text encoder, its frozen parameters and buffers, and <see cref="LoRALayer"/> adapter
+    /// tensors): the base encoder supplies the former, <c>adapter/</c> the latter.
+    /// </summary>
+    private static HashSet<string> FrozenBaseKeys(LRCMTModel model)
+    {
+        var encoder = model.TextEncoder;
+        var prefix = model.named_children().Single(c => ReferenceEquals(c.module, encoder)).name + ".";
+        var adapters = encoder.modules().OfType<LoRALayer>().SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in encoder.named_parameters())
+            if (!parameter.requires_grad || adapters.Contains(parameter.Handle)) keys.Add(prefix + name);
+        foreach (var (name, _) in encoder.named_buffers()) keys.Add(prefix + name);
+        return keys;
+    }
+
+    private static TextEncoder LoadRecordedEncoder(TextEncoderReference reference, string folder)
+    {
+        if (!string.IsNullOrWhiteSpace(reference.PretrainedFolder)) return BertModel.FromPretrained(reference.PretrainedFolder);
+        if (!string.IsNullOrWhiteSpace(reference.OnnxFile)) return OnnxBertImporter.Load(reference.OnnxFile);
+        throw new InvalidConfigurationException($"model '{folder}'",
+            "it was built on a text encoder given in code, so its base encoder cannot be loaded from a path; pass it to LRCMTModel.Load(folder, baseEncoder).");
+    }
+
+    private static string Require(string path) =>
+        File.Exists(path) ? path : throw new FileNotFoundException($"The saved model lacks '{Path.GetFileName(path)}' ({path}).", path);
+}
