@@ -109,9 +109,10 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     /// <summary>Predicts sentiment for a batch.</summary>
     /// <returns>[batch] scores (regression) or [batch, classes] logits (classification).</returns>
     /// <exception cref="ShapeMismatchException">A modality's tensor or mask does not fit the model or the other modalities.</exception>
+    /// <exception cref="InvalidInputException">A modality's tensor is on another device than the model, or its features are not the model's dtype.</exception>
     public override Tensor forward(MultimodalBatch batch)
     {
-        BatchValidator.Validate(batch, _architecture.AcousticFeatures, _architecture.VisualFeatures);
+        BatchValidator.Validate(batch, _architecture.AcousticFeatures, _architecture.VisualFeatures, acoustic_projection?.parameters().FirstOrDefault());
         using var scope = NewDisposeScope();
 
         var textMask = batch.AttentionMask.to(ScalarType.Bool);

@@ -62,7 +62,7 @@ public sealed class Trainer
 
     /// <summary>Runs the model over <paramref name="loader"/> without gradients and computes MMSA's metrics.</summary>
     public static MetricResults Evaluate(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset)
-        => Evaluation(model, loader, dataset, TrainingLoss.L1).Metrics;
+        => Evaluation(model, loader, dataset, TrainingLoss.L1, during: null).Metrics;
 
     private TrainingResult Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid,
         string? checkpoint, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
@@ -87,7 +87,8 @@ public sealed class Trainer
         else
         {
             state = TrainerCheckpoint.Load(checkpoint, trainable, optimizer);
-            best.LoadIfSaved(trainable);
+            best.LoadIfSaved(trainable, required: state.BestEpoch >= 0 && _options.RestoreBestWeights,
+                fallbackPath: Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, BestCheckpointName));
             _logger.LogInformation("Resuming from {Checkpoint} at epoch {Epoch}, step {Step}", checkpoint, state.Epoch + 1, state.Step);
         }
 
@@ -157,7 +158,7 @@ public sealed class Trainer
         IReadOnlyList<(string Name, Parameter Param)> trainable, TrainerState state, BestWeights best, LearningRateSchedule schedule, long totalSteps,
         IProgress<TrainingProgress>? progress)
     {
-        var (metrics, validLoss) = Evaluation(model, valid, _options.Dataset, _options.Loss);
+        var (metrics, validLoss) = Evaluation(model, valid, _options.Dataset, _options.Loss, during: (state.Epoch, state.Step));
         model.train();
         double trainLoss = state.EpochLossCount > 0 ? state.EpochLossSum / state.EpochLossCount : double.NaN;
         var summary = new EpochSummary(state.Epoch, trainLoss, validLoss, metrics);
@@ -184,7 +185,10 @@ public sealed class Trainer
         progress?.Report(new TrainingProgress(TrainingEvent.CheckpointSaved, state.Epoch, state.Step, totalSteps, double.NaN, Rates(schedule.Factor(state.Step)), CheckpointPath: path));
     }
 
-    private static (MetricResults Metrics, double Loss) Evaluation(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset, TrainingLoss lossKind)
+    // during: the training position when evaluating after an epoch. Non-finite predictions then mean the run diverged
+    // (NonFiniteLossException, the last checkpoint kept); in a standalone evaluation they are an invalid model output.
+    private static (MetricResults Metrics, double Loss) Evaluation(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset, TrainingLoss lossKind,
+        (int Epoch, long Step)? during)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -199,7 +203,12 @@ public sealed class Trainer
                 using (batch)
                 {
                     var input = device.type == DeviceType.CPU ? batch : batch.To(device);
-                    predictions.AddRange(Predictions(model, input).cpu().data<float>().ToArray());
+                    var scores = Predictions(model, input).cpu().data<float>().ToArray();
+                    if (Array.FindIndex(scores, v => !float.IsFinite(v)) is var bad and >= 0)
+                        throw during is { } at
+                            ? new NonFiniteLossException(at.Epoch, at.Step, scores[bad], batch.Ids)
+                            : new InvalidInputException("model output", $"the prediction for sample '{batch.Ids[bad]}' is {scores[bad]}.");
+                    predictions.AddRange(scores);
                     truths.AddRange((batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.")).data<float>().ToArray());
                     if (!ReferenceEquals(input, batch)) input.Dispose();
                 }
