@@ -99,4 +99,19 @@ public sealed class TorchCheckpointFileTests
         foreach (var (name, tensor) in expected)
             actual[name].allclose(tensor, rtol: 0, atol: 0).Should().BeTrue(name);
     }
+
+    [Fact]
+    public void An_adapter_folder_with_adapter_model_bin_loads_the_same_adapter_as_the_safetensors_one()
+    {
+        using var fromBin = BertModel.FromPretrained(Fixtures.TinyBertFolder);
+        using var fromSafetensors = BertModel.FromPretrained(Fixtures.TinyBertFolder);
+
+        var report = LRCMT.LowRank.PeftAdapterFile.Load(fromBin, Fixtures.File("torch", "tiny-lora-bin"));
+        LRCMT.LowRank.PeftAdapterFile.Load(fromSafetensors, Fixtures.TinyLoraFolder);
+
+        report.LoadedKeys.Should().HaveCount(8);
+        var expected = fromSafetensors.state_dict();
+        foreach (var (name, tensor) in fromBin.state_dict())
+            tensor.allclose(expected[name], rtol: 0, atol: 0).Should().BeTrue(name);
+    }
 }

@@ -6,9 +6,10 @@ small.bin / small-legacy.bin: one state dict in torch's zip format and in the le
 float32/float64/float16/int64/bool tensors, a transposed (non-contiguous) view and two views of one storage;
 small.json: the expected values. tiny-bert/pytorch_model.bin: ../hf/tiny-bert/model.safetensors re-saved with
 torch.save. malicious.bin: a zip checkpoint whose data.pkl calls os.system. truncated.bin: small.bin with one
-data entry cut short. mha-reference.json: see mha_reference.py.
+data entry cut short. tiny-lora-bin/: the PEFT tiny-lora adapter
+with its weights as adapter_model.bin (older PEFT). mha/: see mha_reference.py.
 """
-import collections, json, os, struct, zipfile
+import collections, json, os, shutil, struct, zipfile
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,6 +77,14 @@ def main():
     bert = read_safetensors(os.path.join(HERE, "..", "hf", "tiny-bert", "model.safetensors"))
     os.makedirs(os.path.join(HERE, "tiny-bert"), exist_ok=True)
     torch.save(bert, os.path.join(HERE, "tiny-bert", "pytorch_model.bin"))
+    for name in ("config.json", "vocab.txt"):
+        shutil.copy(os.path.join(HERE, "..", "hf", "tiny-bert", name), os.path.join(HERE, "tiny-bert"))
+
+    # An adapter folder as older PEFT versions saved it (adapter_model.bin), from the PEFT-written tiny-lora fixture.
+    lora = read_safetensors(os.path.join(HERE, "..", "hf", "tiny-lora", "adapter_model.safetensors"))
+    os.makedirs(os.path.join(HERE, "tiny-lora-bin"), exist_ok=True)
+    torch.save(lora, os.path.join(HERE, "tiny-lora-bin", "adapter_model.bin"))
+    shutil.copy(os.path.join(HERE, "..", "hf", "tiny-lora", "adapter_config.json"), os.path.join(HERE, "tiny-lora-bin"))
 
 
 if __name__ == "__main__":
