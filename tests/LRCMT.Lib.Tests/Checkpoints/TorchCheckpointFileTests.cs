@@ -71,6 +71,14 @@ public sealed class TorchCheckpointFileTests
     }
 
     [Fact]
+    public void A_tensor_reaching_past_its_storage_is_refused_before_any_tensor_is_made()
+    {
+        var act = () => TorchCheckpointFile.Load(Torch("out-of-bounds.bin"));
+
+        act.Should().Throw<CorruptFileException>().Which.Message.Should().Contain("'w'").And.Contain("element 9").And.Contain("holds 4");
+    }
+
+    [Fact]
     public void A_cut_off_legacy_checkpoint_is_reported_as_truncated()
     {
         var path = Path.Combine(Path.GetTempPath(), $"lrcmt-legacy-{Guid.NewGuid():N}.bin");
