@@ -79,6 +79,8 @@ internal static class TrainingRun
             ? result.History.First(h => h.Epoch == result.BestEpoch).Validation.Values
             : null;
 
+        curves.BestEpoch = result.BestEpoch >= 0 ? result.BestEpoch + 1 : null;
+        curves.TestMetric = testMetrics?.GetValueOrDefault(options.EarlyStoppingMetric);
         WriteFiles(directory, settings, model, encoder, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
             report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed);

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
+using LRCMT.Models;
 using Microsoft.Extensions.Configuration;
 
 namespace LRCMT.Cli.Settings;
@@ -97,7 +98,6 @@ public static class RunSettingsFile
         var copy = JsonSerializer.Deserialize<LrcmtOptions>(JsonSerializer.Serialize(model, Json), Json)!;
         return copy.FindProblems(encoderGivenInCode: true).Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal));
     }
-
 
     private static void Collect(string section, Action validate, List<string> problems)
     {

@@ -80,7 +80,7 @@ public sealed class BertModel : TextEncoder
     /// [batch, seq] mask (1 = real) to the [batch, 1, 1, seq] term added to attention scores: 0 on real keys and the
     /// dtype's most negative value on padded keys, as Hugging Face does, so padded keys get zero probability.
     /// </summary>
-    private static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
+    internal static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
     {
         var keep = attentionMask.to_type(dtype).unsqueeze(1).unsqueeze(2);
         return (1.0 - keep) * finfo(dtype).min;

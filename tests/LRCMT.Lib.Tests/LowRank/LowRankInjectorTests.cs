@@ -164,13 +164,14 @@ public class LowRankInjectorTests
     }
 
     [Fact]
-    public void A_field_typed_as_sealed_Linear_is_a_clear_error_and_nothing_changes()
+    public void A_field_typed_as_sealed_Linear_is_adapted_in_place_and_keeps_its_object()
     {
         var model = new SealedFieldModel();
-        FluentActions.Invoking(() => LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, TargetModules = ["proj"] }))
-            .Should().Throw<AdapterException>().WithMessage("*proj*declared as Linear*nn.Module<Tensor, Tensor>*");
-        model.named_modules().Single().module.Should().BeOfType<Linear>();
-        model.parameters().Should().OnlyContain(p => p.requires_grad);
+        var report = LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, TargetModules = ["proj"] });
+        report.Adapted.Single().Mechanism.Should().Be(AdaptationMechanism.Substitution);
+        report.ToString().Should().Contain("proj").And.Contain("Substitution");
+        model.named_modules().First().module.Should().BeAssignableTo<LoRALayer>("the registered child is the adapted layer");
+        model.parameters().Where(p => p.requires_grad).Should().HaveCount(2, "only lora_A and lora_B train");
     }
 
     [Fact]
