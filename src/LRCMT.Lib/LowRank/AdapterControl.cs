@@ -1,5 +1,4 @@
 using LRCMT.Errors;
-using LRCMT.LowRank.Substitution;
 using LRCMT.LowRank.Transformers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -77,18 +76,17 @@ public static class AdapterControl
     /// <summary>
     /// Merges the active adapter of every enabled layer into its weight and puts plain modules back (PEFT
     /// <c>merge_and_unload</c>): each <see cref="LoRALinear"/> becomes an <c>nn.Linear</c> holding the merged weight and
-    /// the bias, a module adapted in place gets its own object back with the merged weight, attention modules lose
-    /// their in-projection adapters, so the state dict has exactly the base model's keys. Returns the model (the plain
-    /// module when the model itself was a LoRA layer).
+    /// the bias, attention modules lose their in-projection adapters, so the state dict has exactly the base model's
+    /// keys. Returns the model (a new <c>Linear</c> when the model itself was a LoRA layer).
     /// </summary>
-    /// <exception cref="AdapterException">A LoRA layer is of a kind this method cannot unload.</exception>
+    /// <exception cref="AdapterException">A layer was adapted in place (a sealed field); merge-and-unload does not support that yet — use <see cref="MergedModel.Export"/>.</exception>
     public static nn.Module MergeAndUnload(this nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var layers = Layers(model);
-        var unsupported = layers.FirstOrDefault(l => l.Layer is not (LoRALinear or InProjectionSlice or SubstitutedLinear));
+        var unsupported = layers.FirstOrDefault(l => l.Layer is not (LoRALinear or InProjectionSlice));
         if (unsupported.Layer is not null)
-            throw new AdapterException(unsupported.Path, $"it is a {unsupported.Layer.GetType().Name}, which merge-and-unload does not know how to unload. Use MergedModel.Export for a merged checkpoint.");
+            throw new AdapterException(unsupported.Path, $"it is a {unsupported.Layer.GetType().Name} (adapted in place); merge-and-unload supports replaced layers only. Use MergedModel.Export for a merged checkpoint.");
 
         foreach (var (_, layer) in layers)
             if (layer.AdaptersEnabled && layer.MergedAdapter is null && layer.ActiveAdapter is not null) layer.Merge();
@@ -96,16 +94,9 @@ public static class AdapterControl
 
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
         nn.Module result = model;
-        foreach (var (path, layer) in layers.Where(l => l.Layer is LoRALinear or SubstitutedLinear))
+        foreach (var (path, layer) in layers.Where(l => l.Layer is LoRALinear))
         {
-            nn.Module plain;
-            if (layer is SubstitutedLinear substituted)
-            {
-                // Adapted in place: the module never left its parent's field; hand it the merged weight and re-register it.
-                substituted.Refresh(throwIfStale: false);
-                plain = substituted.Wrapped;
-            }
-            else plain = ToLinear((LoRALinear)layer);
+            var plain = ToLinear((LoRALinear)layer);
             if (path.Length == 0)
             {
                 result = plain;
