@@ -7,6 +7,7 @@ using LRCMT.Cli.Settings;
 using LRCMT.Checkpoints;
 using LRCMT.Data;
 using LRCMT.Errors;
+using LRCMT.Experiments;
 using LRCMT.LowRank;
 using LRCMT.Models;
 using LRCMT.Training;
@@ -33,6 +34,7 @@ internal static class TrainingRun
         console.MarkupLine($"Encoder: {Markup.Escape(encoder.Description)}");
 
         using var model = ModelFactory.Build(settings, encoder, data);
+        settings.Environment = RunEnvironment.Capture(settings.Training.Seed);
         var report = model.GetParameterReport();
         console.MarkupLine($"{Markup.Escape(title)}: {Markup.Escape(report.ToString())}");
 
@@ -74,7 +76,8 @@ internal static class TrainingRun
             curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss, epoch.Validation[options.EarlyStoppingMetric]));
 
         bool interrupted = result.StopReason == TrainingStopReason.Cancelled;
-        IReadOnlyDictionary<string, double>? testMetrics = interrupted ? null : Trainer.Evaluate(model, test, data.MetricSet).Values;
+        var testPredictions = interrupted ? null : SamplePredictions.Collect(model, test);
+        IReadOnlyDictionary<string, double>? testMetrics = testPredictions?.Metrics(data.MetricSet).Values;
         IReadOnlyDictionary<string, double>? validMetrics = result.BestEpoch >= 0
             ? result.History.First(h => h.Epoch == result.BestEpoch).Validation.Values
             : null;
@@ -83,7 +86,8 @@ internal static class TrainingRun
         curves.TestMetric = testMetrics?.GetValueOrDefault(options.EarlyStoppingMetric);
         WriteFiles(directory, settings, model, encoder, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
-            report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed);
+            report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed,
+            settings.Training.Seed, data.MetricSet, testPredictions);
     }
 
     private static void WriteFiles(string directory, RunSettings settings, LRCMTModel model, EncoderLoader.LoadedEncoder encoder,
