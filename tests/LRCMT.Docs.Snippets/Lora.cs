@@ -16,15 +16,6 @@ internal static class Lora
         MergedModel.Export(bert, "merged/model.safetensors");     // plain checkpoint, original names
     }
 
-    internal static void Verbs(TorchSharp.torch.nn.Module model)
-    {
-        model.SetAdapter("b");                        // PEFT set_adapter: layers without "b" compute the base projection
-        using (model.DisableAdapters()) { /* base */ } // PEFT disable_adapter(): restored on dispose
-        model.DeleteAdapter("a");                     // PEFT delete_adapter
-        var plain = model.MergeAndUnload();           // plain nn.Linear modules, merged weights, the base model's state-dict keys
-        Console.WriteLine(plain);
-    }
-
     internal static void RegisterLinearLike()
     {
         // Your own (or a package's) linear-like module: weight kept as a buffer, y = x·Wᵀ + b.
@@ -42,5 +33,14 @@ internal static class Lora
     private sealed class Conv1D() : nn.Module<Tensor, Tensor>(nameof(Conv1D))
     {
         public override Tensor forward(Tensor input) => input;
+    }
+
+    internal static void Verbs(TorchSharp.torch.nn.Module model)
+    {
+        model.SetAdapter("b");                        // PEFT set_adapter: layers without "b" compute the base projection
+        using (model.DisableAdapters()) { /* base */ } // PEFT disable_adapter(): restored on dispose
+        model.DeleteAdapter("a");                     // PEFT delete_adapter
+        var plain = model.MergeAndUnload();           // plain nn.Linear modules, merged weights, the base model's state-dict keys
+        Console.WriteLine(plain);
     }
 }
