@@ -42,10 +42,8 @@ internal static class Preflight
         if (!File.Exists(Path.Combine(folder, "config.json"))) missing.Add("config.json");
         if (!File.Exists(Path.Combine(folder, "tokenizer.json")) && !File.Exists(Path.Combine(folder, "vocab.txt")))
             missing.Add("tokenizer.json or vocab.txt");
-        if (!File.Exists(Path.Combine(folder, "model.safetensors")))
-            missing.Add(File.Exists(Path.Combine(folder, "pytorch_model.bin"))
-                ? "model.safetensors (only pytorch_model.bin is there; convert it with safetensors' convert script)"
-                : "model.safetensors (the weights)");
+        if (!File.Exists(Path.Combine(folder, "model.safetensors")) && !File.Exists(Path.Combine(folder, "pytorch_model.bin")))
+            missing.Add("model.safetensors or pytorch_model.bin (the weights)");
         if (missing.Count > 0)
             throw new CliException(ExitCodes.EncoderError, $"The encoder folder '{folder}' lacks {string.Join(", ", missing)}.");
     }
