@@ -1,7 +1,6 @@
 using LRCMT.Cli.Data;
 using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Runs;
-using LRCMT.Checkpoints;
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Training;
@@ -9,7 +8,7 @@ using Spectre.Console;
 
 namespace LRCMT.Cli.Experiments;
 
-/// <summary>Rebuilds a saved run's model (pretrained encoder + the run's trainable weights) and evaluates one split.</summary>
+/// <summary>Loads a saved run's model (pretrained encoder + the run's saved model) and evaluates one split.</summary>
 internal static class EvaluationRun
 {
     internal static IReadOnlyDictionary<string, double> Execute(SavedRun run, string split, CliContext context)
@@ -18,27 +17,18 @@ internal static class EvaluationRun
         var data = ExperimentData.Load(settings.Data);
         context.Console.MarkupLine($"Data: {Markup.Escape(data.Description)}");
         var encoder = EncoderLoader.Load(settings.Encoder);
-        using var model = ModelFactory.Build(settings, encoder, data);
+        using var model = run.ModelFolder is { } folder ? ModelFactory.Load(settings, folder, encoder, data) : LegacyRun.Load(run, encoder, data);
 
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToHashSet();
-        var weights = SafetensorsFile.Load(run.TrainableWeights);
+        var classes = ModelFactory.ClassesFor(model.Architecture.Head, model.Architecture.Classes, data);
+        var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId, classes);
+        var loader = new MultimodalDataLoader(data.Split(split), collator, settings.Data.BatchSize * 2, shuffle: false, seed: 0);
         try
         {
-            // The file holds exactly what trained; everything else comes from the pretrained encoder.
-            StateDictLoader.Load(model, weights, run.TrainableWeights, new StateDictLoadOptions(key => !trainable.Contains(key), _ => false));
+            return (classes is null ? Trainer.Evaluate(model, loader, data.MetricSet) : Trainer.Evaluate(model, loader, classes)).Values;
         }
-        catch (CheckpointMismatchException e)
+        catch (InvalidConfigurationException e)
         {
-            throw new CliException(ExitCodes.RunError,
-                $"The run's weights do not fit the model rebuilt for this data (are the feature sizes the same as in training?): {e.Message}", e);
+            throw new CliException(ExitCodes.ConfigurationError, $"The run's classification head cannot be scored on this data: {e.Message}", e);
         }
-        finally
-        {
-            foreach (var tensor in weights.Values) tensor.Dispose();
-        }
-
-        var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId);
-        var loader = new MultimodalDataLoader(data.Split(split), collator, settings.Data.BatchSize * 2, shuffle: false, seed: 0);
-        return Trainer.Evaluate(model, loader, data.MetricSet).Values;
     }
 }

@@ -1,0 +1,52 @@
+using LRCMT.Data;
+using LRCMT.Errors;
+using LRCMT.Evaluation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.Training;
+
+/// <summary>Runs a model over a loader without gradients and scores it with the objective's metrics and loss.</summary>
+internal static class EvaluationLoop
+{
+    public static (MetricResults Metrics, double Loss) Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, TrainingObjective objective)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        var scores = new List<float>(loader.SampleCount);
+        var truths = new List<float>(loader.SampleCount);
+        var predictedClasses = new List<int>(loader.SampleCount);
+        var trueClasses = new List<int>(loader.SampleCount);
+        double lossSum = 0;
+        long count = 0;
+        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        using (no_grad())
+        {
+            foreach (var batch in loader.Epoch(0))
+            {
+                using var scope = NewDisposeScope();
+                using (batch)
+                {
+                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
+                    var labels = (batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.")).cpu();
+                    var outputs = objective.Outputs(model, input).cpu();
+                    lossSum += objective.LossSum(outputs, labels, "evaluation labels");
+                    count += batch.Size;
+                    if (objective.Classes is null)
+                    {
+                        scores.AddRange(outputs.data<float>().ToArray());
+                        truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
+                    }
+                    else
+                    {
+                        predictedClasses.AddRange(outputs.argmax(1).data<long>().ToArray().Select(c => (int)c));
+                        trueClasses.AddRange(labels.data<long>().ToArray().Select(c => (int)c));
+                    }
+                    if (!ReferenceEquals(input, batch)) input.Dispose();
+                }
+            }
+        }
+        if (wasTraining) model.train();
+        return (objective.Metrics(scores, truths, predictedClasses, trueClasses), count == 0 ? double.NaN : lossSum / count);
+    }
+}
