@@ -2,6 +2,7 @@ using LRCMT.Cli.Data;
 using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Runs;
 using LRCMT.Checkpoints;
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Models;
 
@@ -16,7 +17,20 @@ internal static class LegacyRun
     internal static LRCMTModel Load(SavedRun run, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
     {
         string weightsPath = run.LegacyTrainableWeights!;
-        var model = ModelFactory.Build(run.Settings, encoder, data);
+        var settings = run.Settings;
+        // Earlier releases wrote empty LoRA targets for LRCMT's default ones, which the options now spell out.
+        if (settings.Model.LoRA.TargetModules is not { Count: > 0 } && string.IsNullOrWhiteSpace(settings.Model.LoRA.TargetRegex))
+            settings.Model.LoRA.TargetModules = [.. new LrcmtOptions().LoRA.TargetModules];
+        LRCMTModel model;
+        try
+        {
+            model = ModelFactory.Build(settings, encoder, data);
+        }
+        catch (InvalidConfigurationException e)
+        {
+            throw new CliException(ExitCodes.RunError,
+                $"The run folder '{run.Folder}' was written by an earlier release of lrcmt and its config.json no longer describes a valid model: {e.Message}", e);
+        }
         try
         {
             var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToHashSet();
