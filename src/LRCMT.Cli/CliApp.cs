@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Reflection;
 using LRCMT.Cli.Commands;
 using LRCMT.Errors;
 using Spectre.Console;
@@ -6,7 +7,7 @@ using Spectre.Console;
 namespace LRCMT.Cli;
 
 /// <summary>
-/// The command line: <c>train</c> (also what runs with no arguments), <c>eval</c>, <c>inspect</c>, <c>ablate</c>.
+/// The command line: <c>train</c> (also what runs with no arguments), <c>eval</c>, <c>predict</c>, <c>inspect</c>, <c>ablate</c>.
 /// Every failure ends here as one message on the error stream and a documented <see cref="ExitCodes"/> value.
 /// </summary>
 public sealed class CliApp(IAnsiConsole console, TextWriter error)
@@ -59,13 +60,30 @@ public sealed class CliApp(IAnsiConsole console, TextWriter error)
     {
         var root = new RootCommand(
             "LRCMT: low-rank cross-modal Transformer for multimodal sentiment analysis. " +
-            "With no command, trains on the controlled benchmark with the packaged MiniLM and prints the metrics.");
+            "With no command, trains on the controlled benchmark with the packaged MiniLM and prints the metrics." +
+            Environment.NewLine + Environment.NewLine + ExitCodeHelp.Text);
+        // --version prints the package version of this assembly (not of whichever process hosts the CLI, e.g. a test runner).
+        root.Options.OfType<VersionOption>().Single().Action = new PrintVersion();
         TrainCommand.Configure(root, context);
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
+        root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(AblateCommand.Create(context));
         return root;
+    }
+}
+
+/// <summary>The version option's action: the package version, exactly (the project sets no +commit suffix).</summary>
+internal sealed class PrintVersion : System.CommandLine.Invocation.SynchronousCommandLineAction
+{
+    internal static string Version =>
+        typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public override int Invoke(ParseResult parseResult)
+    {
+        parseResult.InvocationConfiguration.Output.WriteLine(Version);
+        return ExitCodes.Success;
     }
 }
 

@@ -1,5 +1,5 @@
 using LRCMT.Cli;
-using Spectre.Console;
+using LRCMT.Cli.Reporting;
 
 // Ctrl+C asks training to stop after the current step (the run keeps its last checkpoint); a second Ctrl+C kills.
 using var interrupt = new CancellationTokenSource();
@@ -11,4 +11,5 @@ Console.CancelKeyPress += (_, e) =>
     Console.Error.WriteLine("Stopping after the current step (Ctrl+C again to kill)...");
 };
 
-return await new CliApp(AnsiConsole.Console, Console.Error).RunAsync(args, interrupt.Token);
+var console = ConsoleFactory.Create(Console.Out, isTerminal: !Console.IsOutputRedirected);
+return await new CliApp(console, Console.Error).RunAsync(args, interrupt.Token);

@@ -1,5 +1,5 @@
 using LRCMT.Cli;
-using Spectre.Console;
+using LRCMT.Cli.Reporting;
 using Xunit;
 
 namespace LRCMT.Tests.Cli;
@@ -15,10 +15,8 @@ internal sealed class CliHarness
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors,
-        });
+        // The console the CLI uses when its output is redirected (a log file), as in CI.
+        var console = ConsoleFactory.Create(output, isTerminal: false);
         int code = await new CliApp(console, error).RunAsync(args, cancellation);
         return new Result(code, output.ToString(), error.ToString());
     }

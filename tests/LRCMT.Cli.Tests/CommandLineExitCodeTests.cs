@@ -26,12 +26,12 @@ public class CommandLineExitCodeTests
     }
 
     [Fact]
-    public async Task Eval_without_its_required_data_option_is_a_usage_error()
+    public async Task Eval_of_a_folder_that_does_not_exist_is_a_run_error()
     {
-        var result = await CliHarness.RunAsync("eval", "some-run");
+        var result = await CliHarness.RunAsync("eval", "no-such-run");
 
-        result.ExitCode.Should().Be(ExitCodes.UsageError);
-        result.Error.Should().Contain("--data");
+        result.ExitCode.Should().Be(ExitCodes.RunError);
+        result.Error.Should().Contain("no-such-run");
     }
 
     [Fact]
@@ -94,7 +94,11 @@ public class CommandLineExitCodeTests
     [Fact]
     public async Task Invalid_settings_are_a_configuration_error_listing_every_problem()
     {
-        var result = await CliHarness.RunAsync("inspect", "--epochs", "0", "--batch-size", "0", "--device", "tpu");
+        using var temp = new TempFolder();
+        string settings = temp.Combine("settings.json");
+        File.WriteAllText(settings, """{ "Training": { "Epochs": 0 }, "Data": { "BatchSize": 0 }, "Device": "tpu" }""");
+
+        var result = await CliHarness.RunAsync("inspect", "--config", settings);
 
         result.ExitCode.Should().Be(ExitCodes.ConfigurationError);
         result.Error.Should().Contain("Epochs").And.Contain("Data.BatchSize").And.Contain("Device");

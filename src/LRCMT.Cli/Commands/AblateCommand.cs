@@ -17,14 +17,11 @@ internal static class AblateCommand
 
     internal static Command Create(CliContext context)
     {
-        var settingsOptions = new SettingsOptions();
+        var settingsOptions = new SettingsOptions(SettingsScope.Ablate);
         var output = OutputOptions.Output("runs/ablation-<timestamp>");
         var force = OutputOptions.Force();
-        var variants = new Option<ModelVariant[]>("--variants")
-        {
-            Description = "variants to compare (default: Lrcmt TextOnly NoVisualAcousticStage FullFineTuning)",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var variants = OptionValues.Names<ModelVariant>("--variant",
+            "variants to compare, e.g. --variant Lrcmt TextOnly (default: Lrcmt TextOnly NoVisualAcousticStage FullFineTuning)");
         var command = new Command("ablate", "Compare LRCMT with text-only, no-V↔A and full fine-tuning under the same seeds.");
         settingsOptions.AddTo(command);
         command.Options.Add(output);
@@ -36,6 +33,7 @@ internal static class AblateCommand
             var settings = settingsOptions.Resolve(parse);
             Preflight.CheckData(settings.Data);
             Preflight.CheckEncoder(settings.Encoder);
+            Preflight.CheckDevice(settings.Device);
             var chosen = parse.GetValue(variants) is { Length: > 0 } given ? given : DefaultVariants;
             using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "ablation"), parse.GetValue(force));
 

@@ -8,7 +8,7 @@ internal static class InspectCommand
 {
     internal static Command Create(CliContext context)
     {
-        var settingsOptions = new SettingsOptions();
+        var settingsOptions = new SettingsOptions(SettingsScope.Inspect);
         var command = new Command("inspect", "Print the parameter report (trainable vs all, per component) of a configuration.");
         settingsOptions.AddTo(command);
         command.SetAction(parse =>

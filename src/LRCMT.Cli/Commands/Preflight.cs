@@ -23,6 +23,14 @@ internal static class Preflight
             throw new CliException(ExitCodes.DataError, $"The data file '{path}' is not a pickle (protocol 2 or later); MMSA features files are.");
     }
 
+    /// <summary>CUDA is asked for only where libtorch has it.</summary>
+    internal static void CheckDevice(string device)
+    {
+        if (device == "cuda" && !TorchSharp.torch.cuda.is_available())
+            throw new CliException(ExitCodes.ConfigurationError,
+                "--device cuda needs a CUDA build of libtorch and a GPU: run from the repository with -p:TorchBackend=cuda-linux (or cuda-windows).");
+    }
+
     /// <summary>An encoder folder holds a configuration, a vocabulary and weights.</summary>
     internal static void CheckEncoder(EncoderSettings encoder)
     {

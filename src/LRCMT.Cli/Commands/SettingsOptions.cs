@@ -1,45 +1,79 @@
 using System.CommandLine;
 using LRCMT.Cli.Settings;
+using LRCMT.Evaluation;
 
 namespace LRCMT.Cli.Commands;
 
+/// <summary>Which command the settings flags are for: each shows only the flags it uses.</summary>
+internal enum SettingsScope
+{
+    /// <summary><c>inspect</c>: what decides the model's shape (no training flags).</summary>
+    Inspect,
+
+    /// <summary><c>train</c> and the bare command: everything, one <c>--variant</c>.</summary>
+    Train,
+
+    /// <summary><c>ablate</c>: everything except <c>--variant</c> (ablate has its own, taking several).</summary>
+    Ablate,
+}
+
 /// <summary>
 /// The flags that override run settings, shared by <c>train</c>, <c>inspect</c>, <c>ablate</c> and the bare command.
-/// A flag that is not given leaves the value from the JSON file (or the default) untouched.
+/// A flag that is not given leaves the value from the JSON file (or the default) untouched. Every value is checked
+/// while the command line is parsed (<see cref="OptionValues"/>), and the resolved settings before anything loads.
 /// </summary>
-internal sealed class SettingsOptions
+internal sealed class SettingsOptions(SettingsScope scope)
 {
     internal Option<FileInfo?> Config { get; } = new("--config", "-c")
         { Description = "appsettings-style JSON file with run settings (flags override it)" };
     internal Option<string?> Data { get; } = new("--data", "-d")
         { Description = "'controlled' (built-in benchmark, default) or an MMSA features file (.pkl)" };
+    internal Option<MsaDataset?> Dataset { get; } = OptionValues.Name<MsaDataset>("--dataset",
+        "which MMSA dataset a .pkl file holds, for its metrics (Mosi and Mosei: [-3, 3]; Sims: [-1, 1])");
     internal Option<string?> Encoder { get; } = new("--encoder", "-e")
-        { Description = "'minilm' (packaged ONNX MiniLM, default) or a Hugging Face folder" };
-    internal Option<ModelVariant?> Variant { get; } = new("--variant")
-        { Description = "Lrcmt | TextOnly | NoVisualAcousticStage | FullFineTuning | FrozenEncoder" };
-    internal Option<int?> Epochs { get; } = new("--epochs") { Description = "training epochs" };
-    internal Option<int?> BatchSize { get; } = new("--batch-size") { Description = "samples per step" };
-    internal Option<int?> Seed { get; } = new("--seed") { Description = "seed of data generation, initialisation and shuffling" };
-    internal Option<int?> MaxTokens { get; } = new("--max-tokens") { Description = "text length cap in tokens" };
-    internal Option<int?> LoraRank { get; } = new("--lora-rank") { Description = "LoRA rank r" };
-    internal Option<int?> TrainSize { get; } = new("--train-size") { Description = "controlled benchmark: training samples" };
-    internal Option<string?> Device { get; } = new("--device") { Description = "cpu | cuda" };
-    internal Option<int?> Threads { get; } = new("--threads") { Description = "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)" };
+        { Description = "'minilm' (packaged ONNX MiniLM, default) or a local Hugging Face folder (config.json, vocab.txt, model.safetensors)" };
+    internal Option<ModelVariant?> Variant { get; } = OptionValues.Name<ModelVariant>("--variant", "model variant (default Lrcmt)");
+    internal Option<int?> Epochs { get; } = OptionValues.Int("--epochs", "training epochs", 1, 100_000);
+    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per step", 1, 65_536);
+    internal Option<int?> Seed { get; } = OptionValues.Int("--seed", "seed of data generation, initialisation and shuffling", 0, int.MaxValue);
+    internal Option<int?> MaxTokens { get; } = OptionValues.Int("--max-tokens", "text length cap in tokens", 4, 512);
+    internal Option<int?> LoraRank { get; } = OptionValues.Int("--lora-rank", "LoRA rank r", 1, 4096);
+    internal Option<int?> TrainSize { get; } = OptionValues.Int("--train-size", "controlled benchmark: training samples", 1, 10_000_000);
+    internal Option<string?> Device { get; } = DeviceOption();
+    internal Option<int?> Threads { get; } = ThreadsOption();
 
-    /// <summary>Adds every flag to <paramref name="command"/>.</summary>
+    /// <summary>--device, shared with eval and predict.</summary>
+    internal static Option<string?> DeviceOption() =>
+        OptionValues.OneOf("--device", "where the model runs (cuda needs a CUDA build: see docs/getting-started.md)", "cpu", "cuda");
+
+    /// <summary>--threads, shared with eval and predict.</summary>
+    internal static Option<int?> ThreadsOption() =>
+        OptionValues.Int("--threads", "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)", 0, 1024);
+
+    /// <summary>The flags of this scope.</summary>
+    internal IReadOnlyList<Option> All => InScope().ToList();
+
+    private IEnumerable<Option> InScope() => scope switch
+    {
+        SettingsScope.Inspect => [Config, Data, Dataset, Encoder, Variant, LoraRank],
+        SettingsScope.Ablate => [Config, Data, Dataset, Encoder, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, Threads],
+        _ => [Config, Data, Dataset, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, Threads],
+    };
+
+    /// <summary>Adds the flags of this scope to <paramref name="command"/>.</summary>
     internal void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Config, Data, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, Threads })
-            command.Options.Add(option);
+        foreach (var option in InScope()) command.Options.Add(option);
     }
 
-    /// <summary>The settings file overlaid with the flags that were given.</summary>
+    /// <summary>The settings file overlaid with the flags that were given, validated.</summary>
     internal RunSettings Resolve(ParseResult parse)
     {
         var settings = RunSettingsFile.Load(parse.GetValue(Config)?.FullName);
         if (parse.GetValue(Data) is { } data) settings.Data.Source = data;
+        if (parse.GetValue(Dataset) is { } dataset) settings.Data.Dataset = dataset;
         if (parse.GetValue(Encoder) is { } encoder) settings.Encoder.Source = encoder;
-        if (parse.GetValue(Variant) is { } variant) settings.ApplyVariant(variant);
+        if (scope != SettingsScope.Ablate && parse.GetValue(Variant) is { } variant) settings.ApplyVariant(variant);
         if (parse.GetValue(Epochs) is { } epochs) settings.Training = settings.Training with { Epochs = epochs };
         if (parse.GetValue(BatchSize) is { } batch) settings.Data.BatchSize = batch;
         if (parse.GetValue(Seed) is { } seed) settings.ApplySeed(seed);

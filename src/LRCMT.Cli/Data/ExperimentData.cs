@@ -47,8 +47,11 @@ internal sealed record ExperimentData(
             {
                 TextSource = settings.UseTextBert ? MmsaTextSource.TextBert : MmsaTextSource.RawText,
             });
-            // CH-SIMS is the MMSA dataset with 33 acoustic and 709 visual features; its labels lie in [-1, 1].
-            var metricSet = file.AcousticDim == 33 && file.VisualDim == 709 ? MsaDataset.Sims : MsaDataset.Mosi;
+            var metricSet = settings.Dataset ?? (file.AcousticDim == 33 && file.VisualDim == 709
+                ? throw new CliException(ExitCodes.DataError,
+                    $"'{path}' has CH-SIMS's feature sizes (33 acoustic, 709 visual): say which dataset it is with --dataset sims " +
+                    "(or --dataset mosi), so the metrics are the right ones.")
+                : MsaDataset.Mosi);
             return new ExperimentData(file.Train.Samples, file.Valid.Samples, file.Test.Samples,
                 file.AcousticDim, file.VisualDim, metricSet,
                 $"{Path.GetFileName(path)} ({file.Train.Samples.Count}/{file.Valid.Samples.Count}/{file.Test.Samples.Count} samples, " +

@@ -2,7 +2,6 @@ using LRCMT.Cli.Data;
 using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Runs;
 using LRCMT.Checkpoints;
-using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Models;
 
@@ -18,9 +17,6 @@ internal static class LegacyRun
     {
         string weightsPath = run.LegacyTrainableWeights!;
         var settings = run.Settings;
-        // Earlier releases wrote empty LoRA targets for LRCMT's default ones, which the options now spell out.
-        if (settings.Model.LoRA.TargetModules is not { Count: > 0 } && string.IsNullOrWhiteSpace(settings.Model.LoRA.TargetRegex))
-            settings.Model.LoRA.TargetModules = [.. new LrcmtOptions().LoRA.TargetModules];
         LRCMTModel model;
         try
         {

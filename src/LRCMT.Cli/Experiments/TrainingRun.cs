@@ -18,11 +18,12 @@ namespace LRCMT.Cli.Experiments;
 internal static class TrainingRun
 {
     /// <summary>Trains with <paramref name="settings"/> and writes the run's files into <paramref name="folder"/>.</summary>
-    internal static TrainingOutcome Execute(RunSettings settings, RunFolder folder, CliContext context) =>
-        Execute(settings, folder.Staging, context, title: "Training");
+    internal static TrainingOutcome Execute(RunSettings settings, RunFolder folder, CliContext context, string? resumeFrom = null) =>
+        Execute(settings, folder.Staging, context, title: resumeFrom is null ? "Training" : "Resuming", resumeFrom);
 
     /// <summary>Trains and writes the run's files into <paramref name="directory"/> (which must exist).</summary>
-    internal static TrainingOutcome Execute(RunSettings settings, string directory, CliContext context, string title)
+    /// <param name="resumeFrom">A trainer checkpoint (last.safetensors) to continue from, or null to start afresh.</param>
+    internal static TrainingOutcome Execute(RunSettings settings, string directory, CliContext context, string title, string? resumeFrom = null)
     {
         var clock = Stopwatch.StartNew();
         var console = context.Console;
@@ -43,13 +44,27 @@ internal static class TrainingRun
         var test = new MultimodalDataLoader(data.Test, collator, settings.Data.BatchSize * 2, shuffle: false, seed: seed);
 
         string checkpoints = Path.Combine(directory, RunFiles.TrainerCheckpoint);
+        if (resumeFrom is not null)
+        {
+            // The trainer reads its best-epoch weights from the checkpoint folder too: resume from a copy of it.
+            Directory.CreateDirectory(checkpoints);
+            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(resumeFrom)!))
+                File.Copy(file, Path.Combine(checkpoints, Path.GetFileName(file)), overwrite: true);
+            resumeFrom = Path.Combine(checkpoints, Path.GetFileName(resumeFrom));
+        }
         var options = TrainingOptionsFor(settings.Training, data, classes) with { CheckpointDirectory = checkpoints };
         var curves = new TrainingCurves(options.EarlyStoppingMetric);
         var result = TrainingProgressView.Run(console, title, options.Epochs * train.BatchCount, progress =>
         {
             try
             {
-                return new Trainer(options).Fit(model, train, valid, progress, context.Cancellation);
+                return resumeFrom is null
+                    ? new Trainer(options).Fit(model, train, valid, progress, context.Cancellation)
+                    : new Trainer(options).Resume(model, train, valid, resumeFrom, progress, context.Cancellation);
+            }
+            catch (Exception e) when (resumeFrom is not null && e is CheckpointMismatchException or CorruptFileException)
+            {
+                throw new CliException(ExitCodes.RunError, $"The run's checkpoint cannot be resumed: {e.Message}", e);
             }
             catch (NonFiniteLossException e)
             {

@@ -1,4 +1,5 @@
 using LRCMT.Cli.Settings;
+using LRCMT.Configuration;
 using LRCMT.Models.Persistence;
 
 namespace LRCMT.Cli.Runs;
@@ -26,6 +27,15 @@ internal sealed record SavedRun(string Folder, RunSettings Settings, string? Mod
                 $"The run folder '{folder}' lacks {(File.Exists(configuration) ? "" : $"{RunFiles.Configuration} and ")}" +
                 $"{RunFiles.Model}/{LrcmtModelFolder.ConfigFileName} (or, from an earlier release, {RunFiles.TrainableWeights}); was it written by 'lrcmt train'?");
         var settings = RunSettingsFile.ReadResolved(configuration);
-        return hasModel ? new SavedRun(folder, settings, model, null) : new SavedRun(folder, settings, null, legacy);
+        return hasModel ? new SavedRun(folder, settings, model, null) : new SavedRun(folder, WithLegacyDefaults(settings), null, legacy);
+    }
+
+    /// <summary>Earlier releases wrote empty LoRA targets for LRCMT's default ones, which the options now spell out.</summary>
+    private static RunSettings WithLegacyDefaults(RunSettings settings)
+    {
+        var lora = settings.Model.LoRA;
+        if (lora.TargetModules is not { Count: > 0 } && string.IsNullOrWhiteSpace(lora.TargetRegex))
+            lora.TargetModules = [.. new LrcmtOptions().LoRA.TargetModules];
+        return settings;
     }
 }

@@ -91,6 +91,12 @@ public sealed class DataSettings
     /// <summary><c>controlled</c>, or the path of an MMSA features file (<c>aligned_50.pkl</c>, <c>unaligned_50.pkl</c>, …).</summary>
     public string Source { get; set; } = ControlledSource;
 
+    /// <summary>
+    /// Which MMSA dataset an MMSA file holds, which decides the metrics (CH-SIMS labels lie in [-1, 1]); null for a
+    /// file means MOSI/MOSEI unless its feature sizes are CH-SIMS's (33 acoustic, 709 visual), which must be said.
+    /// </summary>
+    public MsaDataset? Dataset { get; set; }
+
     /// <summary>Text is cut to this many tokens, special tokens included.</summary>
     public int MaxTextTokens { get; set; } = 24;
 

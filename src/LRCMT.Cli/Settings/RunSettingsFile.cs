@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LRCMT.Configuration;
 using LRCMT.Errors;
+using LRCMT.Evaluation;
 using Microsoft.Extensions.Configuration;
 
 namespace LRCMT.Cli.Settings;
@@ -26,12 +28,17 @@ public static class RunSettingsFile
         string full = Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new CliException(ExitCodes.ConfigurationError, $"The configuration file '{full}' does not exist.");
+        CheckSyntax(full);
         try
         {
             var configuration = new ConfigurationBuilder().AddJsonFile(full, optional: false).Build();
             // Accept the settings at the root or under a "LrcmtRun" section of a larger appsettings.json (not "Lrcmt",
             // which is where the library's own LrcmtOptions bind).
             IConfiguration root = configuration.GetSection(SectionName).Exists() ? configuration.GetSection(SectionName) : configuration;
+            if (SettingsKeys.UnknownKeys(root, typeof(RunSettings)) is { Count: > 0 } unknown)
+                throw new CliException(ExitCodes.ConfigurationError,
+                    $"The configuration file '{full}' has settings that do not exist:{Environment.NewLine}  - " +
+                    string.Join(Environment.NewLine + "  - ", unknown));
             root.Bind(settings, o => o.ErrorOnUnknownConfiguration = true);
             // The binder appends configured array items to the defaults; a configured list must replace them.
             if (root.GetSection("Data:Controlled:IntensityScales").Get<float[]>() is { } scales)
@@ -44,6 +51,22 @@ public static class RunSettingsFile
             throw new CliException(ExitCodes.ConfigurationError, $"The configuration file '{full}' could not be read: {Inner(e).Message}", e);
         }
         return settings;
+    }
+
+    /// <summary>Refuses a file that is not JSON, naming the line and column of the first error (both from 1).</summary>
+    private static void CheckSyntax(string path)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path),
+                new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            string where = e.LineNumber is { } line ? $"line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "an unknown position";
+            string reason = e.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0];
+            throw new CliException(ExitCodes.ConfigurationError, $"The configuration file '{path}' is not valid JSON at {where}: {reason}", e);
+        }
     }
 
     /// <summary>
@@ -60,8 +83,23 @@ public static class RunSettingsFile
         Collect("Training", settings.Training.Validate, problems);
         if (settings.Threads < 0) problems.Add($"Threads must be 0 (libtorch's default) or more (was {settings.Threads}).");
         if (settings.Device is not ("cpu" or "cuda")) problems.Add($"Device must be 'cpu' or 'cuda' (was '{settings.Device}').");
+        if (data.IsControlled && data.Dataset == MsaDataset.Sims)
+            problems.Add("Data.Dataset Sims needs an MMSA file: the controlled benchmark has MOSI-style labels in [-3, 3].");
+        problems.AddRange(SettingsValues.Problems(settings));
+        problems.AddRange(ModelProblems(settings.Model).Select(p => $"Model: {p}"));
         if (problems.Count > 0) throw new InvalidConfigurationException("run settings", problems);
     }
+
+    // The library's own checks of the model section (LrcmtBuilder runs them again), here so they fail before any data
+    // is generated or an encoder loaded. The CLI gives the encoder in code, so the file-source rules do not apply.
+    private static IEnumerable<string> ModelProblems(LrcmtOptions model)
+    {
+        var copy = JsonSerializer.Deserialize<LrcmtOptions>(JsonSerializer.Serialize(model, Json), Json)!;
+        copy.TextEncoder.PretrainedFolder = AppContext.BaseDirectory;
+        copy.TextEncoder.OnnxFile = null;
+        return copy.Problems().Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal));
+    }
+
 
     private static void Collect(string section, Action validate, List<string> problems)
     {

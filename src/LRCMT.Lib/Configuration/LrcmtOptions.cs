@@ -66,6 +66,13 @@ public sealed record LrcmtOptions
         };
     }
 
+    /// <summary>
+    /// Every problem with these options, one sentence each (empty when they build): the same checks as
+    /// <see cref="LrcmtBuilder.Build"/> and start-up validation of <c>services.AddLrcmt(...)</c>.
+    /// </summary>
+    /// <param name="encoderGivenInCode">True when the encoder will be passed to <see cref="LrcmtBuilder.WithTextEncoder"/>, so no file source is needed.</param>
+    public IReadOnlyList<string> Problems(bool encoderGivenInCode = false) => LrcmtOptionsValidator.AllProblems(this, encoderGivenInCode);
+
     /// <inheritdoc />
     public bool Equals(LrcmtOptions? other) =>
         other is not null

@@ -4,7 +4,7 @@ namespace LRCMT.Errors;
 /// A LoRA adapter cannot be added, replaced or used as asked: the module already carries that adapter, the target is
 /// not a linear projection, the parent's field cannot hold the adapted layer, or an adapter name is unknown.
 /// </summary>
-public sealed class AdapterException : LrcmtException
+public class AdapterException : LrcmtException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="modulePath">Dotted path of the module concerned, or null when the problem is not about one module.</param>

@@ -18,6 +18,13 @@ public sealed record LoRAConfig
     /// <summary>Dropout probability applied to the adapter's input only (PEFT <c>lora_dropout</c>). Default 0.</summary>
     public double Dropout { get; set; }
 
+    /// <summary>
+    /// Layers adapted in place (<see cref="AdaptationMechanism.Substitution"/>: a sealed <c>Linear</c> field, a registered
+    /// linear-like type) cannot apply dropout to the adapter's input. With <see cref="Dropout"/> above 0 injection then
+    /// fails, unless this is true: such layers then train without dropout. Not part of PEFT's config. Default false.
+    /// </summary>
+    public bool AllowDropoutOnSubstitutedLayers { get; set; }
+
     /// <summary>Scale by Alpha/√r instead of Alpha/r (rank-stabilised LoRA, PEFT <c>use_rslora</c>).</summary>
     public bool UseRsLora { get; set; }
 

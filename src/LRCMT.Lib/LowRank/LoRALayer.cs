@@ -96,6 +96,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         _settings[adapterName] = new AdapterSettings(config.Rank, config.Alpha, scaling, config.Dropout, config.UseRsLora, config.UseDora, variant);
         _adapterOrder.Add(adapterName);
         _active ??= adapterName;
+        OnAdaptersChanged();
     }
 
     /// <summary>Makes <paramref name="adapterName"/> the adapter used by forward and merge.</summary>
@@ -106,6 +107,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         if (_merged is not null && _merged != adapterName)
             throw new AdapterException(null, $"adapter '{_merged}' is merged into the weight; call Unmerge() before switching to '{adapterName}'.");
         _active = adapterName;
+        OnAdaptersChanged();
     }
 
     /// <summary>Turns every adapter off (unmerging first if needed), so the layer computes the base projection.</summary>
@@ -113,10 +115,15 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     {
         Unmerge();
         AdaptersEnabled = false;
+        OnAdaptersChanged();
     }
 
     /// <summary>Turns adapters back on after <see cref="DisableAdapters"/>.</summary>
-    public void EnableAdapters() => AdaptersEnabled = true;
+    public void EnableAdapters()
+    {
+        AdaptersEnabled = true;
+        OnAdaptersChanged();
+    }
 
     /// <summary>Folds the active adapter into the frozen weight (W ← W + s·B·A, or DoRA's rescaled form).</summary>
     /// <exception cref="AdapterException">There is no adapter, adapters are disabled, or one is already merged.</exception>
@@ -125,22 +132,47 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         if (_merged is not null) throw new AdapterException(null, $"adapter '{_merged}' is already merged; call Unmerge() first.");
         if (!AdaptersEnabled) throw new AdapterException(null, "adapters are disabled; call EnableAdapters() before merging.");
         var name = _active ?? throw new AdapterException(null, "the layer has no adapter to merge.");
+        BeforeWeightChange();
 
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        _settings[name].Variant.Merge(BaseWeight, DeltaWeightOf(name));
+        using (NewDisposeScope())
+        using (no_grad())
+            _settings[name].Variant.Merge(BaseWeight, DeltaWeightOf(name));
         _merged = name;
+        OnAdaptersChanged();
     }
 
     /// <summary>Restores the frozen weight after <see cref="Merge"/>; does nothing when nothing is merged.</summary>
     public void Unmerge()
     {
         if (_merged is not { } name) return;
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        _settings[name].Variant.Unmerge(BaseWeight, DeltaWeightOf(name));
+        BeforeWeightChange();
+        using (NewDisposeScope())
+        using (no_grad())
+            _settings[name].Variant.Unmerge(BaseWeight, DeltaWeightOf(name));
         _merged = null;
+        OnAdaptersChanged();
     }
+
+    /// <summary>
+    /// Called after every change of which adapter computes what (add, activate, enable, disable, merge, unmerge), so a
+    /// layer that hands its effective weight to another module can rebuild it. The default does nothing.
+    /// </summary>
+    private protected virtual void OnAdaptersChanged() { }
+
+    /// <summary>Called before the frozen weight is changed in place (merge, unmerge). The default does nothing.</summary>
+    private protected virtual void BeforeWeightChange() { }
+
+    /// <summary>Elements of frozen base tensors held as buffers rather than parameters (counted by <see cref="ParameterReport"/>).</summary>
+    internal virtual long FrozenBufferElements => 0;
+
+    /// <summary>The settings of the adapter that forward uses now, or null when the layer computes the base projection only.</summary>
+    internal (string Name, AdapterSettings Settings)? EffectiveAdapter
+        => AdaptersEnabled && _merged is null && _active is { } name ? (name, _settings[name]) : null;
+
+    /// <summary>A [r, in], B [out, r] and, for DoRA, m [out] of a named adapter (the registered tensors).</summary>
+    internal (Parameter A, Parameter B, Parameter? Magnitude) AdapterMatrices(string adapterName)
+        => (lora_A.Get(adapterName).weight, lora_B.Get(adapterName).weight,
+            lora_magnitude_vector.TryGet(adapterName, out var m) ? m.Magnitude : null);
 
     /// <summary>The weight change s·B·A [out, in] of a named adapter (plain LoRA part; DoRA also rescales rows), detached.</summary>
     public Tensor DeltaWeight(string adapterName)

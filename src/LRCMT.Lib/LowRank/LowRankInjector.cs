@@ -1,27 +1,30 @@
 using LRCMT.Errors;
+using LRCMT.LowRank.Substitution;
+using LRCMT.LowRank.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
-using LRCMT.LowRank.Transformers;
-using TorchSharp.Modules;
 
 namespace LRCMT.LowRank;
 
 /// <summary>
-/// Puts LoRA adapters into a loaded model: walks its modules, replaces every targeted <c>nn.Linear</c> with a
-/// <see cref="LoRALinear"/> holding the same weight and bias, then freezes everything except the adapters and
-/// <see cref="LoRAConfig.ModulesToSave"/>. Built-in TorchSharp transformer modules (whose parameters live in native
-/// code) are first converted to managed equivalents with the same parameter names when a target lies inside them.
+/// Puts LoRA adapters into a loaded model without changes to its source: walks its modules, adapts every targeted
+/// <c>nn.Linear</c> (or registered linear-like module, see <see cref="LinearLikeModules"/>), then freezes everything
+/// except the adapters and <see cref="LoRAConfig.ModulesToSave"/>. A target is replaced by a <see cref="LoRALinear"/>
+/// where its parent's fields can hold one, and otherwise adapted in place (substitution). Built-in TorchSharp
+/// transformer modules (whose weights live in native code) are first converted to managed twins with the same
+/// parameter names — the root included, which is why the adapted model is <see cref="InjectionReport.Model"/>.
+/// Every target is checked before anything changes: a failing injection leaves the model exactly as it was.
 /// </summary>
 public static class LowRankInjector
 {
     /// <summary>Adds adapter <paramref name="adapterName"/> to every module of <paramref name="model"/> that <paramref name="config"/> targets.</summary>
-    /// <param name="model">A loaded model; it is changed in place.</param>
+    /// <param name="model">A loaded model; it is changed in place (unless it is itself a native transformer module, see <see cref="InjectionReport.Model"/>).</param>
     /// <param name="config">What to target and the adapter's settings.</param>
     /// <param name="adapterName">Name of the adapter (PEFT's default is <c>default</c>).</param>
     /// <param name="native">Hyper-parameters of built-in transformer modules to convert; inferred when null.</param>
-    /// <returns>What was adapted, converted and kept trainable, with parameter counts.</returns>
-    /// <exception cref="InvalidConfigurationException">The configuration is invalid, a target or module to save matches nothing, or a rank does not fit a module.</exception>
-    /// <exception cref="AdapterException">A target already carries this adapter, is not a linear projection, or cannot be replaced in its parent.</exception>
+    /// <returns>The adapted model, what was adapted (and how), converted and kept trainable, with parameter counts.</returns>
+    /// <exception cref="InvalidConfigurationException">The configuration is invalid, a target or module to save matches nothing, a rank does not fit a module, or dropout is asked for on a layer adapted in place.</exception>
+    /// <exception cref="AdapterException">A target already carries this adapter, is not a linear projection, or can be neither replaced nor adapted in place (e.g. a native encoder in a field of its sealed type).</exception>
     public static InjectionReport Inject(nn.Module model, LoRAConfig config, string adapterName = "default", NativeTransformerOptions? native = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -31,38 +34,94 @@ public static class LowRankInjector
             throw new InvalidConfigurationException("LoRA adapter name", $"'{adapterName}' must be non-empty and contain no '.'.");
 
         var matcher = new TargetMatcher(config);
-        var converted = NativeTransformerConverter.ConvertTargeted(model, matcher, native);
-        var modules = IndexModules(model);
-        var targets = FindTargets(modules, matcher, adapterName);
-        var saved = FindModulesToSave(modules, matcher, config);
+        var conversions = NativeTransformerConverter.PlanTargeted(model, matcher, native);
+        List<InjectionTarget> targets;
+        List<string> saved;
+        Dictionary<string, nn.Module> modules;
+        try
+        {
+            modules = IndexModules(model, conversions);
+            targets = FindTargets(modules, matcher, adapterName, NativeTransformerConverter.ConvertibleProjections(model));
+            saved = FindModulesToSave(modules, matcher, config);
+        }
+        catch
+        {
+            foreach (var conversion in conversions) conversion.Managed.Dispose();
+            throw;
+        }
 
-        var adapted = targets.Select(t => t.Apply(adapterName)).ToList();
-        Freeze(model, saved.Select(path => modules[path]));
-        return new InjectionReport(adapterName, adapted, converted, saved, ParameterReport.Of(model));
+        // Everything is checked: from here on the model changes.
+        foreach (var conversion in conversions) conversion.Install();
+        var root = modules[""];
+        var convertedPaths = conversions.Select(c => c.Path).ToList();
+        var adapted = targets.Select(t => t.Apply(adapterName, convertedPaths.Any(c => IsUnder(t.Path, c)))).ToList();
+        Freeze(root, saved.Select(path => modules[path]));
+        var substituted = AdapterRefresh.LayersOf(root);
+        foreach (var layer in substituted) layer.Refresh(throwIfStale: false); // adapters may have been frozen or unfrozen
+        bool hooked = substituted.Count > 0 && AdapterRefresh.EnsureHooked(root);
+        return new InjectionReport(adapterName, adapted, conversions.Select(c => c.Description).ToList(), saved, ParameterReport.Of(root))
+        {
+            Model = root,
+            RefreshesOnCall = substituted.Count == 0 || hooked,
+        };
     }
 
-    /// <summary>Every module by dotted path, the root as "", skipping the insides of LoRA layers.</summary>
-    private static Dictionary<string, nn.Module> IndexModules(nn.Module model)
+    /// <summary>
+    /// Rebuilds the adapted weights of every layer of <paramref name="model"/> that was adapted in place
+    /// (<see cref="AdaptationMechanism.Substitution"/>). Invoking the model's root with <c>.call(...)</c> does this
+    /// automatically (a forward pre-hook); call this before each forward when you invoke it with <c>.forward(...)</c>,
+    /// which runs no hooks. Harmless (and cheap) for models without such layers.
+    /// </summary>
+    /// <returns>How many layers were refreshed.</returns>
+    /// <exception cref="StaleAdapterWeightsException">
+    /// A backward since the last refresh found that its forward had used adapter weights from before the adapters
+    /// changed (its gradient was refused). The weights are refreshed nonetheless, so the next step is right.
+    /// </exception>
+    public static int RefreshAdapters(nn.Module model)
     {
-        var index = new Dictionary<string, nn.Module> { [""] = model };
+        ArgumentNullException.ThrowIfNull(model);
+        return AdapterRefresh.RefreshAll(model);
+    }
+
+    /// <summary>Every module by dotted path, the root as "", with planned managed twins in place of native modules, skipping the insides of LoRA layers.</summary>
+    private static Dictionary<string, nn.Module> IndexModules(nn.Module model, List<PlannedConversion> conversions)
+    {
+        var index = new Dictionary<string, nn.Module>();
         var loraPaths = new List<string>();
-        foreach (var (path, module) in model.named_modules())
+        void Add(string path, nn.Module module)
         {
-            if (loraPaths.Any(p => path.StartsWith(p + ".", StringComparison.Ordinal))) continue;
+            if (loraPaths.Any(p => IsUnder(path, p) && path != p)) return;
             if (module is LoRALayer) loraPaths.Add(path);
             index[path] = module;
+        }
+
+        var root = conversions.FirstOrDefault(c => c.Path.Length == 0)?.Managed ?? model;
+        Add("", root);
+        var converted = conversions.Where(c => c.Path.Length > 0).ToList();
+        foreach (var (path, module) in root.named_modules())
+        {
+            if (converted.Any(c => IsUnder(path, c.Path))) continue;
+            Add(path, module);
+        }
+        foreach (var conversion in converted)
+        {
+            Add(conversion.Path, conversion.Managed);
+            foreach (var (path, module) in conversion.Managed.named_modules()) Add($"{conversion.Path}.{path}", module);
         }
         return index;
     }
 
-    private static List<Target> FindTargets(Dictionary<string, nn.Module> modules, TargetMatcher matcher, string adapterName)
+    private static bool IsUnder(string path, string ancestor)
+        => ancestor.Length == 0 || path == ancestor || path.StartsWith(ancestor + ".", StringComparison.Ordinal);
+
+    private static List<InjectionTarget> FindTargets(Dictionary<string, nn.Module> modules, TargetMatcher matcher, string adapterName, IEnumerable<string> nativeProjections)
     {
-        var targets = new List<Target>();
+        var targets = new List<InjectionTarget>();
         var linearNames = new List<string>();
         foreach (var (path, module) in modules)
         {
             if (path.Length == 0) continue;
-            if (module is Linear or LoRALayer) linearNames.Add(path);
+            if (module is LoRALayer || LinearLikeModules.SpecOf(module) is not null) linearNames.Add(path);
             if (module is ManagedMultiheadAttention attention)
             {
                 foreach (var slice in attention.UnadaptedInProjectionSlices())
@@ -78,19 +137,26 @@ public static class LowRankInjector
             var settings = matcher.ConfigFor(path);
             targets.Add(module switch
             {
-                Linear linear => new LinearTarget(path, settings, ParentOf(modules, path), linear),
                 LoRALayer layer => new ExistingLayerTarget(path, settings, layer),
+                _ when LinearLikeModules.SpecOf(module) is { } spec => LinearLikeTarget(modules, path, settings, module, spec),
                 _ => throw new AdapterException(path,
-                    $"it is a {module.GetType().Name}, not a linear projection; LoRA targets nn.Linear modules" +
+                    $"it is a {module.GetType().Name}, not a linear projection; LoRA targets nn.Linear modules and types registered with LinearLikeModules.Register" +
                     (module is ManagedMultiheadAttention ? " (use '<attention>.in_proj.q', '.in_proj.k', '.in_proj.v' or '.out_proj')." : ".")),
             });
         }
 
         if (targets.Count == 0)
             throw new InvalidConfigurationException("LoRA targets",
-                $"no module matches the targets. Linear modules in this model: {Abbreviate(linearNames)}.");
+                $"no module matches the targets. Linear modules in this model: {Abbreviate(linearNames.Concat(nativeProjections).Distinct())}.");
         foreach (var target in targets) target.Check(adapterName);
         return targets;
+    }
+
+    private static LinearLikeTarget LinearLikeTarget(Dictionary<string, nn.Module> modules, string path, LoRAConfig settings, nn.Module module, LinearLikeSpec spec)
+    {
+        int dot = path.LastIndexOf('.');
+        var (parent, childName) = dot < 0 ? (modules[""], path) : (modules[path[..dot]], path[(dot + 1)..]);
+        return new LinearLikeTarget(path, settings, parent, childName, module, spec);
     }
 
     private static List<string> FindModulesToSave(Dictionary<string, nn.Module> modules, TargetMatcher matcher, LoRAConfig config)
@@ -114,87 +180,10 @@ public static class LowRankInjector
             foreach (var parameter in module.parameters()) parameter.requires_grad = true;
     }
 
-    private static (nn.Module Parent, string ChildName) ParentOf(Dictionary<string, nn.Module> modules, string path)
-    {
-        int dot = path.LastIndexOf('.');
-        return dot < 0 ? (modules[""], path) : (modules[path[..dot]], path[(dot + 1)..]);
-    }
-
     private static string Abbreviate(IEnumerable<string> names)
     {
         var list = names.ToList();
         if (list.Count == 0) return "(none)";
         return string.Join(", ", list.Take(40)) + (list.Count > 40 ? $", ... ({list.Count} in all)" : "");
-    }
-
-    /// <summary>One place that will receive the adapter; <see cref="Check"/> runs for all targets before any <see cref="Apply"/>.</summary>
-    private abstract record Target(string Path, LoRAConfig Settings)
-    {
-        public abstract (long In, long Out) Shape { get; }
-
-        public virtual void Check(string adapterName)
-        {
-            var (inFeatures, outFeatures) = Shape;
-            long limit = Math.Min(inFeatures, outFeatures);
-            if (Settings.Rank > limit)
-                throw new InvalidConfigurationException($"LoRA adapter '{adapterName}' on '{Path}'",
-                    $"rank {Settings.Rank} exceeds min(in_features {inFeatures}, out_features {outFeatures}) = {limit}.");
-        }
-
-        public AdaptedModule Apply(string adapterName)
-        {
-            var layer = Attach(adapterName);
-            return new AdaptedModule(Path, layer.InFeatures, layer.OutFeatures, Settings.Rank, Settings.Alpha,
-                layer.ScalingOf(adapterName), Settings.UseDora);
-        }
-
-        protected abstract LoRALayer Attach(string adapterName);
-    }
-
-    private sealed record LinearTarget(string Path, LoRAConfig Settings, (nn.Module Parent, string ChildName) Owner, Linear Linear)
-        : Target(Path, Settings)
-    {
-        public override (long In, long Out) Shape => (Linear.weight.shape[1], Linear.weight.shape[0]);
-
-        public override void Check(string adapterName)
-        {
-            base.Check(adapterName);
-            ModuleReplacer.EnsureReplaceable(Owner.Parent, Owner.ChildName, Linear, typeof(LoRALinear), Path);
-        }
-
-        protected override LoRALayer Attach(string adapterName)
-        {
-            // The old Linear is not disposed: the LoRALinear now owns the very same weight and bias tensors.
-            var layer = new LoRALinear(Linear);
-            layer.AddAdapter(adapterName, Settings);
-            ModuleReplacer.Replace(Owner.Parent, Owner.ChildName, Linear, layer, Path);
-            return layer;
-        }
-    }
-
-    private sealed record ExistingLayerTarget(string Path, LoRAConfig Settings, LoRALayer Layer) : Target(Path, Settings)
-    {
-        public override (long In, long Out) Shape => (Layer.InFeatures, Layer.OutFeatures);
-
-        public override void Check(string adapterName)
-        {
-            if (Layer.AdapterNames.Contains(adapterName))
-                throw new AdapterException(Path, $"it already carries adapter '{adapterName}'; injecting the same adapter twice is not allowed (use another adapter name).");
-            base.Check(adapterName);
-        }
-
-        protected override LoRALayer Attach(string adapterName)
-        {
-            Layer.AddAdapter(adapterName, Settings);
-            return Layer;
-        }
-    }
-
-    private sealed record SliceTarget(string Path, LoRAConfig Settings, ManagedMultiheadAttention Attention, string Slice)
-        : Target(Path, Settings)
-    {
-        public override (long In, long Out) Shape => (Attention.EmbedDim, Attention.EmbedDim);
-
-        protected override LoRALayer Attach(string adapterName) => Attention.AdaptInProjection(Slice, adapterName, Settings);
     }
 }

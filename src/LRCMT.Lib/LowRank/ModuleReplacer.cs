@@ -21,22 +21,33 @@ internal static class ModuleReplacer
 
     /// <summary>Throws unless <see cref="Replace"/> can put a <paramref name="newType"/> where <paramref name="oldChild"/> is.</summary>
     public static void EnsureReplaceable(nn.Module parent, string childName, nn.Module oldChild, Type newType, string childPath)
-        => _ = PlanSlots(parent, childName, oldChild, newType, childPath);
+        => _ = Plan(parent, childName, oldChild, newType, childPath).ThrowIfBlocked();
 
     /// <summary>Puts <paramref name="newChild"/> everywhere <paramref name="parent"/> holds <paramref name="oldChild"/>.</summary>
     /// <exception cref="AdapterException">A field of the parent cannot hold the new module, or the child cannot be found.</exception>
     public static void Replace(nn.Module parent, string childName, nn.Module oldChild, nn.Module newChild, string childPath)
     {
-        foreach (var assign in PlanSlots(parent, childName, oldChild, newChild.GetType(), childPath))
+        foreach (var assign in Plan(parent, childName, oldChild, newChild.GetType(), childPath).ThrowIfBlocked().Slots)
             assign(newChild);
     }
 
-    private static List<Action<nn.Module>> PlanSlots(nn.Module parent, string childName, nn.Module oldChild, Type newType, string childPath)
+    /// <summary>
+    /// Every place <paramref name="parent"/> holds <paramref name="oldChild"/>: the slots that can take a
+    /// <paramref name="newType"/>, the registered-children entry among them, and the first slot that cannot (if any).
+    /// Changes nothing.
+    /// </summary>
+    public static ReplacementPlan Plan(nn.Module parent, string childName, nn.Module oldChild, Type newType, string childPath)
     {
         var slots = new List<Action<nn.Module>>();
+        Action<nn.Module>? registration = null;
+        AdapterException? blocker = null;
+        string? blockedSlot = null;
         var registered = (OrderedDict<string, nn.Module>)RegisteredChildren.GetValue(parent)!;
         if (registered.TryGetValue(childName, out var current) && ReferenceEquals(current, oldChild))
-            slots.Add(m => registered[childName] = m);
+        {
+            registration = m => registered[childName] = m;
+            slots.Add(registration);
+        }
 
         foreach (var field in InstanceFields(parent.GetType()))
         {
@@ -44,35 +55,35 @@ internal static class ModuleReplacer
             var value = field.GetValue(parent);
             if (ReferenceEquals(value, oldChild))
             {
-                if (!field.FieldType.IsAssignableFrom(newType))
-                    throw FieldTypeError(parent, field.Name, field.FieldType, newType, childPath);
-                slots.Add(m => field.SetValue(parent, m));
+                if (field.FieldType.IsAssignableFrom(newType)) slots.Add(m => field.SetValue(parent, m));
+                else blocker ??= FieldTypeError(parent, field.Name, field.FieldType, newType, childPath, out blockedSlot);
             }
             else if (value is IList list && ElementTypeOf(list) is { } elementType && IndexOf(list, oldChild) is int index)
             {
                 // Sequential and ModuleList keep their children in a private list as well.
-                if (!elementType.IsAssignableFrom(newType))
-                    throw FieldTypeError(parent, field.Name, elementType, newType, childPath);
-                slots.Add(m => list[index] = m);
+                if (elementType.IsAssignableFrom(newType)) slots.Add(m => list[index] = m);
+                else blocker ??= FieldTypeError(parent, field.Name, elementType, newType, childPath, out blockedSlot);
             }
         }
 
         if (IsModuleDict(parent, out var dictElementType))
         {
-            if (!dictElementType.IsAssignableFrom(newType))
-                throw FieldTypeError(parent, "ModuleDict", dictElementType, newType, childPath);
-            var indexer = parent.GetType().GetProperty("Item", [typeof(string)])!;
-            slots.Add(m => indexer.SetValue(parent, m, [childName]));
+            if (dictElementType.IsAssignableFrom(newType))
+            {
+                var indexer = parent.GetType().GetProperty("Item", [typeof(string)])!;
+                slots.Add(m => indexer.SetValue(parent, m, [childName]));
+            }
+            else blocker ??= FieldTypeError(parent, "ModuleDict", dictElementType, newType, childPath, out blockedSlot);
         }
 
-        if (slots.Count == 0)
-            throw new AdapterException(childPath, $"cannot find where its parent ({parent.GetType().Name}) holds it, so it cannot be replaced.");
-        return slots;
+        if (slots.Count == 0 && blocker is null)
+            blocker = new AdapterException(childPath, $"cannot find where its parent ({parent.GetType().Name}) holds it, so it cannot be replaced.");
+        return new ReplacementPlan(slots, registration, blocker, blockedSlot);
     }
 
-    private static AdapterException FieldTypeError(nn.Module parent, string field, Type fieldType, Type newType, string childPath)
+    private static AdapterException FieldTypeError(nn.Module parent, string field, Type fieldType, Type newType, string childPath, out string? slot)
         => new(childPath,
-            $"{parent.GetType().Name}.{field} is declared as {fieldType.Name}, which cannot hold a {newType.Name}. " +
+            $"{slot = $"{parent.GetType().Name}.{field} is declared as {fieldType.Name}"}, which cannot hold a {newType.Name}. " +
             "Declare replaceable children as nn.Module<Tensor, Tensor> (or nn.IModule<Tensor, Tensor> for a native encoder), " +
             "not as the sealed Linear/TransformerEncoder type, so LoRA can be injected.");
 
@@ -108,4 +119,14 @@ internal static class ModuleReplacer
         elementType = typeof(object);
         return false;
     }
+}
+
+/// <summary>Where a parent holds a child, as found by <see cref="ModuleReplacer.Plan"/>.</summary>
+/// <param name="Slots">Assignments that put a new module into each slot that can hold it.</param>
+/// <param name="Registration">The assignment of the registered-children entry, or null when the child is not registered there.</param>
+/// <param name="Blocker">Why the child cannot be replaced everywhere (a slot of a type that cannot hold the new module), or null.</param>
+/// <param name="BlockedSlot">The blocking slot in words, e.g. <c>Block.attn is declared as Linear</c>, or null.</param>
+internal sealed record ReplacementPlan(IReadOnlyList<Action<nn.Module>> Slots, Action<nn.Module>? Registration, AdapterException? Blocker, string? BlockedSlot)
+{
+    public ReplacementPlan ThrowIfBlocked() => Blocker is null ? this : throw Blocker;
 }

@@ -12,7 +12,10 @@ public sealed record ParameterReport(long TrainableParameters, long AllParameter
     /// <summary>Trainable share in percent (0 when the module has no parameters).</summary>
     public double TrainablePercent => AllParameters == 0 ? 0 : 100.0 * TrainableParameters / AllParameters;
 
-    /// <summary>Counts the parameters of <paramref name="module"/> (each tensor once, even if shared).</summary>
+    /// <summary>
+    /// Counts the parameters of <paramref name="module"/> (each tensor once, even if shared), plus the frozen weights of
+    /// adapted layers that their module keeps as buffers (registered linear-like types), which count as frozen parameters.
+    /// </summary>
     public static ParameterReport Of(nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -24,6 +27,7 @@ public sealed record ParameterReport(long TrainableParameters, long AllParameter
             all += parameter.numel();
             if (parameter.requires_grad) trainable += parameter.numel();
         }
+        foreach (var layer in module.modules().Prepend(module).OfType<LoRALayer>()) all += layer.FrozenBufferElements;
         return new ParameterReport(trainable, all);
     }
 

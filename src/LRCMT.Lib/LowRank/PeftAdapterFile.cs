@@ -93,6 +93,7 @@ public static class PeftAdapterFile
             var adapterKeys = expected.Values.ToHashSet();
             var loaded = StateDictLoader.Load(model, source, weightsPath,
                 new StateDictLoadOptions(MayBeMissing: key => !adapterKeys.Contains(key), MayBeUnexpected: _ => false));
+            Substitution.AdapterRefresh.RefreshQuietly(model); // layers adapted in place hand the loaded weights to their modules
             return new PeftAdapterLoadReport(config, injection, loaded.LoadedKeys);
         }
         finally

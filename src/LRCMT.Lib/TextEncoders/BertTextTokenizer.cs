@@ -1,66 +1,110 @@
-using Microsoft.ML.Tokenizers;
-using static TorchSharp.torch;
+using System.Text.Json;
+using LRCMT.Errors;
+using LRCMT.TextEncoders.Tokenization;
 
 namespace LRCMT.TextEncoders;
 
 /// <summary>
-/// BERT's WordPiece tokenization (<see cref="BertTokenizer"/> from Microsoft.ML.Tokenizers, built from a
-/// <c>vocab.txt</c>) producing padded id, mask and token type tensors for a <see cref="BertModel"/>.
-/// Single sentences only: <c>[CLS] tokens [SEP]</c>, token type 0 everywhere, as Hugging Face's tokenizer does.
+/// BERT's tokenization exactly as Hugging Face's <c>BertTokenizerFast</c> does it, whatever the host's globalization
+/// mode: BertNormalizer (clean text, CJK ideographs split, accent stripping by Unicode decomposition, lower-casing),
+/// BertPreTokenizer (whitespace and every punctuation or ASCII symbol), WordPiece (<c>##</c> continuations, words over
+/// 100 characters to <c>[UNK]</c>); <c>[CLS]</c>/<c>[SEP]</c>/<c>[PAD]</c>/<c>[UNK]</c>/<c>[MASK]</c> written in the
+/// text are matched as those tokens. Single sentences: <c>[CLS] tokens [SEP]</c>, token type 0.
+/// Built from a <c>vocab.txt</c> or a <c>tokenizer.json</c> (<see cref="FromFolder"/> picks the file Hugging Face would).
 /// </summary>
 public sealed class BertTextTokenizer : ITextTokenizer
 {
-    private readonly BertTokenizer tokenizer;
+    private static readonly string[] SpecialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+    private readonly TokenizerPipeline pipeline;
 
-    private BertTextTokenizer(BertTokenizer tokenizer, int vocabularySize)
+    private BertTextTokenizer(TokenizerPipeline pipeline)
     {
-        this.tokenizer = tokenizer;
-        VocabularySize = vocabularySize;
+        this.pipeline = pipeline;
     }
 
     /// <inheritdoc />
-    public int VocabularySize { get; }
+    public int VocabularySize => pipeline.VocabularySize;
 
     /// <summary>Id of the padding token.</summary>
-    public int PaddingTokenId => tokenizer.PaddingTokenId;
+    public int PaddingTokenId => pipeline.Padding.PadId;
 
     /// <summary>Creates the tokenizer from a <c>vocab.txt</c> file (one WordPiece token per line).</summary>
     /// <param name="path">The vocabulary file.</param>
     /// <param name="lowerCase">Lower-case (and strip accents) before splitting, as uncased models expect.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public static BertTextTokenizer FromVocabFile(string path, bool lowerCase = true)
+    /// <exception cref="CorruptFileException">The vocabulary lacks one of the special tokens.</exception>
+    public static BertTextTokenizer FromVocabFile(string path, bool lowerCase = true) =>
+        FromVocabFile(path, new BertTokenizerOptions { Lowercase = lowerCase });
+
+    /// <summary>Creates the tokenizer from a <c>vocab.txt</c> file with explicit normalization options.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CorruptFileException">The vocabulary lacks one of the special tokens.</exception>
+    public static BertTextTokenizer FromVocabFile(string path, BertTokenizerOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(options);
         if (!File.Exists(path)) throw new FileNotFoundException($"Vocabulary file '{path}' does not exist.", path);
         using var stream = File.OpenRead(path);
-        return FromVocabStream(stream, lowerCase);
+        return FromVocab(stream, options, path);
     }
 
     /// <summary>Creates the tokenizer from a stream holding a <c>vocab.txt</c>; the stream is read to its end, not disposed.</summary>
     /// <param name="vocabulary">The vocabulary text.</param>
     /// <param name="lowerCase">Lower-case (and strip accents) before splitting, as uncased models expect.</param>
-    public static BertTextTokenizer FromVocabStream(Stream vocabulary, bool lowerCase = true)
+    /// <exception cref="CorruptFileException">The vocabulary lacks one of the special tokens.</exception>
+    public static BertTextTokenizer FromVocabStream(Stream vocabulary, bool lowerCase = true) =>
+        FromVocabStream(vocabulary, new BertTokenizerOptions { Lowercase = lowerCase });
+
+    /// <summary>Creates the tokenizer from a stream holding a <c>vocab.txt</c>, with explicit normalization options.</summary>
+    /// <exception cref="CorruptFileException">The vocabulary lacks one of the special tokens.</exception>
+    public static BertTextTokenizer FromVocabStream(Stream vocabulary, BertTokenizerOptions options)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
-        // The vocabulary is read twice (size, then tokenizer), so buffer it once.
-        using var buffer = new MemoryStream();
-        vocabulary.CopyTo(buffer);
-        buffer.Position = 0;
-        var size = CountLines(buffer);
-        buffer.Position = 0;
-        var options = new BertOptions { LowerCaseBeforeTokenization = lowerCase, RemoveNonSpacingMarks = lowerCase };
-        return new BertTextTokenizer(BertTokenizer.Create(buffer, options), size);
+        ArgumentNullException.ThrowIfNull(options);
+        return FromVocab(vocabulary, options, "vocab.txt");
     }
 
-    /// <summary>Token ids of one sentence with <c>[CLS]</c>/<c>[SEP]</c>, truncated to <paramref name="maxLength"/> tokens in all.</summary>
+    /// <summary>
+    /// Loads a Hugging Face tokenizer folder: <c>tokenizer.json</c> when present (as the fast tokenizer does),
+    /// otherwise <c>vocab.txt</c> with the options of <c>tokenizer_config.json</c> (<c>do_lower_case</c>,
+    /// <c>strip_accents</c>, <c>tokenize_chinese_chars</c>) if there is one.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder has neither tokenizer.json nor vocab.txt.</exception>
+    /// <exception cref="CorruptFileException">A file is not valid JSON or lacks something it must have.</exception>
+    /// <exception cref="UnsupportedTokenizerException">The tokenizer is not a BERT WordPiece tokenizer, or asks for a setting this library cannot reproduce.</exception>
+    public static BertTextTokenizer FromFolder(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Tokenizer folder '{folder}' does not exist.");
+        var json = Path.Combine(folder, "tokenizer.json");
+        if (File.Exists(json)) return FromTokenizerJson(json);
+        var vocab = Path.Combine(folder, "vocab.txt");
+        if (!File.Exists(vocab)) throw new FileNotFoundException($"Tokenizer folder '{folder}' has neither tokenizer.json nor vocab.txt.", vocab);
+        return FromVocabFile(vocab, ReadOptions(folder));
+    }
+
+    /// <summary>Loads a Hugging Face <c>tokenizer.json</c> of a WordPiece (BERT) tokenizer.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CorruptFileException">The file is not valid JSON or lacks something it must have.</exception>
+    /// <exception cref="UnsupportedTokenizerException">The tokenizer is not WordPiece, or asks for a setting this library cannot reproduce.</exception>
+    public static BertTextTokenizer FromTokenizerJson(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer file '{path}' does not exist.", path);
+        var pipeline = TokenizerJsonReader.Read(File.ReadAllText(path), path);
+        if (pipeline.Model is not WordPieceModel)
+            throw new UnsupportedTokenizerException(path, "the model is not WordPiece; a byte-level BPE tokenizer.json loads with RobertaTextTokenizer.");
+        return new BertTextTokenizer(pipeline);
+    }
+
+    /// <summary>Token ids of one sentence with the special tokens, truncated to <paramref name="maxLength"/> tokens in all.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2 (room for the special tokens).</exception>
     public IReadOnlyList<int> Encode(string text, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        var words = tokenizer.EncodeToIds(text, addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
-        var kept = words.Count > maxLength - 2 ? words.Take(maxLength - 2) : words;
-        return [tokenizer.ClassificationTokenId, .. kept, tokenizer.SeparatorTokenId];
+        return pipeline.Encode(text, maxLength).Ids;
     }
 
     /// <inheritdoc />
@@ -68,34 +112,40 @@ public sealed class BertTextTokenizer : ITextTokenizer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2.</exception>
     public TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
     {
-        ArgumentNullException.ThrowIfNull(texts);
-        if (texts.Count == 0) throw new ArgumentException("At least one text is needed.", nameof(texts));
-        if (texts.Any(t => t is null)) throw new ArgumentException("Texts must not be null.", nameof(texts));
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-
-        var encoded = texts.Select(t => Encode(t, maxLength)).ToList();
-        var length = encoded.Max(e => e.Count);
-        var ids = new long[texts.Count * length];
-        var mask = new long[texts.Count * length];
-        Array.Fill(ids, tokenizer.PaddingTokenId);
-        for (var row = 0; row < encoded.Count; row++)
-        {
-            for (var column = 0; column < encoded[row].Count; column++)
-            {
-                ids[row * length + column] = encoded[row][column];
-                mask[row * length + column] = 1;
-            }
-        }
-
-        long[] shape = [texts.Count, length];
-        return new TokenizedBatch(tensor(ids, shape), tensor(mask, shape), zeros(shape, ScalarType.Int64));
+        TokenizerArguments.CheckBatch(texts, maxLength);
+        return pipeline.EncodeBatch(texts, maxLength);
     }
 
-    private static int CountLines(Stream stream)
+    private static BertTextTokenizer FromVocab(Stream stream, BertTokenizerOptions options, string source)
     {
-        using var reader = new StreamReader(stream, leaveOpen: true);
-        var count = 0;
-        while (reader.ReadLine() is not null) count++;
-        return count;
+        var (vocabulary, lines) = VocabularyFiles.ReadVocabTxt(stream);
+        var missing = SpecialTokens.Where(t => !vocabulary.ContainsKey(t)).ToList();
+        if (missing.Count > 0) throw new CorruptFileException(source, null, $"the vocabulary lacks the special token(s) {string.Join(", ", missing)}.");
+        var normalizer = new BertNormalizer(new BertNormalizerOptions(options.CleanText, options.TokenizeChineseChars, options.StripAccents, options.Lowercase));
+        var model = new WordPieceModel(vocabulary, "[UNK]", "##", 100);
+        // BertTokenizerFast declares the special tokens as added tokens: matched in the raw text, never normalized.
+        var added = SpecialTokens.Select(t => new AddedToken(t, vocabulary[t], Special: true, Normalized: false)).ToList();
+        var template = SpecialTokenTemplate.Around(vocabulary["[CLS]"], vocabulary["[SEP]"]);
+        var pipeline = new TokenizerPipeline(normalizer, new BertPreTokenizer(), model, added, template, null, new PaddingSettings(vocabulary["[PAD]"]));
+        return new BertTextTokenizer(pipeline);
+    }
+
+    private static BertTokenizerOptions ReadOptions(string folder)
+    {
+        using var config = VocabularyFiles.ReadTokenizerConfig(folder);
+        if (config is null) return new BertTokenizerOptions();
+        var fields = new JsonFields(config.RootElement, Path.Combine(folder, "tokenizer_config.json"), "tokenizer_config");
+        var tokenizerClass = fields.OptionalString("tokenizer_class");
+        if (tokenizerClass is not (null or "BertTokenizer" or "BertTokenizerFast" or "DistilBertTokenizer" or "DistilBertTokenizerFast"))
+            throw fields.Unsupported($"tokenizer_class '{tokenizerClass}' is not supported from vocab.txt; BertTokenizer and DistilBertTokenizer are.");
+        if (!fields.Bool("do_basic_tokenize", true)) throw fields.Unsupported("do_basic_tokenize false is not supported.");
+        if (fields.Get("never_split") is { ValueKind: JsonValueKind.Array } neverSplit && neverSplit.GetArrayLength() > 0)
+            throw fields.Unsupported("never_split is not supported (the fast tokenizer ignores it too); declare added tokens in a tokenizer.json instead.");
+        return new BertTokenizerOptions
+        {
+            Lowercase = fields.Bool("do_lower_case", true),
+            StripAccents = fields.OptionalBool("strip_accents"),
+            TokenizeChineseChars = fields.Bool("tokenize_chinese_chars", true),
+        };
     }
 }

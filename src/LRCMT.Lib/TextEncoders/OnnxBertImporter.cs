@@ -9,7 +9,7 @@ namespace LRCMT.TextEncoders;
 /// Builds a <see cref="BertModel"/> from a BERT exported to ONNX by <c>torch.onnx.export</c> (for example
 /// sentence-transformers' all-MiniLM-L6-v2): the graph's initializers become the model's weights under Hugging Face
 /// names, so the result can be fine-tuned (LoRA) like any Hugging Face checkpoint. Pair it with
-/// <see cref="BertTextTokenizer.FromVocabFile"/> on the model's <c>vocab.txt</c>.
+/// <see cref="BertTextTokenizer.FromVocabFile(string, bool)"/> on the model's <c>vocab.txt</c>.
 /// </summary>
 public static class OnnxBertImporter
 {

@@ -60,44 +60,69 @@ public static class NativeTransformerConverter
     }
 
     /// <summary>
-    /// Converts every native transformer module inside <paramref name="model"/> that holds a projection the matcher
-    /// targets, and puts the managed module in its place. Returns a description of each conversion.
+    /// Creates a managed twin of every native transformer module of <paramref name="model"/> (the root included) that
+    /// holds a projection the matcher targets, and checks that each can take its place. Nothing in the model changes:
+    /// <see cref="PlannedConversion.Install"/> does that. On any error the twins made so far are disposed.
     /// </summary>
-    internal static List<string> ConvertTargeted(nn.Module model, TargetMatcher matcher, NativeTransformerOptions? options)
+    /// <exception cref="AdapterException">A native module sits in a field of its sealed type, or its settings cannot be inferred.</exception>
+    internal static List<PlannedConversion> PlanTargeted(nn.Module model, TargetMatcher matcher, NativeTransformerOptions? options)
     {
-        if (IsNative(model) && ProjectionNames(model, "").Any(matcher.IsTarget))
-            throw new AdapterException("(root)",
-                $"the model itself is a native {model.GetType().Name}, which cannot be replaced in place; convert it first with NativeTransformerConverter.ToManaged and inject into the result.");
-
-        var modules = model.named_modules().ToList();
-        var byPath = modules.ToDictionary(m => m.name, m => m.module);
-        var converted = new List<string>();
-        foreach (var (path, module) in modules)
+        var modules = model.named_modules().Prepend(("", model)).ToList();
+        var byPath = modules.ToDictionary(m => m.Item1, m => m.Item2);
+        var planned = new List<PlannedConversion>();
+        try
         {
-            if (!IsNative(module) || !ProjectionNames(module, path + ".").Any(matcher.IsTarget)) continue;
-            int dot = path.LastIndexOf('.');
-            var parent = dot < 0 ? model : byPath[path[..dot]];
-            var childName = dot < 0 ? path : path[(dot + 1)..];
-            var managedType = module switch
+            foreach (var (path, module) in modules)
             {
-                MultiheadAttention => typeof(ManagedMultiheadAttention),
-                TransformerEncoderLayer => typeof(ManagedTransformerEncoderLayer),
-                _ => typeof(ManagedTransformerEncoder),
-            };
-            ModuleReplacer.EnsureReplaceable(parent, childName, module, managedType, path);
-            nn.Module managed = module switch
-            {
-                MultiheadAttention a => ToManaged(a, options),
-                TransformerEncoderLayer l => ToManaged(l, options),
-                TransformerEncoder e => ToManaged(e, options),
-                _ => throw new InvalidOperationException(),
-            };
-            ModuleReplacer.Replace(parent, childName, module, managed, path);
-            converted.Add($"{path} ({module.GetType().Name} -> {managed.GetType().Name}, {Describe(managed)})");
-            module.Dispose(); // its weights were copied
+                if (!IsNative(module) || !ProjectionNames(module, path.Length == 0 ? "" : path + ".").Any(matcher.IsTarget)) continue;
+                ReplacementPlan? slots = null;
+                if (path.Length > 0)
+                {
+                    int dot = path.LastIndexOf('.');
+                    var parent = dot < 0 ? model : byPath[path[..dot]];
+                    slots = ModuleReplacer.Plan(parent, dot < 0 ? path : path[(dot + 1)..], module, ManagedTypeOf(module), path);
+                    if (slots.Blocker is not null) throw SealedFieldError(path, module, parent, slots.BlockedSlot ?? slots.Blocker.Message);
+                }
+                nn.Module managed = module switch
+                {
+                    MultiheadAttention a => ToManaged(a, options),
+                    TransformerEncoderLayer l => ToManaged(l, options),
+                    TransformerEncoder e => ToManaged(e, options),
+                    _ => throw new InvalidOperationException(),
+                };
+                planned.Add(new PlannedConversion(path, module, managed, slots,
+                    $"{(path.Length == 0 ? "(root)" : path)} ({module.GetType().Name} -> {managed.GetType().Name}, {Describe(managed)})"));
+            }
+            return planned;
         }
-        return converted;
+        catch
+        {
+            foreach (var p in planned) p.Managed.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The paths the projections of the native modules in <paramref name="model"/> will have once converted.</summary>
+    internal static IEnumerable<string> ConvertibleProjections(nn.Module model)
+        => model.named_modules().Prepend(("", model)).Where(m => IsNative(m.Item2))
+            .SelectMany(m => ProjectionNames(m.Item2, m.Item1.Length == 0 ? "" : m.Item1 + "."));
+
+    private static Type ManagedTypeOf(nn.Module native) => native switch
+    {
+        MultiheadAttention => typeof(ManagedMultiheadAttention),
+        TransformerEncoderLayer => typeof(ManagedTransformerEncoderLayer),
+        _ => typeof(ManagedTransformerEncoder),
+    };
+
+    private static AdapterException SealedFieldError(string path, nn.Module native, nn.Module parent, string blockedSlot)
+        => new(path,
+            $"it is TorchSharp's native {native.GetType().Name}, which keeps its weights in C++ and computes with them there " +
+            "(and TransformerEncoder.call(src, mask) runs no hooks), so LoRA can only be added by putting a managed twin in its place; " +
+            $"but {blockedSlot}, which cannot hold the managed " +
+            $"{ManagedTypeOf(native).Name}. Options: declare {parent.GetType().Name}'s field as nn.Module<Tensor, Tensor> / nn.IModule<Tensor, Tensor, Tensor> " +
+            $"(or nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>> for attention); or inject into the {native.GetType().Name} itself " +
+            "and call the adapted copy (InjectionReport.Model) in its place; or convert it with NativeTransformerConverter.ToManaged when you build the model. " +
+            "Nothing was changed.");
 
     private static string Describe(nn.Module managed) => managed switch
     {
@@ -218,5 +243,17 @@ public static class NativeTransformerConverter
             parameter.copy_(source[name]);
             parameter.requires_grad = source[name].requires_grad;
         }
+    }
+}
+
+/// <summary>A native module and the managed twin that will replace it (not installed yet).</summary>
+internal sealed record PlannedConversion(string Path, nn.Module Native, nn.Module Managed, ReplacementPlan? Slots, string Description)
+{
+    /// <summary>Puts the twin where the native module was and disposes the native module; the root is left to its owner.</summary>
+    public void Install()
+    {
+        if (Slots is null) return;
+        foreach (var assign in Slots.Slots) assign(Managed);
+        Native.Dispose(); // its weights were copied
     }
 }

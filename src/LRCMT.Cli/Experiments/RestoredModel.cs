@@ -1,0 +1,53 @@
+using LRCMT.Cli.Data;
+using LRCMT.Cli.Encoders;
+using LRCMT.Cli.Runs;
+using LRCMT.Data;
+using LRCMT.Evaluation;
+using LRCMT.Models;
+using Spectre.Console;
+
+namespace LRCMT.Cli.Experiments;
+
+/// <summary>
+/// A saved run's model loaded (pretrained encoder + the run's <c>model/</c> folder via <c>LRCMTModel.Load</c>, or an
+/// earlier release's <c>trainable.safetensors</c>) with the data to run it on.
+/// </summary>
+internal sealed class RestoredModel : IDisposable
+{
+    private RestoredModel(LRCMTModel model, ExperimentData data, EncoderLoader.LoadedEncoder encoder, int batchSize, int maxTokens)
+    {
+        Model = model;
+        Data = data;
+        Encoder = encoder;
+        Classes = ModelFactory.ClassesFor(model.Architecture.Head, model.Architecture.Classes, data);
+        _batchSize = batchSize;
+        _maxTokens = maxTokens;
+    }
+
+    private readonly int _batchSize;
+    private readonly int _maxTokens;
+
+    internal LRCMTModel Model { get; }
+    internal ExperimentData Data { get; }
+    internal EncoderLoader.LoadedEncoder Encoder { get; }
+
+    /// <summary>The classes of a classification head on this data (MMSA's convention), or null for regression.</summary>
+    internal SentimentClasses? Classes { get; }
+
+    /// <summary>Batches of one split, in file order (int64 class labels for a classification head).</summary>
+    internal MultimodalDataLoader Loader(string split) =>
+        new(Data.Split(split), new MultimodalCollator(Encoder.Tokenizer, _maxTokens, Encoder.Tokenizer.PaddingTokenId, Classes), _batchSize, shuffle: false, seed: 0);
+
+    /// <summary>Loads the data and encoder (batches of <paramref name="batchSize"/>, default twice the training batch) of <paramref name="run"/>'s settings and its saved model.</summary>
+    internal static RestoredModel Open(SavedRun run, CliContext context, int? batchSize = null)
+    {
+        var settings = run.Settings;
+        var data = ExperimentData.Load(settings.Data);
+        context.Console.MarkupLine($"Data: {Markup.Escape(data.Description)}");
+        var encoder = EncoderLoader.Load(settings.Encoder);
+        var model = run.ModelFolder is { } folder ? ModelFactory.Load(settings, folder, encoder, data) : LegacyRun.Load(run, encoder, data);
+        return new RestoredModel(model, data, encoder, batchSize ?? settings.Data.BatchSize * 2, settings.Data.MaxTextTokens);
+    }
+
+    public void Dispose() => Model.Dispose();
+}

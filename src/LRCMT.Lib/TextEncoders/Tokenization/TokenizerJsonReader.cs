@@ -1,0 +1,215 @@
+using System.Text.Json;
+using LRCMT.Errors;
+
+namespace LRCMT.TextEncoders.Tokenization;
+
+/// <summary>
+/// Reads Hugging Face's <c>tokenizer.json</c> into a <see cref="TokenizerPipeline"/>: BERT (BertNormalizer,
+/// BertPreTokenizer, WordPiece) and byte-level BPE (ByteLevel, BPE) pipelines, their post-processor, truncation, padding
+/// and added tokens. Anything else is refused with <see cref="UnsupportedTokenizerException"/>, never approximated.
+/// </summary>
+internal static class TokenizerJsonReader
+{
+    public static TokenizerPipeline Read(string json, string source)
+    {
+        using var document = JsonFields.Parse(json, source);
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new CorruptFileException(source, null, "a tokenizer.json must be a JSON object.");
+        var root = new JsonFields(document.RootElement, source, "tokenizer");
+        var model = root.Object("model");
+        var modelType = model.OptionalString("type") ?? (model.Get("merges") is not null ? "BPE" : "WordPiece");
+        var addedTokens = root.Array("added_tokens").Select(ReadAddedToken).ToList();
+        var (normalizer, preTokenizer, tokenModel) = modelType switch
+        {
+            "WordPiece" => ((ITextNormalizer?)ReadBertNormalizer(root), ReadBertPreTokenizer(root), (ITokenModel)ReadWordPiece(model)),
+            "BPE" => ReadByteLevelBpe(root, model),
+            _ => throw model.Unsupported($"model type '{modelType}' is not supported; WordPiece (BERT) and byte-level BPE (RoBERTa) are."),
+        };
+        var template = ReadPostProcessor(root);
+        var truncation = ReadTruncation(root);
+        var padding = ReadPadding(root, tokenModel, addedTokens);
+        return new TokenizerPipeline(normalizer, preTokenizer, tokenModel, addedTokens, template, truncation, padding);
+    }
+
+    private static AddedToken ReadAddedToken(JsonFields token)
+    {
+        if (token.Bool("single_word", false))
+            throw token.Unsupported($"added token '{token.OptionalString("content")}' is single_word, which is not supported.");
+        return new AddedToken(
+            token.String("content"), token.OptionalInt("id") ?? throw token.Missing("id"), token.Bool("special", false),
+            token.Bool("normalized", !token.Bool("special", false)), token.Bool("lstrip", false), token.Bool("rstrip", false));
+    }
+
+    private static BertNormalizer? ReadBertNormalizer(JsonFields root)
+    {
+        if (root.Get("normalizer") is null) return null;
+        var normalizer = root.Object("normalizer");
+        var type = normalizer.OptionalString("type");
+        if (type != "BertNormalizer")
+            throw normalizer.Unsupported($"normalizer type '{type}' is not supported with WordPiece; only BertNormalizer (or none) is.");
+        return new BertNormalizer(new BertNormalizerOptions(
+            normalizer.Bool("clean_text", true), normalizer.Bool("handle_chinese_chars", true),
+            normalizer.OptionalBool("strip_accents"), normalizer.Bool("lowercase", true)));
+    }
+
+    private static BertPreTokenizer ReadBertPreTokenizer(JsonFields root)
+    {
+        var type = root.Get("pre_tokenizer") is null ? null : root.Object("pre_tokenizer").OptionalString("type");
+        if (type != "BertPreTokenizer")
+            throw root.Unsupported($"pre_tokenizer '{type ?? "null"}' is not supported with WordPiece; only BertPreTokenizer is.");
+        return new BertPreTokenizer();
+    }
+
+    private static WordPieceModel ReadWordPiece(JsonFields model)
+    {
+        var vocabulary = ReadVocabulary(model);
+        var unknown = model.OptionalString("unk_token") ?? "[UNK]";
+        if (!vocabulary.ContainsKey(unknown)) throw new CorruptFileException(model.Source, null, $"the WordPiece unk_token '{unknown}' is not in the vocabulary.");
+        var maxChars = model.Int("max_input_chars_per_word", 100);
+        if (maxChars <= 0) throw model.Wrong("max_input_chars_per_word", "a positive integer");
+        return new WordPieceModel(vocabulary, unknown, model.OptionalString("continuing_subword_prefix") ?? "##", maxChars);
+    }
+
+    private static (ITextNormalizer?, IPreTokenizer, ITokenModel) ReadByteLevelBpe(JsonFields root, JsonFields model)
+    {
+        if (root.Get("normalizer") is not null)
+            throw root.Object("normalizer").Unsupported("a normalizer is not supported with byte-level BPE (RoBERTa and GPT-2 have none).");
+        var preTokenizer = root.Get("pre_tokenizer") is null ? (JsonFields?)null : root.Object("pre_tokenizer");
+        if (preTokenizer?.OptionalString("type") != "ByteLevel")
+            throw root.Unsupported($"BPE needs the ByteLevel pre_tokenizer; '{preTokenizer?.OptionalString("type") ?? "null"}' is not supported.");
+        if (!preTokenizer.Value.Bool("use_regex", true)) throw preTokenizer.Value.Unsupported("use_regex false is not supported.");
+        foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+            if (!string.IsNullOrEmpty(model.OptionalString(key))) throw model.Unsupported($"BPE {key} is not supported with byte-level BPE.");
+        if (model.Get("dropout") is { ValueKind: JsonValueKind.Number } dropout && dropout.GetDouble() != 0)
+            throw model.Unsupported("BPE dropout is random; it is not supported.");
+        if (model.Bool("byte_fallback", false)) throw model.Unsupported("BPE byte_fallback is not supported.");
+        var merges = model.Array("merges").Select(ReadMerge).ToList();
+        var bpe = new ByteLevelBpeModel(ReadVocabulary(model), merges, model.Source);
+        return (null, new ByteLevelPreTokenizer(preTokenizer.Value.Bool("add_prefix_space", false)), bpe);
+    }
+
+    private static (string, string) ReadMerge(JsonFields merge)
+    {
+        var e = merge.Element;
+        if (e.ValueKind == JsonValueKind.String && e.GetString()!.Split(' ') is [var a, var b]) return (a, b);
+        if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2 && e[0].ValueKind == JsonValueKind.String && e[1].ValueKind == JsonValueKind.String)
+            return (e[0].GetString()!, e[1].GetString()!);
+        throw new CorruptFileException(merge.Source, null, $"a BPE merge must be \"a b\" or [\"a\", \"b\"] but is {e.GetRawText()}.");
+    }
+
+    private static Dictionary<string, int> ReadVocabulary(JsonFields model)
+    {
+        if (model.Get("vocab") is not { ValueKind: JsonValueKind.Object } vocab) throw model.Wrong("vocab", "an object of token to id");
+        var vocabulary = new Dictionary<string, int>();
+        foreach (var entry in vocab.EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out var id) || id < 0)
+                throw new CorruptFileException(model.Source, null, $"vocab entry '{entry.Name}' must have a non-negative integer id but has {entry.Value.GetRawText()}.");
+            vocabulary[entry.Name] = id;
+        }
+
+        return vocabulary;
+    }
+
+    private static SpecialTokenTemplate ReadPostProcessor(JsonFields root)
+    {
+        if (root.Get("post_processor") is null) return new SpecialTokenTemplate([], [], [], [], 0);
+        var processor = root.Object("post_processor");
+        var type = processor.OptionalString("type");
+        switch (type)
+        {
+            case "BertProcessing" or "RobertaProcessing":
+                return SpecialTokenTemplate.Around(PairId(processor, "cls"), PairId(processor, "sep"));
+            case "TemplateProcessing":
+                return ReadTemplate(processor);
+            case "Sequence":
+                // e.g. [ByteLevel (offsets only), TemplateProcessing]: ids come from the one processor that adds tokens.
+                var adding = processor.Array("processors").Where(p => p.OptionalString("type") != "ByteLevel").ToList();
+                if (adding.Count != 1 || adding[0].OptionalString("type") is not ("TemplateProcessing" or "BertProcessing" or "RobertaProcessing"))
+                    throw processor.Unsupported("a Sequence post-processor is supported only as ByteLevel plus one Template/Bert/Roberta processor.");
+                return adding[0].OptionalString("type") == "TemplateProcessing"
+                    ? ReadTemplate(adding[0])
+                    : SpecialTokenTemplate.Around(PairId(adding[0], "cls"), PairId(adding[0], "sep"));
+            case "ByteLevel":
+                return new SpecialTokenTemplate([], [], [], [], 0);
+            default:
+                throw processor.Unsupported($"post_processor type '{type}' is not supported; TemplateProcessing, BertProcessing, RobertaProcessing and ByteLevel are.");
+        }
+    }
+
+    private static int PairId(JsonFields processor, string key)
+    {
+        if (processor.Get(key) is { ValueKind: JsonValueKind.Array } pair && pair.GetArrayLength() == 2 && pair[1].TryGetInt32(out var id)) return id;
+        throw processor.Wrong(key, "[token, id]");
+    }
+
+    private static SpecialTokenTemplate ReadTemplate(JsonFields processor)
+    {
+        var specials = processor.Object("special_tokens");
+        var (prefix, prefixTypes, suffix, suffixTypes) = (new List<int>(), new List<int>(), new List<int>(), new List<int>());
+        int? sequenceType = null;
+        foreach (var piece in processor.Array("single"))
+        {
+            if (piece.Get("Sequence") is not null)
+            {
+                var sequence = piece.Object("Sequence");
+                if (sequence.OptionalString("id") != "A" || sequenceType is not null)
+                    throw processor.Unsupported("the single template must hold sequence A exactly once.");
+                sequenceType = sequence.Int("type_id", 0);
+            }
+            else if (piece.Get("SpecialToken") is not null)
+            {
+                var special = piece.Object("SpecialToken");
+                var name = special.String("id");
+                var ids = specials.Object(name).Array("ids").Select(i => i.Element.TryGetInt32(out var v) ? v : throw specials.Wrong(name, "integer ids")).ToList();
+                (sequenceType is null ? prefix : suffix).AddRange(ids);
+                (sequenceType is null ? prefixTypes : suffixTypes).AddRange(Enumerable.Repeat(special.Int("type_id", 0), ids.Count));
+            }
+            else
+            {
+                throw processor.Unsupported($"template piece {piece.Element.GetRawText()} is neither Sequence nor SpecialToken.");
+            }
+        }
+
+        if (sequenceType is null) throw processor.Unsupported("the single template lacks sequence A.");
+        return new SpecialTokenTemplate([.. prefix], [.. suffix], [.. prefixTypes], [.. suffixTypes], sequenceType.Value);
+    }
+
+    private static TruncationSettings? ReadTruncation(JsonFields root)
+    {
+        if (root.Get("truncation") is null) return null;
+        var truncation = root.Object("truncation");
+        var maxLength = truncation.OptionalInt("max_length") ?? throw truncation.Missing("max_length");
+        if (maxLength <= 0) throw truncation.Wrong("max_length", "a positive integer");
+        // For a single sequence every strategy (LongestFirst, OnlyFirst, OnlySecond) cuts that sequence.
+        return new TruncationSettings(maxLength, ReadSide(truncation));
+    }
+
+    private static PaddingSettings ReadPadding(JsonFields root, ITokenModel model, IReadOnlyList<AddedToken> added)
+    {
+        if (root.Get("padding") is null) return new PaddingSettings(DefaultPadId(model, added));
+        var padding = root.Object("padding");
+        int? fixedLength = null;
+        if (padding.Get("strategy") is { } strategy)
+        {
+            if (strategy.ValueKind == JsonValueKind.Object && strategy.TryGetProperty("Fixed", out var n) && n.TryGetInt32(out var length) && length > 0)
+                fixedLength = length;
+            else if (!(strategy.ValueKind == JsonValueKind.String && strategy.GetString() == "BatchLongest"))
+                throw padding.Unsupported($"padding strategy {strategy.GetRawText()} is not supported; BatchLongest and {{\"Fixed\": n}} are.");
+        }
+
+        var multiple = padding.OptionalInt("pad_to_multiple_of");
+        if (multiple is < 0) throw padding.Wrong("pad_to_multiple_of", "a non-negative integer");
+        return new PaddingSettings(padding.Int("pad_id", 0), padding.Int("pad_type_id", 0), ReadSide(padding), fixedLength, multiple);
+    }
+
+    private static Side ReadSide(JsonFields settings) => settings.OptionalString("direction") switch
+    {
+        null or "Right" => Side.Right,
+        "Left" => Side.Left,
+        var other => throw settings.Unsupported($"direction '{other}' is not supported; Right and Left are."),
+    };
+
+    // Without a padding section, HF's own padding call uses the pad token; [PAD] / <pad> where the vocabulary has one.
+    private static int DefaultPadId(ITokenModel model, IReadOnlyList<AddedToken> added) =>
+        added.FirstOrDefault(t => t.Content is "[PAD]" or "<pad>")?.Id ?? model.TokenToId("[PAD]") ?? model.TokenToId("<pad>") ?? 0;
+}

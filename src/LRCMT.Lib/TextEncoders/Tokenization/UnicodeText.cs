@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text;
+
+namespace LRCMT.TextEncoders.Tokenization;
+
+/// <summary>
+/// The character classes and transforms of Hugging Face's BERT pipeline, independent of ICU and of the host's
+/// globalization mode: general categories come from <see cref="CharUnicodeInfo"/> (the runtime's own data, the same
+/// in invariant mode), decompositions and lower-case mappings from the generated <see cref="UnicodeTables"/>.
+/// Text is handled by code point (<see cref="Rune"/>), so surrogate pairs are never split.
+/// </summary>
+internal static class UnicodeText
+{
+    private const int HangulFirst = 0xAC00, HangulLast = 0xD7A3, JamoL = 0x1100, JamoV = 0x1161, JamoT = 0x11A7;
+    private const int VowelCount = 21, TrailCount = 28;
+
+    private static readonly Dictionary<int, int[]> Decompositions = Unpack(UnicodeTables.Decompositions);
+    private static readonly Dictionary<int, int[]> LowerCases = Unpack(UnicodeTables.LowerCase);
+    private static readonly Dictionary<int, int> CombiningClasses =
+        Unpack(UnicodeTables.CombiningClasses).ToDictionary(p => p.Key, p => p.Value[0]);
+
+    /// <summary>Unicode's White_Space property (what Rust's <c>char::is_whitespace</c> tests).</summary>
+    public static bool IsWhitespace(int c) => c switch
+    {
+        >= 0x9 and <= 0xD or 0x20 or 0x85 or 0xA0 or 0x1680 or >= 0x2000 and <= 0x200A or 0x2028 or 0x2029 or 0x202F or 0x205F or 0x3000 => true,
+        _ => false,
+    };
+
+    /// <summary>Control, format, private-use and surrogate code points (categories Cc, Cf, Co, Cs); unassigned ones are kept.</summary>
+    public static bool IsOther(int c) => Category(c) is UnicodeCategory.Control or UnicodeCategory.Format
+        or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate;
+
+    /// <summary>A non-spacing mark (category Mn), what accent stripping removes after decomposition.</summary>
+    public static bool IsNonSpacingMark(int c) => Category(c) == UnicodeCategory.NonSpacingMark;
+
+    /// <summary>Punctuation as BERT splits on it: every ASCII non-alphanumeric symbol, or a Unicode punctuation category (P*).</summary>
+    public static bool IsBertPunctuation(int c) =>
+        c is >= 33 and <= 47 or >= 58 and <= 64 or >= 91 and <= 96 or >= 123 and <= 126
+        || Category(c) is UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation
+            or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation
+            or UnicodeCategory.OtherPunctuation;
+
+    /// <summary>The CJK ideograph blocks BERT isolates (Unified Ideographs, Extensions A–E and the two compatibility blocks).</summary>
+    public static bool IsChineseCharacter(int c) =>
+        c is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700 and <= 0x2B73F
+            or >= 0x2B740 and <= 0x2B81F or >= 0x2B920 and <= 0x2CEAF or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F;
+
+    /// <summary>Canonical decomposition (NFD): every code point fully decomposed, then combining marks put in canonical order.</summary>
+    public static List<int> Decompose(IReadOnlyList<int> codePoints)
+    {
+        var output = new List<int>(codePoints.Count + 8);
+        foreach (var c in codePoints)
+        {
+            if (c is >= HangulFirst and <= HangulLast) AddHangul(output, c);
+            else if (Decompositions.TryGetValue(c, out var parts)) output.AddRange(parts);
+            else output.Add(c);
+        }
+
+        SortCombiningMarks(output);
+        return output;
+    }
+
+    /// <summary>Appends the full lower-case mapping of <paramref name="c"/> (one or more code points).</summary>
+    public static void AppendLowerCase(List<int> output, int c)
+    {
+        if (LowerCases.TryGetValue(c, out var lower)) output.AddRange(lower);
+        else output.Add(c);
+    }
+
+    /// <summary>The code points of <paramref name="text"/>; an unpaired surrogate stays as its own value.</summary>
+    public static List<int> CodePoints(string text)
+    {
+        var output = new List<int>(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                output.Add(char.ConvertToUtf32(text[i], text[i + 1]));
+                i++;
+            }
+            else
+            {
+                output.Add(text[i]);
+            }
+        }
+
+        return output;
+    }
+
+    /// <summary>Code points back to a string (an unpaired surrogate value is written as that char).</summary>
+    public static string ToText(IEnumerable<int> codePoints)
+    {
+        var builder = new StringBuilder();
+        foreach (var c in codePoints) AppendCodePoint(builder, c);
+        return builder.ToString();
+    }
+
+    /// <summary>Appends one code point as UTF-16.</summary>
+    public static void AppendCodePoint(StringBuilder builder, int c)
+    {
+        if (c < 0x10000) builder.Append((char)c);
+        else builder.Append(char.ConvertFromUtf32(c));
+    }
+
+    private static UnicodeCategory Category(int c) =>
+        c is >= 0xD800 and <= 0xDFFF ? UnicodeCategory.Surrogate : CharUnicodeInfo.GetUnicodeCategory(c);
+
+    private static void AddHangul(List<int> output, int c)
+    {
+        var index = c - HangulFirst;
+        output.Add(JamoL + index / (VowelCount * TrailCount));
+        output.Add(JamoV + index % (VowelCount * TrailCount) / TrailCount);
+        if (index % TrailCount != 0) output.Add(JamoT + index % TrailCount);
+    }
+
+    // Canonical ordering: within each run of non-starters, a stable sort by combining class.
+    private static void SortCombiningMarks(List<int> text)
+    {
+        for (var i = 1; i < text.Count; i++)
+        {
+            var cls = CombiningClass(text[i]);
+            if (cls == 0) continue;
+            var j = i;
+            while (j > 0 && CombiningClass(text[j - 1]) > cls)
+            {
+                (text[j - 1], text[j]) = (text[j], text[j - 1]);
+                j--;
+            }
+        }
+    }
+
+    private static int CombiningClass(int c) => CombiningClasses.GetValueOrDefault(c);
+
+    private static Dictionary<int, int[]> Unpack(ReadOnlySpan<int> packed)
+    {
+        var map = new Dictionary<int, int[]>();
+        for (var i = 0; i < packed.Length; i += 2 + packed[i + 1])
+            map[packed[i]] = packed.Slice(i + 2, packed[i + 1]).ToArray();
+        return map;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using FluentAssertions;
+using LRCMT.Cli;
+using LRCMT.Tests.TestSupport;
+using Xunit;
+
+namespace LRCMT.Tests.Cli;
+
+// train --resume, predict and eval's choice of data, end to end with the tiny-bert fixture (seconds each).
+public class ResumePredictTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixture>
+{
+    [Fact]
+    public async Task Resume_continues_from_the_checkpoint_to_the_new_epoch_budget_in_the_same_folder()
+    {
+        using var temp = new TempFolder();
+        string run = temp.Combine("run");
+        var first = await CliHarness.RunAsync("train", "-c", TrainAndEvalTests.WriteSettings(temp), "--encoder", Fixtures.TinyBertFolder,
+            "--epochs", "1", "--output", run);
+        first.ExitCode.Should().Be(ExitCodes.Success, first.Error);
+
+        var resumed = await CliHarness.RunAsync("train", "--resume", run, "--epochs", "3");
+
+        resumed.ExitCode.Should().Be(ExitCodes.Success, resumed.Error);
+        resumed.Output.Should().NotContain("epoch 1:", "epoch 1 is not trained again").And.Contain("epoch 2:").And.Contain("epoch 3:");
+        using var metrics = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(run, "metrics.json")));
+        metrics.RootElement.GetProperty("history").EnumerateArray().Select(e => e.GetProperty("epoch").GetInt32())
+            .Should().Equal(1, 2, 3);
+        Directory.GetDirectories(temp.Path).Should().ContainSingle("the resumed run replaced its folder");
+    }
+
+    [Fact]
+    public async Task Resume_refuses_flags_that_would_change_the_runs_settings()
+    {
+        string run = await tiny.RunAsync();
+
+        var result = await CliHarness.RunAsync("train", "--resume", run, "--lora-rank", "4");
+
+        result.ExitCode.Should().Be(ExitCodes.UsageError);
+        result.Error.Should().Contain("--lora-rank");
+    }
+
+    [Fact]
+    public async Task Predict_writes_one_csv_row_per_test_sample_with_id_prediction_and_label()
+    {
+        string run = await tiny.RunAsync();
+        using var temp = new TempFolder();
+        string csv = temp.Combine("out", "predictions.csv");
+
+        var result = await CliHarness.RunAsync("predict", run, "--output", csv, "--batch-size", "5");
+
+        result.ExitCode.Should().Be(ExitCodes.Success, result.Error);
+        var lines = File.ReadAllLines(csv);
+        lines[0].Should().Be("id,prediction,label");
+        lines.Skip(1).Should().HaveCount(16, "the tiny settings have 16 test samples");
+        var ids = lines.Skip(1).Select(l => l.Split(',')[0]).ToList();
+        ids.Should().OnlyHaveUniqueItems().And.AllSatisfy(id => id.Should().Contain("test"));
+        foreach (var line in lines.Skip(1))
+        {
+            var fields = line.Split(',');
+            double.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture).Should().BeInRange(-10, 10);
+            double.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture).Should().BeInRange(-3, 3);
+        }
+    }
+
+    [Fact]
+    public async Task Eval_of_a_run_trained_on_a_file_that_is_gone_asks_for_data_instead_of_generating_a_benchmark()
+    {
+        using var temp = new TempFolder();
+        string pickle = temp.Combine("features.pkl");
+        File.Copy(Fixtures.MmsaPickle, pickle);
+        string run = temp.Combine("run");
+        var trained = await CliHarness.RunAsync("train", "--data", pickle, "--encoder", Fixtures.TinyBertFolder,
+            "--epochs", "1", "--max-tokens", "16", "--output", run);
+        trained.ExitCode.Should().Be(ExitCodes.Success, trained.Error);
+        var again = await CliHarness.RunAsync("eval", run, "--threads", "1", "--batch-size", "4");
+        again.ExitCode.Should().Be(ExitCodes.Success, again.Error);
+        again.Output.Should().Contain("features.pkl", "without --data eval uses the file the run was trained on");
+
+        File.Delete(pickle);
+        var result = await CliHarness.RunAsync("eval", run);
+
+        result.ExitCode.Should().Be(ExitCodes.DataError);
+        result.Error.Should().Contain("features.pkl").And.Contain("--data");
+        result.Output.Should().NotContain("controlled benchmark");
+    }
+}
