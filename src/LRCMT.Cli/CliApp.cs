@@ -68,6 +68,7 @@ public sealed class CliApp(IAnsiConsole console, TextWriter error)
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));
+        root.Subcommands.Add(ExplainCommand.Create(context));
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(AblateCommand.Create(context));
         return root;

@@ -58,7 +58,7 @@ public class MessagesTests
     [Theory]
     [InlineData("""{ "Training": { "LearningRate": "Infinity" } }""", "Training.LearningRate must be a finite number")]
     [InlineData("""{ "Model": { "Interaction": { "Mode": "9" } } }""", "Model.Interaction.Mode must be one of")]
-    [InlineData("""{ "Model": { "Fusion": { "Width": 30, "Heads": 4 } } }""", "Fusion.Width (30) must be divisible by Fusion.Heads (4)")]
+    [InlineData("""{ "Model": { "Fusion": { "Width": 30, "Heads": 4 } } }""", "Model: Fusion.Width (30) must be divisible by Heads (4)")]
     public async Task Settings_that_cannot_work_are_refused_before_anything_loads(string json, string expected)
     {
         using var temp = new TempFolder();
@@ -87,7 +87,7 @@ public class MessagesTests
     [Fact]
     public async Task Version_is_the_package_version_from_the_project_file()
     {
-        string project = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "LRCMT.Cli", "LRCMT.Cli.csproj"));
+        string project = File.ReadAllText(RepositoryFiles.Path("src", "LRCMT.Cli", "LRCMT.Cli.csproj"));
         string version = Regex.Match(project, "<Version>([^<]+)</Version>").Groups[1].Value;
 
         var result = await CliHarness.RunAsync("--version");
@@ -106,12 +106,5 @@ public class MessagesTests
         codes.Should().HaveCountGreaterThan(5);
         string line = result.Output.Split('\n').Single(l => l.Contains("Exit codes:"));
         foreach (int code in codes) line.Should().MatchRegex($@"[:,] {code} [a-z]");
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "LRCMT.Lib.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root (LRCMT.Lib.sln) was not found.");
     }
 }

@@ -29,6 +29,16 @@ public class ResumePredictTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixt
     }
 
     [Fact]
+    public async Task A_runs_config_json_is_itself_a_valid_settings_file()
+    {
+        string run = await tiny.RunAsync();
+
+        var settings = LRCMT.Cli.Settings.RunSettingsFile.Load(System.IO.Path.Combine(run, "config.json"));
+
+        settings.Data.Controlled.TrainCount.Should().Be(32, "the tiny settings' value comes back");
+    }
+
+    [Fact]
     public async Task Resume_refuses_flags_that_would_change_the_runs_settings()
     {
         string run = await tiny.RunAsync();

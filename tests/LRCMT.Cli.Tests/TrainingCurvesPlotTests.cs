@@ -23,4 +23,20 @@ public class TrainingCurvesPlotTests
         System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)).Should().Be(640);
         System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)).Should().Be(360);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(40)]
+    public void Histories_of_any_length_with_or_without_a_restored_epoch_give_a_png(int epochs)
+    {
+        using var temp = new TempFolder();
+        var curves = new TrainingCurves("MAE") { BestEpoch = epochs > 0 ? 1 : null, TestMetric = epochs > 0 ? 0.8 : null };
+        for (int e = 1; e <= epochs; e++) curves.Add(new(e, 1.0 / e, double.NaN, 0.9));
+        string path = temp.Combine("curves.png");
+
+        TrainingCurvesPlot.Save(curves, path);
+
+        new FileInfo(path).Length.Should().BeGreaterThan(1000);
+    }
 }

@@ -81,6 +81,8 @@ internal static class TrainingRun
             ? result.History.First(h => h.Epoch == result.BestEpoch).Validation.Values
             : null;
 
+        curves.BestEpoch = result.BestEpoch >= 0 ? result.BestEpoch + 1 : null;
+        curves.TestMetric = testMetrics?.GetValueOrDefault(options.EarlyStoppingMetric);
         WriteFiles(directory, Resolved(settings, model, options), model, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
             report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed);

@@ -17,6 +17,12 @@ internal sealed class TrainingCurves
     /// <summary>The epochs recorded so far, in order.</summary>
     internal IReadOnlyList<EpochPoint> Points => _points;
 
+    /// <summary>The epoch (from 1) whose weights the run kept, or null when none was selected.</summary>
+    internal int? BestEpoch { get; set; }
+
+    /// <summary>The test split's value of <see cref="ValidMetricName"/> for the kept weights, or null (interrupted).</summary>
+    internal double? TestMetric { get; set; }
+
     /// <summary>Records one epoch.</summary>
     internal void Add(EpochPoint point) => _points.Add(point);
 }

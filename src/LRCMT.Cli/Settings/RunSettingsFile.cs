@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
+using LRCMT.Models;
 using Microsoft.Extensions.Configuration;
 
 namespace LRCMT.Cli.Settings;
@@ -95,11 +96,8 @@ public static class RunSettingsFile
     private static IEnumerable<string> ModelProblems(LrcmtOptions model)
     {
         var copy = JsonSerializer.Deserialize<LrcmtOptions>(JsonSerializer.Serialize(model, Json), Json)!;
-        copy.TextEncoder.PretrainedFolder = AppContext.BaseDirectory;
-        copy.TextEncoder.OnnxFile = null;
-        return copy.Problems().Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal));
+        return copy.FindProblems(encoderGivenInCode: true).Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal));
     }
-
 
     private static void Collect(string section, Action validate, List<string> problems)
     {

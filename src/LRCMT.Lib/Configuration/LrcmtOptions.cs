@@ -66,13 +66,6 @@ public sealed record LrcmtOptions
         };
     }
 
-    /// <summary>
-    /// Every problem with these options, one sentence each (empty when they build): the same checks as
-    /// <see cref="LrcmtBuilder.Build"/> and start-up validation of <c>services.AddLrcmt(...)</c>.
-    /// </summary>
-    /// <param name="encoderGivenInCode">True when the encoder will be passed to <see cref="LrcmtBuilder.WithTextEncoder"/>, so no file source is needed.</param>
-    public IReadOnlyList<string> Problems(bool encoderGivenInCode = false) => LrcmtOptionsValidator.AllProblems(this, encoderGivenInCode);
-
     /// <inheritdoc />
     public bool Equals(LrcmtOptions? other) =>
         other is not null
@@ -110,4 +103,12 @@ public sealed record LrcmtOptions
         TextKernelSize: Modalities.TextKernelSize,
         AcousticKernelSize: Modalities.AcousticKernelSize,
         VisualKernelSize: Modalities.VisualKernelSize);
+
+    /// <summary>
+    /// Every problem of these options (data annotations and cross-field rules), as <see cref="LrcmtBuilder"/> would
+    /// report them; empty when they are valid.
+    /// </summary>
+    /// <param name="encoderGivenInCode">True when the text encoder is passed in code, so the encoder-source rules do not apply.</param>
+    public IReadOnlyList<string> FindProblems(bool encoderGivenInCode = false)
+        => LrcmtOptionsValidator.AllProblems(this, encoderGivenInCode);
 }

@@ -9,7 +9,7 @@ namespace LRCMT.Fusion;
 /// bert-base with LoRA r=8 they keep the trainable share near 0.73%. Modules copy the settings they are built with,
 /// so changing an instance later does not change a built model.
 /// </summary>
-/// <remarks>Every rule lives in <see cref="Problems"/>; options validation and the module constructors both call it.</remarks>
+/// <remarks>Every rule lives in <see cref="Problems()"/>; options validation and the module constructors both call it.</remarks>
 public sealed record CrossModalSettings
 {
     /// <summary>LRCMT's defaults.</summary>

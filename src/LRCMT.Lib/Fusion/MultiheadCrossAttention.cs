@@ -62,6 +62,7 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
             var filled = scores.masked_fill(keep.logical_not(), finfo(scores.dtype).min);
             weights = functional.softmax(filled, -1) * keep.to(scores.dtype);
         }
+        AttentionCapture.Offer(this, weights);
         weights = functional.dropout(weights, _dropout, training);
 
         var context = weights.matmul(v).transpose(1, 2).reshape(batch, targetLen, _heads * _headWidth);

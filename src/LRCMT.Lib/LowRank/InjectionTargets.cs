@@ -135,3 +135,14 @@ internal sealed record SliceTarget(string Path, LoRAConfig Settings, ManagedMult
 
     protected override LoRALayer Attach(string adapterName) => Attention.AdaptInProjection(Slice, adapterName, Settings);
 }
+
+/// <summary>PEFT's layout for a targeted attention module: one adapter over the packed in-projection, one on out_proj.</summary>
+internal sealed record AttentionTarget(string Path, LoRAConfig Settings, ManagedMultiheadAttention Attention)
+    : InjectionTarget(Path, Settings)
+{
+    public override (long In, long Out) Shape => (Attention.EmbedDim, Attention.EmbedDim);
+
+    public override AdaptationMechanism Mechanism => AdaptationMechanism.InProjectionSlice;
+
+    protected override LoRALayer Attach(string adapterName) => Attention.AdaptWhole(adapterName, Settings);
+}

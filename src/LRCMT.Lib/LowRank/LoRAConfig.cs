@@ -41,14 +41,37 @@ public sealed record LoRAConfig
     /// </summary>
     public List<string> TargetModules { get; set; } = [];
 
+    /// <summary>
+    /// PEFT's shorthand for "every linear layer except the output head", accepted as <see cref="TargetRegex"/> (as PEFT's
+    /// string form) or as the only entry of <see cref="TargetModules"/>.
+    /// </summary>
+    public const string AllLinear = "all-linear";
+
+    /// <summary>Whether the targets are <see cref="AllLinear"/>.</summary>
+    public bool TargetsAllLinear => string.Equals(TargetRegex, AllLinear, StringComparison.OrdinalIgnoreCase)
+        || (TargetRegex is null && TargetModules is [var only] && string.Equals(only, AllLinear, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>A regular expression that must match a module's whole dotted path; used instead of <see cref="TargetModules"/>.</summary>
     public string? TargetRegex { get; set; }
 
     /// <summary>Modules never to adapt, matched like <see cref="TargetModules"/>.</summary>
     public List<string> ExcludeModules { get; set; } = [];
 
-    /// <summary>Only adapt modules whose path holds one of these layer indices (<c>layer.3.</c>, <c>layers.3.</c>); null for all.</summary>
+    /// <summary>
+    /// Only adapt modules whose layer index is one of these (PEFT <c>layers_to_transform</c>); null for all. The index
+    /// is the first number segment after the first two segments of the path (<c>encoder.layer.3.…</c>), or, with
+    /// <see cref="LayersPattern"/>, the number after one of those names. Applies to <see cref="TargetModules"/> only.
+    /// </summary>
     public List<int>? LayersToTransform { get; set; }
+
+    /// <summary>Names of the layer containers whose index <see cref="LayersToTransform"/> reads, e.g. <c>layer</c> (PEFT <c>layers_pattern</c>); null for PEFT's default.</summary>
+    public List<string>? LayersPattern { get; set; }
+
+    /// <summary>Which biases train with the adapter (PEFT <c>bias</c>): none, all, or those of the adapted layers. Trained biases are saved in the adapter file.</summary>
+    public LoRABias Bias { get; set; } = LoRABias.None;
+
+    /// <summary>PEFT's <c>task_type</c> (e.g. <c>SEQ_CLS</c>), recorded in adapter files; with <c>SEQ_CLS</c> and <see cref="AllLinear"/>, a top-level <c>classifier</c>/<c>score</c> head is not adapted.</summary>
+    public string? TaskType { get; set; }
 
     /// <summary>Per-module rank overrides; a key matches a path it equals or ends with after a '.' (a regex, as in PEFT).</summary>
     public Dictionary<string, int> RankPattern { get; set; } = [];
@@ -71,12 +94,14 @@ public sealed record LoRAConfig
         if (!double.IsFinite(Alpha) || Alpha <= 0) problems.Add($"Alpha must be a positive number but is {Alpha}.");
         if (!(Dropout >= 0 && Dropout < 1)) problems.Add($"Dropout must be in [0, 1) but is {Dropout}.");
         if (!Enum.IsDefined(Init)) problems.Add($"Init '{Init}' is not a known initialisation.");
+        if (!Enum.IsDefined(Bias)) problems.Add($"Bias '{Bias}' is not a known bias mode.");
+        if (LayersPattern is { } patterns && patterns.Any(string.IsNullOrWhiteSpace)) problems.Add("LayersPattern contains an empty name.");
 
         bool hasList = TargetModules is { Count: > 0 };
         bool hasRegex = !string.IsNullOrWhiteSpace(TargetRegex);
         if (!hasList && !hasRegex) problems.Add("Set TargetModules (names or suffixes) or TargetRegex; both are empty.");
         if (hasList && hasRegex) problems.Add("Set either TargetModules or TargetRegex, not both.");
-        if (hasRegex && !IsValidRegex(TargetRegex!)) problems.Add($"TargetRegex '{TargetRegex}' is not a valid regular expression.");
+        if (hasRegex && !TargetsAllLinear && !IsValidRegex(TargetRegex!)) problems.Add($"TargetRegex '{TargetRegex}' is not a valid regular expression.");
 
         AddBlankEntryProblems(nameof(TargetModules), TargetModules, problems);
         AddBlankEntryProblems(nameof(ExcludeModules), ExcludeModules, problems);

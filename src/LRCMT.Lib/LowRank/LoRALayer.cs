@@ -96,6 +96,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         _settings[adapterName] = new AdapterSettings(config.Rank, config.Alpha, scaling, config.Dropout, config.UseRsLora, config.UseDora, variant);
         _adapterOrder.Add(adapterName);
         _active ??= adapterName;
+        AdapterOrigins.Record(this, adapterName, config);
         OnAdaptersChanged();
     }
 
@@ -157,6 +158,22 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     /// Called after every change of which adapter computes what (add, activate, enable, disable, merge, unmerge), so a
     /// layer that hands its effective weight to another module can rebuild it. The default does nothing.
     /// </summary>
+    /// <summary>Removes a named adapter (unmerging it first); the next adapter, if any, becomes active when it was the active one.</summary>
+    /// <exception cref="AdapterException">The layer has no adapter of that name.</exception>
+    internal void DeleteAdapter(string adapterName)
+    {
+        var settings = SettingsOf(adapterName);
+        if (_merged == adapterName) Unmerge();
+        lora_A.Remove(adapterName).Dispose();
+        lora_B.Remove(adapterName).Dispose();
+        if (settings.UseDora) lora_magnitude_vector.Remove(adapterName).Dispose();
+        _settings.Remove(adapterName);
+        _adapterOrder.Remove(adapterName);
+        if (_active == adapterName) _active = _adapterOrder.Count > 0 ? _adapterOrder[0] : null;
+        AdapterOrigins.Forget(this, adapterName);
+        OnAdaptersChanged();
+    }
+
     private protected virtual void OnAdaptersChanged() { }
 
     /// <summary>Called before the frozen weight is changed in place (merge, unmerge). The default does nothing.</summary>

@@ -33,7 +33,7 @@ public static class LowRankInjector
         if (string.IsNullOrWhiteSpace(adapterName) || adapterName.Contains('.'))
             throw new InvalidConfigurationException("LoRA adapter name", $"'{adapterName}' must be non-empty and contain no '.'.");
 
-        var matcher = new TargetMatcher(config);
+        var matcher = new TargetMatcher(config, model);
         var conversions = NativeTransformerConverter.PlanTargeted(model, matcher, native);
         List<InjectionTarget> targets;
         List<string> saved;
@@ -56,6 +56,7 @@ public static class LowRankInjector
         var convertedPaths = conversions.Select(c => c.Path).ToList();
         var adapted = targets.Select(t => t.Apply(adapterName, convertedPaths.Any(c => IsUnder(t.Path, c)))).ToList();
         Freeze(root, saved.Select(path => modules[path]));
+        BiasTraining.Unfreeze(root, config.Bias);
         var substituted = AdapterRefresh.LayersOf(root);
         foreach (var layer in substituted) layer.Refresh(throwIfStale: false); // adapters may have been frozen or unfrozen
         bool hooked = substituted.Count > 0 && AdapterRefresh.EnsureHooked(root);
@@ -138,10 +139,11 @@ public static class LowRankInjector
             targets.Add(module switch
             {
                 LoRALayer layer => new ExistingLayerTarget(path, settings, layer),
+                ManagedMultiheadAttention whole => new AttentionTarget(path, settings, whole),
                 _ when LinearLikeModules.SpecOf(module) is { } spec => LinearLikeTarget(modules, path, settings, module, spec),
                 _ => throw new AdapterException(path,
                     $"it is a {module.GetType().Name}, not a linear projection; LoRA targets nn.Linear modules and types registered with LinearLikeModules.Register" +
-                    (module is ManagedMultiheadAttention ? " (use '<attention>.in_proj.q', '.in_proj.k', '.in_proj.v' or '.out_proj')." : ".")),
+                    "."),
             });
         }
 

@@ -28,4 +28,18 @@ internal sealed class NamedModules<T> : nn.Module where T : nn.Module
         _items.Add(name, module);
         register_module(name, module);
     }
+
+    /// <summary>Unregisters and returns the module named <paramref name="name"/> (the caller disposes it).</summary>
+    public T Remove(string name)
+    {
+        var module = _items[name];
+        _items.Remove(name);
+        var registered = (TorchSharp.Utils.OrderedDict<string, nn.Module>)RegisteredChildren.GetValue(this)!;
+        registered.Remove(name);
+        return module;
+    }
+
+    private static readonly System.Reflection.FieldInfo RegisteredChildren =
+        typeof(nn.Module).GetField("_internal_submodules", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+        ?? throw new InvalidOperationException("This TorchSharp version keeps child modules elsewhere; LRCMT.Lib needs TorchSharp 0.107.");
 }

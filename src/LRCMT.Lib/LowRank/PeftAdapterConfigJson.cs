@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LRCMT.Errors;
@@ -5,49 +6,106 @@ using LRCMT.Errors;
 namespace LRCMT.LowRank;
 
 /// <summary>
-/// Reads and writes PEFT's <c>adapter_config.json</c> for LoRA. Written files carry the fields PEFT's
-/// <c>LoraConfig</c> reads (keys sorted, like <c>save_pretrained</c>); reading accepts PEFT's value forms
-/// (target_modules as a list or a regex string, init_lora_weights as true/false/"gaussian", …).
+/// Reads and writes PEFT's <c>adapter_config.json</c> for LoRA. Written files carry every field PEFT 0.21's
+/// <c>LoraConfig.to_dict()</c> gives (keys sorted, as <c>save_pretrained</c> writes them). Reading is tolerant as PEFT
+/// is: missing fields take PEFT's defaults, unknown fields are ignored with a note, and fields that only steer how PEFT
+/// creates an adapter (LoftQ, EVA, CorDA…) are noted; fields that change the math and are not supported are errors.
 /// </summary>
 internal static class PeftAdapterConfigJson
 {
-    public static string Write(LoRAConfig config, string? baseModelNameOrPath)
+    /// <summary>The PEFT release whose adapter_config.json field set this library writes (peft_version).</summary>
+    public const string PeftVersion = "0.21.0";
+
+    /// <summary>Every field PEFT 0.21's LoraConfig writes (PeftConfigMixin, PeftConfig and LoraConfig fields, runtime_config removed).</summary>
+    public static readonly IReadOnlyList<string> Fields =
+    [
+        "alora_invocation_tokens", "alpha_pattern", "arrow_config", "auto_mapping", "base_model_name_or_path", "bias",
+        "corda_config", "ensure_weight_tying", "eva_config", "exclude_modules", "fan_in_fan_out", "inference_mode",
+        "init_lora_weights", "kasa_config", "layer_replication", "layers_pattern", "layers_to_transform", "loftq_config",
+        "lora_alpha", "lora_bias", "lora_dropout", "lora_ga_config", "megatron_config", "megatron_core", "modules_to_save",
+        "monteclora_config", "peft_type", "peft_version", "qalora_group_size", "r", "rank_pattern", "revision",
+        "target_modules", "target_parameters", "task_type", "trainable_token_indices", "use_bdlora", "use_dora",
+        "use_qalora", "use_rslora", "velora_config",
+    ];
+
+    // Fields that only matter while PEFT creates an adapter; loaded weights replace what they would compute.
+    private static readonly string[] CreationOnlyFields = ["loftq_config", "eva_config", "corda_config", "lora_ga_config"];
+
+    // Fields whose non-default value changes the forward pass in a way this library does not implement.
+    private static readonly string[] UnsupportedWhenSet =
+    [
+        "layer_replication", "trainable_token_indices", "target_parameters", "alora_invocation_tokens", "velora_config",
+        "monteclora_config", "use_bdlora", "arrow_config", "kasa_config", "megatron_config",
+    ];
+
+    /// <summary>Everything written besides the LoRA settings.</summary>
+    /// <param name="TargetModules">A name list or a regex string (JSON node).</param>
+    /// <param name="BaseModelNameOrPath">Recorded as base_model_name_or_path.</param>
+    /// <param name="Revision">Recorded as revision.</param>
+    /// <param name="AutoMapping">PEFT's auto_mapping (base model class and library), or null.</param>
+    /// <param name="Extensions">Extra fields of this library (e.g. the per-slice layout marker); PEFT ignores unknown fields.</param>
+    public sealed record Extras(JsonNode TargetModules, string? BaseModelNameOrPath, string? Revision,
+        JsonObject? AutoMapping, IReadOnlyDictionary<string, string> Extensions);
+
+    public static string Write(LoRAConfig config, Extras extras)
     {
         var json = new JsonObject
         {
-            ["alpha_pattern"] = Map(config.AlphaPattern, v => JsonValue.Create(v)),
-            ["auto_mapping"] = null,
-            ["base_model_name_or_path"] = baseModelNameOrPath,
-            ["bias"] = "none",
+            ["alora_invocation_tokens"] = null,
+            ["alpha_pattern"] = Map(config.AlphaPattern, AsNumber),
+            ["arrow_config"] = null,
+            ["auto_mapping"] = extras.AutoMapping?.DeepClone(),
+            ["base_model_name_or_path"] = extras.BaseModelNameOrPath,
+            ["bias"] = config.Bias switch { LoRABias.All => "all", LoRABias.LoraOnly => "lora_only", _ => "none" },
+            ["corda_config"] = null,
+            ["ensure_weight_tying"] = false,
+            ["eva_config"] = null,
             ["exclude_modules"] = config.ExcludeModules.Count > 0 ? List(config.ExcludeModules) : null,
             ["fan_in_fan_out"] = false,
-            ["inference_mode"] = true,
+            ["inference_mode"] = true, // PeftModel.save_pretrained writes the config in inference mode
             ["init_lora_weights"] = config.Init switch { LoRAInit.Gaussian => JsonValue.Create("gaussian"), LoRAInit.BothRandom => false, _ => true },
+            ["kasa_config"] = null,
             ["layer_replication"] = null,
-            ["layers_pattern"] = null,
-            ["layers_to_transform"] = config.LayersToTransform is { } layers ? new JsonArray(layers.Select(i => (JsonNode)i).ToArray()) : null,
+            ["layers_pattern"] = config.LayersPattern is { Count: > 0 } patterns ? (patterns.Count == 1 ? patterns[0] : List(patterns)) : null,
+            ["layers_to_transform"] = config.LayersToTransform is { Count: > 0 } layers ? new JsonArray(layers.Select(i => (JsonNode)i).ToArray()) : null,
             ["loftq_config"] = new JsonObject(),
             ["lora_alpha"] = AsNumber(config.Alpha),
             ["lora_bias"] = false,
             ["lora_dropout"] = AsFloat(config.Dropout),
+            ["lora_ga_config"] = null,
             ["megatron_config"] = null,
             ["megatron_core"] = "megatron.core",
             ["modules_to_save"] = config.ModulesToSave.Count > 0 ? List(config.ModulesToSave) : null,
+            ["monteclora_config"] = null,
             ["peft_type"] = "LORA",
+            ["peft_version"] = PeftVersion,
+            ["qalora_group_size"] = 16,
             ["r"] = config.Rank,
             ["rank_pattern"] = Map(config.RankPattern, v => JsonValue.Create(v)),
-            ["revision"] = null,
-            ["target_modules"] = config.TargetRegex is { } regex ? JsonValue.Create(regex) : List(config.TargetModules),
-            ["task_type"] = null,
+            ["revision"] = extras.Revision,
+            ["target_modules"] = extras.TargetModules.DeepClone(),
+            ["target_parameters"] = null,
+            ["task_type"] = config.TaskType,
+            ["trainable_token_indices"] = null,
+            ["use_bdlora"] = null,
             ["use_dora"] = config.UseDora,
+            ["use_qalora"] = false,
             ["use_rslora"] = config.UseRsLora,
+            ["velora_config"] = null,
         };
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        foreach (var (key, value) in extras.Extensions) json[key] = value;
+        var sorted = new JsonObject(json.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())));
+        return sorted.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    /// <summary>A config read from a file, with notes on what was ignored or defaulted and this library's extension fields.</summary>
+    public sealed record ReadResult(LoRAConfig Config, IReadOnlyList<string> Notes, IReadOnlyDictionary<string, string> Extensions,
+        string? BaseModelNameOrPath, string? PeftVersionWritten);
 
     /// <exception cref="CorruptFileException">The file is not JSON or a field has the wrong type.</exception>
     /// <exception cref="InvalidConfigurationException">The adapter is not a LoRA adapter this library can use.</exception>
-    public static LoRAConfig Read(string path)
+    public static ReadResult Read(string path)
     {
         JsonObject json;
         try
@@ -62,35 +120,7 @@ internal static class PeftAdapterConfigJson
 
         try
         {
-            var problems = new List<string>();
-            if (Text(json, "peft_type") is { } type && type != "LORA") problems.Add($"peft_type is '{type}'; only LORA adapters are supported.");
-            if (Text(json, "bias") is { } bias && bias != "none") problems.Add($"bias is '{bias}'; only 'none' is supported.");
-            if (json["fan_in_fan_out"]?.GetValue<bool>() == true) problems.Add("fan_in_fan_out is true; only [out, in] weights are supported.");
-            if (json["r"] is null) problems.Add("r (the rank) is missing.");
-            if (problems.Count > 0) throw new InvalidConfigurationException($"PEFT adapter config '{path}'", problems);
-
-            var config = new LoRAConfig
-            {
-                Rank = json["r"]!.GetValue<int>(),
-                Alpha = json["lora_alpha"]?.GetValue<double>() ?? 8,
-                Dropout = json["lora_dropout"]?.GetValue<double>() ?? 0,
-                UseRsLora = json["use_rslora"]?.GetValue<bool>() ?? false,
-                UseDora = json["use_dora"]?.GetValue<bool>() ?? false,
-                Init = ReadInit(json["init_lora_weights"]),
-                ExcludeModules = Names(json["exclude_modules"]),
-                ModulesToSave = Names(json["modules_to_save"]),
-                LayersToTransform = json["layers_to_transform"] switch
-                {
-                    null => null,
-                    JsonArray a => a.Select(n => n!.GetValue<int>()).ToList(),
-                    var n => [n.GetValue<int>()],
-                },
-                RankPattern = (json["rank_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>()) ?? [],
-                AlphaPattern = (json["alpha_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()) ?? [],
-            };
-            if (json["target_modules"] is JsonValue regex) config.TargetRegex = regex.GetValue<string>();
-            else config.TargetModules = Names(json["target_modules"]);
-            return config;
+            return ReadObject(json, path);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
@@ -98,16 +128,99 @@ internal static class PeftAdapterConfigJson
         }
     }
 
-    private static LoRAInit ReadInit(JsonNode? node) => node switch
+    private static ReadResult ReadObject(JsonObject json, string path)
     {
-        null => LoRAInit.Default,
-        JsonValue v when v.TryGetValue<bool>(out var b) => b ? LoRAInit.Default : LoRAInit.BothRandom,
-        JsonValue v when v.TryGetValue<string>(out var s) && s == "gaussian" => LoRAInit.Gaussian,
-        // Other PEFT schemes (pissa, olora, loftq, …) only matter when creating an adapter; loaded weights replace them.
-        _ => LoRAInit.Default,
-    };
+        var notes = new List<string>();
+        var problems = new List<string>();
+        if (Text(json, "peft_type") is { } type && type != "LORA") problems.Add($"peft_type is '{type}'; only LORA adapters are supported.");
+        if (json["fan_in_fan_out"]?.GetValue<bool>() == true) problems.Add("fan_in_fan_out is true; only [out, in] weights are supported.");
+        if (json["lora_bias"]?.GetValue<bool>() == true) problems.Add("lora_bias is true (a bias on lora_B); not supported.");
+        if (json["use_qalora"]?.GetValue<bool>() == true) problems.Add("use_qalora is true; QALoRA is not supported.");
+        foreach (var field in UnsupportedWhenSet)
+            if (json[field] is { } value && !(value is JsonObject { Count: 0 }))
+                problems.Add($"{field} is set ({Abbreviate(value)}); this variant is not supported.");
+        var bias = Text(json, "bias") switch
+        {
+            null or "none" => LoRABias.None,
+            "all" => LoRABias.All,
+            "lora_only" => LoRABias.LoraOnly,
+            var other => Fail(problems, $"bias is '{other}'; expected 'none', 'all' or 'lora_only'.", LoRABias.None),
+        };
+        if (problems.Count > 0) throw new InvalidConfigurationException($"PEFT adapter config '{path}'", problems);
+
+        var known = Fields.Append("runtime_config").ToHashSet(StringComparer.Ordinal);
+        var extensions = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in json)
+        {
+            if (known.Contains(key)) continue;
+            if (key.StartsWith("lrcmt_", StringComparison.Ordinal) && value is JsonValue v && v.TryGetValue<string>(out var text))
+                extensions[key] = text;
+            else
+                notes.Add($"field '{key}' is not one of PEFT 0.21's LoRA fields; ignored.");
+        }
+        foreach (var field in CreationOnlyFields)
+            if (json[field] is { } value && !(value is JsonObject { Count: 0 }))
+                notes.Add($"{field} only steers how PEFT initialises a new adapter; the saved weights are used as they are.");
+        foreach (var field in new[] { "r", "lora_alpha", "target_modules" })
+            if (!json.ContainsKey(field)) notes.Add($"field '{field}' is missing; PEFT's default is used.");
+
+        var config = new LoRAConfig
+        {
+            Rank = json["r"]?.GetValue<int>() ?? 8,
+            Alpha = json["lora_alpha"]?.GetValue<double>() ?? 8,
+            Dropout = json["lora_dropout"]?.GetValue<double>() ?? 0,
+            UseRsLora = json["use_rslora"]?.GetValue<bool>() ?? false,
+            UseDora = json["use_dora"]?.GetValue<bool>() ?? false,
+            Init = ReadInit(json["init_lora_weights"], notes),
+            Bias = bias,
+            TaskType = Text(json, "task_type"),
+            ExcludeModules = Names(json["exclude_modules"]),
+            ModulesToSave = Names(json["modules_to_save"]),
+            LayersToTransform = json["layers_to_transform"] switch
+            {
+                null => null,
+                JsonArray a => a.Select(n => n!.GetValue<int>()).ToList(),
+                var n => [n.GetValue<int>()],
+            },
+            LayersPattern = json["layers_pattern"] is null ? null : Names(json["layers_pattern"]),
+            RankPattern = (json["rank_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>()) ?? [],
+            AlphaPattern = (json["alpha_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()) ?? [],
+        };
+        if (json["exclude_modules"] is JsonValue) notes.Add("exclude_modules is a string; it is read as a single module name, not as a regex.");
+        if (json["target_modules"] is JsonValue regex) config.TargetRegex = regex.GetValue<string>();
+        else config.TargetModules = Names(json["target_modules"]);
+        if (extensions.TryGetValue(PeftKeyLayout.ExtensionField, out var layout) && layout == PeftKeyLayout.PerSliceLayout)
+            notes.Add("this adapter uses LRCMT's per-slice q/k/v layout for multi-head attention (in_proj.q/k/v); PEFT cannot read it.");
+        return new ReadResult(config, notes, extensions, Text(json, "base_model_name_or_path"), Text(json, "peft_version"));
+    }
+
+    private static T Fail<T>(List<string> problems, string problem, T value)
+    {
+        problems.Add(problem);
+        return value;
+    }
+
+    private static LoRAInit ReadInit(JsonNode? node, List<string> notes)
+    {
+        switch (node)
+        {
+            case null: return LoRAInit.Default;
+            case JsonValue v when v.TryGetValue<bool>(out var b): return b ? LoRAInit.Default : LoRAInit.BothRandom;
+            case JsonValue v when v.TryGetValue<string>(out var s) && s == "gaussian": return LoRAInit.Gaussian;
+            default:
+                // pissa, olora, loftq, eva, corda, …: they only matter when creating an adapter; loaded weights replace them.
+                notes.Add($"init_lora_weights {node.ToJsonString()} is not implemented here; it only matters for a new adapter, and the saved weights are used as they are.");
+                return LoRAInit.Default;
+        }
+    }
 
     private static string? Text(JsonObject json, string key) => json[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static string Abbreviate(JsonNode node)
+    {
+        var text = node.ToJsonString();
+        return text.Length > 60 ? text[..60] + "…" : text;
+    }
 
     private static List<string> Names(JsonNode? node) => node switch
     {
@@ -116,7 +229,7 @@ internal static class PeftAdapterConfigJson
         var n => [n.GetValue<string>()],
     };
 
-    private static JsonArray List(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
+    public static JsonArray List(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
 
     private static JsonObject Map<T>(Dictionary<string, T> map, Func<T, JsonNode?> value)
         => new(map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, value(kv.Value))));
@@ -124,7 +237,7 @@ internal static class PeftAdapterConfigJson
     // Python writes floats with a decimal point (0.0); keep that so the file reads the same as PEFT's.
     private static JsonNode AsFloat(double value)
     {
-        var text = value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
         return JsonNode.Parse(text.Contains('.') || text.Contains('E') ? text : text + ".0")!;
     }
 

@@ -1,34 +1,55 @@
 using System.Text.RegularExpressions;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
 
 namespace LRCMT.LowRank;
 
 /// <summary>
 /// Decides, from a <see cref="LoRAConfig"/>, which module paths get an adapter and with which rank and alpha.
-/// Rules follow PEFT: a name list matches a path equal to an entry or ending with '.' + entry; a regex must match the
-/// whole path; rank/alpha pattern keys match a path ending with the key (after a '.').
+/// The rules are PEFT's <c>check_target_module_exists</c>, step by step: an excluded module (list: equal or ending
+/// with '.' + entry; a string: full-match regex) or a module to save (or anything under one) is never a target; a
+/// target string is a full-match regex; a target list matches a path equal to an entry or ending with '.' + entry,
+/// and only for lists <c>layers_to_transform</c> then filters by the layer index. <see cref="LoRAConfig.AllLinear"/>
+/// first becomes the list of every linear module's full path (PEFT's <c>_maybe_include_all_linear_layers</c>).
 /// </summary>
 internal sealed class TargetMatcher
 {
-    // PEFT's default layer containers: "layers", "h", "block", "blocks", "layer".
-    private static readonly Regex LayerIndex = new(@"(?:^|\.)(?:layers|layer|h|blocks|block)\.(\d+)(?:\.|$)", RegexOptions.CultureInvariant);
+    private static readonly string[] SequenceClassificationHeads = ["score", "classifier"];
 
     private readonly LoRAConfig _config;
     private readonly Regex? _targetRegex;
+    private readonly IReadOnlyCollection<string> _targetNames;
+    private readonly Regex[] _modulesToSave;
 
-    public TargetMatcher(LoRAConfig config)
+    public TargetMatcher(LoRAConfig config, nn.Module? model = null)
     {
         _config = config;
-        if (!string.IsNullOrWhiteSpace(config.TargetRegex))
-            _targetRegex = new Regex($"^(?:{config.TargetRegex})$", RegexOptions.CultureInvariant);
+        if (config.TargetsAllLinear)
+            _targetNames = model is null ? [] : AllLinearPaths(model, config.TaskType);
+        else
+        {
+            _targetNames = config.TargetModules;
+            if (!string.IsNullOrWhiteSpace(config.TargetRegex))
+                _targetRegex = new Regex($"^(?:{config.TargetRegex})$", RegexOptions.CultureInvariant);
+        }
+        // PEFT: re.match(rf"(^|.*\.){m}($|\..*)", key) — the module itself or anything inside it.
+        _modulesToSave = config.ModulesToSave
+            .Select(m => new Regex($"^(?:|.*\\.)(?:{m})(?:$|\\..*)", RegexOptions.CultureInvariant | RegexOptions.Singleline)).ToArray();
     }
+
+    /// <summary>The concrete target list after resolving <see cref="LoRAConfig.AllLinear"/> (what PEFT writes back as target_modules).</summary>
+    public IReadOnlyCollection<string> TargetNames => _targetNames;
 
     /// <summary>Whether the module at <paramref name="path"/> should carry the adapter.</summary>
     public bool IsTarget(string path)
     {
-        bool named = _targetRegex?.IsMatch(path) ?? MatchesAny(_config.TargetModules, path);
-        if (!named || MatchesAny(_config.ExcludeModules, path)) return false;
-        if (_config.LayersToTransform is not { } layers) return true;
-        return LayerOf(path) is { } index && layers.Contains(index);
+        if (MatchesAny(_config.ExcludeModules, path)) return false;
+        if (_modulesToSave.Any(r => r.IsMatch(path))) return false;
+        if (_targetRegex is not null) return _targetRegex.IsMatch(path);
+        if (!MatchesAny(_targetNames, path)) return false;
+        if (_config.LayersToTransform is not { Count: > 0 } layers) return true;
+        return LayerOf(path, _config.LayersPattern) is { } index && layers.Contains(index);
     }
 
     /// <summary>Whether <paramref name="path"/> is one of <see cref="LoRAConfig.ModulesToSave"/>.</summary>
@@ -45,11 +66,51 @@ internal sealed class TargetMatcher
     public static bool MatchesAny(IEnumerable<string> names, string path)
         => names.Any(n => path == n || path.EndsWith("." + n, StringComparison.Ordinal));
 
-    /// <summary>The layer index in a path such as <c>encoder.layer.3.attention</c>, or null.</summary>
-    public static int? LayerOf(string path)
+    /// <summary>
+    /// PEFT's layer index of a path: without patterns, the first number segment that follows at least two segments
+    /// (<c>re.match(r".*?\.[^.]*\.(\d+)\.")</c>, so <c>encoder.layer.3.attention</c> gives 3); with patterns, the number
+    /// after the first pattern that matches (<c>.*?\.{pattern}\.(\d+)\.</c>). A number must be followed by a '.'.
+    /// </summary>
+    public static int? LayerOf(string path, IReadOnlyList<string>? patterns = null)
     {
-        var match = LayerIndex.Match(path);
-        return match.Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+        Match match;
+        if (patterns is not { Count: > 0 })
+            match = Regex.Match(path, @"^.*?\.[^.]*\.(\d+)\.", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+        else
+        {
+            match = Match.Empty;
+            foreach (var pattern in patterns)
+            {
+                match = Regex.Match(path, $@"^.*?\.{pattern}\.(\d+)\.", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+                if (match.Success) break;
+            }
+        }
+        return match.Success && int.TryParse(match.Groups[1].Value, System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : null;
+    }
+
+    /// <summary>
+    /// Full paths of every linear module (an <c>nn.Linear</c> or a <see cref="LoRALinear"/>, never the adapter matrices inside
+    /// one). As PEFT does for a model without output embeddings, nothing else is left out, except with task type
+    /// <c>SEQ_CLS</c> the top-level <c>score</c> or <c>classifier</c> module.
+    /// </summary>
+    public static HashSet<string> AllLinearPaths(nn.Module model, string? taskType)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        var linearOwners = new List<string>();
+        foreach (var (path, module) in model.named_modules())
+        {
+            // Adapter matrices are Linear modules too, inside a LoRA layer or an adapted Linear: never targets.
+            if (linearOwners.Any(p => path.StartsWith(p + ".", StringComparison.Ordinal))) continue;
+            if (module is Linear or LoRALayer) linearOwners.Add(path);
+            if (module is Linear || (module is LoRALayer and not Transformers.InProjectionSlice)) paths.Add(path);
+        }
+        if (string.Equals(taskType, "SEQ_CLS", StringComparison.Ordinal))
+        {
+            var children = model.named_children().Select(c => c.name).ToHashSet(StringComparer.Ordinal);
+            if (SequenceClassificationHeads.FirstOrDefault(children.Contains) is { } head) paths.Remove(head);
+        }
+        return paths;
     }
 
     private static T? Override<T>(Dictionary<string, T> pattern, string path) where T : struct

@@ -47,7 +47,7 @@ public sealed class BertModel : TextEncoder
     /// <param name="logger">Receives one line naming the skipped keys, if any.</param>
     /// <exception cref="FileNotFoundException">The folder lacks <c>config.json</c> or a weights file.</exception>
     /// <exception cref="InvalidConfigurationException">The config is not a BERT config.</exception>
-    /// <exception cref="CorruptFileException">A file is truncated or corrupt, or only <c>pytorch_model.bin</c> is present.</exception>
+    /// <exception cref="CorruptFileException">A file is truncated or corrupt (<c>pytorch_model.bin</c> is read when there is no <c>model.safetensors</c>).</exception>
     /// <exception cref="CheckpointMismatchException">Keys are missing or unexpected, or shapes differ.</exception>
     public static BertModel FromPretrained(string folder, ILogger? logger = null)
     {
@@ -80,7 +80,7 @@ public sealed class BertModel : TextEncoder
     /// [batch, seq] mask (1 = real) to the [batch, 1, 1, seq] term added to attention scores: 0 on real keys and the
     /// dtype's most negative value on padded keys, as Hugging Face does, so padded keys get zero probability.
     /// </summary>
-    private static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
+    internal static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
     {
         var keep = attentionMask.to_type(dtype).unsqueeze(1).unsqueeze(2);
         return (1.0 - keep) * finfo(dtype).min;

@@ -91,9 +91,18 @@ public class LowRankInjectorTests
             AlphaPattern = { [@"layer\.1\.attention\.self\.query"] = 8 },
         });
 
+        // PEFT applies layers_to_transform to name lists only, never to a regex (check_target_module_exists).
         report.Adapted.Select(a => (a.Path, a.Rank, a.Alpha)).Should().Equal(
+            ("encoder.layer.0.attention.self.query", 2, 2.0),
+            ("encoder.layer.0.attention.self.value", 4, 2.0),
             ("encoder.layer.1.attention.self.query", 2, 8.0),
             ("encoder.layer.1.attention.self.value", 4, 2.0));
+
+        var listed = LowRankInjector.Inject(NewModel(), new LoRAConfig
+        {
+            Rank = 2, TargetModules = ["query", "value"], LayersToTransform = [1], LayersPattern = ["layer"],
+        });
+        listed.MatchedModules.Should().Equal("encoder.layer.1.attention.self.query", "encoder.layer.1.attention.self.value");
     }
 
     [Fact]
@@ -155,13 +164,14 @@ public class LowRankInjectorTests
     }
 
     [Fact]
-    public void A_field_typed_as_sealed_Linear_is_a_clear_error_and_nothing_changes()
+    public void A_field_typed_as_sealed_Linear_is_adapted_in_place_and_keeps_its_object()
     {
         var model = new SealedFieldModel();
-        FluentActions.Invoking(() => LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, TargetModules = ["proj"] }))
-            .Should().Throw<AdapterException>().WithMessage("*proj*declared as Linear*nn.Module<Tensor, Tensor>*");
-        model.named_modules().Single().module.Should().BeOfType<Linear>();
-        model.parameters().Should().OnlyContain(p => p.requires_grad);
+        var report = LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, TargetModules = ["proj"] });
+        report.Adapted.Single().Mechanism.Should().Be(AdaptationMechanism.Substitution);
+        report.ToString().Should().Contain("proj").And.Contain("Substitution");
+        model.named_modules().First().module.Should().BeAssignableTo<LoRALayer>("the registered child is the adapted layer");
+        model.parameters().Where(p => p.requires_grad).Should().HaveCount(2, "only lora_A and lora_B train");
     }
 
     [Fact]

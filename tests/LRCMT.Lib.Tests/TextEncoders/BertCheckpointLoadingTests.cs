@@ -77,13 +77,13 @@ public sealed class BertCheckpointLoadingTests : IDisposable
     }
 
     [Fact]
-    public void A_pickle_only_folder_explains_how_to_convert_it()
+    public void A_broken_pickle_only_folder_names_the_file()
     {
         File.WriteAllBytes(Path.Combine(folder, "pytorch_model.bin"), [0x50, 0x4b]);
 
         var act = () => BertModel.FromPretrained(folder);
 
-        act.Should().Throw<CorruptFileException>().WithMessage("*pytorch_model.bin*safe_serialization*");
+        act.Should().Throw<CorruptFileException>().Which.Path.Should().EndWith("pytorch_model.bin");
     }
 
     [Fact]

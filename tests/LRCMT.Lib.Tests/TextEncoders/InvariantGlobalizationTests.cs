@@ -5,7 +5,7 @@ using Xunit;
 namespace LRCMT.Tests.TextEncoders;
 
 /// <summary>
-/// Runs <see cref="TokenizerCorpusParityTests"/> again in a child process of this test program with
+/// Runs <see cref="TokenizerCorpusParityTests"/> and <see cref="RobertaTokenizerParityTests"/> again in a child process of this test program with
 /// <c>DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1</c>, the mode containers and trimmed apps use, where .NET's
 /// <c>string.Normalize</c> and culture data are unavailable: the ids must not change. The child is the test program
 /// itself, run directly (xunit's own command line: <c>-class</c>).
@@ -20,7 +20,7 @@ public sealed class InvariantGlobalizationTests
         var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(testProgram);
         start.FileName = Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : Path.ChangeExtension(testProgram, OperatingSystem.IsWindows() ? ".exe" : null)!.TrimEnd('.');
-        foreach (var argument in new[] { "-class", typeof(TokenizerCorpusParityTests).FullName!, "-noColor" }) start.ArgumentList.Add(argument);
+        foreach (var argument in new[] { "-class", typeof(TokenizerCorpusParityTests).FullName!, "-class", typeof(RobertaTokenizerParityTests).FullName!, "-noColor" }) start.ArgumentList.Add(argument);
         start.Environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
 
         using var child = Process.Start(start)!;

@@ -36,9 +36,16 @@ internal static class PickleGlobalGuard
     /// Returns the byte ranges (opcode to end of payload) of bytes values longer than <paramref name="maxInlineBytes"/>,
     /// which the reader replaces by None because a .NET array cannot hold them.
     /// </summary>
-    public static IReadOnlyList<(long Start, long End)> Check(Stream stream, string source, long maxInlineBytes = long.MaxValue)
+    /// <param name="stream">The pickle; read up to and including its STOP opcode.</param>
+    /// <param name="source">Names the pickle in errors.</param>
+    /// <param name="maxInlineBytes">Bytes values longer than this are reported for eliding.</param>
+    /// <param name="allowed">The importable globals; <see cref="AllowedGlobals"/> when null.</param>
+    /// <param name="allowPersistentIds">Whether persistent ids may appear (torch checkpoints name their storages so; the
+    /// id itself is plain data checked like the rest, and the reader resolves it to an archive entry, never to code).</param>
+    public static IReadOnlyList<(long Start, long End)> Check(Stream stream, string source, long maxInlineBytes = long.MaxValue,
+        IReadOnlySet<string>? allowed = null, bool allowPersistentIds = false)
     {
-        var reader = new OpcodeReader(stream, source);
+        var reader = new OpcodeReader(stream, source, allowed ?? AllowedGlobals);
         var oversized = new List<(long Start, long End)>();
         void SkipBytes(long at, long length)
         {
@@ -131,6 +138,8 @@ internal static class PickleGlobalGuard
                 case 0x97: stack.Add(Opaque); break; // NEXT_BUFFER
                 case 0x98: Peek(stack, reader, at); break; // READONLY_BUFFER
 
+                case (byte)'P' when allowPersistentIds: reader.Line(); stack.Add(Opaque); break; // PERSID
+                case (byte)'Q' when allowPersistentIds: Replace(stack, 1, reader, at); break; // BINPERSID
                 case (byte)'P': case (byte)'Q':
                     throw new UnsafePickleException(source, at, "PERSID", "persistent ids load objects from outside the file");
                 case 0x82: case 0x83: case 0x84:
@@ -143,7 +152,7 @@ internal static class PickleGlobalGuard
 
     private static void RequireAllowed(string global, OpcodeReader reader, long at)
     {
-        if (!AllowedGlobals.Contains(global))
+        if (!reader.Allowed.Contains(global))
             throw new UnsafePickleException(reader.Source, at, global, "this global is not on the allow-list, and loading it could run code");
     }
 
@@ -177,8 +186,10 @@ internal static class PickleGlobalGuard
         memo.TryGetValue(key, out var value) ? value : throw reader.Corrupt(at, $"memo entry {key} is read before it is written");
 
     /// <summary>Sequential reader of opcode arguments that reports truncation with the file name and offset.</summary>
-    private sealed class OpcodeReader(Stream stream, string source)
+    private sealed class OpcodeReader(Stream stream, string source, IReadOnlySet<string> allowed)
     {
+        public IReadOnlySet<string> Allowed => allowed;
+
         private readonly byte[] _scratch = new byte[8];
 
         public string Source => source;

@@ -120,6 +120,20 @@ internal sealed class SubstitutedLinear : LoRALayer
         _host.Current = ReferenceEquals(next, StoredWeight) ? null : next;
     }
 
+    /// <summary>
+    /// For merge-and-unload: points the module's fields back at its own (possibly merged) W0 and hands back the module,
+    /// which the caller puts into the registered slot in place of this layer (this layer must not be used afterwards).
+    /// </summary>
+    internal nn.Module ReleaseModule()
+    {
+        SyncModuleTensors();
+        var weight = StoredWeight;
+        foreach (var field in _host.Fields[_host.Spec.WeightName]) field.SetValue(_host.Module, weight);
+        _host.Current?.Dispose();
+        _host.Current = null;
+        return _host.Module;
+    }
+
     /// <summary>Throws (once) the error a backward recorded.</summary>
     public void ThrowIfStale()
     {

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 namespace LRCMT.LowRank.Transformers;
 
 /// <summary>
-/// LoRA on one third (q, k or v) of a packed input projection. The frozen weight stays in the attention module's
+/// LoRA on rows of a packed input projection: one third (q, k or v; this library's per-slice extension) or all of it
+/// (PEFT's layout: one A [r, E] and one B [3E, r]). The frozen weight stays in the attention module's
 /// <c>in_proj_weight</c>; this layer reads a view of its rows, so merging writes straight into the packed tensor
 /// and the base parameter names do not change.
 /// </summary>
@@ -14,8 +15,8 @@ internal sealed class InProjectionSlice : LoRALayer
     private readonly Func<Tensor> _weightView;
     private readonly Func<Tensor?> _biasView;
 
-    public InProjectionSlice(long embedDim, Func<Tensor> weightView, Func<Tensor?> biasView)
-        : base(nameof(InProjectionSlice), embedDim, embedDim)
+    public InProjectionSlice(long inFeatures, long outFeatures, Func<Tensor> weightView, Func<Tensor?> biasView)
+        : base(nameof(InProjectionSlice), inFeatures, outFeatures)
     {
         _weightView = weightView;
         _biasView = biasView;

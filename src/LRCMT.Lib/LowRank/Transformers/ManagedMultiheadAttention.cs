@@ -9,8 +9,11 @@ namespace LRCMT.LowRank.Transformers;
 /// Multi-head attention written in C#, with the parameters of TorchSharp's native <c>nn.MultiheadAttention</c>
 /// under the same names (<c>in_proj_weight</c> [3E, E], <c>in_proj_bias</c> [3E], <c>out_proj.weight</c>,
 /// <c>out_proj.bias</c>) and the same results, sequence-first ([L, N, E]). Unlike the native module its projections
-/// can carry LoRA: <c>out_proj</c> is an ordinary child, and the q, k and v thirds of the packed input projection
-/// can each get an adapter, addressed as <c>&lt;path&gt;.in_proj.q</c>, <c>.in_proj.k</c>, <c>.in_proj.v</c>.
+/// can carry LoRA in two layouts. PEFT's: target the attention module itself and it gets one adapter over the whole
+/// packed input projection (A [r, E], B [3E, r], held here as <c>in_proj.qkv</c>) plus one on <c>out_proj</c>, with no
+/// dropout on either (PEFT merges them for the forward). This library's extension: <c>out_proj</c> is an ordinary
+/// child, and the q, k and v thirds of the packed input projection can each get an adapter, addressed as
+/// <c>&lt;path&gt;.in_proj.q</c>, <c>.in_proj.k</c>, <c>.in_proj.v</c>. One attention module uses one layout.
 /// </summary>
 /// <remarks>
 /// Masks follow PyTorch: a float <c>attn_mask</c> is added to the scores (as the native module does), and a boolean
@@ -20,6 +23,9 @@ namespace LRCMT.LowRank.Transformers;
 public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>>
 {
     private static readonly string[] SliceNames = ["q", "k", "v"];
+
+    /// <summary>Name under <c>in_proj</c> of PEFT's adapter over the whole packed input projection.</summary>
+    internal const string PackedName = "qkv";
 
     private Parameter in_proj_weight;
     private Parameter? in_proj_bias;
@@ -111,17 +117,74 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
         => base.call(query, key, value, key_padding_mask, need_weights, attn_mask);
 
     /// <summary>The slices (q, k, v) that have no LoRA layer yet.</summary>
-    internal IEnumerable<string> UnadaptedInProjectionSlices() => SliceNames.Where(s => !in_proj.Contains(s));
+    internal IEnumerable<string> UnadaptedInProjectionSlices()
+        => in_proj.Contains(PackedName) ? [] : SliceNames.Where(s => !in_proj.Contains(s));
+
+    /// <summary>PEFT's adapter over the whole packed input projection, or null.</summary>
+    internal LoRALayer? PackedInProjection => in_proj.TryGet(PackedName, out var layer) ? layer : null;
+
+    /// <summary>The output projection (a <see cref="LoRALinear"/> once adapted).</summary>
+    internal nn.Module<Tensor, Tensor> OutProjection => out_proj;
+
+    /// <summary>
+    /// PEFT's layout: adds <paramref name="adapterName"/> over the whole packed input projection and on <c>out_proj</c>
+    /// (replacing the Linear by a <see cref="LoRALinear"/> with the same tensors). Returns the packed layer.
+    /// </summary>
+    /// <exception cref="AdapterException">The per-slice layout is already in use, DoRA is asked for, or out_proj is not linear.</exception>
+    internal LoRALayer AdaptWhole(string adapterName, LoRAConfig config)
+    {
+        if (in_proj.Names.Any(n => n != PackedName))
+            throw new AdapterException("in_proj", "this attention module already has per-slice (in_proj.q/k/v) adapters; one module uses one layout.");
+        if (config.UseDora)
+            throw new AdapterException(null, "DoRA is not supported on a whole multi-head attention module (PEFT refuses it too).");
+        var output = out_proj switch
+        {
+            LoRALinear adapted => adapted,
+            Linear linear => new LoRALinear(linear),
+            var other => throw new AdapterException("out_proj", $"it is a {other.GetType().Name}, not a linear projection."),
+        };
+        if (!in_proj.TryGet(PackedName, out var packed))
+        {
+            packed = new InProjectionSlice(EmbedDim, 3 * EmbedDim, () => in_proj_weight, () => in_proj_bias);
+            in_proj.Add(PackedName, packed);
+        }
+        var noDropout = config with { Dropout = 0 };
+        packed.AddAdapter(adapterName, noDropout);
+        if (!ReferenceEquals(output, out_proj))
+        {
+            ModuleReplacer.Replace(this, "out_proj", out_proj, output, "out_proj");
+        }
+        output.AddAdapter(adapterName, noDropout);
+        return packed;
+    }
+
+    /// <summary>The LoRA layers on the packed input projection (slices or PEFT's whole-module layer).</summary>
+    internal IEnumerable<LoRALayer> InProjectionLayers => in_proj.Names.Select(in_proj.Get).ToList();
+
+    /// <summary>Removes every LoRA layer of the packed input projection (after merging, for merge-and-unload).</summary>
+    internal void RemoveInProjectionLayers()
+    {
+        foreach (var name in in_proj.Names.ToList()) in_proj.Remove(name).Dispose();
+    }
+
+    /// <summary>Removes the input-projection layers that carry no adapter any more.</summary>
+    internal void RemoveEmptyInProjectionLayers()
+    {
+        foreach (var name in in_proj.Names.ToList())
+            if (in_proj.Get(name).AdapterNames.Count == 0) in_proj.Remove(name).Dispose();
+    }
 
     /// <summary>Puts a LoRA layer on one slice of the packed input projection and adds the adapter to it.</summary>
     internal LoRALayer AdaptInProjection(string slice, string adapterName, LoRAConfig config)
     {
         int index = Array.IndexOf(SliceNames, slice);
         if (index < 0) throw new AdapterException($"in_proj.{slice}", "the packed input projection has slices 'q', 'k' and 'v' only.");
+        if (in_proj.Contains(PackedName))
+            throw new AdapterException($"in_proj.{slice}", "this attention module already has PEFT's whole-module adapter; one module uses one layout.");
         if (!in_proj.TryGet(slice, out var layer))
         {
             long offset = index * EmbedDim;
-            layer = new InProjectionSlice(EmbedDim,
+            layer = new InProjectionSlice(EmbedDim, EmbedDim,
                 () => in_proj_weight.narrow(0, offset, EmbedDim),
                 () => in_proj_bias?.narrow(0, offset, EmbedDim));
             in_proj.Add(slice, layer);
@@ -134,7 +197,13 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
     {
         if (in_proj.TryGet(SliceNames[slice], out var adapted)) return adapted.call(input);
         long offset = slice * EmbedDim;
-        return nn.functional.linear(input, in_proj_weight.narrow(0, offset, EmbedDim), in_proj_bias?.narrow(0, offset, EmbedDim));
+        var projected = nn.functional.linear(input, in_proj_weight.narrow(0, offset, EmbedDim), in_proj_bias?.narrow(0, offset, EmbedDim));
+        if (PackedInProjection is not { AdaptersEnabled: true, MergedAdapter: null, ActiveAdapter: { } name } packed) return projected;
+        // PEFT's layout: the slice's rows of B·A; no dropout (PEFT merges the adapter for the forward).
+        var tensors = packed.AdapterTensors(name).ToDictionary(t => t.FileSuffix, t => t.Tensor);
+        var a = tensors["lora_A.weight"];
+        var b = tensors["lora_B.weight"].narrow(0, offset, EmbedDim);
+        return projected.add(nn.functional.linear(nn.functional.linear(input, a), b).mul(packed.ScalingOf(name)));
     }
 
     private void CheckShape(string what, Tensor tensor)

@@ -142,6 +142,7 @@ public static class NativeTransformerConverter
             if (name.EndsWith("in_proj_weight", StringComparison.Ordinal))
             {
                 var owner = name[..^"in_proj_weight".Length];
+                if ((prefix + owner).TrimEnd('.') is { Length: > 0 } attention) yield return attention; // PEFT's whole-module target
                 foreach (var slice in new[] { "q", "k", "v" }) yield return $"{prefix}{owner}in_proj.{slice}";
             }
             else if (name.EndsWith(".weight", StringComparison.Ordinal) && parameter.dim() == 2)

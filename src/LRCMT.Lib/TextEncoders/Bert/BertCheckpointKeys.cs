@@ -17,14 +17,19 @@ internal static class BertCheckpointKeys
     private static readonly HashSet<string> RecomputedBuffers = ["embeddings.position_ids", "embeddings.token_type_ids"];
 
     /// <returns>The encoder's weights under <see cref="BertModel"/> names, and every other key (sorted), which is skipped.</returns>
-    public static (Dictionary<string, Tensor> Encoder, IReadOnlyList<string> Skipped) Split(IReadOnlyDictionary<string, Tensor> checkpoint)
+    public static (Dictionary<string, Tensor> Encoder, IReadOnlyList<string> Skipped) Split(IReadOnlyDictionary<string, Tensor> checkpoint) =>
+        Split(checkpoint, TaskModelPrefix);
+
+    /// <param name="checkpoint">All tensors of the file.</param>
+    /// <param name="taskModelPrefix">Where task models of this family keep the encoder (<c>bert.</c>, <c>roberta.</c>).</param>
+    public static (Dictionary<string, Tensor> Encoder, IReadOnlyList<string> Skipped) Split(IReadOnlyDictionary<string, Tensor> checkpoint, string taskModelPrefix)
     {
-        var prefixed = checkpoint.Keys.Any(k => k.StartsWith(TaskModelPrefix, StringComparison.Ordinal));
+        var prefixed = checkpoint.Keys.Any(k => k.StartsWith(taskModelPrefix, StringComparison.Ordinal));
         var encoder = new Dictionary<string, Tensor>();
         var skipped = new List<string>();
         foreach (var (key, tensor) in checkpoint)
         {
-            var name = !prefixed ? key : key.StartsWith(TaskModelPrefix, StringComparison.Ordinal) ? key[TaskModelPrefix.Length..] : null;
+            var name = !prefixed ? key : key.StartsWith(taskModelPrefix, StringComparison.Ordinal) ? key[taskModelPrefix.Length..] : null;
             if (name is not null && EncoderPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) && !RecomputedBuffers.Contains(name))
                 encoder[name] = tensor;
             else

@@ -19,13 +19,17 @@ internal static class BertCheckpointLoader
         var config = BertConfig.FromFile(Path.Combine(folder, ConfigFile));
         var weightsPath = WeightsFile(folder);
 
-        var checkpoint = SafetensorsFile.Load(weightsPath);
+        var checkpoint = weightsPath.EndsWith(PickleFileName, StringComparison.Ordinal)
+            ? TorchCheckpointFile.Load(weightsPath)
+            : SafetensorsFile.Load(weightsPath);
         try
         {
             var (encoderWeights, skipped) = BertCheckpointKeys.Split(checkpoint);
             // A checkpoint saved from a model without pooler (add_pooling_layer=False) gives a model without pooler.
             var hasPooler = encoderWeights.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
-            return (CreateLoaded(config with { AddPoolingLayer = hasPooler }, encoderWeights, weightsPath), skipped);
+            var model = CreateLoaded(config with { AddPoolingLayer = hasPooler }, encoderWeights, weightsPath);
+            ModelSources.Record(model, folder);
+            return (model, skipped);
         }
         finally
         {
@@ -59,11 +63,7 @@ internal static class BertCheckpointLoader
         var safetensors = Path.Combine(folder, SafetensorsFileName);
         if (File.Exists(safetensors)) return safetensors;
         var pickle = Path.Combine(folder, PickleFileName);
-        if (File.Exists(pickle))
-            throw new CorruptFileException(
-                pickle, null,
-                "PyTorch pickle checkpoints are not read (unpickling runs arbitrary code and needs the torch storage format); " +
-                "convert it once in Python with `model.save_pretrained(folder, safe_serialization=True)`, which writes model.safetensors.");
+        if (File.Exists(pickle)) return pickle; // read through TorchCheckpointFile's allow-list unpickler
         throw new FileNotFoundException($"Checkpoint folder '{folder}' has neither {SafetensorsFileName} nor {PickleFileName}.", safetensors);
     }
 }

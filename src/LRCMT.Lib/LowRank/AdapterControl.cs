@@ -1,0 +1,140 @@
+using LRCMT.Errors;
+using LRCMT.LowRank.Transformers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LRCMT.LowRank;
+
+/// <summary>
+/// PEFT's model-level adapter verbs in .NET casing — <c>set_adapter</c>, <c>disable_adapter()</c> (a scope),
+/// <c>delete_adapter</c>, <c>merge_and_unload</c> — for any model with LoRA layers. They act on every LoRA layer found
+/// by walking the model's modules, so they work whichever way the layers were put in.
+/// </summary>
+public static class AdapterControl
+{
+    /// <summary>Names of the adapters anywhere in <paramref name="model"/>, in first-seen order.</summary>
+    public static IReadOnlyList<string> AdapterNames(this nn.Module model)
+        => Layers(model).SelectMany(l => l.Layer.AdapterNames).Distinct().ToList();
+
+    /// <summary>
+    /// Makes <paramref name="adapterName"/> the active adapter of the whole model (PEFT <c>set_adapter</c>): layers that
+    /// carry it use it, layers that do not compute their base projection only.
+    /// </summary>
+    /// <exception cref="AdapterException">No layer carries the adapter, or another adapter is merged into a layer.</exception>
+    public static void SetAdapter(this nn.Module model, string adapterName)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(adapterName);
+        var layers = Layers(model);
+        if (!layers.Any(l => l.Layer.AdapterNames.Contains(adapterName)))
+            throw new AdapterException(null, $"no layer carries adapter '{adapterName}' (the model has: {string.Join(", ", model.AdapterNames())}).");
+        var merged = layers.FirstOrDefault(l => l.Layer.MergedAdapter is { } m && m != adapterName);
+        if (merged.Layer is not null)
+            throw new AdapterException(merged.Path, $"adapter '{merged.Layer.MergedAdapter}' is merged into it; unmerge before switching to '{adapterName}'.");
+        foreach (var (_, layer) in layers)
+        {
+            if (layer.AdapterNames.Contains(adapterName))
+            {
+                layer.SetActiveAdapter(adapterName);
+                layer.EnableAdapters();
+            }
+            else layer.DisableAdapters();
+        }
+    }
+
+    /// <summary>
+    /// Turns every adapter off until the returned scope is disposed (PEFT's <c>with model.disable_adapter():</c>):
+    /// <c>using (model.DisableAdapters()) { … base model … }</c>. Merged layers are unmerged; disposing restores which
+    /// layers were enabled (they stay unmerged).
+    /// </summary>
+    public static IDisposable DisableAdapters(this nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var layers = Layers(model).Select(l => (l.Layer, Enabled: l.Layer.AdaptersEnabled)).ToList();
+        foreach (var (layer, _) in layers) layer.DisableAdapters();
+        return new Restore(() =>
+        {
+            foreach (var (layer, enabled) in layers)
+                if (enabled) layer.EnableAdapters();
+        });
+    }
+
+    /// <summary>Removes adapter <paramref name="adapterName"/> from every layer (PEFT <c>delete_adapter</c>); returns how many layers had it.</summary>
+    /// <exception cref="AdapterException">No layer carries the adapter.</exception>
+    public static int DeleteAdapter(this nn.Module model, string adapterName)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(adapterName);
+        var layers = Layers(model).Where(l => l.Layer.AdapterNames.Contains(adapterName)).ToList();
+        if (layers.Count == 0) throw new AdapterException(null, $"no layer carries adapter '{adapterName}'.");
+        foreach (var (_, layer) in layers) layer.DeleteAdapter(adapterName);
+        foreach (var attention in model.modules().Prepend(model).OfType<ManagedMultiheadAttention>()) attention.RemoveEmptyInProjectionLayers();
+        return layers.Count;
+    }
+
+    /// <summary>
+    /// Merges the active adapter of every enabled layer into its weight and puts plain modules back (PEFT
+    /// <c>merge_and_unload</c>): each <see cref="LoRALinear"/> becomes an <c>nn.Linear</c> holding the merged weight and
+    /// the bias, attention modules lose their in-projection adapters, so the state dict has exactly the base model's
+    /// keys. Returns the model (a new <c>Linear</c> when the model itself was a LoRA layer).
+    /// </summary>
+    /// <exception cref="AdapterException">A layer was adapted in place (a sealed field); merge-and-unload does not support that yet — use <see cref="MergedModel.Export"/>.</exception>
+    public static nn.Module MergeAndUnload(this nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var layers = Layers(model);
+        var unsupported = layers.FirstOrDefault(l => l.Layer is not (LoRALinear or InProjectionSlice));
+        if (unsupported.Layer is not null)
+            throw new AdapterException(unsupported.Path, $"it is a {unsupported.Layer.GetType().Name} (adapted in place); merge-and-unload supports replaced layers only. Use MergedModel.Export for a merged checkpoint.");
+
+        foreach (var (_, layer) in layers)
+            if (layer.AdaptersEnabled && layer.MergedAdapter is null && layer.ActiveAdapter is not null) layer.Merge();
+        foreach (var attention in model.modules().Prepend(model).OfType<ManagedMultiheadAttention>()) attention.RemoveInProjectionLayers();
+
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        nn.Module result = model;
+        foreach (var (path, layer) in layers.Where(l => l.Layer is LoRALinear))
+        {
+            var plain = ToLinear((LoRALinear)layer);
+            if (path.Length == 0)
+            {
+                result = plain;
+                continue;
+            }
+            int dot = path.LastIndexOf('.');
+            var parent = dot < 0 ? model : modules[path[..dot]];
+            ModuleReplacer.Replace(parent, path[(dot + 1)..], layer, plain, path);
+        }
+        return result;
+    }
+
+    private static Linear ToLinear(LoRALinear layer)
+    {
+        var plain = nn.Linear(layer.InFeatures, layer.OutFeatures, hasBias: layer.Bias is not null,
+            device: layer.Weight.device, dtype: layer.Weight.dtype);
+        plain.weight = layer.Weight;
+        if (layer.Bias is not null) plain.bias = layer.Bias;
+        return plain;
+    }
+
+    /// <summary>Every LoRA layer with its path ("" for the model itself), outermost first.</summary>
+    private static List<(string Path, LoRALayer Layer)> Layers(nn.Module model)
+    {
+        var layers = new List<(string, LoRALayer)>();
+        if (model is LoRALayer root) layers.Add(("", root));
+        layers.AddRange(model.named_modules().Where(m => m.module is LoRALayer).Select(m => (m.name, (LoRALayer)m.module)));
+        return layers;
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        private Action? _restore = restore;
+
+        public void Dispose()
+        {
+            _restore?.Invoke();
+            _restore = null;
+        }
+    }
+}

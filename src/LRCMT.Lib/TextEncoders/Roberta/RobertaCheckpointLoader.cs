@@ -1,0 +1,51 @@
+using LRCMT.Checkpoints;
+using LRCMT.Errors;
+using LRCMT.TextEncoders.Bert;
+
+namespace LRCMT.TextEncoders.Roberta;
+
+/// <summary>Builds a <see cref="RobertaModel"/> from a Hugging Face checkpoint folder (<c>config.json</c> + <c>model.safetensors</c>).</summary>
+internal static class RobertaCheckpointLoader
+{
+    public const string TaskModelPrefix = "roberta.";
+
+    /// <returns>The model (eval mode) and the checkpoint keys skipped as not belonging to the encoder (<c>lm_head.*</c>, <c>classifier.*</c>).</returns>
+    public static (RobertaModel Model, IReadOnlyList<string> Skipped) Load(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        var config = RobertaConfig.FromFile(Path.Combine(folder, BertCheckpointLoader.ConfigFile));
+        var weightsPath = Path.Combine(folder, BertCheckpointLoader.SafetensorsFileName);
+        if (!File.Exists(weightsPath))
+        {
+            var pickle = Path.Combine(folder, BertCheckpointLoader.PickleFileName);
+            if (File.Exists(pickle))
+                throw new CorruptFileException(pickle, null, "PyTorch pickle checkpoints are not read; save the model with safe_serialization=True (model.safetensors).");
+            throw new FileNotFoundException($"Checkpoint folder '{folder}' has no {BertCheckpointLoader.SafetensorsFileName}.", weightsPath);
+        }
+
+        var checkpoint = SafetensorsFile.Load(weightsPath);
+        try
+        {
+            var (encoderWeights, skipped) = BertCheckpointKeys.Split(checkpoint, TaskModelPrefix);
+            var hasPooler = encoderWeights.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
+            var model = new RobertaModel(config with { AddPoolingLayer = hasPooler });
+            try
+            {
+                StateDictLoader.Load(model, encoderWeights, weightsPath);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+
+            model.eval();
+            return (model, skipped);
+        }
+        finally
+        {
+            foreach (var tensor in checkpoint.Values) tensor.Dispose();
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LRCMT.TextEncoders.Roberta;
+
+/// <summary>
+/// Hugging Face's <c>RobertaEmbeddings</c>: as BERT's, but positions count the real (non-padding) tokens from
+/// <c>padding_idx + 1</c>, and padding tokens get position <c>padding_idx</c> (<c>cumsum(ids != pad) * (ids != pad) + pad</c>).
+/// </summary>
+internal sealed class RobertaEmbeddings : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly Embedding word_embeddings;
+    private readonly Embedding position_embeddings;
+    private readonly Embedding token_type_embeddings;
+    private readonly LayerNorm LayerNorm;
+    private readonly Dropout dropout;
+    private readonly long paddingIndex;
+
+    public RobertaEmbeddings(BertConfig config) : base("embeddings")
+    {
+        paddingIndex = config.PadTokenId;
+        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
+        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, padding_idx: config.PadTokenId);
+        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        dropout = nn.Dropout(config.HiddenDropoutProb);
+        RegisterComponents();
+    }
+
+    /// <summary>Where the model's weights live (the word table's device).</summary>
+    public Device Device => word_embeddings.weight!.device;
+
+    /// <param name="inputIds">[batch, seq] int64, already validated.</param>
+    /// <param name="tokenTypeIds">[batch, seq] int64, already validated.</param>
+    public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
+    {
+        using var scope = NewDisposeScope();
+        var real = inputIds.ne(paddingIndex).to_type(ScalarType.Int64);
+        var positions = real.cumsum(1) * real + paddingIndex;
+        var sum = word_embeddings.call(inputIds) + token_type_embeddings.call(tokenTypeIds) + position_embeddings.call(positions);
+        return dropout.call(LayerNorm.call(sum)).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            word_embeddings.Dispose();
+            position_embeddings.Dispose();
+            token_type_embeddings.Dispose();
+            LayerNorm.Dispose();
+            dropout.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

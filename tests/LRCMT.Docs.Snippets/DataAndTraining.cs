@@ -1,0 +1,28 @@
+// docs/data-and-training.md
+using LRCMT.Configuration;
+using LRCMT.Data;
+using LRCMT.Data.Mmsa;
+using LRCMT.Evaluation;
+using LRCMT.TextEncoders;
+using LRCMT.Training;
+using Microsoft.Extensions.Logging;
+
+namespace LRCMT.Docs.Snippets;
+
+internal static class DataAndTraining
+{
+    internal static void TrainOnMosi(ILogger<Trainer> logger, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
+    {
+        // Local files: MMSA's feature pickles and a Hugging Face BERT folder (config.json, vocab.txt, model.safetensors).
+        var data = MmsaFeatureFile.Load("MOSI/aligned_50.pkl", new MmsaLoadOptions { TextSource = MmsaTextSource.RawText });
+        var collator = new MultimodalCollator(BertTextTokenizer.FromVocabFile("bert-base-uncased/vocab.txt"), maxTextLength: 50);
+        var train = new MultimodalDataLoader(data.Train.Samples, collator, batchSize: 32, shuffle: true, seed: 1111);
+        var valid = new MultimodalDataLoader(data.Valid.Samples, collator, batchSize: 64);
+
+        using var model = new LrcmtBuilder().WithPretrainedEncoder("bert-base-uncased").WithLoRA(l => l.TargetModules.AddRange(["query", "value"]))
+            .WithModalities(data.AcousticDim, data.VisualDim).Build();
+        var trainer = new Trainer(new TrainerOptions { Epochs = 20, CheckpointDirectory = "runs/mosi" }, logger);
+        var result = trainer.Fit(model, train, valid, progress, cancellationToken);   // or trainer.Resume(..., "runs/mosi/last.safetensors")
+        Console.WriteLine(Trainer.Evaluate(model, new MultimodalDataLoader(data.Test.Samples, collator, 64), MsaDataset.Mosi));
+    }
+}

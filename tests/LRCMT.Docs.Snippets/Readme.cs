@@ -1,0 +1,25 @@
+// README.md, "What is inside".
+using LRCMT.Configuration;
+using LRCMT.LowRank;
+using TorchSharp;
+
+namespace LRCMT.Docs.Snippets;
+
+internal static class Readme
+{
+    internal static void WhatIsInside(torch.nn.Module myModel)
+    {
+        // LRCMT on a local Hugging Face BERT folder (config.json, vocab.txt, model.safetensors; nothing is downloaded —
+        // get one with: huggingface-cli download google-bert/bert-base-uncased --local-dir models/bert-base-uncased).
+        // LoRA r=8 on query/value, CMU-MOSI feature sizes.
+        using var model = new LrcmtBuilder()
+            .WithPretrainedEncoder("models/bert-base-uncased")
+            .WithLoRA(lora => { lora.Rank = 8; lora.Alpha = 16; })
+            .WithModalities(acousticFeatures: 5, visualFeatures: 20)
+            .Build();
+        Console.WriteLine(model.GetParameterReport());   // trainable params: … || all params: … || trainable%: …
+
+        // Or wrap any loaded TorchSharp transformer with LoRA:
+        var report = LowRankInjector.Inject(myModel, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
+    }
+}
