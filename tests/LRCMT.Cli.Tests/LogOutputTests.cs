@@ -1,5 +1,6 @@
 using FluentAssertions;
 using LRCMT.Cli.Experiments;
+using LRCMT.Cli.Experiments.Reports;
 using LRCMT.Cli.Reporting;
 using LRCMT.Evaluation;
 using Xunit;
@@ -14,10 +15,10 @@ public class LogOutputTests
     {
         var output = new StringWriter();
         var console = ConsoleFactory.Create(output, isTerminal: false);
-        var metrics = AblationRun.Columns.ToDictionary(c => c, _ => 0.5);
-        var rows = new[] { new AblationRow("NoVisualAcousticStage", 0.0056, metrics), new AblationRow("FullFineTuning", 1, metrics) };
+        var runs = new[] { 0.5, 0.6 }.Select((v, i) => new LRCMT.Experiments.SeedRun(i + 1, AblationRun.Columns.ToDictionary(c => c, _ => v))).ToList();
+        var rows = new[] { new VariantResult("NoVisualAcousticStage", 0.0056, "NoVisualAcousticStage", runs), new VariantResult("FullFineTuning", 1, "FullFineTuning", runs) };
 
-        ConsoleReport.Ablation(console, rows, AblationRun.Columns);
+        SweepConsole.Aggregates(console, "Ablation", rows, AblationRun.Columns);
 
         string header = output.ToString().Split('\n').Single(l => l.Contains("Variant"));
         foreach (var column in AblationRun.Columns) header.Should().Contain(column);

@@ -3,6 +3,7 @@ using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Data.Mmsa;
 using LRCMT.Evaluation;
+using LRCMT.Experiments;
 using LRCMT.TextEncoders;
 using LRCMT.Training;
 using Microsoft.Extensions.Logging;
@@ -24,5 +25,21 @@ internal static class DataAndTraining
         var trainer = new Trainer(new TrainerOptions { Epochs = 20, CheckpointDirectory = "runs/mosi" }, logger);
         var result = trainer.Fit(model, train, valid, progress, cancellationToken);   // or trainer.Resume(..., "runs/mosi/last.safetensors")
         Console.WriteLine(Trainer.Evaluate(model, new MultimodalDataLoader(data.Test.Samples, collator, 64), MsaDataset.Mosi));
+    }
+
+    internal static void CompareOverSeeds(Func<int, string, SeedRun?> trainAndTest)
+    {
+        SeedRun? TrainAndTest(int seed, string variant) => trainAndTest(seed, variant);
+
+        // Run a configuration once per seed (null from the callback = interrupted: the sweep stops, finished seeds stay).
+        var lrcmt = SeedSweep.Run([1, 2, 3, 4, 5], seed => TrainAndTest(seed, variant: "Lrcmt"));   // your code -> SeedRun
+        var textOnly = SeedSweep.Run([1, 2, 3, 4, 5], seed => TrainAndTest(seed, variant: "TextOnly"));
+        foreach (var s in lrcmt.Test) Console.WriteLine($"{s.Metric}: {s.Mean:F4} ± {s.StandardDeviation:F4} [{s.Min:F4}, {s.Max:F4}]");
+
+        // Paired by seed; the bootstrap needs each run's SamplePredictions (SamplePredictions.Collect(model, testLoader)).
+        var comparisons = PairedComparison.Compare("Lrcmt", lrcmt.Runs, "TextOnly", textOnly.Runs, ["Has0_acc_2", "MAE"],
+            (p, t) => MsaMetrics.Compute(MsaDataset.Mosi, p, t).Values);
+        // comparisons[0].TInterval, .BootstrapInterval, .SeedsFavouringCandidate, .Conclusion
+        _ = comparisons;
     }
 }

@@ -1,6 +1,8 @@
 // docs/lora.md
 using LRCMT.LowRank;
 using LRCMT.TextEncoders;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace LRCMT.Docs.Snippets;
 
@@ -12,5 +14,24 @@ internal static class Lora
         Console.WriteLine(report);   // adapted modules, then: trainable params: … || all params: … || trainable%: …
         PeftAdapterFile.Save(bert, "my-adapter");                 // adapter_model.safetensors + adapter_config.json
         MergedModel.Export(bert, "merged/model.safetensors");     // plain checkpoint, original names
+    }
+
+    internal static void RegisterLinearLike()
+    {
+        // Your own (or a package's) linear-like module: weight kept as a buffer, y = x·Wᵀ + b.
+        LinearLikeModules.Register<FrozenLinear>(new LinearLikeSpec(WeightName: "weight", BiasName: "bias"));
+        // GPT-2's Conv1D stores the weight [in, out] and computes x·W + b:
+        LinearLikeModules.Register<Conv1D>(new LinearLikeSpec("weight", "bias", WeightIsInputByOutput: true));
+    }
+
+    // Stand-ins for the modules the document talks about (the reader's own types).
+    private sealed class FrozenLinear() : nn.Module<Tensor, Tensor>(nameof(FrozenLinear))
+    {
+        public override Tensor forward(Tensor input) => input;
+    }
+
+    private sealed class Conv1D() : nn.Module<Tensor, Tensor>(nameof(Conv1D))
+    {
+        public override Tensor forward(Tensor input) => input;
     }
 }

@@ -19,7 +19,10 @@ internal static class Readme
             .Build();
         Console.WriteLine(model.GetParameterReport());   // trainable params: … || all params: … || trainable%: …
 
-        // Or wrap any loaded TorchSharp transformer with LoRA:
+        // Or wrap any loaded TorchSharp transformer with LoRA, without touching its source (sealed `Linear` fields called
+        // with .forward() included; docs/lora.md lists which declaration takes which path):
         var report = LowRankInjector.Inject(myModel, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
+        var adapted = report.Model;   // myModel itself, or its managed twin when myModel is TorchSharp's native nn.TransformerEncoder
+                                      // (whose projections are named "in_proj.q", "in_proj.v", "out_proj", "linear1", "linear2")
     }
 }

@@ -7,8 +7,9 @@ using Spectre.Console;
 namespace LRCMT.Cli.Commands;
 
 /// <summary>
-/// <c>ablate</c>: trains the paper's variants with the same data, encoder and seeds, and writes ablation.json and
-/// ablation.md (plus one sub-folder per variant).
+/// <c>ablate</c>: trains the paper's variants with the same data, encoder and seeds (<c>--seeds</c> for several), and
+/// writes results.csv, ablation.json and ablation.md with aggregates and paired comparisons (plus one sub-folder per
+/// variant and seed).
 /// </summary>
 internal static class AblateCommand
 {
@@ -22,11 +23,19 @@ internal static class AblateCommand
         var force = OutputOptions.Force();
         var variants = OptionValues.Names<ModelVariant>("--variant",
             "variants to compare, e.g. --variant Lrcmt TextOnly (default: Lrcmt TextOnly NoVisualAcousticStage FullFineTuning)");
+        var seeds = SeedsOption.Create();
+        var encoderRates = new Option<double[]>("--ft-encoder-lrs")
+        {
+            Description = "full fine-tuning: encoder learning rates to try, the best mean validation metric wins (default: 1e-5 3e-5 1e-4)",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("ablate", "Compare LRCMT with text-only, no-V↔A and full fine-tuning under the same seeds.");
         settingsOptions.AddTo(command);
         command.Options.Add(output);
         command.Options.Add(force);
         command.Options.Add(variants);
+        command.Options.Add(seeds);
+        command.Options.Add(encoderRates);
 
         command.SetAction(parse =>
         {
@@ -35,9 +44,13 @@ internal static class AblateCommand
             Preflight.CheckEncoder(settings.Encoder);
             Preflight.CheckDevice(settings.Device);
             var chosen = parse.GetValue(variants) is { Length: > 0 } given ? given : DefaultVariants;
+            var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
+            var rates = parse.GetValue(encoderRates) is { Length: > 0 } r ? r : AblationRun.DefaultEncoderRates;
+            if (rates.Any(x => !(x > 0 && x < 1)))
+                throw new CliException(ExitCodes.UsageError, $"--ft-encoder-lrs: every learning rate must lie in (0, 1) (got {string.Join(", ", rates)}).");
             using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "ablation"), parse.GetValue(force));
 
-            bool interrupted = AblationRun.Execute(settings, chosen, folder, context);
+            bool interrupted = AblationRun.Execute(settings, chosen, seedList, applySeeds: parse.GetValue(seeds) is not null, rates, folder, context);
             folder.Commit();
             context.Console.MarkupLine($"Ablation folder: [bold]{Markup.Escape(folder.Target)}[/]");
             return interrupted ? ExitCodes.Interrupted : ExitCodes.Success;

@@ -3,6 +3,7 @@ using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Reporting;
 using LRCMT.Cli.Runs;
 using LRCMT.Training;
+using Spectre.Console;
 
 namespace LRCMT.Cli.Commands;
 
@@ -31,9 +32,11 @@ internal static class TrainCommand
         };
         var output = OutputOptions.Output("runs/run-<timestamp>");
         var force = OutputOptions.Force();
+        var seeds = SeedsOption.Create();
         command.Options.Add(resume);
         command.Options.Add(output);
         command.Options.Add(force);
+        command.Options.Add(seeds);
 
         command.SetAction(parse =>
         {
@@ -43,6 +46,16 @@ internal static class TrainCommand
             Preflight.CheckData(settings.Data);
             Preflight.CheckEncoder(settings.Encoder);
             Preflight.CheckDevice(settings.Device);
+            if (parse.GetValue(seeds) is not null)
+            {
+                if (resumed is not null) throw new CliException(ExitCodes.UsageError, "--resume continues one run; it cannot take --seeds.");
+                var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
+                using var sweepFolder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "run"), parse.GetValue(force));
+                bool stopped = MultiSeedTraining.Execute(settings, seedList, sweepFolder, context);
+                sweepFolder.Commit();
+                context.Console.MarkupLine($"Run folder: [bold]{Markup.Escape(sweepFolder.Target)}[/] (one sub-folder per seed, results.csv)");
+                return stopped ? ExitCodes.Interrupted : ExitCodes.Success;
+            }
 
             string target = parse.GetValue(output) ?? resumed ?? OutputOptions.TimestampedFolder("runs", "run");
             bool replacing = resumed is not null && Path.GetFullPath(target) == resumed;

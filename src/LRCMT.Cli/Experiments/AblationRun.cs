@@ -1,48 +1,90 @@
-using LRCMT.Cli.Reporting;
+using System.Globalization;
+using LRCMT.Cli.Experiments.Reports;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
 using LRCMT.Evaluation;
+using LRCMT.Experiments;
 using Spectre.Console;
 
 namespace LRCMT.Cli.Experiments;
 
 /// <summary>
-/// Trains each variant with the same data, encoder and seeds, one sub-folder each, and writes ablation.json and
-/// ablation.md. Stops early (keeping the finished rows) on Ctrl+C.
+/// Trains each variant with the same data, encoder and seeds (seed by seed, so an interrupted ablation still has
+/// paired results), one sub-folder per variant and seed, then writes results.csv, ablation.json and ablation.md with
+/// aggregates over seeds and paired comparisons of LRCMT with each other variant. Full fine-tuning tries every
+/// encoder learning rate of the grid and keeps the one with the best mean validation metric. Stops early (keeping
+/// the finished runs) on Ctrl+C.
 /// </summary>
 internal static class AblationRun
 {
     internal static readonly string[] Columns =
         [MsaMetricNames.Has0Acc2, MsaMetricNames.Has0F1, MsaMetricNames.Non0Acc2, MsaMetricNames.MultAcc7, MsaMetricNames.Mae, MsaMetricNames.Corr];
 
-    /// <returns>True when Ctrl+C stopped the ablation.</returns>
-    internal static bool Execute(RunSettings settings, IReadOnlyList<ModelVariant> variants, RunFolder folder, CliContext context)
+    /// <summary>The default grid of full fine-tuning encoder learning rates.</summary>
+    internal static readonly double[] DefaultEncoderRates = [1e-5, 3e-5, 1e-4];
+
+    private sealed record Arm(ModelVariant Variant, double? EncoderRate, string Folder)
     {
-        var rows = new List<AblationRow>();
+        internal List<SeedRun> Runs { get; } = [];
+        internal double TrainableShare { get; set; }
+        internal string Label => EncoderRate is { } rate && Variant == ModelVariant.FullFineTuning
+            ? $"{Variant} (encoder LR {FormatRate(rate)})" : Variant.ToString();
+    }
+
+    /// <param name="seeds">The seeds to run; with <paramref name="applySeeds"/> false, the single seed the settings already hold.</param>
+    /// <param name="applySeeds">Whether each seed replaces the settings' data and training seeds (true for <c>--seeds</c>).</param>
+    /// <returns>True when Ctrl+C stopped the ablation.</returns>
+    internal static bool Execute(RunSettings settings, IReadOnlyList<ModelVariant> variants, IReadOnlyList<int> seeds, bool applySeeds,
+        IReadOnlyList<double> encoderRates, RunFolder folder, CliContext context)
+    {
+        var arms = Arms(variants, encoderRates);
         bool interrupted = false;
-        foreach (var variant in variants)
+        MsaDataset dataset = MsaDataset.Mosi;
+        foreach (int seed in seeds)
         {
-            var variantSettings = ForVariant(settings, variant);
-            string directory = folder.File(variant.ToString());
-            Directory.CreateDirectory(directory);
-            var outcome = TrainingRun.Execute(variantSettings, directory, context, title: variant.ToString());
-            if (outcome.Interrupted || outcome.TestMetrics is null)
+            foreach (var arm in arms)
             {
-                interrupted = true;
-                break;
+                string relative = Path.Combine(arm.Folder, SeedsOption.FolderName(seed));
+                string directory = folder.File(relative);
+                Directory.CreateDirectory(directory);
+                var outcome = TrainingRun.Execute(ForArm(settings, arm, applySeeds ? seed : null), directory, context, title: $"{arm.Label} · seed {seed}");
+                if (outcome.ToSeedRun() is not { } run)
+                {
+                    interrupted = true;
+                    break;
+                }
+                arm.Runs.Add(run);
+                arm.TrainableShare = outcome.TrainableShare;
+                dataset = outcome.Dataset;
+                context.Console.MarkupLine(Markup.Escape(
+                    $"{arm.Label}, seed {seed}: {MetricUnits.Label(Columns[0])} {MetricUnits.Format(Columns[0], run.Test[Columns[0]])} in {outcome.Elapsed.TotalSeconds:F0} s"));
             }
-            rows.Add(new AblationRow(variant.ToString(), outcome.TrainableShare, outcome.TestMetrics));
-            context.Console.MarkupLine($"{variant}: Has0_acc_2 {ConsoleReport.Format(MsaMetricNames.Has0Acc2, outcome.TestMetrics[MsaMetricNames.Has0Acc2])} in {outcome.Elapsed.TotalSeconds:F0} s");
+            if (interrupted) break;
         }
 
-        AblationReport.SaveJson(folder.File("ablation.json"), rows);
-        AblationReport.SaveMarkdown(folder.File("ablation.md"), rows, Columns,
-            $"Ablation on {Describe(settings)}, seed {settings.Training.Seed}, {settings.Training.Epochs} epochs (test split; accuracies and F1 in %)." +
-            (interrupted ? " Interrupted: only the variants listed finished." : ""));
+        var columns = ColumnsFor(dataset);
+        var (results, grid) = Collect(arms, settings.Training.EarlyStoppingMetric);
+        var comparisons = Compare(results, dataset, columns);
+        var summary = new AblationSummary(Describe(settings), seeds, settings.Training.Epochs, results, comparisons, grid, interrupted);
+
+        ResultsCsv.Save(folder.File("results.csv"), results);
+        AblationJson.Save(folder.File("ablation.json"), summary);
+        AblationMarkdown.Save(folder.File("ablation.md"), summary, columns);
         RunSettingsFile.Save(settings, folder.File(RunFiles.Configuration));
-        if (rows.Count > 0) ConsoleReport.Ablation(context.Console, rows, Columns);
+        if (results.Any(r => r.Runs.Count > 0))
+        {
+            SweepConsole.Aggregates(context.Console, "Ablation (test split)", results, columns);
+            SweepConsole.Comparisons(context.Console, comparisons, columns[0]);
+        }
         return interrupted;
     }
+
+    /// <summary>A learning rate as people write it: 1e-5, 3e-5, 1e-4.</summary>
+    internal static string FormatRate(double rate) => rate.ToString("0.###e-0", CultureInfo.InvariantCulture);
+
+    /// <summary>The headline metrics of a dataset's metric set (MOSI/MOSEI: <see cref="Columns"/>; CH-SIMS: all of its own).</summary>
+    internal static IReadOnlyList<string> ColumnsFor(MsaDataset dataset) =>
+        dataset == MsaDataset.Sims ? MsaMetrics.NamesFor(MsaDataset.Sims) : Columns;
 
     /// <summary>A deep copy of <paramref name="settings"/> set up for <paramref name="variant"/>.</summary>
     internal static RunSettings ForVariant(RunSettings settings, ModelVariant variant)
@@ -50,6 +92,69 @@ internal static class AblationRun
         var copy = RunSettingsFile.Clone(settings);
         copy.ApplyVariant(variant);
         return copy;
+    }
+
+    private static RunSettings ForArm(RunSettings settings, Arm arm, int? seed)
+    {
+        var copy = ForVariant(settings, arm.Variant);
+        if (arm.EncoderRate is { } rate) copy.Training = copy.Training with { EncoderLearningRate = rate };
+        if (seed is { } s) copy.ApplySeed(s);
+        return copy;
+    }
+
+    private static List<Arm> Arms(IReadOnlyList<ModelVariant> variants, IReadOnlyList<double> encoderRates)
+    {
+        var arms = new List<Arm>();
+        foreach (var variant in variants)
+        {
+            if (variant == ModelVariant.FullFineTuning && encoderRates.Count > 1)
+                arms.AddRange(encoderRates.Select(rate => new Arm(variant, rate,
+                    Path.Combine(variant.ToString(), "encoder-lr-" + FormatRate(rate)))));
+            else
+                arms.Add(new Arm(variant, variant == ModelVariant.FullFineTuning && encoderRates.Count == 1 ? encoderRates[0] : null, variant.ToString()));
+        }
+        return arms;
+    }
+
+    /// <summary>One result per variant; full fine-tuning's grid collapses to the rate with the best mean validation metric.</summary>
+    private static (List<VariantResult> Results, EncoderRateChoice? Grid) Collect(List<Arm> arms, string selectionMetric)
+    {
+        var results = new List<VariantResult>();
+        EncoderRateChoice? grid = null;
+        foreach (var group in arms.GroupBy(a => a.Variant))
+        {
+            var candidates = group.ToList();
+            var chosen = candidates[0];
+            if (candidates.Count > 1)
+            {
+                var finished = candidates.Where(a => a.Runs.Count > 0).ToList();
+                if (finished.Count > 0)
+                {
+                    var (index, means) = ValidationGrid.Choose(finished.Select(a => (IReadOnlyList<SeedRun>)a.Runs).ToList(), selectionMetric);
+                    chosen = finished[index];
+                    grid = new EncoderRateChoice(selectionMetric, finished.Select(a => a.EncoderRate!.Value).ToList(), means,
+                        finished.Select(a => a.Runs.Count).ToList(), index);
+                }
+            }
+            results.Add(new VariantResult(group.Key.ToString(), chosen.TrainableShare, chosen.Folder.Replace('\\', '/'), chosen.Runs));
+        }
+        return (results, grid);
+    }
+
+    /// <summary>LRCMT (or the first variant) against every other variant that finished a seed in common.</summary>
+    private static List<PairedComparison> Compare(List<VariantResult> results, MsaDataset dataset, IReadOnlyList<string> columns)
+    {
+        var finished = results.Where(r => r.Runs.Count > 0).ToList();
+        if (finished.Count < 2) return [];
+        var candidate = finished.FirstOrDefault(r => r.Name == nameof(ModelVariant.Lrcmt)) ?? finished[0];
+        var comparisons = new List<PairedComparison>();
+        foreach (var baseline in finished.Where(r => r != candidate))
+        {
+            if (!candidate.Runs.Any(c => baseline.Runs.Any(b => b.Seed == c.Seed))) continue;
+            comparisons.AddRange(PairedComparison.Compare(candidate.Name, candidate.Runs, baseline.Name, baseline.Runs, columns,
+                (p, t) => MsaMetrics.Compute(dataset, p, t).Values));
+        }
+        return comparisons;
     }
 
     private static string Describe(RunSettings settings) =>

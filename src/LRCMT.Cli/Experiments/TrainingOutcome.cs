@@ -1,3 +1,6 @@
+using LRCMT.Evaluation;
+using LRCMT.Experiments;
+
 namespace LRCMT.Cli.Experiments;
 
 /// <summary>What a training run produced.</summary>
@@ -8,6 +11,9 @@ namespace LRCMT.Cli.Experiments;
 /// <param name="CompletedEpochs">Epochs that ran to the end.</param>
 /// <param name="Interrupted">Whether Ctrl+C stopped training early.</param>
 /// <param name="Elapsed">Wall time of the whole run.</param>
+/// <param name="Seed">The run's seed.</param>
+/// <param name="Dataset">The metric set the data follows.</param>
+/// <param name="TestPredictions">Per-sample test predictions (null when interrupted), for paired comparisons.</param>
 internal sealed record TrainingOutcome(
     IReadOnlyDictionary<string, double>? TestMetrics,
     IReadOnlyDictionary<string, double>? ValidMetrics,
@@ -15,10 +21,12 @@ internal sealed record TrainingOutcome(
     double TrainableShare,
     int CompletedEpochs,
     bool Interrupted,
-    TimeSpan Elapsed);
-
-/// <summary>One row of ablation.json.</summary>
-/// <param name="Name">Variant name.</param>
-/// <param name="TrainableShare">Trainable parameters / all parameters.</param>
-/// <param name="Metrics">MMSA test metrics.</param>
-internal sealed record AblationRow(string Name, double TrainableShare, IReadOnlyDictionary<string, double> Metrics);
+    TimeSpan Elapsed,
+    long Seed,
+    MsaDataset Dataset,
+    SamplePredictions? TestPredictions)
+{
+    /// <summary>This run as a library <see cref="SeedRun"/> (null when it was interrupted before testing).</summary>
+    internal SeedRun? ToSeedRun() =>
+        TestMetrics is null ? null : new SeedRun((int)Seed, TestMetrics, ValidMetrics, TestPredictions);
+}

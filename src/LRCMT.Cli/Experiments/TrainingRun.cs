@@ -8,6 +8,7 @@ using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
+using LRCMT.Experiments;
 using LRCMT.Models;
 using LRCMT.Training;
 using Spectre.Console;
@@ -33,6 +34,7 @@ internal static class TrainingRun
         console.MarkupLine($"Encoder: {Markup.Escape(encoder.Description)}");
 
         using var model = ModelFactory.Build(settings, encoder, data);
+        settings.Environment = RunEnvironment.Capture(settings.Training.Seed);
         var report = model.GetParameterReport();
         console.MarkupLine($"{Markup.Escape(title)}: {Markup.Escape(report.ToString())}");
 
@@ -75,8 +77,10 @@ internal static class TrainingRun
             curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss, epoch.Validation[options.EarlyStoppingMetric]));
 
         bool interrupted = result.StopReason == TrainingStopReason.Cancelled;
+        // Per-sample scores (for the ablation statistics) exist for a regression head; a classification head is scored on its classes.
+        var testPredictions = interrupted || classes is not null ? null : SamplePredictions.Collect(model, test);
         IReadOnlyDictionary<string, double>? testMetrics = interrupted ? null
-            : (classes is null ? Trainer.Evaluate(model, test, data.MetricSet) : Trainer.Evaluate(model, test, classes)).Values;
+            : classes is null ? testPredictions!.Metrics(data.MetricSet).Values : Trainer.Evaluate(model, test, classes).Values;
         IReadOnlyDictionary<string, double>? validMetrics = result.BestEpoch >= 0
             ? result.History.First(h => h.Epoch == result.BestEpoch).Validation.Values
             : null;
@@ -85,7 +89,8 @@ internal static class TrainingRun
         curves.TestMetric = testMetrics?.GetValueOrDefault(options.EarlyStoppingMetric);
         WriteFiles(directory, Resolved(settings, model, options), model, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
-            report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed);
+            report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed,
+            settings.Training.Seed, data.MetricSet, testPredictions);
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
-using System.Globalization;
 using LRCMT.Cli.Experiments;
+using LRCMT.Cli.Experiments.Reports;
 using Spectre.Console;
 
 namespace LRCMT.Cli.Reporting;
@@ -29,19 +29,6 @@ internal static class ConsoleReport
         console.MarkupLine($"Run folder: [bold]{Markup.Escape(folder)}[/] ({outcome.Elapsed.TotalSeconds:F0} s)");
     }
 
-    /// <summary>One row per ablation variant with its trainable share and headline metrics.</summary>
-    internal static void Ablation(IAnsiConsole console, IReadOnlyList<AblationRow> rows, IReadOnlyList<string> metricNames)
-    {
-        var table = new Table().Title("Ablation (test split)").AddColumn("Variant").AddColumn(new TableColumn("Trainable").RightAligned());
-        foreach (var name in metricNames) table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
-        foreach (var row in rows)
-            table.AddRow([Markup.Escape(row.Name), $"{row.TrainableShare:P2}", .. metricNames.Select(m => Format(m, row.Metrics[m]))]);
-        console.Write(table);
-    }
-
     /// <summary>Accuracies and F1 scores as percentages (as papers report them), error and correlation raw.</summary>
-    internal static string Format(string metric, double value) =>
-        metric is "MAE" or "Corr"
-            ? value.ToString("F4", CultureInfo.InvariantCulture)
-            : (100 * value).ToString("F2", CultureInfo.InvariantCulture);
+    internal static string Format(string metric, double value) => MetricUnits.Format(metric, value);
 }

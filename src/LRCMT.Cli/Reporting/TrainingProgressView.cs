@@ -1,3 +1,4 @@
+using LRCMT.Cli.Experiments.Reports;
 using LRCMT.Training;
 using Spectre.Console;
 
@@ -27,10 +28,10 @@ internal static class TrainingProgressView
                             task.Description = Markup.Escape($"{title} · epoch {report.Epoch + 1} · loss {report.Loss:F3}{lastValidation}");
                             break;
                         case TrainingEvent.EpochCompleted when report.Validation is { } metrics:
-                            lastValidation = $" · valid Has0_acc_2 {100 * metrics.Values.GetValueOrDefault("Has0_acc_2", double.NaN):F1}";
+                            lastValidation = $" · valid Has0_acc_2 {100 * metrics.Values.GetValueOrDefault("Has0_acc_2", double.NaN):F1}%";
                             console.MarkupLine(Markup.Escape(
                                 $"  epoch {report.Epoch + 1}: train loss {report.Loss:F3}, valid loss {report.ValidationLoss:F3}, " +
-                                string.Join(", ", metrics.Values.Select(m => $"{m.Key} {ConsoleReport.Format(m.Key, m.Value)}"))));
+                                string.Join(", ", metrics.Values.Select(m => $"{m.Key} {ConsoleReport.Format(m.Key, m.Value)}{(MetricUnits.IsPercentage(m.Key) ? "%" : "")}"))));
                             break;
                     }
                 });

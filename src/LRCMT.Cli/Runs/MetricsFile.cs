@@ -21,6 +21,7 @@ internal static class MetricsFile
         var document = new
         {
             status = interrupted ? "interrupted" : "completed",
+            units = "MMSA values: accuracies and F1 as fractions in [0, 1], MAE and Corr raw; epochs numbered from 1",
             test,
             valid,
             selection_metric = curves.ValidMetricName,

@@ -37,6 +37,12 @@ public sealed class RunSettings
     public int Threads { get; set; }
 
     /// <summary>
+    /// Written by the run into config.json (libtorch version, CPU kernels, threads, seed); ignored on input, where
+    /// the run replaces it with what it finds.
+    /// </summary>
+    public Experiments.RunEnvironment? Environment { get; set; }
+
+    /// <summary>
     /// Learning rate of the encoder's own weights under full fine-tuning (when the settings name none): a pretrained
     /// encoder needs a far smaller rate than the freshly initialised fusion and head, which keep theirs.
     /// </summary>

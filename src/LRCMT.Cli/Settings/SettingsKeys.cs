@@ -37,7 +37,9 @@ internal static class SettingsKeys
         }
     }
 
-    /// <summary>The type a child key binds to, or null (with the keys that would have been accepted).</summary>
+    /// <summary>
+    /// The type a child key binds to (read-only properties count: a run's config.json lists them, and the binder
+    /// ignores them), or null (with the keys that would have been accepted).</summary>
     private static Type? ChildType(Type type, string key, out IReadOnlyList<string> candidates)
     {
         candidates = [];
@@ -47,7 +49,7 @@ internal static class SettingsKeys
         if (type.IsGenericType && typeof(IEnumerable).IsAssignableFrom(type))
             return int.TryParse(key, out _) ? type.GetGenericArguments()[0] : null;
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && (p.CanWrite || !IsLeaf(p.PropertyType))).ToList();
+            .Where(p => p.CanRead && p.GetIndexParameters().Length == 0).ToList();
         candidates = properties.Select(p => p.Name).ToList();
         return properties.FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))?.PropertyType;
     }

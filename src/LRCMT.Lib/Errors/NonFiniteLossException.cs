@@ -8,7 +8,7 @@ public sealed class NonFiniteLossException : LrcmtException
 {
     /// <summary>Creates the exception.</summary>
     public NonFiniteLossException(int epoch, long step, double loss, IReadOnlyList<string> sampleIds)
-        : base($"The training loss is {loss} at epoch {epoch}, step {step} (batch of {string.Join(", ", sampleIds.Take(8))}{(sampleIds.Count > 8 ? ", ..." : "")}). " +
+        : base($"The training loss is {loss} at epoch {epoch + 1}, step {step} (batch of {string.Join(", ", sampleIds.Take(8))}{(sampleIds.Count > 8 ? ", ..." : "")}). " +
                "Training stopped; the last checkpoint is unchanged. Lower the learning rate, enable gradient clipping, or check the inputs for NaN/Inf.")
     {
         Epoch = epoch;
@@ -17,7 +17,7 @@ public sealed class NonFiniteLossException : LrcmtException
         SampleIds = sampleIds;
     }
 
-    /// <summary>The epoch (0-based) in which the loss diverged.</summary>
+    /// <summary>The epoch (0-based index; the message numbers epochs from 1, as every report does) in which the loss diverged.</summary>
     public int Epoch { get; }
 
     /// <summary>The global optimizer step (0-based) whose loss diverged.</summary>

@@ -79,14 +79,16 @@ public static class AdapterControl
     /// the bias, attention modules lose their in-projection adapters, so the state dict has exactly the base model's
     /// keys. Returns the model (a new <c>Linear</c> when the model itself was a LoRA layer).
     /// </summary>
-    /// <exception cref="AdapterException">A layer was adapted in place (a sealed field); merge-and-unload does not support that yet — use <see cref="MergedModel.Export"/>.</exception>
+    /// <remarks>A layer adapted in place (a sealed <c>Linear</c> field, a registered linear-like type) gets its own module back, with the merged weight.</remarks>
+    /// <exception cref="AdapterException">A layer of an unsupported kind carries the adapter — use <see cref="MergedModel.Export"/>.</exception>
     public static nn.Module MergeAndUnload(this nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var layers = Layers(model);
-        var unsupported = layers.FirstOrDefault(l => l.Layer is not (LoRALinear or InProjectionSlice));
+        var unsupported = layers.FirstOrDefault(l => l.Layer is not (LoRALinear or InProjectionSlice or Substitution.SubstitutedLinear)
+                                                     || (l.Layer is Substitution.SubstitutedLinear && l.Path.Length == 0));
         if (unsupported.Layer is not null)
-            throw new AdapterException(unsupported.Path, $"it is a {unsupported.Layer.GetType().Name} (adapted in place); merge-and-unload supports replaced layers only. Use MergedModel.Export for a merged checkpoint.");
+            throw new AdapterException(unsupported.Path, $"it is a {unsupported.Layer.GetType().Name}; merge-and-unload does not support it. Use MergedModel.Export for a merged checkpoint.");
 
         foreach (var (_, layer) in layers)
             if (layer.AdaptersEnabled && layer.MergedAdapter is null && layer.ActiveAdapter is not null) layer.Merge();
@@ -94,9 +96,10 @@ public static class AdapterControl
 
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
         nn.Module result = model;
-        foreach (var (path, layer) in layers.Where(l => l.Layer is LoRALinear))
+        foreach (var (path, layer) in layers.Where(l => l.Layer is LoRALinear or Substitution.SubstitutedLinear))
         {
-            var plain = ToLinear((LoRALinear)layer);
+            // A layer adapted in place hands back the very module its parent calls, its weight now merged.
+            var plain = layer is Substitution.SubstitutedLinear substituted ? substituted.ReleaseModule() : ToLinear((LoRALinear)layer);
             if (path.Length == 0)
             {
                 result = plain;

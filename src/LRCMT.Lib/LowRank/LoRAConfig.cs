@@ -48,6 +48,7 @@ public sealed record LoRAConfig
     public const string AllLinear = "all-linear";
 
     /// <summary>Whether the targets are <see cref="AllLinear"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool TargetsAllLinear => string.Equals(TargetRegex, AllLinear, StringComparison.OrdinalIgnoreCase)
         || (TargetRegex is null && TargetModules is [var only] && string.Equals(only, AllLinear, StringComparison.OrdinalIgnoreCase));
 

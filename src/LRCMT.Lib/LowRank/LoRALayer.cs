@@ -154,10 +154,6 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         OnAdaptersChanged();
     }
 
-    /// <summary>
-    /// Called after every change of which adapter computes what (add, activate, enable, disable, merge, unmerge), so a
-    /// layer that hands its effective weight to another module can rebuild it. The default does nothing.
-    /// </summary>
     /// <summary>Removes a named adapter (unmerging it first); the next adapter, if any, becomes active when it was the active one.</summary>
     /// <exception cref="AdapterException">The layer has no adapter of that name.</exception>
     internal void DeleteAdapter(string adapterName)
@@ -174,6 +170,10 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         OnAdaptersChanged();
     }
 
+    /// <summary>
+    /// Called after every change of which adapter computes what (add, activate, enable, disable, merge, unmerge), so a
+    /// layer that hands its effective weight to another module can rebuild it. The default does nothing.
+    /// </summary>
     private protected virtual void OnAdaptersChanged() { }
 
     /// <summary>Called before the frozen weight is changed in place (merge, unmerge). The default does nothing.</summary>

@@ -107,7 +107,7 @@ public sealed class Trainer
         {
             state = TrainerCheckpoint.Load(checkpoint, trainable, optimizer);
             best.LoadIfSaved(trainable);
-            _logger.LogInformation("Resuming from {Checkpoint} at epoch {Epoch}, step {Step}", checkpoint, state.Epoch, state.Step);
+            _logger.LogInformation("Resuming from {Checkpoint} at epoch {Epoch}, step {Step}", checkpoint, state.Epoch + 1, state.Step);
         }
 
         var stopReason = TrainingStopReason.Completed;
@@ -139,7 +139,7 @@ public sealed class Trainer
         if (stopReason == TrainingStopReason.Cancelled)
         {
             SaveLast(optimizer, groups, state, schedule, totalSteps, progress);
-            _logger.LogWarning("Training cancelled at epoch {Epoch}, step {Step}", state.Epoch, state.Step);
+            _logger.LogWarning("Training cancelled at epoch {Epoch}, step {Step}", state.Epoch + 1, state.Step);
         }
         else if (_options.RestoreBestWeights) best.Restore(trainable);
         model.eval();
@@ -161,7 +161,7 @@ public sealed class Trainer
         double value = loss.item<float>();
         if (!double.IsFinite(value))
         {
-            _logger.LogError("Non-finite loss {Loss} at epoch {Epoch}, step {Step}", value, state.Epoch, state.Step);
+            _logger.LogError("Non-finite loss {Loss} at epoch {Epoch}, step {Step}", value, state.Epoch + 1, state.Step);
             throw new NonFiniteLossException(state.Epoch, state.Step, value, batch.Ids);
         }
         loss.backward();
@@ -184,7 +184,7 @@ public sealed class Trainer
         bool improved = state.RecordEpoch(summary, _options.EarlyStoppingMetric, _options.HigherIsBetter);
         if (improved) best.Capture(trainable);
         _logger.LogInformation("Epoch {Epoch}: train loss {TrainLoss:F4}, valid loss {ValidLoss:F4}, {Metrics}{Best}",
-            state.Epoch, trainLoss, validLoss, metrics, improved ? " (best)" : "");
+            state.Epoch + 1, trainLoss, validLoss, metrics, improved ? " (best)" : "");
         progress?.Report(new TrainingProgress(TrainingEvent.EpochCompleted, state.Epoch, state.Step, totalSteps, trainLoss, groups.Rates(schedule.Factor(state.Step - 1)), metrics, validLoss));
 
         bool patienceSpent = _options.Patience > 0 && state.EpochsWithoutImprovement >= _options.Patience;

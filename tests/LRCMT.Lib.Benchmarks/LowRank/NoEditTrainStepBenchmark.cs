@@ -10,7 +10,8 @@ namespace LRCMT.Benchmarks.LowRank;
 /// <summary>
 /// One LoRA train step of a bert-base-sized stack whose q/v projections take the replacement path (fields typed
 /// nn.Module) vs the substitution path (fields of the sealed Linear type called with .forward(), as most ports are).
-/// Also prints the peak resident memory of one step of each (Linux: VmHWM after resetting it).
+/// Also prints how much one step raises the peak resident memory (Linux: VmHWM after resetting it); run each case in
+/// its own process (LRCMT_NOEDIT_ONLY) for that number, since freed memory of one case is reused by the next.
 /// </summary>
 public sealed class NoEditTrainStepBenchmark : IBenchmarkGroup
 {
@@ -28,8 +29,11 @@ public sealed class NoEditTrainStepBenchmark : IBenchmarkGroup
         var input = randn(Batch, Seq, Width);
         var config = new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] };
         var cases = new List<BenchmarkCase>();
+        // LRCMT_NOEDIT_ONLY=replacement|substitution builds one case only, so that its peak memory is measured in a fresh process.
+        var only = Environment.GetEnvironmentVariable("LRCMT_NOEDIT_ONLY");
         foreach (bool sealedFields in new[] { false, true })
         {
+            if (only is not null && only != (sealedFields ? "substitution" : "replacement")) continue;
             torch.manual_seed(2);
             var model = new Stack(sealedFields);
             var report = LowRankInjector.Inject(model, config);

@@ -29,6 +29,23 @@ public sealed class TokenizerCorpusParityTests
     }
 
     [Theory]
+    [InlineData("uncased")]
+    [InlineData("cased-raw")]
+    public void Code_points_whose_category_changed_across_unicode_versions_are_treated_as_hugging_face_does(string configuration)
+    {
+        // Marks, punctuation and format characters Unicode added after 8.0 (HF's category tables), the ones whose category
+        // changed since, and a sample of older ones, each as "x<c>y".
+        var tokenizer = TokenizerReference.FromVocab(configuration);
+        var lines = TokenizerReference.Lines("unicode-edges.jsonl");
+        var expected = TokenizerReference.Ids(configuration + "-unicode-edges");
+
+        var mismatches = Enumerable.Range(0, lines.Count).Where(i => !tokenizer.Encode(lines[i], NoLimit).SequenceEqual(expected[i]))
+            .Select(i => $"U+{char.ConvertToUtf32(lines[i], 1):X4}").ToList();
+
+        mismatches.Should().BeEmpty($"{mismatches.Count}/{lines.Count} code points differ ({GlobalizationMode()})");
+    }
+
+    [Theory]
     [InlineData("bert-cased", "cased")]
     [InlineData("bert-chinese", "chinese")]
     public void A_tokenizer_json_folder_gives_the_same_ids_as_its_vocab_txt(string folder, string configuration)

@@ -12,8 +12,11 @@ internal static class TokenizerReference
 {
     public static string Folder => Fixtures.File("tokenizer");
 
-    public static IReadOnlyList<string> Corpus { get; } =
-        File.ReadAllLines(Path.Combine(Folder, "corpus.jsonl")).Select(l => JsonSerializer.Deserialize<string>(l)!).ToList();
+    public static IReadOnlyList<string> Corpus { get; } = Lines("corpus.jsonl");
+
+    /// <summary>A fixture file of JSON strings, one a line.</summary>
+    public static IReadOnlyList<string> Lines(string file) =>
+        File.ReadAllLines(Path.Combine(Folder, file)).Select(l => JsonSerializer.Deserialize<string>(l)!).ToList();
 
     public static IReadOnlyList<int[]> Ids(string name) =>
         File.ReadAllLines(Path.Combine(Folder, "reference", name + ".jsonl")).Select(l => JsonSerializer.Deserialize<int[]>(l)!).ToList();

@@ -156,8 +156,9 @@ public sealed class TrainerTests : IDisposable
 
         var fit = () => new Trainer(Options(3)).Fit(model, train, valid, cancellationToken: TestContext.Current.CancellationToken);
 
+        // Epoch is the 0-based index; the message numbers epochs from 1, like every report.
         fit.Should().Throw<NonFiniteLossException>().Where(e => e.Epoch == 1 && e.Step == 4 && e.SampleIds.Count == 4)
-            .WithMessage("*epoch 1, step 4*");
+            .WithMessage("*epoch 2, step 4*");
         var header = SafetensorsFile.ReadHeader(Path.Combine(_folder, Trainer.LastCheckpointName));
         header.Metadata["lrcmt.trainer"].Should().Contain("\"Epoch\":1,\"BatchInEpoch\":0,\"Step\":3");
     }

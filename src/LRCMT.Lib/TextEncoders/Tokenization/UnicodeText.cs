@@ -1,12 +1,12 @@
-using System.Globalization;
 using System.Text;
 
 namespace LRCMT.TextEncoders.Tokenization;
 
 /// <summary>
 /// The character classes and transforms of Hugging Face's BERT pipeline, independent of ICU and of the host's
-/// globalization mode: general categories come from <see cref="CharUnicodeInfo"/> (the runtime's own data, the same
-/// in invariant mode), decompositions and lower-case mappings from the generated <see cref="UnicodeTables"/>.
+/// globalization mode, all from the generated <see cref="UnicodeTables"/>: decompositions and lower-case mappings, and
+/// the general categories as HF's tokenizers see them (Unicode 8.0: later code points are unassigned there, so they
+/// are neither stripped, split off nor removed, whatever the runtime's own Unicode version says).
 /// Text is handled by code point (<see cref="Rune"/>), so surrogate pairs are never split.
 /// </summary>
 internal static class UnicodeText
@@ -19,6 +19,10 @@ internal static class UnicodeText
     private static readonly Dictionary<int, int> CombiningClasses =
         Unpack(UnicodeTables.CombiningClasses).ToDictionary(p => p.Key, p => p.Value[0]);
 
+    private static readonly int[] NonSpacingMarks = UnicodeTables.NonSpacingMarks.ToArray();
+    private static readonly int[] Punctuation = UnicodeTables.Punctuation.ToArray();
+    private static readonly int[] ControlFormatPrivate = UnicodeTables.ControlFormatPrivate.ToArray();
+
     /// <summary>Unicode's White_Space property (what Rust's <c>char::is_whitespace</c> tests).</summary>
     public static bool IsWhitespace(int c) => c switch
     {
@@ -27,18 +31,14 @@ internal static class UnicodeText
     };
 
     /// <summary>Control, format, private-use and surrogate code points (categories Cc, Cf, Co, Cs); unassigned ones are kept.</summary>
-    public static bool IsOther(int c) => Category(c) is UnicodeCategory.Control or UnicodeCategory.Format
-        or UnicodeCategory.PrivateUse or UnicodeCategory.Surrogate;
+    public static bool IsOther(int c) => c is >= 0xD800 and <= 0xDFFF || InRanges(ControlFormatPrivate, c);
 
     /// <summary>A non-spacing mark (category Mn), what accent stripping removes after decomposition.</summary>
-    public static bool IsNonSpacingMark(int c) => Category(c) == UnicodeCategory.NonSpacingMark;
+    public static bool IsNonSpacingMark(int c) => InRanges(NonSpacingMarks, c);
 
     /// <summary>Punctuation as BERT splits on it: every ASCII non-alphanumeric symbol, or a Unicode punctuation category (P*).</summary>
     public static bool IsBertPunctuation(int c) =>
-        c is >= 33 and <= 47 or >= 58 and <= 64 or >= 91 and <= 96 or >= 123 and <= 126
-        || Category(c) is UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation
-            or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation
-            or UnicodeCategory.OtherPunctuation;
+        c is >= 33 and <= 47 or >= 58 and <= 64 or >= 91 and <= 96 or >= 123 and <= 126 || InRanges(Punctuation, c);
 
     /// <summary>The CJK ideograph blocks BERT isolates (Unified Ideographs, Extensions A–E and the two compatibility blocks).</summary>
     public static bool IsChineseCharacter(int c) =>
@@ -102,8 +102,20 @@ internal static class UnicodeText
         else builder.Append(char.ConvertFromUtf32(c));
     }
 
-    private static UnicodeCategory Category(int c) =>
-        c is >= 0xD800 and <= 0xDFFF ? UnicodeCategory.Surrogate : CharUnicodeInfo.GetUnicodeCategory(c);
+    // ranges: first, last, first, last, ... sorted; binary search over the range starts.
+    private static bool InRanges(int[] ranges, int c)
+    {
+        int low = 0, high = ranges.Length / 2 - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            if (c < ranges[2 * middle]) high = middle - 1;
+            else if (c > ranges[2 * middle + 1]) low = middle + 1;
+            else return true;
+        }
+
+        return false;
+    }
 
     private static void AddHangul(List<int> output, int c)
     {

@@ -220,3 +220,24 @@ with open(os.path.join(here, "corpus.jsonl"), "w", encoding="utf-8") as f:
     for l in lines:
         f.write(json.dumps(l, ensure_ascii=True) + "\n")
 print(len(lines), "lines")
+
+# unicode-edges.jsonl: "x<c>y" for each code point whose treatment depends on the Unicode version: marks, punctuation
+# and control/format characters added after Unicode 8.0 (HF's category tables), the few whose category changed since,
+# and a sample of each category Unicode 8.0 already had. Needs Debian's unicode-data (/usr/share/unicode).
+def ucd(path):
+    for line in open(path, encoding="utf-8"):
+        line = line.split("#")[0].strip()
+        if line: yield [f.strip() for f in line.split(";")]
+ages = {}
+for points, age in ucd("/usr/share/unicode/DerivedAge.txt"):
+    lo, hi = (points.split("..") + [points])[:2]
+    for c in range(int(lo, 16), int(hi, 16) + 1): ages[c] = tuple(int(x) for x in age.split("."))
+cats = {int(f[0], 16): f[2] for f in ucd("/usr/share/unicode/UnicodeData.txt") if "First>" not in f[1] and "Last>" not in f[1]}
+interesting = lambda cat: cat == "Mn" or cat.startswith("P") or cat in ("Cc", "Cf", "Co")
+edges = sorted({c for c, cat in cats.items() if interesting(cat) and ages.get(c, (99,)) > (8, 0)}
+               | {0x166D, 0x1734, 0x1885, 0x1886, 0xA9BD, 0x111C9, 0x1171E}
+               | set(sorted(c for c, cat in cats.items() if interesting(cat) and ages.get(c, (99,)) <= (8, 0))[::7]))
+with open(os.path.join(here, "unicode-edges.jsonl"), "w", encoding="utf-8") as f:
+    for c in edges:
+        f.write(json.dumps("x" + chr(c) + "y", ensure_ascii=True) + "\n")
+print(len(edges), "unicode edge lines")

@@ -62,6 +62,15 @@ const configs = [
     console.log(name, lines.length, 'lines');
   }
 
+  // Code points whose category differs between Unicode versions (unicode-edges.jsonl, see make-corpus.py).
+  const edges = fs.readFileSync(path.join(here, 'unicode-edges.jsonl'), 'utf8').split('\n').filter(l => l.length).map(l => JSON.parse(l));
+  for (const [name, vocabFile, normalizer] of configs.filter(c => c[0] === 'uncased' || c[0] === 'cased-raw')) {
+    const tok = Tokenizer.fromString(JSON.stringify(bertSpec(readVocab(vocabFile), normalizer)));
+    const out = [];
+    for (const l of edges) out.push(JSON.stringify((await tok.encode(l)).getIds()));
+    fs.writeFileSync(path.join(here, 'reference', name + '-unicode-edges.jsonl'), out.join('\n') + '\n');
+  }
+
   // RoBERTa: byte-level BPE from ../roberta/vocab.json + merges.txt (learned by make-roberta.py), <s> $A </s>.
   const robertaDir = path.join(here, '..', 'roberta');
   const bpeVocab = JSON.parse(fs.readFileSync(path.join(robertaDir, 'vocab.json'), 'utf8'));

@@ -278,4 +278,24 @@ public class SealedLinearInjectionTests
         using var merged = model.forward(x);
         MaxDifference(merged, after).Should().BeLessThan(1e-5);
     }
+
+    [Fact]
+    public void MergeAndUnload_hands_the_sealed_fields_their_own_Linear_back_with_the_merged_weight()
+    {
+        torch.manual_seed(22);
+        var model = new AttentionStack(sealedFields: true);
+        model.eval();
+        var baseKeys = model.state_dict().Keys.ToList();
+        LowRankInjector.Inject(model, Config("query", "value") with { Init = LoRAInit.BothRandom });
+        using var x = randn(2, 3, 8);
+        using var adapted = model.forward(x);
+
+        model.MergeAndUnload().Should().BeSameAs(model);
+
+        model.state_dict().Keys.Should().Equal(baseKeys);
+        model.modules().OfType<LoRALayer>().Should().BeEmpty();
+        model.named_modules().Where(m => m.name.EndsWith("query")).Select(m => m.module).Should().AllBeOfType<Linear>();
+        using var merged = model.forward(x);
+        MaxDifference(merged, adapted).Should().BeLessThan(1e-5);
+    }
 }

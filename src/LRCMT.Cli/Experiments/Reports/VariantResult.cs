@@ -1,0 +1,27 @@
+using LRCMT.Experiments;
+
+namespace LRCMT.Cli.Experiments.Reports;
+
+/// <summary>One variant of an ablation (or the configuration of a multi-seed train): its seed runs and their summary.</summary>
+/// <param name="Name">Variant name.</param>
+/// <param name="TrainableShare">Trainable parameters / all parameters.</param>
+/// <param name="Folder">The variant's folder, relative to the output folder ("" for a plain train).</param>
+/// <param name="Runs">Finished seed runs.</param>
+internal sealed record VariantResult(string Name, double TrainableShare, string Folder, IReadOnlyList<SeedRun> Runs)
+{
+    /// <summary>Mean, sample std, min and max of every test metric over <see cref="Runs"/>.</summary>
+    internal IReadOnlyList<MetricSummary> Summary { get; } = Runs.Count > 0 ? MetricSummary.OfRuns(Runs.Select(r => r.Test).ToList()) : [];
+}
+
+/// <summary>The encoder learning rates full fine-tuning tried, their mean validation metric, and the one chosen.</summary>
+internal sealed record EncoderRateChoice(string Metric, IReadOnlyList<double> Rates, IReadOnlyList<double> MeanValidation, IReadOnlyList<int> SeedCounts, int Chosen);
+
+/// <summary>Everything an ablation writes: variants, paired comparisons of the candidate with each baseline, the full fine-tuning grid.</summary>
+internal sealed record AblationSummary(
+    string Description,
+    IReadOnlyList<int> Seeds,
+    int Epochs,
+    IReadOnlyList<VariantResult> Variants,
+    IReadOnlyList<PairedComparison> Comparisons,
+    EncoderRateChoice? EncoderRates,
+    bool Interrupted);
