@@ -52,6 +52,8 @@ public sealed class CliApp(IAnsiConsole console, TextWriter error)
         CliException cli => (cli.ExitCode, cli.Message),
         InvalidConfigurationException config => (ExitCodes.ConfigurationError, config.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "Interrupted."),
+        NonFiniteLossException diverged => (ExitCodes.TrainingDiverged, diverged.Message),
+        UnsafePickleException pickle => (ExitCodes.DataError, pickle.Message),
         LrcmtException lrcmt => (ExitCodes.UnexpectedError, lrcmt.Message),
         _ => (ExitCodes.UnexpectedError, $"{e.GetType().Name}: {e.Message} (set LRCMT_DEBUG=1 for the stack trace)"),
     };

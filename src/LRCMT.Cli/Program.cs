@@ -11,5 +11,14 @@ Console.CancelKeyPress += (_, e) =>
     Console.Error.WriteLine("Stopping after the current step (Ctrl+C again to kill)...");
 };
 
+// SIGTERM (docker stop, systemd, kill) is a polite stop too: the run saves its checkpoint and exits 130; a second one kills.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    if (interrupt.IsCancellationRequested) return;
+    context.Cancel = true;
+    interrupt.Cancel();
+    Console.Error.WriteLine("SIGTERM: stopping after the current step (send it again to kill)...");
+});
+
 var console = ConsoleFactory.Create(Console.Out, isTerminal: !Console.IsOutputRedirected);
 return await new CliApp(console, Console.Error).RunAsync(args, interrupt.Token);

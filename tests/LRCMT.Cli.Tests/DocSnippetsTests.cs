@@ -14,6 +14,7 @@ public partial class DocSnippetsTests
         ["docs/lora.md"] = "Lora.cs",
         ["docs/text-encoders.md"] = "TextEncoders.cs",
         ["docs/data-and-training.md"] = "DataAndTraining.cs",
+        ["docs/performance.md"] = "Performance.cs",
         ["src/LRCMT.Lib/PACKAGE.md"] = "PackageReadme.cs",
     };
 

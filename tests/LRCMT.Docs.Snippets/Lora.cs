@@ -34,4 +34,13 @@ internal static class Lora
     {
         public override Tensor forward(Tensor input) => input;
     }
+
+    internal static void Verbs(TorchSharp.torch.nn.Module model)
+    {
+        model.SetAdapter("b");                        // PEFT set_adapter: layers without "b" compute the base projection
+        using (model.DisableAdapters()) { /* base */ } // PEFT disable_adapter(): restored on dispose
+        model.DeleteAdapter("a");                     // PEFT delete_adapter
+        var plain = model.MergeAndUnload();           // plain nn.Linear modules, merged weights, the base model's state-dict keys
+        Console.WriteLine(plain);
+    }
 }

@@ -3,6 +3,13 @@ using LRCMT.Benchmarks.Harness;
 using TorchSharp;
 
 // Usage: dotnet run -c Release --project tests/LRCMT.Lib.Benchmarks -- [--filter text] [--runs N] [--warmup N] [--list]
+// (--child-train-step SPEC STEPS is how train-step-memory runs each case in a fresh process.)
+if (args.Length == 3 && args[0] == "--child-train-step")
+    return LRCMT.Benchmarks.Training.TrainStepChild.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+// (--gpu-lora-step DIR fp32|bf16 STEPS is the .NET half of gpu/run-gpu-bench.sh.)
+if (args.Length == 4 && args[0] == "--gpu-lora-step")
+    return LRCMT.Benchmarks.Gpu.GpuLoRAStep.Run(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+
 var filter = Option("--filter");
 int runs = int.Parse(Option("--runs") ?? "15", System.Globalization.CultureInfo.InvariantCulture);
 int warmup = int.Parse(Option("--warmup") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
@@ -28,7 +35,11 @@ if (groups.Count == 0)
 Console.WriteLine($"LRCMT.Lib benchmarks — {Environment.ProcessorCount} logical CPUs, torch threads {torch.get_num_threads()}, " +
                   $"warmup {warmup}, median of {runs} runs");
 var runner = new BenchmarkRunner(warmup, runs);
-foreach (var group in groups) runner.Run(group);
+foreach (var group in groups)
+{
+    try { runner.Run(group); }
+    catch (Exception e) { Console.WriteLine($"{group.Name} failed: {e.GetType().Name}: {e.Message}"); }
+}
 return 0;
 
 string? Option(string name)

@@ -50,8 +50,9 @@ internal static class AblateCommand
                 throw new CliException(ExitCodes.UsageError, $"--ft-encoder-lrs: every learning rate must lie in (0, 1) (got {string.Join(", ", rates)}).");
             using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "ablation"), parse.GetValue(force));
 
-            bool interrupted = AblationRun.Execute(settings, chosen, seedList, applySeeds: parse.GetValue(seeds) is not null, rates, folder, context);
-            folder.Commit();
+            foreach (var line in folder.Recovered) context.Console.MarkupLine(Markup.Escape(line));
+
+            bool interrupted = folder.CommitAfter(() => AblationRun.Execute(settings, chosen, seedList, applySeeds: parse.GetValue(seeds) is not null, rates, folder, context));
             context.Console.MarkupLine($"Ablation folder: [bold]{Markup.Escape(folder.Target)}[/]");
             return interrupted ? ExitCodes.Interrupted : ExitCodes.Success;
         });

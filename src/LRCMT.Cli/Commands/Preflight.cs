@@ -40,7 +40,8 @@ internal static class Preflight
             throw new CliException(ExitCodes.EncoderError, $"The encoder folder '{folder}' does not exist (use --encoder minilm for the packaged MiniLM).");
         var missing = new List<string>();
         if (!File.Exists(Path.Combine(folder, "config.json"))) missing.Add("config.json");
-        if (!File.Exists(Path.Combine(folder, "vocab.txt"))) missing.Add("vocab.txt");
+        if (!File.Exists(Path.Combine(folder, "tokenizer.json")) && !File.Exists(Path.Combine(folder, "vocab.txt")))
+            missing.Add("tokenizer.json or vocab.txt");
         if (!File.Exists(Path.Combine(folder, "model.safetensors")))
             missing.Add(File.Exists(Path.Combine(folder, "pytorch_model.bin"))
                 ? "model.safetensors (only pytorch_model.bin is there; convert it with safetensors' convert script)"

@@ -40,6 +40,8 @@ internal sealed class SettingsOptions(SettingsScope scope)
     internal Option<int?> LoraRank { get; } = OptionValues.Int("--lora-rank", "LoRA rank r", 1, 4096);
     internal Option<int?> TrainSize { get; } = OptionValues.Int("--train-size", "controlled benchmark: training samples", 1, 10_000_000);
     internal Option<string?> Device { get; } = DeviceOption();
+    internal Option<string?> BaseDType { get; } = OptionValues.OneOf("--base-dtype",
+        "frozen encoder base in bf16 | fp16 | fp32 (default; adapters, fusion and head stay fp32)", "bf16", "fp16", "fp32");
     internal Option<int?> Threads { get; } = ThreadsOption();
 
     /// <summary>--device, shared with eval and predict.</summary>
@@ -50,14 +52,21 @@ internal sealed class SettingsOptions(SettingsScope scope)
     internal static Option<int?> ThreadsOption() =>
         OptionValues.Int("--threads", "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)", 0, 1024);
 
+    private static LRCMT.TextEncoders.BaseDType ParseBaseDType(string value) => value switch
+    {
+        "bf16" => LRCMT.TextEncoders.BaseDType.BFloat16,
+        "fp16" => LRCMT.TextEncoders.BaseDType.Float16,
+        _ => LRCMT.TextEncoders.BaseDType.Float32,
+    };
+
     /// <summary>The flags of this scope.</summary>
     internal IReadOnlyList<Option> All => InScope().ToList();
 
     private IEnumerable<Option> InScope() => scope switch
     {
         SettingsScope.Inspect => [Config, Data, Dataset, Encoder, Variant, LoraRank],
-        SettingsScope.Ablate => [Config, Data, Dataset, Encoder, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, Threads],
-        _ => [Config, Data, Dataset, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, Threads],
+        SettingsScope.Ablate => [Config, Data, Dataset, Encoder, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, BaseDType, Threads],
+        _ => [Config, Data, Dataset, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, BaseDType, Threads],
     };
 
     /// <summary>Adds the flags of this scope to <paramref name="command"/>.</summary>
@@ -81,6 +90,7 @@ internal sealed class SettingsOptions(SettingsScope scope)
         if (parse.GetValue(LoraRank) is { } rank) settings.Model.LoRA.Rank = rank;
         if (parse.GetValue(TrainSize) is { } size) settings.Data.Controlled.TrainCount = size;
         if (parse.GetValue(Device) is { } device) settings.Device = device;
+        if (parse.GetValue(BaseDType) is { } dtype) settings.Model.TextEncoder.BaseDType = ParseBaseDType(dtype);
         if (parse.GetValue(Threads) is { } threads) settings.Threads = threads;
         RunSettingsFile.Validate(settings);
         return settings;

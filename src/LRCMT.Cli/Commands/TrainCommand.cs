@@ -61,8 +61,9 @@ internal static class TrainCommand
             bool replacing = resumed is not null && Path.GetFullPath(target) == resumed;
             using var folder = RunFolder.Create(target, parse.GetValue(force) || replacing);
 
-            var outcome = TrainingRun.Execute(settings, folder, context, checkpoint);
-            folder.Commit();
+            foreach (var line in folder.Recovered) context.Console.MarkupLine(Markup.Escape(line));
+
+            var outcome = folder.CommitAfter(() => TrainingRun.Execute(settings, folder, context, checkpoint));
 
             ConsoleReport.Metrics(context.Console, "Test metrics", outcome.TestMetrics);
             ConsoleReport.Saved(context.Console, folder.Target, outcome);

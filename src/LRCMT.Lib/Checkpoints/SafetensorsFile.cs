@@ -178,6 +178,10 @@ public static class SafetensorsFile
                         foreach (var m in property.Value.EnumerateObject()) metadata[m.Name] = m.Value.ToString();
                     continue;
                 }
+                if (property.Value.ValueKind != JsonValueKind.Object)
+                    throw new CorruptFileException(path, 8, $"tensor '{property.Name}' is described by a JSON {property.Value.ValueKind}, not an object.");
+                if (entries.ContainsKey(property.Name))
+                    throw new CorruptFileException(path, 8, $"tensor '{property.Name}' is described twice.");
                 entries[property.Name] = ParseEntry(path, property, dataStart, dataLength);
             }
             CheckNoOverlap(path, dataStart, entries.Values);
@@ -199,16 +203,20 @@ public static class SafetensorsFile
             var offsets = value.GetProperty("data_offsets").EnumerateArray().Select(o => o.GetInt64()).ToArray();
             if (offsets.Length != 2) throw new CorruptFileException(path, 8, $"tensor '{name}' needs two data_offsets, found {offsets.Length}.");
             var (begin, end) = (offsets[0], offsets[1]);
-            var expected = shape.Aggregate(1L, (a, d) => a * d) * elementSize;
+            long expected;
+            try { expected = checked(shape.Aggregate(1L, (a, d) => a * d) * elementSize); }
+            catch (OverflowException) { throw new CorruptFileException(path, 8, $"tensor '{name}' of shape {ShapeMismatchException.Format(shape)} has more bytes than 64 bits can count."); }
             if (begin < 0 || end < begin)
                 throw new CorruptFileException(path, 8, $"tensor '{name}' has invalid data_offsets [{begin}, {end}].");
             if (end - begin != expected)
                 throw new CorruptFileException(path, 8, $"tensor '{name}' of shape {ShapeMismatchException.Format(shape)} and dtype {dtypeName} needs {expected} bytes but data_offsets span {end - begin}.");
             if (end > dataLength)
                 throw new CorruptFileException(path, dataStart + end, $"tensor '{name}' ends at data byte {end} but the data section holds only {dataLength} bytes (file truncated?).");
+            if (end - begin > Array.MaxLength)
+                throw new CorruptFileException(path, dataStart + begin, $"tensor '{name}' holds {end - begin} bytes; tensors over {Array.MaxLength} bytes are not supported.");
             return new SafetensorsEntry(name, dtype, shape, begin, end);
         }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
             throw new CorruptFileException(path, 8, $"tensor '{name}' has a malformed header entry (needs dtype, shape, data_offsets).", e);
         }

@@ -84,6 +84,9 @@ public sealed class LrcmtBuilder
     /// <summary>Chooses which encoder parameters train: LoRA adapters, none (<see cref="EncoderTuning.Frozen"/>) or all.</summary>
     public LrcmtBuilder WithEncoderTuning(EncoderTuning tuning) => Set(() => _options.TextEncoder.Tuning = tuning);
 
+    /// <summary>Holds the frozen encoder base in bf16/fp16 (adapters and everything after the encoder stay float32).</summary>
+    public LrcmtBuilder WithBaseDType(BaseDType dtype) => Set(() => _options.TextEncoder.BaseDType = dtype);
+
     /// <summary>Sets the raw acoustic and visual feature sizes.</summary>
     public LrcmtBuilder WithModalities(int acousticFeatures, int visualFeatures) => Set(() =>
     {
@@ -160,6 +163,7 @@ public sealed class LrcmtBuilder
             var tuning = _options.TextEncoder.Tuning;
             var lora = tuning == EncoderTuning.LoRA ? LoRAConfigs.Copy(_options.LoRA) : null;
             InjectionReport = EncoderTuner.Apply(encoder, tuning, lora);
+            BasePrecision.Apply(encoder, _options.TextEncoder.BaseDType);
             return new LRCMTModel(encoder, _options.ToArchitecture(), tuning, lora, InjectionReport, reference);
         }
         catch

@@ -1,5 +1,6 @@
 using LRCMT.Errors;
 using LRCMT.Models;
+using LRCMT.TextEncoders;
 using Microsoft.Extensions.Options;
 
 namespace LRCMT.Configuration;
@@ -39,6 +40,8 @@ internal sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
         problems.AddRange(options.ToArchitecture().Problems());
         problems.AddRange(EncoderSourceProblems(options.TextEncoder, encoderGivenInCode));
 
+        if (options.TextEncoder.BaseDType != BaseDType.Float32 && options.TextEncoder.Tuning == EncoderTuning.Full)
+            problems.Add($"TextEncoder.BaseDType {options.TextEncoder.BaseDType} needs a frozen base, but TextEncoder.Tuning is Full (updates would round away in a half type); use LoRA or Float32.");
         if (options.TextEncoder.Tuning == EncoderTuning.LoRA)
         {
             if (options.LoRA is null) problems.Add("LoRA must be set when TextEncoder.Tuning is LoRA.");

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using LRCMT.Models;
+using LRCMT.TextEncoders;
 
 namespace LRCMT.Configuration;
 
@@ -15,4 +16,11 @@ public sealed record TextEncoderOptions
     /// <summary>Which encoder parameters train: LoRA adapters (default), none, or all.</summary>
     [EnumDataType(typeof(EncoderTuning))]
     public EncoderTuning Tuning { get; set; } = EncoderTuning.LoRA;
+
+    /// <summary>
+    /// Element type of the frozen base (bf16/fp16 halve its memory); adapters, fusion, head and optimizer state stay
+    /// float32. Only with LoRA or frozen tuning.
+    /// </summary>
+    [EnumDataType(typeof(BaseDType))]
+    public BaseDType BaseDType { get; set; } = BaseDType.Float32;
 }

@@ -26,14 +26,26 @@ public static class MsaMetrics
         : [N.Has0Acc2, N.Has0F1, N.Non0Acc2, N.Non0F1, N.MultAcc5, N.MultAcc7, N.Mae, N.Corr];
 
     /// <summary>Computes the metrics from predictions and truths of shape [N] (or [N, 1]).</summary>
+    /// <exception cref="Errors.ShapeMismatchException">A tensor is not [N] or [N, 1], or the two disagree on N
+    /// (a [2, 3] tensor is never compared with a [3, 2] one element by element).</exception>
     public static MetricResults Compute(MsaDataset dataset, Tensor predictions, Tensor truths)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(truths);
+        RequireColumn(predictions, "predictions");
+        RequireColumn(truths, "truths");
+        if (predictions.shape[0] != truths.shape[0])
+            throw new Errors.ShapeMismatchException("truths", $"[{predictions.shape[0]}] or [{predictions.shape[0]}, 1] (one per prediction)", truths.shape);
         using var scope = NewDisposeScope();
         var p = predictions.detach().cpu().to(ScalarType.Float32).flatten().data<float>().ToArray();
         var t = truths.detach().cpu().to(ScalarType.Float32).flatten().data<float>().ToArray();
         return Compute(dataset, p, t);
+    }
+
+    private static void RequireColumn(Tensor tensor, string what)
+    {
+        if (!(tensor.dim() == 1 || (tensor.dim() == 2 && tensor.shape[1] == 1)))
+            throw new Errors.ShapeMismatchException(what, "[N] or [N, 1]", tensor.shape);
     }
 
     /// <summary>Computes the metrics from predictions and truths.</summary>

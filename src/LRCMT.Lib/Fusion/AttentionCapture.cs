@@ -44,6 +44,10 @@ public sealed class AttentionCapture : IDisposable
     /// <summary>What was recorded, in the order the modules ran.</summary>
     public IReadOnlyList<AttentionRecord> Records => _records;
 
+    /// <summary>Whether a capture is on for <paramref name="module"/> (attention modules compute weights for it only then).</summary>
+    internal static bool IsCapturing(nn.Module module)
+        => Active.Value is { _disposed: false } capture && capture._names.ContainsKey(module);
+
     /// <summary>Called by the attention modules: keeps a detached CPU copy of <paramref name="weights"/> if a capture is on.</summary>
     internal static void Offer(nn.Module module, Tensor weights)
     {

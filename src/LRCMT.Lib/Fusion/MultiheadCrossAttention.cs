@@ -1,3 +1,4 @@
+using LRCMT.Attention;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -5,11 +6,11 @@ using static TorchSharp.torch.nn;
 namespace LRCMT.Fusion;
 
 /// <summary>
-/// Multi-head attention with queries from one sequence and keys/values from another, written out in managed
-/// TorchSharp rather than through <c>scaled_dot_product_attention</c> for two reasons: the four projections
-/// are ordinary replaceable <c>Linear</c> children named as in PyTorch/HF (<c>q_proj</c>, <c>k_proj</c>,
-/// <c>v_proj</c>, <c>out_proj</c>), so LoRA can target them; and a query whose keys are all padding gets a zero
-/// context instead of the NaN a -inf mask would produce (an empty modality in a batch must not poison training).
+/// Multi-head attention with queries from one sequence and keys/values from another. The four projections are
+/// ordinary replaceable <c>Linear</c> children named as in PyTorch/HF (<c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>,
+/// <c>out_proj</c>), so LoRA can target them; the attention itself is libtorch's fused kernel
+/// (<see cref="FusedAttention"/>). A sample whose keys are all padding gets a zero context, forward and backward,
+/// instead of the NaN a −∞ mask would produce (an empty modality in a batch must not poison training).
 /// </summary>
 internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, Tensor>
 {
@@ -48,25 +49,24 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
         var k = SplitHeads(k_proj.call(source), batch, sourceLen);
         var v = SplitHeads(v_proj.call(source), batch, sourceLen);
 
-        var scores = q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headWidth)); // [B, H, Lt, Ls]
-        Tensor weights;
-        if (sourceMask is null)
-        {
-            weights = functional.softmax(scores, -1);
-        }
-        else
-        {
-            var keep = sourceMask.to(ScalarType.Bool).view(batch, 1, 1, sourceLen);
-            // The most negative finite value (not -inf) keeps softmax and its gradient finite for rows with no
-            // real key; multiplying by the mask afterwards turns those rows' uniform weights into zeros.
-            var filled = scores.masked_fill(keep.logical_not(), finfo(scores.dtype).min);
-            weights = functional.softmax(filled, -1) * keep.to(scores.dtype);
-        }
-        AttentionCapture.Offer(this, weights);
-        weights = functional.dropout(weights, _dropout, training);
+        var bias = sourceMask is null ? null : FusedAttention.KeyPaddingBias(sourceMask, q.dtype);
+        var attended = FusedAttention.Compute(q, k, v, bias, _dropout, training); // [B, H, Lt, D]
+        // The finite mask leaves a sample without real keys with uniform weights over padding; zero it here.
+        if (sourceMask is not null) attended = attended.mul(FusedAttention.AnyRealKey(sourceMask, q.dtype));
+        if (AttentionCapture.IsCapturing(this)) AttentionCapture.Offer(this, CapturedWeights(q, k, sourceMask));
 
-        var context = weights.matmul(v).transpose(1, 2).reshape(batch, targetLen, _heads * _headWidth);
+        var context = attended.transpose(1, 2).reshape(batch, targetLen, _heads * _headWidth);
         return out_proj.call(context).MoveToOuterDisposeScope();
+    }
+
+    // The fused kernel never materialises the weights; only an active AttentionCapture pays for computing them.
+    private Tensor CapturedWeights(Tensor q, Tensor k, Tensor? sourceMask)
+    {
+        using var _ = no_grad();
+        var scores = q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headWidth)); // [B, H, Lt, Ls]
+        if (sourceMask is null) return functional.softmax(scores, -1);
+        var keep = sourceMask.to(ScalarType.Bool).view(sourceMask.shape[0], 1, 1, sourceMask.shape[1]);
+        return functional.softmax(scores.masked_fill(keep.logical_not(), finfo(scores.dtype).min), -1) * keep.to(scores.dtype);
     }
 
     private Tensor SplitHeads(Tensor x, long batch, long length) =>

@@ -215,6 +215,9 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         var settings = _settings[name];
         bool dropping = settings.Dropout > 0 && training;
         var x = dropping ? nn.functional.dropout(input, settings.Dropout, training) : input;
+        // A half-precision base (BasePrecision) keeps float32 adapters: their input goes up, their update comes back down.
+        var adapterType = lora_A.Get(name).weight.dtype;
+        if (x.dtype != adapterType) x = x.to(adapterType);
         Tensor output, delta;
         if (settings.Variant.NeedsDeltaWeight)
         {
@@ -228,7 +231,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             output = nn.functional.linear(input, weight, bias);
             delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
         }
-        return output.add(delta).MoveToOuterDisposeScope();
+        return output.add(delta.to(output.dtype)).MoveToOuterDisposeScope();
     }
 
     internal AdapterSettings SettingsOf(string adapterName)
@@ -276,6 +279,8 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             var reference = BaseWeight;
             (device, dtype) = (reference.device, reference.dtype);
         }
+        // Adapters on a half-precision base train in float32 (as PEFT's autocast_adapter_dtype does).
+        if (dtype is ScalarType.BFloat16 or ScalarType.Float16) dtype = ScalarType.Float32;
         // nn.Linear's own initialisation is Kaiming-uniform with a = √5, which is what PEFT uses for A.
         var a = nn.Linear(InFeatures, config.Rank, hasBias: false, device: device, dtype: dtype);
         var b = nn.Linear(config.Rank, OutFeatures, hasBias: false, device: device, dtype: dtype);

@@ -110,7 +110,8 @@ internal static class PeftAdapterConfigJson
         JsonObject json;
         try
         {
-            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            // A repeated key is refused while parsing (found by the fuzz suite: JsonObject otherwise throws ArgumentException on first access).
+            json = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new CorruptFileException(path, null, "adapter_config.json must hold a JSON object.");
         }
         catch (JsonException e)

@@ -18,6 +18,9 @@ public static class PeftAdapterFile
     /// <summary>Name of the weights file inside an adapter folder.</summary>
     public const string WeightsFileName = "adapter_model.safetensors";
 
+    /// <summary>Name of the weights file older PEFT versions wrote (a torch pickle, read through <see cref="TorchCheckpointFile"/>); used when there is no <see cref="WeightsFileName"/>.</summary>
+    public const string LegacyWeightsFileName = "adapter_model.bin";
+
     /// <summary>Name of the configuration file inside an adapter folder.</summary>
     public const string ConfigFileName = "adapter_config.json";
 
@@ -99,13 +102,15 @@ public static class PeftAdapterFile
         var read = ReadConfigFile(directory);
         var config = read.Config;
         var weightsPath = Path.Combine(directory, WeightsFileName);
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} in '{directory}'.", weightsPath);
+        var legacyPath = Path.Combine(directory, LegacyWeightsFileName);
+        if (!File.Exists(weightsPath) && File.Exists(legacyPath)) weightsPath = legacyPath;
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} (or {LegacyWeightsFileName}) in '{directory}'.", weightsPath);
 
         var injection = model.modules().OfType<LoRALayer>().Any(l => l.AdapterNames.Contains(adapterName))
             ? null
             : LowRankInjector.Inject(model, config, adapterName);
 
-        var file = SafetensorsFile.Load(weightsPath);
+        var file = weightsPath == legacyPath ? TorchCheckpointFile.Load(weightsPath) : SafetensorsFile.Load(weightsPath);
         try
         {
             var expected = ExpectedKeys(model, adapterName, config);

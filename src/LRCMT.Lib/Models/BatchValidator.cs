@@ -1,5 +1,6 @@
 using LRCMT.Data;
 using LRCMT.Errors;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LRCMT.Models;
@@ -11,7 +12,14 @@ namespace LRCMT.Models;
 /// </summary>
 internal static class BatchValidator
 {
-    public static void Validate(MultimodalBatch batch, long acousticFeatures, long visualFeatures)
+    /// <param name="batch">The batch.</param>
+    /// <param name="acousticFeatures">Acoustic feature size the model expects.</param>
+    /// <param name="visualFeatures">Visual feature size the model expects.</param>
+    /// <param name="reference">A parameter of the modality projections (null for a text-only model): every modality's
+    /// tensors must be on its device, and acoustic/visual features must have its dtype. float64 or float16 frames against a
+    /// float32 model are refused, not converted: a silent cast would double the batch's memory or lose precision, and the
+    /// collator already produces float32; convert with <c>.to(ScalarType.Float32)</c> if that is what you mean.</param>
+    public static void Validate(MultimodalBatch batch, long acousticFeatures, long visualFeatures, Tensor? reference = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var ids = batch.InputIds;
@@ -25,6 +33,22 @@ internal static class BatchValidator
 
         CheckModality("acoustic", batch.Acoustic, batch.AcousticMask, size, acousticFeatures);
         CheckModality("visual", batch.Visual, batch.VisualMask, size, visualFeatures);
+        if (reference is null) return;
+
+        CheckDevice("text attention mask", batch.AttentionMask, batch.InputIds.device);
+        if (batch.TokenTypeIds is { } typeIds) CheckDevice("text token type ids", typeIds, batch.InputIds.device);
+        foreach (var (what, tensor) in new[] { ("acoustic features", batch.Acoustic), ("acoustic mask", batch.AcousticMask),
+                     ("visual features", batch.Visual), ("visual mask", batch.VisualMask) })
+            CheckDevice(what, tensor, reference.device);
+        foreach (var (what, features) in new[] { ("acoustic features", batch.Acoustic), ("visual features", batch.Visual) })
+            if (features.dtype != reference.dtype)
+                throw new InvalidInputException(what, $"expected {reference.dtype} like the model's projections but got {features.dtype}; convert with .to(ScalarType.{reference.dtype}).");
+    }
+
+    private static void CheckDevice(string what, Tensor tensor, Device expected)
+    {
+        if (tensor.device_type != expected.type || (expected.type != DeviceType.CPU && tensor.device_index != expected.index))
+            throw new InvalidInputException(what, $"is on {tensor.device} but the model (and the text) is on {expected}; move the whole batch with batch.To(device).");
     }
 
     private static void CheckModality(string modality, Tensor features, Tensor mask, long size, long featureSize)

@@ -109,9 +109,10 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     /// <summary>Predicts sentiment for a batch.</summary>
     /// <returns>[batch] scores (regression) or [batch, classes] logits (classification).</returns>
     /// <exception cref="ShapeMismatchException">A modality's tensor or mask does not fit the model or the other modalities.</exception>
+    /// <exception cref="InvalidInputException">A modality's tensor is on another device than the model, or its features are not the model's dtype.</exception>
     public override Tensor forward(MultimodalBatch batch)
     {
-        BatchValidator.Validate(batch, _architecture.AcousticFeatures, _architecture.VisualFeatures);
+        BatchValidator.Validate(batch, _architecture.AcousticFeatures, _architecture.VisualFeatures, acoustic_projection?.parameters().FirstOrDefault());
         using var scope = NewDisposeScope();
 
         var textMask = batch.AttentionMask.to(ScalarType.Bool);
@@ -137,6 +138,7 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         var encoderTrains = text_encoder.parameters().Any(p => p.requires_grad);
         using var gradientMode = encoderTrains ? null : no_grad();
         var states = text_encoder.call(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds).LastHiddenState;
+        if (states.dtype != ScalarType.Float32) states = states.to(ScalarType.Float32); // a bf16/fp16 base (BasePrecision)
         var expected = batch.InputIds.shape;
         if (states.dim() != 3 || states.shape[0] != expected[0] || states.shape[1] != expected[1] || states.shape[2] != text_encoder.HiddenSize)
             throw new ShapeMismatchException("text encoder output", $"[{expected[0]}, {expected[1]}, {text_encoder.HiddenSize}]", states.shape);

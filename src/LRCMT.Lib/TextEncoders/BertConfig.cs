@@ -126,32 +126,59 @@ public sealed record BertConfig
         }
     }
 
+    /// <summary>Largest accepted <see cref="VocabSize"/> (multilingual vocabularies stay near 250,000).</summary>
+    public const int MaxVocabSize = 1 << 20;
+
+    /// <summary>Largest accepted <see cref="HiddenSize"/> and <see cref="IntermediateSize"/> (BERT-large uses 1,024 and 4,096).</summary>
+    public const int MaxWidth = 1 << 16;
+
+    /// <summary>Largest accepted <see cref="NumHiddenLayers"/>, <see cref="NumAttentionHeads"/> and <see cref="TypeVocabSize"/>.</summary>
+    public const int MaxCount = 1024;
+
+    /// <summary>Largest accepted <see cref="MaxPositionEmbeddings"/>.</summary>
+    public const int MaxPositions = 1 << 16;
+
+    /// <summary>Largest accepted parameter count of the whole model (4 billion floats, 16 GB), checked before anything is allocated.</summary>
+    public const long MaxParameters = 4_000_000_000;
+
+    /// <summary>Parameter count of a model of this config (pooler included when <see cref="AddPoolingLayer"/>), in 64 bits.</summary>
+    public long ParameterCount()
+    {
+        long h = HiddenSize, i = IntermediateSize;
+        long embeddings = ((long)VocabSize + MaxPositionEmbeddings + TypeVocabSize) * h + 2 * h;
+        long layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
+        return embeddings + NumHiddenLayers * layer + (AddPoolingLayer ? h * h + h : 0);
+    }
+
     /// <summary>Checks every value and throws one exception listing all problems.</summary>
     /// <param name="what">Names the config in the message, e.g. its file.</param>
     /// <exception cref="InvalidConfigurationException">At least one value is out of range.</exception>
     public void Validate(string what = "BERT config")
     {
         var problems = new List<string>();
-        void Positive(string name, int value)
+        void Positive(string name, int value, int max)
         {
             if (value <= 0) problems.Add($"{name} must be positive but is {value}.");
+            else if (value > max) problems.Add($"{name} is {value}, more than the {max} this library accepts (a corrupt or hostile config would otherwise allocate it).");
         }
 
-        Positive("vocab_size", VocabSize);
-        Positive("hidden_size", HiddenSize);
-        Positive("num_hidden_layers", NumHiddenLayers);
-        Positive("num_attention_heads", NumAttentionHeads);
-        Positive("intermediate_size", IntermediateSize);
-        Positive("max_position_embeddings", MaxPositionEmbeddings);
-        Positive("type_vocab_size", TypeVocabSize);
+        Positive("vocab_size", VocabSize, MaxVocabSize);
+        Positive("hidden_size", HiddenSize, MaxWidth);
+        Positive("num_hidden_layers", NumHiddenLayers, MaxCount);
+        Positive("num_attention_heads", NumAttentionHeads, MaxCount);
+        Positive("intermediate_size", IntermediateSize, MaxWidth);
+        Positive("max_position_embeddings", MaxPositionEmbeddings, MaxPositions);
+        Positive("type_vocab_size", TypeVocabSize, MaxCount);
+        if (problems.Count == 0 && ParameterCount() > MaxParameters)
+            problems.Add($"the config describes {ParameterCount():N0} parameters, more than the {MaxParameters:N0} this library accepts.");
         if (HiddenSize > 0 && NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads != 0)
             problems.Add($"hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}.");
         if (!SupportedActivations.Contains(HiddenAct))
             problems.Add($"hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}.");
-        if (HiddenDropoutProb is < 0 or >= 1) problems.Add($"hidden_dropout_prob must be in [0, 1) but is {HiddenDropoutProb}.");
-        if (AttentionProbsDropoutProb is < 0 or >= 1)
+        if (!(HiddenDropoutProb is >= 0 and < 1)) problems.Add($"hidden_dropout_prob must be in [0, 1) but is {HiddenDropoutProb}.");
+        if (!(AttentionProbsDropoutProb is >= 0 and < 1))
             problems.Add($"attention_probs_dropout_prob must be in [0, 1) but is {AttentionProbsDropoutProb}.");
-        if (LayerNormEps <= 0) problems.Add($"layer_norm_eps must be positive but is {LayerNormEps}.");
+        if (!(LayerNormEps > 0 && double.IsFinite(LayerNormEps))) problems.Add($"layer_norm_eps must be positive and finite but is {LayerNormEps}.");
         if (PadTokenId < 0 || PadTokenId >= VocabSize) problems.Add($"pad_token_id {PadTokenId} is outside the vocabulary [0, {VocabSize}).");
         if (problems.Count > 0) throw new InvalidConfigurationException(what, problems);
     }

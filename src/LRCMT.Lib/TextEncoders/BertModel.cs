@@ -34,6 +34,14 @@ public sealed class BertModel : TextEncoder
     /// <summary>The shape and behaviour this model was built with.</summary>
     public BertConfig Config { get; }
 
+    /// <summary>
+    /// Whether forward also checks that ids lie inside the vocabulary and type table when the inputs are on an
+    /// accelerator. Off by default: the check reads a min/max back to the host, a synchronisation that stalls the
+    /// GPU stream every step. CPU inputs are always checked (reading them is free); with this off, an out-of-range
+    /// id on CUDA surfaces as libtorch's index error (a device-side assert) instead of <see cref="InvalidInputException"/>.
+    /// </summary>
+    public bool ValidateIdsOnDevice { get; set; }
+
     /// <inheritdoc />
     public override int HiddenSize => Config.HiddenSize;
 
@@ -63,10 +71,11 @@ public sealed class BertModel : TextEncoder
     /// <param name="tokenTypeIds">[batch, seq] int64 segment ids, or null for all zeros.</param>
     /// <returns>The last hidden state [batch, seq, hidden] and, when the model has a pooler, the pooled output [batch, hidden].</returns>
     /// <exception cref="ShapeMismatchException">An input has the wrong rank, its shape differs from the ids', or the sequence is too long.</exception>
-    /// <exception cref="InvalidInputException">Ids are not int64 or lie outside the vocabulary / type table, or an input is on another device than the model.</exception>
+    /// <exception cref="InvalidInputException">Ids are not int64 or lie outside the vocabulary / type table (checked on CPU inputs, and on
+    /// accelerator inputs when <see cref="ValidateIdsOnDevice"/> is set), or an input is on another device than the model.</exception>
     public override TextEncoderOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
     {
-        BertInputValidator.Validate(Config, embeddings.Device, inputIds, attentionMask, tokenTypeIds);
+        BertInputValidator.Validate(Config, embeddings.Device, inputIds, attentionMask, tokenTypeIds, ValidateIdsOnDevice);
         using var scope = NewDisposeScope();
         var types = tokenTypeIds ?? zeros_like(inputIds);
         var hidden = embeddings.call(inputIds, types);

@@ -64,16 +64,26 @@ public static class OnnxBertImporter
 
     private static BertModel Load(byte[] onnx, string sourceName, BertConfig? config)
     {
-        var named = ReadStateDict(onnx, sourceName, out var graph);
         try
         {
-            var (weights, _) = BertCheckpointKeys.Split(named);
-            config ??= OnnxBertConfigInference.Infer(graph, weights, sourceName);
-            return BertCheckpointLoader.CreateLoaded(config, weights, sourceName);
+            var named = ReadStateDict(onnx, sourceName, out var graph);
+            try
+            {
+                var (weights, _) = BertCheckpointKeys.Split(named);
+                config ??= OnnxBertConfigInference.Infer(graph, weights, sourceName);
+                return BertCheckpointLoader.CreateLoaded(config, weights, sourceName);
+            }
+            finally
+            {
+                foreach (var tensor in named.Values) tensor.Dispose();
+            }
         }
-        finally
+        // A graph that parses as protobuf but is not a BERT export (nodes without inputs, odd names, weights of the
+        // wrong rank) must still fail as a typed error naming the file, never as an index error or a libtorch dump.
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or FormatException or OverflowException
+                                      or InvalidOperationException or KeyNotFoundException or System.Runtime.InteropServices.ExternalException)
         {
-            foreach (var tensor in named.Values) tensor.Dispose();
+            throw new CorruptFileException(sourceName, null, $"the ONNX graph is not a BERT encoder export this importer understands ({e.GetType().Name}: {e.Message})", e);
         }
     }
 }

@@ -1,4 +1,5 @@
 using LRCMT.Checkpoints;
+using LRCMT.Errors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,24 +20,46 @@ internal sealed class BestWeights(string? path) : IDisposable
         if (path is not null) SafetensorsFile.Save(path, _weights);
     }
 
-    /// <summary>Reads the file of an earlier, interrupted run (if there is one) so the best weights survive a resume.</summary>
-    public void LoadIfSaved(IReadOnlyList<(string Name, Parameter Param)> trainable)
+    /// <summary>
+    /// Reads the best weights an earlier, interrupted run saved, so they survive a resume. When the run recorded a best
+    /// epoch (<paramref name="required"/>) the file must exist; its tensors must match the trainable parameters by
+    /// name, shape and dtype (the shared strict check).
+    /// </summary>
+    /// <param name="trainable">The trainable parameters.</param>
+    /// <param name="required">True when the checkpoint says a best epoch was recorded.</param>
+    /// <param name="fallbackPath">Where to look when this trainer keeps no file of its own (beside the resumed checkpoint).</param>
+    public void LoadIfSaved(IReadOnlyList<(string Name, Parameter Param)> trainable, bool required, string? fallbackPath = null)
     {
-        if (path is null || !File.Exists(path)) return;
-        var loaded = SafetensorsFile.Load(path);
-        if (trainable.All(t => loaded.ContainsKey(t.Name)))
+        var file = path ?? fallbackPath;
+        if (file is null || !File.Exists(file))
         {
-            Release();
-            _weights = loaded;
+            if (!required) return;
+            throw new CorruptFileException(file ?? Trainer.BestCheckpointName, null,
+                "the checkpoint records a best epoch but its best-weights file is missing; restoring best weights would silently use the last epoch's instead " +
+                "(restore the file, or resume with RestoreBestWeights = false)");
         }
-        else foreach (var t in loaded.Values) t.Dispose();
+        var loaded = SafetensorsFile.Load(file);
+        try
+        {
+            // Check against scratch copies: the strict path copies, and the live parameters must stay as they are.
+            using var scope = NewDisposeScope();
+            var targets = trainable.Select(t => (t.Name, (Tensor)empty(t.Param.shape, t.Param.dtype))).ToList();
+            StateDictLoader.CopyStrict(targets, loaded, file);
+        }
+        catch
+        {
+            foreach (var t in loaded.Values) t.Dispose();
+            throw;
+        }
+        Release();
+        _weights = loaded;
     }
 
     public void Restore(IReadOnlyList<(string Name, Parameter Param)> trainable)
     {
         if (_weights is null) return;
         using (no_grad())
-            foreach (var (name, param) in trainable) param.copy_(_weights[name]);
+            StateDictLoader.CopyStrict(trainable.Select(t => (t.Name, (Tensor)t.Param)).ToList(), _weights, path ?? "best weights");
         Release();
     }
 

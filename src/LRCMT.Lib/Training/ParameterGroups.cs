@@ -58,12 +58,12 @@ internal sealed class ParameterGroups
     /// <summary>Every present group's learning rate at a schedule factor.</summary>
     public IReadOnlyDictionary<ParameterGroup, double> Rates(double factor) => Present.ToDictionary(g => g, g => RateOf(g) * factor);
 
-    /// <summary>AdamW with one group per non-empty part, in the order of <see cref="Trainable"/>.</summary>
+    /// <summary>AdamW (the memory-lean <see cref="LeanAdamW"/>) with one group per non-empty part, in the order of <see cref="Trainable"/>.</summary>
     public torch.optim.Optimizer CreateAdamW()
     {
         var groups = Present.Select(group => new AdamW.ParamGroup(
             Trainable.Where((_, i) => GroupOf[i] == group).Select(t => t.Param).ToList(),
             lr: RateOf(group), weight_decay: _options.WeightDecay)).ToList();
-        return torch.optim.AdamW(groups, lr: _options.LearningRate, weight_decay: _options.WeightDecay);
+        return new LeanAdamW(groups, _options.LearningRate, _options.WeightDecay);
     }
 }

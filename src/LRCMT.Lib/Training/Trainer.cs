@@ -106,7 +106,8 @@ public sealed class Trainer
         else
         {
             state = TrainerCheckpoint.Load(checkpoint, trainable, optimizer);
-            best.LoadIfSaved(trainable);
+            best.LoadIfSaved(trainable, required: state.BestEpoch >= 0 && _options.RestoreBestWeights,
+                fallbackPath: Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, BestCheckpointName));
             _logger.LogInformation("Resuming from {Checkpoint} at epoch {Epoch}, step {Step}", checkpoint, state.Epoch + 1, state.Step);
         }
 
@@ -166,7 +167,7 @@ public sealed class Trainer
         }
         loss.backward();
         if (_options.MaxGradientNorm > 0)
-            nn.utils.clip_grad_norm_(trainable.Select(t => t.Param), _options.MaxGradientNorm);
+            GradientClipping.ClipByGlobalNorm(trainable.Select(t => t.Param), _options.MaxGradientNorm);
         optimizer.step();
         if (!ReferenceEquals(input, batch)) input.Dispose();
         return value;
@@ -177,7 +178,7 @@ public sealed class Trainer
         IProgress<TrainingProgress>? progress)
     {
         var trainable = groups.Trainable;
-        var (metrics, validLoss) = EvaluationLoop.Run(model, valid, objective);
+        var (metrics, validLoss) = EvaluationLoop.Run(model, valid, objective, during: (state.Epoch, state.Step));
         model.train();
         double trainLoss = state.EpochLossCount > 0 ? state.EpochLossSum / state.EpochLossCount : double.NaN;
         var summary = new EpochSummary(state.Epoch, trainLoss, validLoss, metrics);

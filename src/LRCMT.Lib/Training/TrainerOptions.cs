@@ -69,13 +69,13 @@ public sealed record TrainerOptions
     public void Validate()
     {
         var problems = new List<string>();
-        if (Epochs < 1) problems.Add($"Epochs must be at least 1, got {Epochs}.");
-        if (!(AdapterLearningRate >= 0)) problems.Add($"AdapterLearningRate must be >= 0, got {AdapterLearningRate}.");
-        if (!(LearningRate >= 0)) problems.Add($"LearningRate must be >= 0, got {LearningRate}.");
-        if (EncoderLearningRate is { } encoderRate && !(encoderRate >= 0)) problems.Add($"EncoderLearningRate must be >= 0 when set, got {encoderRate}.");
-        if (!(WeightDecay >= 0)) problems.Add($"WeightDecay must be >= 0, got {WeightDecay}.");
+        if (Epochs is < 1 or > 100_000) problems.Add($"Epochs must be in [1, 100000], got {Epochs}.");
+        if (!(AdapterLearningRate >= 0 && double.IsFinite(AdapterLearningRate))) problems.Add($"AdapterLearningRate must be finite and >= 0, got {AdapterLearningRate}.");
+        if (!(LearningRate >= 0 && double.IsFinite(LearningRate))) problems.Add($"LearningRate must be finite and >= 0, got {LearningRate}.");
+        if (EncoderLearningRate is { } encoderRate && !(encoderRate >= 0 && double.IsFinite(encoderRate))) problems.Add($"EncoderLearningRate must be finite and >= 0 when set, got {encoderRate}.");
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) problems.Add($"WeightDecay must be finite and >= 0, got {WeightDecay}.");
         if (!(WarmupRatio is >= 0 and < 1)) problems.Add($"WarmupRatio must be in [0, 1), got {WarmupRatio}.");
-        if (!(MaxGradientNorm >= 0)) problems.Add($"MaxGradientNorm must be >= 0 (0 = off), got {MaxGradientNorm}.");
+        if (!(MaxGradientNorm >= 0 && double.IsFinite(MaxGradientNorm))) problems.Add($"MaxGradientNorm must be finite and >= 0 (0 = off), got {MaxGradientNorm}.");
         if (Patience < 0) problems.Add($"Patience must be >= 0 (0 = off), got {Patience}.");
         if (!Enum.IsDefined(Loss)) problems.Add($"Loss '{Loss}' is not a known loss.");
         if (Classes is null && Loss == TrainingLoss.CrossEntropy) problems.Add("Loss CrossEntropy needs Classes (a classification head's sentiment classes).");

@@ -14,6 +14,11 @@ public sealed class BenchmarkRunner(int warmup, int runs)
     {
         Console.WriteLine();
         Console.WriteLine($"## {group.Name}: {group.Description}");
+        if (group is ISelfReportingGroup self)
+        {
+            self.Report(runs);
+            return;
+        }
         var cases = group.CreateCases().ToList();
         try
         {

@@ -71,6 +71,14 @@ public sealed class TorchCheckpointFileTests
     }
 
     [Fact]
+    public void A_tensor_reaching_past_its_storage_is_refused_before_any_tensor_is_made()
+    {
+        var act = () => TorchCheckpointFile.Load(Torch("out-of-bounds.bin"));
+
+        act.Should().Throw<CorruptFileException>().Which.Message.Should().Contain("'w'").And.Contain("element 9").And.Contain("holds 4");
+    }
+
+    [Fact]
     public void A_cut_off_legacy_checkpoint_is_reported_as_truncated()
     {
         var path = Path.Combine(Path.GetTempPath(), $"lrcmt-legacy-{Guid.NewGuid():N}.bin");
@@ -98,5 +106,20 @@ public sealed class TorchCheckpointFileTests
         actual.Keys.Should().BeEquivalentTo(expected.Keys);
         foreach (var (name, tensor) in expected)
             actual[name].allclose(tensor, rtol: 0, atol: 0).Should().BeTrue(name);
+    }
+
+    [Fact]
+    public void An_adapter_folder_with_adapter_model_bin_loads_the_same_adapter_as_the_safetensors_one()
+    {
+        using var fromBin = BertModel.FromPretrained(Fixtures.TinyBertFolder);
+        using var fromSafetensors = BertModel.FromPretrained(Fixtures.TinyBertFolder);
+
+        var report = LRCMT.LowRank.PeftAdapterFile.Load(fromBin, Fixtures.File("torch", "tiny-lora-bin"));
+        LRCMT.LowRank.PeftAdapterFile.Load(fromSafetensors, Fixtures.TinyLoraFolder);
+
+        report.LoadedKeys.Should().HaveCount(8);
+        var expected = fromSafetensors.state_dict();
+        foreach (var (name, tensor) in fromBin.state_dict())
+            tensor.allclose(expected[name], rtol: 0, atol: 0).Should().BeTrue(name);
     }
 }

@@ -46,10 +46,11 @@ public sealed class BertCudaTests
     }
 
     [Fact(Skip = Cuda.SkipReason, SkipUnless = nameof(Cuda.Available), SkipType = typeof(Cuda))]
-    public void Out_of_vocabulary_ids_on_cuda_are_a_typed_error_not_a_device_assert()
+    public void Out_of_vocabulary_ids_on_cuda_are_a_typed_error_not_a_device_assert_when_device_checks_are_on()
     {
         using var model = BertModel.FromPretrained(Fixtures.TinyBertFolder);
         model.to(CUDA);
+        model.ValidateIdsOnDevice = true;
         using var ids = full([1, 3], 500L, ScalarType.Int64, device: CUDA);
         using var mask = ones([1, 3], device: CUDA);
 

@@ -11,7 +11,7 @@ internal sealed class MmsaSplitReader(string path, string split, Dictionary<obje
 
     public MmsaSplit Read()
     {
-        float[] labels = Array("regression_labels").ToSingleArray();
+        float[] labels = Labels("regression_labels");
         int n = labels.Length;
         string[] ids = Strings("id", n);
         string[] texts = Strings("raw_text", n);
@@ -42,7 +42,7 @@ internal sealed class MmsaSplitReader(string path, string split, Dictionary<obje
         var unimodal = new Dictionary<char, float[]>();
         foreach (var m in "TAV")
             if (fields.ContainsKey($"regression_labels_{m}"))
-                unimodal[m] = Array($"regression_labels_{m}").ToSingleArray();
+                unimodal[m] = Labels($"regression_labels_{m}");
         return new MmsaSplit(split, samples, unimodal);
     }
 
@@ -57,6 +57,22 @@ internal sealed class MmsaSplitReader(string path, string split, Dictionary<obje
             : array;
     }
 
+    /// <summary>A label vector: numeric, one dimension, every value finite (a NaN label would train on NaN).</summary>
+    private float[] Labels(string key)
+    {
+        var array = Array(key);
+        float[] labels = Numbers(key, array.ToSingleArray);
+        int bad = System.Array.FindIndex(labels, v => !float.IsFinite(v));
+        if (bad >= 0) throw MmsaFeatureFile.NotMmsa(path, $"'{split}.{key}' holds {labels[bad]} at index {bad}; labels must be finite numbers");
+        return labels;
+    }
+
+    private T Numbers<T>(string key, Func<T> read)
+    {
+        try { return read(); }
+        catch (InvalidCastException e) { throw MmsaFeatureFile.NotMmsa(path, $"'{split}.{key}': {e.Message}"); }
+    }
+
     private string[] Strings(string key, int n)
     {
         var array = Array(key);
@@ -69,7 +85,9 @@ internal sealed class MmsaSplitReader(string path, string split, Dictionary<obje
     {
         var array = Array(key);
         if (array.Shape.Length != 3 || array.Shape[0] != n) throw Mismatch(key, $"[{n}, time, features]", array.Shape);
-        return (array.ToSingleArray(), (int)array.Shape[1], (int)array.Shape[2]);
+        if (array.Shape[1] is < 1 or > int.MaxValue || array.Shape[2] is < 1 or > int.MaxValue)
+            throw Mismatch(key, $"[{n}, time ≥ 1, features ≥ 1]", array.Shape);
+        return (Numbers(key, array.ToSingleArray), (int)array.Shape[1], (int)array.Shape[2]);
     }
 
     /// <summary>Real frames per sample, clamped to [1, time]: longer originals were cut to the array, and an
@@ -80,7 +98,7 @@ internal sealed class MmsaSplitReader(string path, string split, Dictionary<obje
         // MMSA writes lengths as a Python list of ints in some releases and as a numpy array in others.
         long[] lengths = fields[key] switch
         {
-            NdArray array => array.ToInt64Array(),
+            NdArray array => Numbers(key, array.ToInt64Array),
             List<object?> list when list.All(v => v is int or long) => list.Select(v => Convert.ToInt64(v)).ToArray(),
             _ => throw MmsaFeatureFile.NotMmsa(path, $"'{split}.{key}' is neither a numpy array nor a list of ints"),
         };
@@ -93,7 +111,8 @@ internal sealed class MmsaSplitReader(string path, string split, Dictionary<obje
         var array = Array("text_bert");
         if (array.Shape.Length != 3 || array.Shape[0] != n || array.Shape[1] != 3)
             throw Mismatch("text_bert", $"[{n}, 3, length] (ids, mask, segment ids)", array.Shape);
-        return (array.ToInt64Array(), (int)array.Shape[2]);
+        if (array.Shape[2] > int.MaxValue) throw Mismatch("text_bert", $"[{n}, 3, length]", array.Shape);
+        return (Numbers("text_bert", array.ToInt64Array), (int)array.Shape[2]);
     }
 
     /// <summary>Row 0 ids and row 2 segment ids, cut to the positions row 1's mask marks as real.</summary>
@@ -109,7 +128,9 @@ internal sealed class MmsaSplitReader(string path, string split, Dictionary<obje
     private static float[,] Frames(float[] data, int i, int time, int dim, int keep)
     {
         var frames = new float[keep, dim];
-        Buffer.BlockCopy(data, (int)((long)i * time * dim * sizeof(float)), frames, 0, keep * dim * sizeof(float));
+        long start = (long)i * time * dim; // MOSEI's arrays pass 2 GB, so offsets are 64-bit
+        for (int t = 0; t < keep; t++)
+            for (int d = 0; d < dim; d++) frames[t, d] = data[start + (long)t * dim + d];
         return frames;
     }
 

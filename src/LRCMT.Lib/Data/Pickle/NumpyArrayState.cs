@@ -19,7 +19,7 @@ internal sealed class NumpyArrayState
         long[] shape = NumpyConstructors.ToShape(state[o]);
         var dtype = state[o + 1] as NumpyDType ?? throw new NotSupportedException("numpy array state without a dtype");
         bool fortran = state[o + 2] is true;
-        long count = shape.Aggregate(1L, (a, d) => a * d);
+        long count = ElementCount(shape);
         if (state[o + 3] is null) // the reader left out a payload too large for a .NET array
         {
             _array = new NdArray(dtype.Name, shape, System.Array.Empty<byte>(), omitted: true);
@@ -33,6 +33,19 @@ internal sealed class NumpyArrayState
             throw new NotSupportedException($"numpy array of shape [{string.Join(", ", shape)}] holds {data.LongLength} elements");
         if (fortran && shape.Length > 1) data = ToRowMajor(data, shape);
         _array = new NdArray(dtype.Name, shape, data);
+    }
+
+    /// <summary>The product of the dimensions, refusing negative ones and products past 64 bits.</summary>
+    internal static long ElementCount(long[] shape)
+    {
+        long count = 1;
+        foreach (long d in shape)
+        {
+            if (d < 0) throw new InvalidDataException($"numpy array shape [{string.Join(", ", shape)}] has a negative dimension");
+            try { count = checked(count * d); }
+            catch (OverflowException) { throw new InvalidDataException($"numpy array shape [{string.Join(", ", shape)}] has more than 2^63 elements"); }
+        }
+        return count;
     }
 
     /// <summary>Reorders column-major elements into row-major order.</summary>

@@ -12,11 +12,15 @@ internal sealed class NumpyDType
 {
     public NumpyDType(string descriptor)
     {
-        if (descriptor.Length < 2 || !int.TryParse(descriptor.AsSpan(1), out int size))
-            throw new NotSupportedException($"numpy dtype '{descriptor}' is not a plain type code such as 'f4'");
+        if (descriptor.Length < 2 || !int.TryParse(descriptor.AsSpan(1), System.Globalization.NumberStyles.None, null, out int size)
+            || size > MaxItemSize / 4)
+            throw new NotSupportedException($"numpy dtype '{descriptor}' is not a plain type code such as 'f4' (element sizes up to {MaxItemSize / 4})");
         Kind = descriptor[0];
         ItemSize = Kind == 'U' ? size * 4 : size;
     }
+
+    /// <summary>Largest element accepted, in bytes; numpy's fixed-width strings are far smaller in any data file.</summary>
+    private const int MaxItemSize = 1 << 24;
 
     public char Kind { get; }
 
@@ -47,14 +51,21 @@ internal sealed class NumpyDType
         BigEndian = order == ">";
         if (state.Length > 3 && state[3] is not null)
             throw new NotSupportedException("structured numpy dtypes (with field names) are not supported");
-        if (state.Length > 5 && Convert.ToInt64(state[5]) is > 0 and var elsize) ItemSize = (int)elsize;
+        if (state.Length > 5 && Convert.ToInt64(state[5]) is > 0 and var elsize)
+            ItemSize = elsize <= MaxItemSize ? (int)elsize : throw new NotSupportedException($"numpy dtype state gives an element size of {elsize} bytes (at most {MaxItemSize})");
     }
 
     /// <summary>Decodes <paramref name="count"/> elements from raw bytes in C order.</summary>
     public Array Decode(byte[] raw, long count)
     {
-        if (raw.LongLength != count * ItemSize)
-            throw new InvalidDataException($"numpy {Name} array of {count} elements needs {count * ItemSize} bytes but holds {raw.LongLength}");
+        if (count < 0) throw new InvalidDataException($"numpy {Name} array with a negative element count {count}");
+        if (ItemSize == 0 && count > 0)
+            throw new InvalidDataException($"numpy {Name} array claims {count} elements of zero bytes each; zero-width elements are refused");
+        long needed;
+        try { needed = checked(count * ItemSize); }
+        catch (OverflowException) { throw new InvalidDataException($"numpy {Name} array of {count} elements needs more than 2^63 bytes"); }
+        if (raw.LongLength != needed)
+            throw new InvalidDataException($"numpy {Name} array of {count} elements needs {needed} bytes but holds {raw.LongLength}");
         byte[] bytes = BigEndian && ItemSize > 1 && Kind is 'f' or 'i' or 'u' or 'U' ? Swap(raw, Kind == 'U' ? 4 : ItemSize) : raw;
         return (Kind, ItemSize) switch
         {

@@ -224,7 +224,7 @@ internal static class PickleGlobalGuard
         {
             if (stream.CanSeek)
             {
-                if (stream.Position + count > stream.Length) throw Corrupt(Position, $"a {count}-byte value runs past the end of the file (truncated file)");
+                if (count > stream.Length - stream.Position) throw Corrupt(Position, $"a {count}-byte value runs past the end of the file (truncated file)");
                 stream.Seek(count, SeekOrigin.Current);
                 Position += count;
                 return;

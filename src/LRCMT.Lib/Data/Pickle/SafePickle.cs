@@ -1,4 +1,3 @@
-using System.Collections;
 using LRCMT.Errors;
 using Razorvine.Pickle;
 
@@ -54,46 +53,15 @@ public static class SafePickle
         try
         {
             using var unpickler = new BufferedUnpickler(buffers ?? []);
-            return ToPlain(unpickler.load(stream), new Dictionary<object, object?>(ReferenceEqualityComparer.Instance));
+            return PlainObjectConverter.Convert(unpickler.load(stream), source);
         }
+        // Razorvine trusts the program's shape: APPEND onto None, for one, surfaces as a NullReferenceException from inside
+        // the unpickler (found by the fuzz suite). Those are malformed files too, so they are reported as such.
         catch (Exception e) when (e is PickleException or NotSupportedException or InvalidCastException or InvalidDataException
-                                      or IOException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException)
+                                      or IOException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException
+                                      or NullReferenceException or InvalidOperationException or KeyNotFoundException)
         {
             throw new CorruptFileException(source, null, $"cannot rebuild the pickled data: {Innermost(e).Message}", e);
-        }
-    }
-
-    /// <summary>Converts Razorvine's collections and our numpy states into the documented plain types, keeping shared references shared.</summary>
-    private static object? ToPlain(object? value, Dictionary<object, object?> done)
-    {
-        if (value is null or string or byte[] || value.GetType().IsPrimitive) return value;
-        if (done.TryGetValue(value, out var converted)) return converted;
-        switch (value)
-        {
-            case NumpyArrayState array:
-                return done[value] = array.Array;
-            case Hashtable table:
-                var dict = new Dictionary<object, object?>();
-                done[value] = dict;
-                foreach (DictionaryEntry e in table) dict[ToPlain(e.Key, done)!] = ToPlain(e.Value, done);
-                return dict;
-            case ArrayList list:
-                var items = new List<object?>(list.Count);
-                done[value] = items;
-                foreach (var item in list) items.Add(ToPlain(item, done));
-                return items;
-            case object[] tuple:
-                var copy = new object?[tuple.Length];
-                done[value] = copy;
-                for (int i = 0; i < tuple.Length; i++) copy[i] = ToPlain(tuple[i], done);
-                return copy;
-            case HashSet<object> set:
-                var plainSet = new HashSet<object>();
-                done[value] = plainSet;
-                foreach (var item in set) plainSet.Add(ToPlain(item, done)!);
-                return plainSet;
-            default:
-                return value; // BigInteger, decimal, DateTime, ComplexNumber and other Razorvine value types
         }
     }
 

@@ -75,6 +75,12 @@ public sealed class ControlledBenchmarkOptions
         if (AcousticFeatures < 2)
             problems.Add($"AcousticFeatures must be at least 2: one event channel and one intensity channel (was {AcousticFeatures}).");
         if (VisualFeatures < 1) problems.Add($"VisualFeatures must be at least 1 (was {VisualFeatures}).");
+        // Upper bounds keep a typo (or a hostile config) from allocating gigabytes of synthetic frames.
+        if (TrainCount > 1_000_000 || ValidCount > 1_000_000 || TestCount > 1_000_000)
+            problems.Add($"TrainCount, ValidCount and TestCount must be at most 1,000,000 (were {TrainCount}, {ValidCount}, {TestCount}).");
+        if (AcousticLength > 10_000 || VisualLength > 10_000 || AcousticFeatures > 4096 || VisualFeatures > 4096)
+            problems.Add($"AcousticLength and VisualLength must be at most 10,000 frames and the feature sizes at most 4096 " +
+                         $"(were {AcousticLength}, {VisualLength}, {AcousticFeatures}, {VisualFeatures}).");
         if (!IsShare(CoOccurringRate) || !IsShare(DecoyRate) || !IsShare(NegationRate))
             problems.Add($"CoOccurringRate, DecoyRate and NegationRate must lie in [0, 1] (were {CoOccurringRate}, {DecoyRate}, {NegationRate}).");
         else if (CoOccurringRate + DecoyRate > 1)

@@ -46,7 +46,7 @@ internal static class BertCheckpointLoader
         var model = new BertModel(config);
         try
         {
-            StateDictLoader.Load(model, weights, sourceName);
+            StateDictLoader.Load(model, weights, sourceName, StateDictLoadOptions.Strict with { CastFloatingPoint = true });
         }
         catch
         {

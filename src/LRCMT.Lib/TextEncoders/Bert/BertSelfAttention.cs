@@ -1,17 +1,20 @@
+using LRCMT.Attention;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LRCMT.TextEncoders.Bert;
 
-/// <summary>Multi-head scaled dot-product self-attention (Hugging Face's <c>BertSelfAttention</c>).</summary>
+/// <summary>
+/// Multi-head scaled dot-product self-attention (Hugging Face's <c>BertSelfAttention</c>), computed by
+/// <see cref="FusedAttention"/>; the projections stay ordinary children so LoRA can replace them.
+/// </summary>
 internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
 {
     // Typed as the Module base, not Linear, and not readonly: LowRankInjector swaps these for LoRA layers by field name.
     private nn.Module<Tensor, Tensor> query;
     private nn.Module<Tensor, Tensor> key;
     private nn.Module<Tensor, Tensor> value;
-    private readonly Dropout dropout;
+    private readonly double _dropout;
     private readonly int heads;
     private readonly int headSize;
 
@@ -22,7 +25,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
         query = nn.Linear(config.HiddenSize, config.HiddenSize);
         key = nn.Linear(config.HiddenSize, config.HiddenSize);
         value = nn.Linear(config.HiddenSize, config.HiddenSize);
-        dropout = nn.Dropout(config.AttentionProbsDropoutProb);
+        _dropout = config.AttentionProbsDropoutProb;
         RegisterComponents();
     }
 
@@ -37,9 +40,8 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
         var k = SplitHeads(key.call(hidden), batch, length);
         var v = SplitHeads(value.call(hidden), batch, length);
 
-        var scores = q.matmul(k.transpose(-1, -2)) / Math.Sqrt(headSize) + additiveMask;
-        var probabilities = dropout.call(nn.functional.softmax(scores, -1));
-        var context = probabilities.matmul(v).permute(0, 2, 1, 3).reshape(batch, length, heads * headSize);
+        var attended = FusedAttention.Compute(q, k, v, additiveMask, _dropout, training);
+        var context = attended.permute(0, 2, 1, 3).reshape(batch, length, heads * headSize);
         return context.MoveToOuterDisposeScope();
     }
 
@@ -54,7 +56,6 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
             query.Dispose();
             key.Dispose();
             value.Dispose();
-            dropout.Dispose();
         }
 
         base.Dispose(disposing);

@@ -21,11 +21,17 @@ internal static class OnnxBertConfigInference
             : throw new InvalidConfigurationException(what, $"the graph has no initializer '{key}', so it is not a BERT encoder export.");
 
         var words = Shape("embeddings.word_embeddings.weight");
+        if (words.Length != 2 || words.Any(d => d is < 1 or > int.MaxValue))
+            throw new InvalidConfigurationException(what, $"embeddings.word_embeddings.weight has shape {ShapeMismatchException.Format(words)}, not [vocab, hidden].");
         var hidden = (int)words[1];
-        var layers = weights.Keys
+        var layerIndices = weights.Keys
             .Where(k => k.StartsWith("encoder.layer.", StringComparison.Ordinal))
-            .Select(k => int.Parse(k.Split('.')[2], System.Globalization.CultureInfo.InvariantCulture))
-            .Distinct().Count();
+            .Select(k => int.TryParse(k.Split('.')[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) ? i
+                : throw new InvalidConfigurationException(what, $"initializer '{k}' does not name a layer by number."))
+            .Distinct().ToList();
+        var layers = layerIndices.Count;
+        long Size(string key, int dim) => Shape(key) is { } s && s.Length > dim && s[dim] is >= 1 and <= int.MaxValue ? s[dim]
+            : throw new InvalidConfigurationException(what, $"initializer '{key}' has shape {ShapeMismatchException.Format(Shape(key))}, which no BERT export has.");
         var constants = Int64Constants(graph, source);
         var heads = HeadCount(graph, constants, hidden)
             ?? throw new InvalidConfigurationException(what, "the number of attention heads cannot be read from the graph; pass a BertConfig.");
@@ -37,9 +43,9 @@ internal static class OnnxBertConfigInference
             HiddenSize = hidden,
             NumHiddenLayers = layers,
             NumAttentionHeads = heads,
-            IntermediateSize = (int)Shape("encoder.layer.0.intermediate.dense.bias")[0],
-            MaxPositionEmbeddings = (int)Shape("embeddings.position_embeddings.weight")[0],
-            TypeVocabSize = (int)Shape("embeddings.token_type_embeddings.weight")[0],
+            IntermediateSize = (int)Size("encoder.layer.0.intermediate.dense.bias", 0),
+            MaxPositionEmbeddings = (int)Size("embeddings.position_embeddings.weight", 0),
+            TypeVocabSize = (int)Size("embeddings.token_type_embeddings.weight", 0),
             HiddenAct = Activation(graph, hasPooler) ?? throw new InvalidConfigurationException(what, "the feed-forward activation cannot be recognised; pass a BertConfig."),
             LayerNormEps = LayerNormEpsilon(graph) ?? new BertConfig().LayerNormEps,
             AddPoolingLayer = hasPooler,
@@ -85,7 +91,7 @@ internal static class OnnxBertConfigInference
         var floats = FloatScalars(graph);
         foreach (var sqrt in graph.Nodes.Where(n => n.OpType == "Sqrt"))
         {
-            if (producers.TryGetValue(sqrt.Inputs[0], out var add) && add.OpType == "Add")
+            if (sqrt.Inputs.Count > 0 && producers.TryGetValue(sqrt.Inputs[0], out var add) && add.OpType == "Add")
             {
                 foreach (var input in add.Inputs)
                 {
@@ -103,7 +109,7 @@ internal static class OnnxBertConfigInference
 
     private static Dictionary<string, long[]> Int64Constants(OnnxGraph graph, string source) =>
         ConstantTensors(graph)
-            .Where(t => t.Tensor.DataType == OnnxDataType.Int64 && t.Tensor.ElementCount <= 8)
+            .Where(t => t.Tensor.DataType == OnnxDataType.Int64 && t.Tensor.ElementCount is >= 0 and <= 8)
             .ToDictionary(t => t.Name, t => t.Tensor.ToInt64s(source));
 
     private static Dictionary<string, double> FloatScalars(OnnxGraph graph)

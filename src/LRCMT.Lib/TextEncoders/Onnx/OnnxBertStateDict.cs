@@ -60,7 +60,7 @@ internal static class OnnxBertStateDict
 
         switch (node.OpType)
         {
-            case "MatMul":
+            case "MatMul" when node.Outputs.Count > 0:
                 var bias = consumers[node.Outputs[0]]
                     .Where(n => n.OpType == "Add")
                     .SelectMany(n => n.Inputs)

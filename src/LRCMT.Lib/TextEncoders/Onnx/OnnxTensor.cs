@@ -18,7 +18,21 @@ internal sealed record OnnxTensor(
     bool IsExternal,
     long Offset)
 {
-    public long ElementCount => Dims.Aggregate(1L, (a, d) => a * d);
+    /// <summary>The product of the dimensions; negative dimensions and products past 64 bits count as -1 (never valid).</summary>
+    public long ElementCount
+    {
+        get
+        {
+            long count = 1;
+            foreach (var d in Dims)
+            {
+                if (d < 0) return -1;
+                try { count = checked(count * d); }
+                catch (OverflowException) { return -1; }
+            }
+            return count;
+        }
+    }
 
     public bool IsFloatingPoint => DataType is OnnxDataType.Float or OnnxDataType.Double;
 
@@ -62,6 +76,9 @@ internal sealed record OnnxTensor(
 
     private void RequireInline(string source)
     {
+        if (ElementCount < 0)
+            throw new CorruptFileException(source, Offset,
+                $"tensor '{Name}' has shape {ShapeMismatchException.Format(Dims)}: a negative dimension, or more elements than 64 bits can count.");
         if (IsExternal)
             throw new CorruptFileException(source, Offset,
                 $"initializer '{Name}' keeps its data in an external file (ONNX external data, used for models over 2 GB); " +
@@ -70,7 +87,7 @@ internal sealed record OnnxTensor(
 
     private ReadOnlyMemory<byte> CheckedRaw(ReadOnlyMemory<byte> raw, int elementSize, string source)
     {
-        if (raw.Length != ElementCount * elementSize)
+        if (ElementCount > int.MaxValue || raw.Length != ElementCount * elementSize)
             throw new CorruptFileException(source, Offset,
                 $"initializer '{Name}' of shape {ShapeMismatchException.Format(Dims)} needs {ElementCount * elementSize} bytes but raw_data holds {raw.Length}.");
         return raw;

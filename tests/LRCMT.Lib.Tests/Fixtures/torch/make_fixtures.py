@@ -6,9 +6,11 @@ small.bin / small-legacy.bin: one state dict in torch's zip format and in the le
 float32/float64/float16/int64/bool tensors, a transposed (non-contiguous) view and two views of one storage;
 small.json: the expected values. tiny-bert/pytorch_model.bin: ../hf/tiny-bert/model.safetensors re-saved with
 torch.save. malicious.bin: a zip checkpoint whose data.pkl calls os.system. truncated.bin: small.bin with one
-data entry cut short. mha-reference.json: see mha_reference.py.
+data entry cut short. out-of-bounds.bin: a tensor
+reaching past its storage. tiny-lora-bin/: the PEFT tiny-lora adapter
+with its weights as adapter_model.bin (older PEFT). mha/: see mha_reference.py.
 """
-import collections, json, os, struct, zipfile
+import collections, io, json, os, pickle, shutil, struct, zipfile
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,6 +53,32 @@ def read_safetensors(path):
     return out
 
 
+class StorageMarker:
+    pass
+
+
+class OutOfBoundsView:
+    """A tensor that claims 10 elements of a 4-element storage."""
+    def __init__(self, storage):
+        self.storage = storage
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, (self.storage, 0, (10,), (1,), False, collections.OrderedDict()))
+
+
+def write_out_of_bounds(path):
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", 4) if isinstance(obj, StorageMarker) else None
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=2).dump(collections.OrderedDict([("w", OutOfBoundsView(StorageMarker()))]))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("bad/data.pkl", buffer.getvalue())
+        z.writestr("bad/data/0", b"\0" * 16)
+        z.writestr("bad/version", "3\n")
+
+
 class Exploit:
     def __reduce__(self):
         return (os.system, ("touch /tmp/lrcmt-torch-pickle-marker",))
@@ -73,9 +101,19 @@ def main():
                 data = data[:-4]
             dst.writestr(info.filename, data)
 
+    write_out_of_bounds(os.path.join(HERE, "out-of-bounds.bin"))
+
     bert = read_safetensors(os.path.join(HERE, "..", "hf", "tiny-bert", "model.safetensors"))
     os.makedirs(os.path.join(HERE, "tiny-bert"), exist_ok=True)
     torch.save(bert, os.path.join(HERE, "tiny-bert", "pytorch_model.bin"))
+    for name in ("config.json", "vocab.txt"):
+        shutil.copy(os.path.join(HERE, "..", "hf", "tiny-bert", name), os.path.join(HERE, "tiny-bert"))
+
+    # An adapter folder as older PEFT versions saved it (adapter_model.bin), from the PEFT-written tiny-lora fixture.
+    lora = read_safetensors(os.path.join(HERE, "..", "hf", "tiny-lora", "adapter_model.safetensors"))
+    os.makedirs(os.path.join(HERE, "tiny-lora-bin"), exist_ok=True)
+    torch.save(lora, os.path.join(HERE, "tiny-lora-bin", "adapter_model.bin"))
+    shutil.copy(os.path.join(HERE, "..", "hf", "tiny-lora", "adapter_config.json"), os.path.join(HERE, "tiny-lora-bin"))
 
 
 if __name__ == "__main__":

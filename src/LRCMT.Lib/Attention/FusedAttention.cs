@@ -1,0 +1,49 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.Attention;
+
+/// <summary>
+/// The one place where LRCMT computes softmax(q·kᵀ/√d + mask)·v: through libtorch's fused
+/// <c>scaled_dot_product_attention</c> (flash or memory-efficient kernels on CUDA, the fused CPU kernel on the CPU),
+/// which never materialises the [batch, heads, queries, keys] probabilities for backward the way a written-out
+/// matmul–softmax–matmul does. Masks are additive with the dtype's most negative finite value (never −∞), so every
+/// softmax row stays finite forward and backward.
+/// </summary>
+internal static class FusedAttention
+{
+    /// <summary>Runs attention over heads.</summary>
+    /// <param name="query">[batch, heads, queries, headWidth].</param>
+    /// <param name="key">[batch, heads, keys, headWidth].</param>
+    /// <param name="value">[batch, heads, keys, headWidth].</param>
+    /// <param name="additiveMask">Broadcastable to [batch, heads, queries, keys], same dtype as the query; or null.</param>
+    /// <param name="dropout">Dropout on the attention weights, applied only when <paramref name="training"/>.</param>
+    /// <param name="training">Whether the calling module is in training mode.</param>
+    /// <returns>[batch, heads, queries, headWidth].</returns>
+    public static Tensor Compute(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, double dropout, bool training)
+        => nn.functional.scaled_dot_product_attention(query, key, value, additiveMask, training ? dropout : 0.0);
+
+    /// <summary>
+    /// [batch, keys] key-padding mask (true / non-zero = real) to the additive [batch, 1, 1, keys] term: 0 on real
+    /// keys, <c>finfo(dtype).min</c> on padded ones, so padded keys get exactly zero weight in any row with a real key.
+    /// </summary>
+    public static Tensor KeyPaddingBias(Tensor keyMask, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var keep = keyMask.to(ScalarType.Bool);
+        var bias = zeros(keep.shape, dtype, keep.device).masked_fill_(keep.logical_not(), finfo(dtype).min);
+        return bias.view(keep.shape[0], 1, 1, keep.shape[1]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// [batch, 1, 1, 1] factor that is 1 for samples with at least one real key and 0 for samples whose keys are all
+    /// padding. Multiplying the attention output by it turns those samples' rows (uniform weights over padding, since
+    /// the mask is finite) into zeros, and zeroes their gradient too: the post-mask the fused kernel cannot apply.
+    /// </summary>
+    public static Tensor AnyRealKey(Tensor keyMask, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var any = keyMask.to(ScalarType.Bool).any(1).to(dtype);
+        return any.view(keyMask.shape[0], 1, 1, 1).MoveToOuterDisposeScope();
+    }
+}

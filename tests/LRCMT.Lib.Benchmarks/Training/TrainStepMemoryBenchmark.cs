@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Globalization;
+using LRCMT.Benchmarks.Harness;
+
+namespace LRCMT.Benchmarks.Training;
+
+/// <summary>
+/// Training step time and peak resident memory, full fine-tuning vs LoRA (r=8 on query+value), fp32 vs bf16 base,
+/// TorchSharp's stock AdamW vs the library's LeanAdamW, at MiniLM and bert-base sizes. Every case runs in its own
+/// process (<see cref="TrainStepChild"/>), so each peak (VmHWM) belongs to one case alone.
+/// </summary>
+public sealed class TrainStepMemoryBenchmark : ISelfReportingGroup
+{
+    private const string Batch = "8", Seq = "64";
+
+    private static readonly (string Label, string Spec)[] Cases =
+    [
+        ("MiniLM full FT, stock AdamW", "minilm:full:fp32:stock"),
+        ("MiniLM full FT, LeanAdamW", "minilm:full:fp32:lean"),
+        ("MiniLM LoRA q+v r8, fp32 base", "minilm:lora:fp32:lean"),
+        ("MiniLM LoRA q+v r8, bf16 base", "minilm:lora:bf16:lean"),
+        ("bert-base full FT, stock AdamW", "bert-base:full:fp32:stock"),
+        ("bert-base full FT, LeanAdamW", "bert-base:full:fp32:lean"),
+        ("bert-base LoRA q+v r8, fp32 base", "bert-base:lora:fp32:lean"),
+        ("bert-base LoRA q+v r8, bf16 base", "bert-base:lora:bf16:lean"),
+    ];
+
+    public string Name => "train-step-memory";
+
+    public string Description => $"AdamW training step of BertModel on [{Batch}, {Seq}] ids, one fresh process per case: min step ms and peak RSS (VmHWM)";
+
+    public IEnumerable<BenchmarkCase> CreateCases() => [];
+
+    public void Report(int runs)
+    {
+        int steps = Math.Clamp(runs, 2, 5);
+        var results = new Dictionary<string, double[]>();
+        // LRCMT_TRAIN_SIZES=minilm (or bert-base) limits the run to one size; the default runs both.
+        var sizes = (Environment.GetEnvironmentVariable("LRCMT_TRAIN_SIZES") ?? "minilm,bert-base").Split(',');
+        Console.WriteLine($"{"case",-40} {"min ms",10} {"median ms",10} {"peak MB",9} {"end RSS MB",11} {"trainable",11}");
+        foreach (var (label, spec) in Cases.Where(c => sizes.Contains(c.Spec.Split(':')[0])))
+        {
+            var values = RunChild($"{spec}:{Batch}:{Seq}", steps);
+            results[spec] = values;
+            Console.WriteLine(values.Length == 0
+                ? $"{label,-40} failed (see stderr)"
+                : string.Create(CultureInfo.InvariantCulture, $"{label,-40} {values[0],10:F0} {values[1],10:F0} {values[2],9:F0} {values[3],11:F0} {values[4],11:N0}"));
+        }
+
+        Console.WriteLine();
+        foreach (var size in sizes)
+        {
+            Ratio($"{size}: LoRA / full FT step (min)", results, $"{size}:lora:fp32:lean", $"{size}:full:fp32:lean", 0, "target <= 0.5");
+            Ratio($"{size}: LoRA / full FT peak", results, $"{size}:lora:fp32:lean", $"{size}:full:fp32:lean", 2, "");
+            Ratio($"{size}: full FT peak, LeanAdamW / stock", results, $"{size}:full:fp32:lean", $"{size}:full:fp32:stock", 2, "");
+            Ratio($"{size}: bf16-base / fp32-base LoRA peak", results, $"{size}:lora:bf16:lean", $"{size}:lora:fp32:lean", 2, "target <= 0.6");
+            Ratio($"{size}: bf16-base / fp32-base LoRA step", results, $"{size}:lora:bf16:lean", $"{size}:lora:fp32:lean", 0, "");
+        }
+        if (results.TryGetValue("bert-base:full:fp32:lean", out var full) && full.Length > 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"bert-base full FT peak (GB)",-45} {full[2] / 1024,8:F2}   target <= 2.8"));
+    }
+
+    private static void Ratio(string label, Dictionary<string, double[]> results, string numerator, string denominator, int column, string target)
+    {
+        if (!results.TryGetValue(numerator, out var top) || !results.TryGetValue(denominator, out var bottom) || top.Length == 0 || bottom.Length == 0) return;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{label,-45} {top[column] / bottom[column],8:F2}x  {target}"));
+    }
+
+    private static double[] RunChild(string spec, int steps)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "--child-train-step", spec, steps.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(arg);
+        using var child = Process.Start(start)!;
+        var output = child.StandardOutput.ReadToEnd();
+        if (!child.WaitForExit(TimeSpan.FromMinutes(20))) child.Kill(entireProcessTree: true);
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        return line is null ? [] : line[7..].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+    }
+}
