@@ -58,7 +58,7 @@ public class MessagesTests
     [Theory]
     [InlineData("""{ "Training": { "LearningRate": "Infinity" } }""", "Training.LearningRate must be a finite number")]
     [InlineData("""{ "Model": { "Interaction": { "Mode": "9" } } }""", "Model.Interaction.Mode must be one of")]
-    [InlineData("""{ "Model": { "Fusion": { "Width": 30, "Heads": 4 } } }""", "Model: Fusion.Width (30) must be divisible by Heads (4)")]
+    [InlineData("""{ "Model": { "Fusion": { "Width": 30, "Heads": 4 } } }""", "Model: Fusion.Width (30) must be divisible by Fusion.Heads (4)")]
     public async Task Settings_that_cannot_work_are_refused_before_anything_loads(string json, string expected)
     {
         using var temp = new TempFolder();

@@ -26,8 +26,8 @@ public class TrainAndEvalTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixtu
     {
         string run = await tiny.RunAsync();
 
-        foreach (var file in new[] { "metrics.json", "config.json", "trainable.safetensors", "training-curves.png",
-                                     "adapter/adapter_config.json", "adapter/adapter_model.safetensors", "checkpoint/last.safetensors" })
+        foreach (var file in new[] { "metrics.json", "config.json", "model/lrcmt_config.json", "model/model.safetensors", "training-curves.png",
+                                     "model/adapter/adapter_config.json", "model/adapter/adapter_model.safetensors", "checkpoint/last.safetensors" })
             File.Exists(System.IO.Path.Combine(run, file)).Should().BeTrue(file);
 
         using var metrics = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(run, "metrics.json")));
@@ -35,7 +35,7 @@ public class TrainAndEvalTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixtu
         metrics.RootElement.GetProperty("test").EnumerateObject().Select(p => p.Name)
             .Should().BeEquivalentTo(MsaMetrics.NamesFor(MsaDataset.Mosi));
         metrics.RootElement.GetProperty("history").GetArrayLength().Should().Be(2);
-        PeftAdapterFile.ReadConfig(System.IO.Path.Combine(run, "adapter")).TargetModules.Should().BeEquivalentTo("query", "value");
+        PeftAdapterFile.ReadConfig(System.IO.Path.Combine(run, "model", "adapter")).TargetModules.Should().BeEquivalentTo("query", "value");
     }
 
     [Fact]

@@ -1,14 +1,25 @@
 using LRCMT.Cli.Runs;
+using LRCMT.Errors;
 using LRCMT.Training;
 
 namespace LRCMT.Cli.Experiments;
 
-/// <summary>Rebuilds a saved run's model (pretrained encoder + the run's trainable weights) and evaluates one split.</summary>
+/// <summary>Loads a saved run's model (pretrained encoder + the run's saved model) and evaluates one split.</summary>
 internal static class EvaluationRun
 {
     internal static IReadOnlyDictionary<string, double> Execute(SavedRun run, string split, CliContext context, int? batchSize = null)
     {
         using var restored = RestoredModel.Open(run, context, batchSize);
-        return Trainer.Evaluate(restored.Model, restored.Loader(split), restored.Data.MetricSet).Values;
+        var loader = restored.Loader(split);
+        try
+        {
+            return (restored.Classes is { } classes
+                ? Trainer.Evaluate(restored.Model, loader, classes)
+                : Trainer.Evaluate(restored.Model, loader, restored.Data.MetricSet)).Values;
+        }
+        catch (InvalidConfigurationException e)
+        {
+            throw new CliException(ExitCodes.ConfigurationError, $"The run's classification head cannot be scored on this data: {e.Message}", e);
+        }
     }
 }

@@ -2,12 +2,14 @@ using LRCMT.Cli.Data;
 using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Settings;
 using LRCMT.Configuration;
+using LRCMT.Errors;
+using LRCMT.Evaluation;
 using LRCMT.Models;
 using TorchSharp;
 
 namespace LRCMT.Cli.Experiments;
 
-/// <summary>Builds the configured model around a loaded encoder, with the feature sizes of the data.</summary>
+/// <summary>Builds the configured model around a loaded encoder with the feature sizes of the data, or loads a saved one.</summary>
 internal static class ModelFactory
 {
     /// <summary>
@@ -22,6 +24,44 @@ internal static class ModelFactory
             .WithTextEncoder(encoder.Model)
             .WithModalities(data.AcousticFeatures, data.VisualFeatures)
             .Build();
+        return OnDevice(model, settings);
+    }
+
+    /// <summary>Loads the model a run saved (<c>LRCMTModel.Load</c>) onto the run's encoder, checking that it fits the data.</summary>
+    /// <exception cref="CliException">The encoder is not the one the run trained on, the files do not fit, or the data has other feature sizes.</exception>
+    internal static LRCMTModel Load(RunSettings settings, string folder, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
+    {
+        CpuThreads.Apply(settings.Threads);
+        LRCMTModel model;
+        try
+        {
+            model = LRCMTModel.Load(folder, encoder.Model);
+        }
+        catch (BaseEncoderMismatchException e)
+        {
+            throw new CliException(ExitCodes.RunError, $"The encoder '{encoder.Description}' is not the one this run was trained on: {e.Message}", e);
+        }
+        catch (Exception e) when (e is LrcmtException or FileNotFoundException)
+        {
+            throw new CliException(ExitCodes.RunError, $"The saved model in '{folder}' could not be loaded: {e.Message}", e);
+        }
+        var a = model.Architecture;
+        if (a.AcousticFeatures != data.AcousticFeatures || a.VisualFeatures != data.VisualFeatures)
+        {
+            model.Dispose();
+            throw new CliException(ExitCodes.RunError,
+                $"The run's model takes {a.AcousticFeatures} acoustic and {a.VisualFeatures} visual features, but {data.Description} has " +
+                $"{data.AcousticFeatures} and {data.VisualFeatures}; evaluate it on data with the feature sizes it was trained on.");
+        }
+        return OnDevice(model, settings);
+    }
+
+    /// <summary>The sentiment classes of a classification head on this data (MMSA's convention), or null for regression.</summary>
+    internal static SentimentClasses? ClassesFor(HeadKind head, int classes, ExperimentData data) =>
+        head == HeadKind.Classification ? new SentimentClasses(data.MetricSet, classes) : null;
+
+    private static LRCMTModel OnDevice(LRCMTModel model, RunSettings settings)
+    {
         if (settings.Device == "cuda")
         {
             if (!torch.cuda.is_available())

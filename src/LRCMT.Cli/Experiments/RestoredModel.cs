@@ -1,15 +1,17 @@
 using LRCMT.Cli.Data;
 using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Runs;
-using LRCMT.Checkpoints;
 using LRCMT.Data;
-using LRCMT.Errors;
+using LRCMT.Evaluation;
 using LRCMT.Models;
 using Spectre.Console;
 
 namespace LRCMT.Cli.Experiments;
 
-/// <summary>A saved run's model rebuilt (pretrained encoder + the run's trainable weights) with the data to run it on.</summary>
+/// <summary>
+/// A saved run's model loaded (pretrained encoder + the run's <c>model/</c> folder via <c>LRCMTModel.Load</c>, or an
+/// earlier release's <c>trainable.safetensors</c>) with the data to run it on.
+/// </summary>
 internal sealed class RestoredModel : IDisposable
 {
     private RestoredModel(LRCMTModel model, ExperimentData data, EncoderLoader.LoadedEncoder encoder, int batchSize, int maxTokens)
@@ -17,6 +19,7 @@ internal sealed class RestoredModel : IDisposable
         Model = model;
         Data = data;
         Encoder = encoder;
+        Classes = ModelFactory.ClassesFor(model.Architecture.Head, model.Architecture.Classes, data);
         _batchSize = batchSize;
         _maxTokens = maxTokens;
     }
@@ -28,36 +31,21 @@ internal sealed class RestoredModel : IDisposable
     internal ExperimentData Data { get; }
     internal EncoderLoader.LoadedEncoder Encoder { get; }
 
-    /// <summary>Batches of one split, in file order.</summary>
-    internal MultimodalDataLoader Loader(string split) =>
-        new(Data.Split(split), new MultimodalCollator(Encoder.Tokenizer, _maxTokens, Encoder.Tokenizer.PaddingTokenId), _batchSize, shuffle: false, seed: 0);
+    /// <summary>The classes of a classification head on this data (MMSA's convention), or null for regression.</summary>
+    internal SentimentClasses? Classes { get; }
 
-    /// <summary>Loads the data and encoder (batches of <paramref name="batchSize"/>, default twice the training batch) of <paramref name="run"/>'s settings and restores its weights.</summary>
+    /// <summary>Batches of one split, in file order (int64 class labels for a classification head).</summary>
+    internal MultimodalDataLoader Loader(string split) =>
+        new(Data.Split(split), new MultimodalCollator(Encoder.Tokenizer, _maxTokens, Encoder.Tokenizer.PaddingTokenId, Classes), _batchSize, shuffle: false, seed: 0);
+
+    /// <summary>Loads the data and encoder (batches of <paramref name="batchSize"/>, default twice the training batch) of <paramref name="run"/>'s settings and its saved model.</summary>
     internal static RestoredModel Open(SavedRun run, CliContext context, int? batchSize = null)
     {
         var settings = run.Settings;
         var data = ExperimentData.Load(settings.Data);
         context.Console.MarkupLine($"Data: {Markup.Escape(data.Description)}");
         var encoder = EncoderLoader.Load(settings.Encoder);
-        var model = ModelFactory.Build(settings, encoder, data);
-
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToHashSet();
-        var weights = SafetensorsFile.Load(run.TrainableWeights);
-        try
-        {
-            // The file holds exactly what trained; everything else comes from the pretrained encoder.
-            StateDictLoader.Load(model, weights, run.TrainableWeights, new StateDictLoadOptions(key => !trainable.Contains(key), _ => false));
-        }
-        catch (CheckpointMismatchException e)
-        {
-            model.Dispose();
-            throw new CliException(ExitCodes.RunError,
-                $"The run's weights do not fit the model rebuilt for this data (are the feature sizes the same as in training?): {e.Message}", e);
-        }
-        finally
-        {
-            foreach (var tensor in weights.Values) tensor.Dispose();
-        }
+        var model = run.ModelFolder is { } folder ? ModelFactory.Load(settings, folder, encoder, data) : LegacyRun.Load(run, encoder, data);
         return new RestoredModel(model, data, encoder, batchSize ?? settings.Data.BatchSize * 2, settings.Data.MaxTextTokens);
     }
 

@@ -4,11 +4,11 @@ using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Reporting;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
-using LRCMT.Checkpoints;
+using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Errors;
+using LRCMT.Evaluation;
 using LRCMT.Experiments;
-using LRCMT.LowRank;
 using LRCMT.Models;
 using LRCMT.Training;
 using Spectre.Console;
@@ -38,7 +38,8 @@ internal static class TrainingRun
         var report = model.GetParameterReport();
         console.MarkupLine($"{Markup.Escape(title)}: {Markup.Escape(report.ToString())}");
 
-        var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId);
+        var classes = ModelFactory.ClassesFor(model.Architecture.Head, model.Architecture.Classes, data);
+        var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId, classes);
         int seed = (int)settings.Training.Seed;
         var train = new MultimodalDataLoader(data.Train, collator, settings.Data.BatchSize, shuffle: true, seed: seed);
         var valid = new MultimodalDataLoader(data.Valid, collator, settings.Data.BatchSize * 2, shuffle: false, seed: seed);
@@ -53,7 +54,7 @@ internal static class TrainingRun
                 File.Copy(file, Path.Combine(checkpoints, Path.GetFileName(file)), overwrite: true);
             resumeFrom = Path.Combine(checkpoints, Path.GetFileName(resumeFrom));
         }
-        var options = settings.Training with { Dataset = data.MetricSet, CheckpointDirectory = checkpoints };
+        var options = TrainingOptionsFor(settings.Training, data, classes) with { CheckpointDirectory = checkpoints };
         // Written first as well, so a run kept after a failure (RunFolder.KeepIncomplete) can be resumed with --resume.
         RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration));
         var curves = new TrainingCurves(options.EarlyStoppingMetric);
@@ -78,30 +79,47 @@ internal static class TrainingRun
             curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss, epoch.Validation[options.EarlyStoppingMetric]));
 
         bool interrupted = result.StopReason == TrainingStopReason.Cancelled;
-        var testPredictions = interrupted ? null : SamplePredictions.Collect(model, test);
-        IReadOnlyDictionary<string, double>? testMetrics = testPredictions?.Metrics(data.MetricSet).Values;
+        // Per-sample scores (for the ablation statistics) exist for a regression head; a classification head is scored on its classes.
+        var testPredictions = interrupted || classes is not null ? null : SamplePredictions.Collect(model, test);
+        IReadOnlyDictionary<string, double>? testMetrics = interrupted ? null
+            : classes is null ? testPredictions!.Metrics(data.MetricSet).Values : Trainer.Evaluate(model, test, classes).Values;
         IReadOnlyDictionary<string, double>? validMetrics = result.BestEpoch >= 0
             ? result.History.First(h => h.Epoch == result.BestEpoch).Validation.Values
             : null;
 
         curves.BestEpoch = result.BestEpoch >= 0 ? result.BestEpoch + 1 : null;
         curves.TestMetric = testMetrics?.GetValueOrDefault(options.EarlyStoppingMetric);
-        WriteFiles(directory, settings, model, encoder, curves, testMetrics, validMetrics, interrupted);
+        WriteFiles(directory, Resolved(settings, model, options), model, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
             report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed,
             settings.Training.Seed, data.MetricSet, testPredictions);
     }
 
-    private static void WriteFiles(string directory, RunSettings settings, LRCMTModel model, EncoderLoader.LoadedEncoder encoder,
+    /// <summary>
+    /// The trainer options of this data and head: the data's metric set and, for a classification head, MMSA's
+    /// classes with cross-entropy (selecting on accuracy unless a classification metric or the loss was chosen).
+    /// </summary>
+    internal static TrainerOptions TrainingOptionsFor(TrainerOptions configured, ExperimentData data, SentimentClasses? classes)
+    {
+        var options = configured with { Dataset = data.MetricSet, Classes = classes };
+        if (classes is null) return options.Loss == TrainingLoss.CrossEntropy ? options with { Loss = TrainingLoss.L1 } : options;
+        bool metricFits = options.EarlyStoppingMetric == TrainerOptions.LossMetric || classes.MetricNames.Contains(options.EarlyStoppingMetric);
+        return options with { Loss = TrainingLoss.CrossEntropy, EarlyStoppingMetric = metricFits ? options.EarlyStoppingMetric : classes.MetricNames[0] };
+    }
+
+    /// <summary>The settings as the run actually used them: the model's resolved options (feature sizes from the data, effective LoRA targets) and trainer options.</summary>
+    private static RunSettings Resolved(RunSettings settings, LRCMTModel model, TrainerOptions options)
+    {
+        var resolved = RunSettingsFile.Clone(settings);
+        resolved.Model = LrcmtOptions.Of(model);
+        resolved.Training = options with { CheckpointDirectory = null };
+        return resolved;
+    }
+
+    private static void WriteFiles(string directory, RunSettings settings, LRCMTModel model,
         TrainingCurves curves, IReadOnlyDictionary<string, double>? test, IReadOnlyDictionary<string, double>? valid, bool interrupted)
     {
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad)
-            .Select(p => new KeyValuePair<string, TorchSharp.torch.Tensor>(p.name, p.parameter)).ToList();
-        SafetensorsFile.Save(Path.Combine(directory, RunFiles.TrainableWeights), trainable,
-            new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "lrcmt" });
-        if (settings.Model.TextEncoder.Tuning == EncoderTuning.LoRA)
-            PeftAdapterFile.Save(model.TextEncoder, Path.Combine(directory, RunFiles.Adapter), baseModelNameOrPath: encoder.Description);
-
+        model.Save(Path.Combine(directory, RunFiles.Model));
         RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration));
         MetricsFile.Save(Path.Combine(directory, RunFiles.Metrics), test, valid, curves, interrupted);
         TrainingCurvesPlot.Save(curves, Path.Combine(directory, RunFiles.Curves));

@@ -9,14 +9,15 @@ internal static class RunFiles
     /// <summary>The resolved configuration: every setting the run used, defaults included.</summary>
     internal const string Configuration = "config.json";
 
-    /// <summary>Every trainable tensor (adapters, fusion, head) by state-dict key, at the selected epoch.</summary>
+    /// <summary>The trained model at the selected epoch, as <c>LRCMTModel.Save</c> writes it (manifest, PEFT adapter, other weights).</summary>
+    internal const string Model = "model";
+
+    /// <summary>Previous release's layout (read by <c>eval</c> only): every trainable tensor by state-dict key.</summary>
     internal const string TrainableWeights = "trainable.safetensors";
 
     /// <summary>The trainer's last resumable checkpoint (weights, optimizer, scheduler, RNG, epoch).</summary>
     internal const string TrainerCheckpoint = "checkpoint";
 
-    /// <summary>The LoRA adapter in PEFT's format (adapter_config.json + adapter_model.safetensors).</summary>
-    internal const string Adapter = "adapter";
 
     /// <summary>Loss and validation metric per epoch.</summary>
     internal const string Curves = "training-curves.png";

@@ -1,9 +1,14 @@
 using LRCMT.Cli.Settings;
+using LRCMT.Configuration;
+using LRCMT.Models.Persistence;
 
 namespace LRCMT.Cli.Runs;
 
-/// <summary>A run folder written by <c>train</c>, opened for <c>eval</c>: its resolved settings and trainable weights.</summary>
-internal sealed record SavedRun(string Folder, RunSettings Settings, string TrainableWeights)
+/// <summary>
+/// A run folder written by <c>train</c>, opened for <c>eval</c>: its resolved settings and either the saved model
+/// (<c>model/</c>, this release) or, from a folder written by an earlier release, its <c>trainable.safetensors</c>.
+/// </summary>
+internal sealed record SavedRun(string Folder, RunSettings Settings, string? ModelFolder, string? LegacyTrainableWeights)
 {
     /// <summary>Opens <paramref name="folder"/>, checking that the files <c>eval</c> needs are there.</summary>
     /// <exception cref="CliException">The folder or one of its files is missing (exit code <see cref="ExitCodes.RunError"/>).</exception>
@@ -12,12 +17,25 @@ internal sealed record SavedRun(string Folder, RunSettings Settings, string Trai
         folder = Path.GetFullPath(folder);
         if (!Directory.Exists(folder))
             throw new CliException(ExitCodes.RunError, $"The run folder '{folder}' does not exist.");
-        var missing = new[] { RunFiles.Configuration, RunFiles.TrainableWeights }
-            .Where(name => !File.Exists(Path.Combine(folder, name))).ToList();
-        if (missing.Count > 0)
+        string configuration = Path.Combine(folder, RunFiles.Configuration);
+        string model = Path.Combine(folder, RunFiles.Model);
+        string legacy = Path.Combine(folder, RunFiles.TrainableWeights);
+        bool hasModel = File.Exists(Path.Combine(model, LrcmtModelFolder.ConfigFileName));
+        bool hasLegacy = File.Exists(legacy);
+        if (!File.Exists(configuration) || (!hasModel && !hasLegacy))
             throw new CliException(ExitCodes.RunError,
-                $"The run folder '{folder}' lacks {string.Join(" and ", missing)}; was it written by 'lrcmt train'?");
-        var settings = RunSettingsFile.ReadResolved(Path.Combine(folder, RunFiles.Configuration));
-        return new SavedRun(folder, settings, Path.Combine(folder, RunFiles.TrainableWeights));
+                $"The run folder '{folder}' lacks {(File.Exists(configuration) ? "" : $"{RunFiles.Configuration} and ")}" +
+                $"{RunFiles.Model}/{LrcmtModelFolder.ConfigFileName} (or, from an earlier release, {RunFiles.TrainableWeights}); was it written by 'lrcmt train'?");
+        var settings = RunSettingsFile.ReadResolved(configuration);
+        return hasModel ? new SavedRun(folder, settings, model, null) : new SavedRun(folder, WithLegacyDefaults(settings), null, legacy);
+    }
+
+    /// <summary>Earlier releases wrote empty LoRA targets for LRCMT's default ones, which the options now spell out.</summary>
+    private static RunSettings WithLegacyDefaults(RunSettings settings)
+    {
+        var lora = settings.Model.LoRA;
+        if (lora.TargetModules is not { Count: > 0 } && string.IsNullOrWhiteSpace(lora.TargetRegex))
+            lora.TargetModules = [.. new LrcmtOptions().LoRA.TargetModules];
+        return settings;
     }
 }

@@ -17,6 +17,8 @@ public static class RunSettingsFile
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        // Computed properties (e.g. LoRAConfig.TargetsAllLinear) are not settings: writing them would make config.json unreadable.
+        IgnoreReadOnlyProperties = true,
         Converters = { new JsonStringEnumConverter() },
     };
 

@@ -30,6 +30,12 @@ public static class MsaMetricNames
     /// <summary>Weighted F1 of the two CH-SIMS classes.</summary>
     public const string F1 = "F1_score";
 
+    /// <summary>Weighted F1 of a three-class classification head (MMSA's classification name).</summary>
+    public const string F1Score3 = "F1_score_3";
+
+    /// <summary>Weighted F1 of a seven-class classification head (named like <see cref="F1Score3"/>).</summary>
+    public const string F1Score7 = "F1_score_7";
+
     /// <summary>Mean absolute error (lower is better).</summary>
     public const string Mae = "MAE";
 

@@ -66,6 +66,38 @@ public static class MsaMetrics
         return new MetricResults(values, undefined);
     }
 
+    /// <summary>
+    /// Classification metrics for class indices (argmax of the logits against the true classes), named as
+    /// <see cref="SentimentClasses.MetricNames"/>: the accuracy and scikit-learn's weighted F1.
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty inputs, different lengths, or a class outside [0, Count).</exception>
+    public static MetricResults Compute(SentimentClasses classes, ReadOnlySpan<int> predicted, ReadOnlySpan<int> truths)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        classes.EnsureValid();
+        if (predicted.Length != truths.Length)
+            throw new ArgumentException($"MsaMetrics needs one prediction per truth, got {predicted.Length} predictions and {truths.Length} truths.", nameof(predicted));
+        if (predicted.Length == 0)
+            throw new ArgumentException("MsaMetrics needs at least one sample; the evaluation set is empty.", nameof(predicted));
+        RequireClasses(predicted, classes.Count, nameof(predicted));
+        RequireClasses(truths, classes.Count, nameof(truths));
+
+        var names = classes.MetricNames;
+        var values = new Dictionary<string, double>
+        {
+            [names[0]] = WeightedF1.Accuracy(truths, predicted),
+            [names[1]] = WeightedF1.Compute(truths, predicted),
+        };
+        return new MetricResults(values, new Dictionary<string, string>());
+    }
+
+    private static void RequireClasses(ReadOnlySpan<int> values, int count, string name)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] < 0 || values[i] >= count)
+                throw new ArgumentException($"MsaMetrics: {name}[{i}] is class {values[i]}; classes are 0 to {count - 1}.", name);
+    }
+
     private static void ComputeMosi(ReadOnlySpan<float> pred, ReadOnlySpan<float> truth, Dictionary<string, double> values, Dictionary<string, string> undefined)
     {
         int n = pred.Length;

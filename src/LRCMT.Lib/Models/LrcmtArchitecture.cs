@@ -50,7 +50,7 @@ public sealed record LrcmtArchitecture(
     /// </summary>
     public IReadOnlyList<string> Problems()
     {
-        var problems = new List<string>(FusionSettings.Problems().Select(p => "Fusion." + p));
+        var problems = new List<string>(FusionSettings.Problems("Fusion."));
         SettingRules.AddTo(problems,
             SettingRules.AtLeast(nameof(AcousticFeatures), AcousticFeatures, 1),
             SettingRules.AtLeast(nameof(VisualFeatures), VisualFeatures, 1),

@@ -1,52 +1,69 @@
 using LRCMT.Errors;
+using LRCMT.LowRank;
+using LRCMT.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 
 namespace LRCMT.Training;
 
 /// <summary>
-/// Splits a model's trainable parameters by name: adapters (names containing <c>lora_</c>, as PEFT and our injector
-/// name them) get the adapter learning rate; when an encoder learning rate is set, the other trainable parameters
-/// under the encoder prefix (full fine-tuning) get it; everything else that trains gets the main learning rate.
+/// Splits a model's trainable parameters by the model's structure, never by name: adapter tensors are those of the
+/// <see cref="LoRALayer"/>s the injector placed; encoder parameters are those of the model's <see cref="TextEncoder"/>
+/// modules (used only when an encoder learning rate is set); everything else that trains is "other".
 /// </summary>
-internal static class ParameterGroups
+internal sealed class ParameterGroups
 {
-    public const string AdapterMarker = "lora_";
+    private readonly TrainerOptions _options;
 
-    private enum Part { Adapter, Encoder, Other }
-
-    /// <summary>Trainable parameters grouped adapters, encoder, others; each part in the model's own order (the optimizer-state order).</summary>
-    public static IReadOnlyList<(string Name, Parameter Param)> Trainable(torch.nn.Module model, TrainerOptions options)
+    private ParameterGroups(IReadOnlyList<(string Name, Parameter Param)> trainable, IReadOnlyList<ParameterGroup> groups, TrainerOptions options)
     {
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        Trainable = trainable;
+        GroupOf = groups;
+        _options = options;
+    }
+
+    /// <summary>Trainable parameters ordered adapters, encoder, others; each part in the model's own order (the optimizer-state order).</summary>
+    public IReadOnlyList<(string Name, Parameter Param)> Trainable { get; }
+
+    /// <summary>The group of each entry of <see cref="Trainable"/>.</summary>
+    public IReadOnlyList<ParameterGroup> GroupOf { get; }
+
+    /// <summary>The non-empty groups, in optimizer order.</summary>
+    public IReadOnlyList<ParameterGroup> Present => GroupOf.Distinct().ToList();
+
+    public static ParameterGroups Of(torch.nn.Module model, TrainerOptions options)
+    {
+        var adapters = model.modules().OfType<LoRALayer>().SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
+        var encoder = options.EncoderLearningRate is null
+            ? []
+            : model.modules().OfType<TextEncoder>().SelectMany(e => e.parameters()).Select(p => p.Handle).ToHashSet();
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad)
+            .Select(p => (p.name, p.parameter, Group: adapters.Contains(p.parameter.Handle) ? ParameterGroup.Adapter
+                : encoder.Contains(p.parameter.Handle) ? ParameterGroup.Encoder : ParameterGroup.Other))
+            .ToList();
         if (trainable.Count == 0)
             throw new InvalidConfigurationException("model", "it has no trainable parameters (every parameter has requires_grad = false).");
-        return trainable.OrderBy(p => PartOf(p.name, options)).Select(p => (p.name, p.parameter)).ToList(); // OrderBy is stable
+        var ordered = trainable.OrderBy(t => t.Group).ToList(); // OrderBy is stable
+        return new ParameterGroups(ordered.Select(t => (t.name, t.parameter)).ToList(), ordered.Select(t => t.Group).ToList(), options);
     }
 
-    public static bool IsAdapter(string name) => name.Contains(AdapterMarker, StringComparison.Ordinal);
+    /// <summary>The base learning rate of a group.</summary>
+    public double RateOf(ParameterGroup group) => group switch
+    {
+        ParameterGroup.Adapter => _options.AdapterLearningRate,
+        ParameterGroup.Encoder => _options.EncoderLearningRate ?? _options.LearningRate,
+        _ => _options.LearningRate,
+    };
+
+    /// <summary>Every present group's learning rate at a schedule factor.</summary>
+    public IReadOnlyDictionary<ParameterGroup, double> Rates(double factor) => Present.ToDictionary(g => g, g => RateOf(g) * factor);
 
     /// <summary>AdamW (the memory-lean <see cref="LeanAdamW"/>) with one group per non-empty part, in the order of <see cref="Trainable"/>.</summary>
-    public static torch.optim.Optimizer CreateAdamW(IReadOnlyList<(string Name, Parameter Param)> trainable, TrainerOptions options)
+    public torch.optim.Optimizer CreateAdamW()
     {
-        var groups = new List<AdamW.ParamGroup>();
-        foreach (var part in Enum.GetValues<Part>())
-        {
-            var members = trainable.Where(t => PartOf(t.Name, options) == part).Select(t => t.Param).ToList();
-            if (members.Count > 0) groups.Add(new AdamW.ParamGroup(members, lr: RateOf(part, options), weight_decay: options.WeightDecay));
-        }
-        return new LeanAdamW(groups, options.LearningRate, options.WeightDecay);
+        var groups = Present.Select(group => new AdamW.ParamGroup(
+            Trainable.Where((_, i) => GroupOf[i] == group).Select(t => t.Param).ToList(),
+            lr: RateOf(group), weight_decay: _options.WeightDecay)).ToList();
+        return new LeanAdamW(groups, _options.LearningRate, _options.WeightDecay);
     }
-
-    private static Part PartOf(string name, TrainerOptions options) =>
-        IsAdapter(name) ? Part.Adapter
-        : options.EncoderLearningRate is not null && name.StartsWith(options.EncoderParameterPrefix, StringComparison.Ordinal) ? Part.Encoder
-        : Part.Other;
-
-    private static double RateOf(Part part, TrainerOptions options) => part switch
-    {
-        Part.Adapter => options.AdapterLearningRate,
-        Part.Encoder => options.EncoderLearningRate!.Value,
-        _ => options.LearningRate,
-    };
 }

@@ -10,11 +10,11 @@ using static TorchSharp.torch;
 namespace LRCMT.Training;
 
 /// <summary>
-/// Trains any <c>nn.Module&lt;MultimodalBatch, Tensor&gt;</c> that returns one regression score per sample
-/// (e.g. <c>LRCMTModel</c>): AdamW with one learning rate for adapters (parameter names containing <c>lora_</c>)
-/// and one for every other trainable parameter, warm-up then linear/cosine decay, gradient clipping, L1 or MSE loss,
-/// evaluation with <see cref="MsaMetrics"/> after each epoch, early stopping, and checkpoints a run can resume from
-/// exactly (same weights as an uninterrupted run on the CPU).
+/// Trains any <c>nn.Module&lt;MultimodalBatch, Tensor&gt;</c> (e.g. <c>LRCMTModel</c>) that returns one regression
+/// score per sample (L1 or MSE loss) or, with <see cref="TrainerOptions.Classes"/>, one logit per class (cross-entropy):
+/// AdamW with one learning rate per <see cref="ParameterGroup"/> (adapters found by type, optionally the encoder, the
+/// rest), warm-up then linear/cosine decay, gradient clipping, evaluation with <see cref="MsaMetrics"/> after each
+/// epoch, early stopping, and checkpoints a run can resume from exactly (same weights as an uninterrupted run on the CPU).
 /// </summary>
 public sealed class Trainer
 {
@@ -60,9 +60,26 @@ public sealed class Trainer
         return Run(model, train, valid, checkpoint, progress, cancellationToken);
     }
 
-    /// <summary>Runs the model over <paramref name="loader"/> without gradients and computes MMSA's metrics.</summary>
+    /// <summary>Runs a regression model over <paramref name="loader"/> without gradients and computes MMSA's metrics.</summary>
     public static MetricResults Evaluate(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset)
-        => Evaluation(model, loader, dataset, TrainingLoss.L1, during: null).Metrics;
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loader);
+        return EvaluationLoop.Run(model, loader, new TrainingObjective(TrainingLoss.L1, dataset, null)).Metrics;
+    }
+
+    /// <summary>
+    /// Runs a classification model over <paramref name="loader"/> (whose collator makes int64 labels of the same
+    /// <paramref name="classes"/>) without gradients and computes MMSA's classification metrics.
+    /// </summary>
+    public static MetricResults Evaluate(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, SentimentClasses classes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loader);
+        ArgumentNullException.ThrowIfNull(classes);
+        classes.EnsureValid();
+        return EvaluationLoop.Run(model, loader, new TrainingObjective(TrainingLoss.CrossEntropy, classes.Dataset, classes)).Metrics;
+    }
 
     private TrainingResult Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid,
         string? checkpoint, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
@@ -71,8 +88,10 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
 
-        var trainable = ParameterGroups.Trainable(model, _options);
-        using var optimizer = ParameterGroups.CreateAdamW(trainable, _options);
+        var groups = ParameterGroups.Of(model, _options);
+        var trainable = groups.Trainable;
+        var objective = TrainingObjective.Of(_options);
+        using var optimizer = groups.CreateAdamW();
         long totalSteps = (long)_options.Epochs * train.BatchCount;
         var schedule = new LearningRateSchedule(_options.Decay, (long)(_options.WarmupRatio * totalSteps), totalSteps);
         var device = trainable[0].Param.device;
@@ -99,12 +118,12 @@ public sealed class Trainer
             foreach (var batch in train.Epoch(state.Epoch, state.BatchInEpoch))
             {
                 double loss;
-                using (batch) loss = Step(model, batch, device, optimizer, trainable, schedule.Factor(state.Step), state);
+                using (batch) loss = Step(model, objective, batch, device, optimizer, trainable, schedule.Factor(state.Step), state);
                 state.Step++;
                 state.BatchInEpoch++;
                 state.EpochLossSum += loss;
                 state.EpochLossCount++;
-                progress?.Report(new TrainingProgress(TrainingEvent.StepCompleted, state.Epoch, state.Step, totalSteps, loss, Rates(schedule.Factor(state.Step - 1))));
+                progress?.Report(new TrainingProgress(TrainingEvent.StepCompleted, state.Epoch, state.Step, totalSteps, loss, groups.Rates(schedule.Factor(state.Step - 1))));
                 if (cancellationToken.IsCancellationRequested) break;
             }
 
@@ -113,14 +132,14 @@ public sealed class Trainer
                 stopReason = TrainingStopReason.Cancelled;
                 break;
             }
-            stopReason = FinishEpoch(model, valid, optimizer, trainable, state, best, schedule, totalSteps, progress);
+            stopReason = FinishEpoch(model, objective, valid, optimizer, groups, state, best, schedule, totalSteps, progress);
             if (stopReason == TrainingStopReason.Completed && cancellationToken.IsCancellationRequested && state.Epoch < _options.Epochs)
                 stopReason = TrainingStopReason.Cancelled;
         }
 
         if (stopReason == TrainingStopReason.Cancelled)
         {
-            SaveLast(optimizer, trainable, state, schedule, totalSteps, progress);
+            SaveLast(optimizer, groups, state, schedule, totalSteps, progress);
             _logger.LogWarning("Training cancelled at epoch {Epoch}, step {Step}", state.Epoch + 1, state.Step);
         }
         else if (_options.RestoreBestWeights) best.Restore(trainable);
@@ -129,7 +148,7 @@ public sealed class Trainer
     }
 
     /// <summary>One optimizer step; every temporary tensor dies with the step's dispose scope.</summary>
-    private double Step(nn.Module<MultimodalBatch, Tensor> model, MultimodalBatch batch, Device device, optim.Optimizer optimizer,
+    private double Step(nn.Module<MultimodalBatch, Tensor> model, TrainingObjective objective, MultimodalBatch batch, Device device, optim.Optimizer optimizer,
         IReadOnlyList<(string Name, Parameter Param)> trainable, double lrFactor, TrainerState state)
     {
         using var scope = NewDisposeScope();
@@ -137,9 +156,9 @@ public sealed class Trainer
         optimizer.zero_grad();
 
         var input = device.type == DeviceType.CPU ? batch : batch.To(device);
-        var predictions = Predictions(model, input);
+        var outputs = objective.Outputs(model, input);
         var labels = input.Labels ?? throw new InvalidInputException("training batch", "it has no labels.");
-        var loss = LossOf(predictions, labels, _options.Loss);
+        var loss = objective.Loss(outputs, labels, "training labels");
         double value = loss.item<float>();
         if (!double.IsFinite(value))
         {
@@ -154,11 +173,12 @@ public sealed class Trainer
         return value;
     }
 
-    private TrainingStopReason FinishEpoch(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader valid, optim.Optimizer optimizer,
-        IReadOnlyList<(string Name, Parameter Param)> trainable, TrainerState state, BestWeights best, LearningRateSchedule schedule, long totalSteps,
+    private TrainingStopReason FinishEpoch(nn.Module<MultimodalBatch, Tensor> model, TrainingObjective objective, MultimodalDataLoader valid,
+        optim.Optimizer optimizer, ParameterGroups groups, TrainerState state, BestWeights best, LearningRateSchedule schedule, long totalSteps,
         IProgress<TrainingProgress>? progress)
     {
-        var (metrics, validLoss) = Evaluation(model, valid, _options.Dataset, _options.Loss, during: (state.Epoch, state.Step));
+        var trainable = groups.Trainable;
+        var (metrics, validLoss) = EvaluationLoop.Run(model, valid, objective, during: (state.Epoch, state.Step));
         model.train();
         double trainLoss = state.EpochLossCount > 0 ? state.EpochLossSum / state.EpochLossCount : double.NaN;
         var summary = new EpochSummary(state.Epoch, trainLoss, validLoss, metrics);
@@ -166,76 +186,22 @@ public sealed class Trainer
         if (improved) best.Capture(trainable);
         _logger.LogInformation("Epoch {Epoch}: train loss {TrainLoss:F4}, valid loss {ValidLoss:F4}, {Metrics}{Best}",
             state.Epoch + 1, trainLoss, validLoss, metrics, improved ? " (best)" : "");
-        progress?.Report(new TrainingProgress(TrainingEvent.EpochCompleted, state.Epoch, state.Step, totalSteps, trainLoss, Rates(schedule.Factor(state.Step - 1)), metrics, validLoss));
+        progress?.Report(new TrainingProgress(TrainingEvent.EpochCompleted, state.Epoch, state.Step, totalSteps, trainLoss, groups.Rates(schedule.Factor(state.Step - 1)), metrics, validLoss));
 
         bool patienceSpent = _options.Patience > 0 && state.EpochsWithoutImprovement >= _options.Patience;
         state.StartNextEpoch();
-        SaveLast(optimizer, trainable, state, schedule, totalSteps, progress);
+        SaveLast(optimizer, groups, state, schedule, totalSteps, progress);
         if (!patienceSpent) return TrainingStopReason.Completed;
         _logger.LogInformation("Early stopping: {Metric} has not improved for {Patience} epochs", _options.EarlyStoppingMetric, _options.Patience);
         return TrainingStopReason.EarlyStopped;
     }
 
-    private void SaveLast(optim.Optimizer optimizer, IReadOnlyList<(string Name, Parameter Param)> trainable, TrainerState state,
+    private void SaveLast(optim.Optimizer optimizer, ParameterGroups groups, TrainerState state,
         LearningRateSchedule schedule, long totalSteps, IProgress<TrainingProgress>? progress)
     {
         if (_options.CheckpointDirectory is not { } directory) return;
         var path = Path.Combine(directory, LastCheckpointName);
-        TrainerCheckpoint.Save(path, trainable, optimizer, state);
-        progress?.Report(new TrainingProgress(TrainingEvent.CheckpointSaved, state.Epoch, state.Step, totalSteps, double.NaN, Rates(schedule.Factor(state.Step)), CheckpointPath: path));
+        TrainerCheckpoint.Save(path, groups.Trainable, optimizer, state);
+        progress?.Report(new TrainingProgress(TrainingEvent.CheckpointSaved, state.Epoch, state.Step, totalSteps, double.NaN, groups.Rates(schedule.Factor(state.Step)), CheckpointPath: path));
     }
-
-    // during: the training position when evaluating after an epoch. Non-finite predictions then mean the run diverged
-    // (NonFiniteLossException, the last checkpoint kept); in a standalone evaluation they are an invalid model output.
-    private static (MetricResults Metrics, double Loss) Evaluation(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset, TrainingLoss lossKind,
-        (int Epoch, long Step)? during)
-    {
-        bool wasTraining = model.training;
-        model.eval();
-        var predictions = new List<float>(loader.SampleCount);
-        var truths = new List<float>(loader.SampleCount);
-        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
-        using (no_grad())
-        {
-            foreach (var batch in loader.Epoch(0))
-            {
-                using var scope = NewDisposeScope();
-                using (batch)
-                {
-                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
-                    var scores = Predictions(model, input).cpu().data<float>().ToArray();
-                    if (Array.FindIndex(scores, v => !float.IsFinite(v)) is var bad and >= 0)
-                        throw during is { } at
-                            ? new NonFiniteLossException(at.Epoch, at.Step, scores[bad], batch.Ids)
-                            : new InvalidInputException("model output", $"the prediction for sample '{batch.Ids[bad]}' is {scores[bad]}.");
-                    predictions.AddRange(scores);
-                    truths.AddRange((batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.")).data<float>().ToArray());
-                    if (!ReferenceEquals(input, batch)) input.Dispose();
-                }
-            }
-        }
-        if (wasTraining) model.train();
-
-        double loss = 0;
-        for (int i = 0; i < predictions.Count; i++)
-        {
-            double error = predictions[i] - truths[i];
-            loss += lossKind == TrainingLoss.L1 ? Math.Abs(error) : error * error;
-        }
-        return (MsaMetrics.Compute(dataset, predictions.ToArray(), truths.ToArray()), loss / predictions.Count);
-    }
-
-    private static Tensor Predictions(nn.Module<MultimodalBatch, Tensor> model, MultimodalBatch batch)
-    {
-        var output = model.call(batch);
-        if (output.numel() != batch.Size)
-            throw new ShapeMismatchException("model output", $"[{batch.Size}] (one regression score per sample)", output.shape);
-        return output.reshape(-1).to(ScalarType.Float32);
-    }
-
-    private static Tensor LossOf(Tensor predictions, Tensor labels, TrainingLoss kind) => kind == TrainingLoss.L1
-        ? nn.functional.l1_loss(predictions, labels.to(predictions.dtype))
-        : nn.functional.mse_loss(predictions, labels.to(predictions.dtype));
-
-    private (double Adapter, double Other) Rates(double factor) => (_options.AdapterLearningRate * factor, _options.LearningRate * factor);
 }

@@ -12,21 +12,18 @@ public sealed record TrainerOptions
     /// <summary>Number of epochs.</summary>
     public int Epochs { get; init; } = 10;
 
-    /// <summary>Learning rate of adapter parameters (names containing <c>lora_</c>).</summary>
+    /// <summary>Learning rate of adapter parameters (the tensors of every <c>LoRALayer</c>).</summary>
     public double AdapterLearningRate { get; init; } = 5e-4;
 
     /// <summary>Learning rate of every other trainable parameter (fusion, head).</summary>
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>
-    /// Learning rate of trainable non-adapter parameters under <see cref="EncoderParameterPrefix"/> — the encoder's own
-    /// weights when it is fully fine-tuned. Null: they use <see cref="LearningRate"/>. A pretrained encoder usually
-    /// wants a rate 10× or more below a freshly initialised fusion head's.
+    /// Learning rate of the trainable non-adapter parameters of the model's text encoder (every <c>TextEncoder</c>
+    /// module in it) — the encoder's own weights when it is fully fine-tuned. Null: they use <see cref="LearningRate"/>.
+    /// A pretrained encoder usually wants a rate 10× or more below a freshly initialised fusion head's.
     /// </summary>
     public double? EncoderLearningRate { get; init; }
-
-    /// <summary>Parameter-name prefix that identifies the encoder for <see cref="EncoderLearningRate"/> (LRCMTModel: <c>text_encoder.</c>).</summary>
-    public string EncoderParameterPrefix { get; init; } = "text_encoder.";
 
     /// <summary>AdamW's decoupled weight decay.</summary>
     public double WeightDecay { get; init; } = 0.01;
@@ -40,13 +37,20 @@ public sealed record TrainerOptions
     /// <summary>Clip the global gradient norm to this value; 0 turns clipping off.</summary>
     public double MaxGradientNorm { get; init; } = 1.0;
 
-    /// <summary>Training loss.</summary>
+    /// <summary>Training loss: L1 (default) or MSE for a regression head, <see cref="TrainingLoss.CrossEntropy"/> for a classification head.</summary>
     public TrainingLoss Loss { get; init; } = TrainingLoss.L1;
+
+    /// <summary>
+    /// The label kind: null (default) trains one regression score per sample; set, the model returns one logit per
+    /// class, the labels are int64 classes of these <see cref="SentimentClasses"/> (a collator created with them makes
+    /// them), the loss must be <see cref="TrainingLoss.CrossEntropy"/> and the metrics are <see cref="SentimentClasses.MetricNames"/>.
+    /// </summary>
+    public SentimentClasses? Classes { get; init; }
 
     /// <summary>Which metric set the evaluation uses.</summary>
     public MsaDataset Dataset { get; init; } = MsaDataset.Mosi;
 
-    /// <summary>A metric of <see cref="MsaMetrics.NamesFor"/> or <see cref="LossMetric"/>; MAE and Loss improve downwards, the others upwards.</summary>
+    /// <summary>A metric of <see cref="MsaMetrics.NamesFor"/> (regression) or <see cref="SentimentClasses.MetricNames"/> (classification), or <see cref="LossMetric"/>; MAE and Loss improve downwards, the others upwards.</summary>
     public string EarlyStoppingMetric { get; init; } = MsaMetricNames.Mae;
 
     /// <summary>Stop after this many epochs without improvement; 0 turns early stopping off.</summary>
@@ -69,16 +73,26 @@ public sealed record TrainerOptions
         if (!(AdapterLearningRate >= 0 && double.IsFinite(AdapterLearningRate))) problems.Add($"AdapterLearningRate must be finite and >= 0, got {AdapterLearningRate}.");
         if (!(LearningRate >= 0 && double.IsFinite(LearningRate))) problems.Add($"LearningRate must be finite and >= 0, got {LearningRate}.");
         if (EncoderLearningRate is { } encoderRate && !(encoderRate >= 0 && double.IsFinite(encoderRate))) problems.Add($"EncoderLearningRate must be finite and >= 0 when set, got {encoderRate}.");
-        if (EncoderLearningRate is not null && string.IsNullOrEmpty(EncoderParameterPrefix)) problems.Add("EncoderParameterPrefix must not be empty when EncoderLearningRate is set.");
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) problems.Add($"WeightDecay must be finite and >= 0, got {WeightDecay}.");
         if (!(WarmupRatio is >= 0 and < 1)) problems.Add($"WarmupRatio must be in [0, 1), got {WarmupRatio}.");
         if (!(MaxGradientNorm >= 0 && double.IsFinite(MaxGradientNorm))) problems.Add($"MaxGradientNorm must be finite and >= 0 (0 = off), got {MaxGradientNorm}.");
         if (Patience < 0) problems.Add($"Patience must be >= 0 (0 = off), got {Patience}.");
-        var metrics = MsaMetrics.NamesFor(Dataset);
+        if (!Enum.IsDefined(Loss)) problems.Add($"Loss '{Loss}' is not a known loss.");
+        if (Classes is null && Loss == TrainingLoss.CrossEntropy) problems.Add("Loss CrossEntropy needs Classes (a classification head's sentiment classes).");
+        if (Classes is not null && Loss != TrainingLoss.CrossEntropy) problems.Add($"Classes is set (a classification head), so Loss must be CrossEntropy, not {Loss}.");
+        if (Classes is { } classes)
+        {
+            if (classes.Dataset != Dataset) problems.Add($"Classes follow {classes.Dataset}'s convention but Dataset is {Dataset}.");
+            if (classes.Problem() is { } problem) problems.Add("Classes: " + problem);
+        }
+        var metrics = MetricNames;
         if (EarlyStoppingMetric != LossMetric && !metrics.Contains(EarlyStoppingMetric))
-            problems.Add($"EarlyStoppingMetric '{EarlyStoppingMetric}' is not a {Dataset} metric; use {LossMetric} or one of {string.Join(", ", metrics)}.");
+            problems.Add($"EarlyStoppingMetric '{EarlyStoppingMetric}' is not a {Dataset} {(Classes is null ? "regression" : "classification")} metric; use {LossMetric} or one of {string.Join(", ", metrics)}.");
         if (problems.Count > 0) throw new InvalidConfigurationException("trainer options", problems);
     }
+
+    /// <summary>The metric names an evaluation under these options reports.</summary>
+    internal IReadOnlyList<string> MetricNames => Classes is { } classes && classes.Problem() is null ? classes.MetricNames : MsaMetrics.NamesFor(Dataset);
 
     internal bool HigherIsBetter => EarlyStoppingMetric != LossMetric && MsaMetricNames.HigherIsBetter(EarlyStoppingMetric);
 }

@@ -1,6 +1,6 @@
 namespace LRCMT.Training;
 
-/// <summary>Regression loss between predicted and true sentiment.</summary>
+/// <summary>Training loss: a regression loss between predicted and true scores, or cross-entropy over class logits.</summary>
 public enum TrainingLoss
 {
     /// <summary>Mean absolute error, MMSA's choice for regression.</summary>
@@ -8,4 +8,7 @@ public enum TrainingLoss
 
     /// <summary>Mean squared error.</summary>
     Mse,
+
+    /// <summary>Cross-entropy of class logits [batch, classes] against int64 class labels (needs <see cref="TrainerOptions.Classes"/>).</summary>
+    CrossEntropy,
 }

@@ -21,7 +21,7 @@ public enum TrainingEvent
 /// <param name="Step">Optimizer steps completed so far (all epochs).</param>
 /// <param name="TotalSteps">Optimizer steps of the whole run.</param>
 /// <param name="Loss">Training loss of the step, or mean training loss of the epoch.</param>
-/// <param name="LearningRates">Current learning rate of the adapter and of the other trainable parameters.</param>
+/// <param name="LearningRates">The current learning rate of every optimizer group of the run (adapter, encoder, other: those present).</param>
 /// <param name="Validation">Validation metrics (epoch events only).</param>
 /// <param name="ValidationLoss">Validation loss (epoch events only).</param>
 /// <param name="CheckpointPath">The checkpoint written (checkpoint events only).</param>
@@ -31,7 +31,7 @@ public sealed record TrainingProgress(
     long Step,
     long TotalSteps,
     double Loss,
-    (double Adapter, double Other) LearningRates,
+    IReadOnlyDictionary<ParameterGroup, double> LearningRates,
     MetricResults? Validation = null,
     double? ValidationLoss = null,
     string? CheckpointPath = null);

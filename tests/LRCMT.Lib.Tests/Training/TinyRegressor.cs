@@ -1,4 +1,6 @@
 using LRCMT.Data;
+using LRCMT.LowRank;
+using LRCMT.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,13 +8,16 @@ using static TorchSharp.torch;
 namespace LRCMT.Tests.Training;
 
 /// <summary>
-/// A model small enough for fast trainer tests, with the parts the trainer must tell apart: a frozen embedding,
-/// a LoRA-style adapter (names contain "lora_"), a trainable head, and dropout (so the generator state matters).
+/// A model small enough for fast trainer tests, with the parts the trainer must tell apart by structure: a text
+/// encoder (a frozen embedding and a projection carrying a real LoRA adapter), a trainable head, and dropout (so the
+/// generator state matters).
 /// </summary>
 internal sealed class TinyRegressor : nn.Module<MultimodalBatch, Tensor>
 {
-    private readonly Embedding embeddings;
-    private readonly Parameter lora_A;
+    public const string EmbeddingKey = "text_encoder.embeddings.weight";
+    public const string AdapterKey = "text_encoder.proj.lora_A.default.weight";
+
+    private readonly TinyTextEncoder text_encoder;
     private readonly Linear head;
     private readonly Dropout dropout;
 
@@ -24,20 +29,20 @@ internal sealed class TinyRegressor : nn.Module<MultimodalBatch, Tensor>
     public TinyRegressor(int acousticDim, int visualDim, long seed, bool trainEmbeddings = false) : base(nameof(TinyRegressor))
     {
         torch.manual_seed(seed);
-        embeddings = nn.Embedding(50, 4);
-        lora_A = nn.Parameter(torch.randn(4, 4) * 0.1);
+        text_encoder = new TinyTextEncoder();
+        LowRankInjector.Inject(text_encoder, new LoRAConfig { Rank = 2, Alpha = 2, Init = LoRAInit.BothRandom, TargetModules = ["proj"] });
         head = nn.Linear(4 + acousticDim + visualDim, 1);
         dropout = nn.Dropout(0.2);
         RegisterComponents();
-        embeddings.weight!.requires_grad = trainEmbeddings;
+        text_encoder.EmbeddingWeight.requires_grad = trainEmbeddings;
     }
 
     public override Tensor forward(MultimodalBatch batch)
     {
         using var scope = NewDisposeScope();
         var mask = batch.AttentionMask.to(ScalarType.Float32).unsqueeze(-1);
-        var text = (embeddings.call(batch.InputIds) * mask).sum(1) / mask.sum(1);
-        text = text + text.matmul(lora_A);
+        var states = text_encoder.call(batch.InputIds, batch.AttentionMask, null).LastHiddenState;
+        var text = (states * mask).sum(1) / mask.sum(1);
         var features = cat([text, Pool(batch.Acoustic, batch.AcousticMask), Pool(batch.Visual, batch.VisualMask)], 1);
         var score = head.call(dropout.call(features)).squeeze(-1);
         if (training && PoisonFromTrainingCall is { } poison && ++_trainingCalls >= poison) score = score * float.NaN;
@@ -48,5 +53,30 @@ internal sealed class TinyRegressor : nn.Module<MultimodalBatch, Tensor>
     {
         var m = mask.to(ScalarType.Float32).unsqueeze(-1);
         return (frames * m).sum(1) / m.sum(1).clamp_min(1);
+    }
+
+    /// <summary>Embedding then one projection: token states [batch, seq, 4].</summary>
+    private sealed class TinyTextEncoder : TextEncoder
+    {
+        private readonly Embedding embeddings;
+        private nn.Module<Tensor, Tensor> proj;
+
+        public TinyTextEncoder() : base(nameof(TinyTextEncoder))
+        {
+            embeddings = nn.Embedding(50, 4);
+            proj = nn.Linear(4, 4);
+            RegisterComponents();
+        }
+
+        public override int HiddenSize => 4;
+
+        public Parameter EmbeddingWeight => embeddings.weight!;
+
+        public override TextEncoderOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
+        {
+            using var scope = NewDisposeScope();
+            var hidden = embeddings.call(inputIds);
+            return new TextEncoderOutput((hidden + proj.call(hidden)).MoveToOuterDisposeScope(), null);
+        }
     }
 }

@@ -106,13 +106,13 @@ public sealed class TrainerTests : IDisposable
         new Trainer(Options(1) with { AdapterLearningRate = 0, WeightDecay = 0, RestoreBestWeights = false }).Fit(model, train, valid, cancellationToken: TestContext.Current.CancellationToken);
 
         var after = Weights(model);
-        after["lora_A"].Should().Equal(before["lora_A"], "the adapter learning rate is 0");
-        after["embeddings.weight"].Should().Equal(before["embeddings.weight"], "frozen parameters never change");
+        after[TinyRegressor.AdapterKey].Should().Equal(before[TinyRegressor.AdapterKey], "the adapter learning rate is 0");
+        after[TinyRegressor.EmbeddingKey].Should().Equal(before[TinyRegressor.EmbeddingKey], "frozen parameters never change");
         after["head.weight"].Should().NotEqual(before["head.weight"]);
     }
 
     [Fact]
-    public void Encoder_learning_rate_applies_only_to_parameters_under_the_encoder_prefix()
+    public void Encoder_learning_rate_applies_only_to_the_text_encoders_own_parameters()
     {
         var (train, valid) = Loaders();
         using var separate = new TinyRegressor(AcousticDim, VisualDim, seed: 3, trainEmbeddings: true);
@@ -120,13 +120,13 @@ public sealed class TrainerTests : IDisposable
         var before = Weights(separate);
         var options = Options(1) with { WeightDecay = 0, RestoreBestWeights = false };
 
-        new Trainer(options with { EncoderLearningRate = 0, EncoderParameterPrefix = "embeddings." })
+        new Trainer(options with { EncoderLearningRate = 0 })
             .Fit(separate, train, valid, cancellationToken: TestContext.Current.CancellationToken);
         new Trainer(options).Fit(shared, train, valid, cancellationToken: TestContext.Current.CancellationToken);
 
-        Weights(separate)["embeddings.weight"].Should().Equal(before["embeddings.weight"], "the encoder learning rate is 0");
+        Weights(separate)[TinyRegressor.EmbeddingKey].Should().Equal(before[TinyRegressor.EmbeddingKey], "the encoder learning rate is 0");
         Weights(separate)["head.weight"].Should().NotEqual(before["head.weight"]);
-        Weights(shared)["embeddings.weight"].Should().NotEqual(before["embeddings.weight"], "without an encoder rate the trainable embedding follows LearningRate");
+        Weights(shared)[TinyRegressor.EmbeddingKey].Should().NotEqual(before[TinyRegressor.EmbeddingKey], "without an encoder rate the trainable embedding follows LearningRate");
     }
 
     [Fact]

@@ -22,6 +22,7 @@ internal sealed record ModelManifest(
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        IgnoreReadOnlyProperties = true,
         Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
