@@ -76,19 +76,4 @@ public sealed class CrossModalBlock : Module<Tensor, Tensor, Tensor?, Tensor>
         if (sourceMask is not null && (sourceMask.dim() != 2 || sourceMask.shape[0] != source.shape[0] || sourceMask.shape[1] != source.shape[1]))
             throw new ShapeMismatchException("cross-modal source mask", $"[{source.shape[0]}, {source.shape[1]}]", sourceMask.shape);
     }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            cross_attn.Dispose();
-            target_norm.Dispose();
-            source_norm.Dispose();
-            ffn_norm.Dispose();
-            fc1.Dispose();
-            fc2.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

@@ -64,15 +64,4 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
         }
         return functional.dropout(scaled, _settings.EmbeddingDropout, training);
     }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            layers.Dispose();
-            layer_norm.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

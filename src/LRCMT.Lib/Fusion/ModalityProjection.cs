@@ -57,11 +57,4 @@ public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
         var projected = conv.call(x.transpose(1, 2)).transpose(1, 2);
         return projected.MoveToOuterDisposeScope();
     }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) conv.Dispose();
-        base.Dispose(disposing);
-    }
 }

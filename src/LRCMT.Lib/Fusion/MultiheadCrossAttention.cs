@@ -71,16 +71,4 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
 
     private Tensor SplitHeads(Tensor x, long batch, long length) =>
         x.view(batch, length, _heads, _headWidth).transpose(1, 2);
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            q_proj.Dispose();
-            k_proj.Dispose();
-            v_proj.Dispose();
-            out_proj.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

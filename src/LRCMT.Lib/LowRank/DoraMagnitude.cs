@@ -66,6 +66,7 @@ internal sealed class DoraMagnitude : nn.Module, ILoRAVariant
         return linalg.vector_norm(adapted, 2, new long[] { 1 });
     }
 
+    // Kept: the merged scale lives in a plain box, not a registered buffer, so the base Dispose never sees it.
     protected override void Dispose(bool disposing)
     {
         if (disposing) _merged.Scale?.Dispose();

@@ -144,19 +144,4 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
             throw new ShapeMismatchException("text encoder output", $"[{expected[0]}, {expected[1]}, {text_encoder.HiddenSize}]", states.shape);
         return states;
     }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            text_encoder.Dispose();
-            text_projection.Dispose();
-            acoustic_projection?.Dispose();
-            visual_projection?.Dispose();
-            interaction.Dispose();
-            head.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

@@ -33,15 +33,4 @@ internal sealed class SentimentHead : Module<Tensor, Tensor>
         var refined = proj2.call(hidden) + fused;
         return out_layer.call(refined).MoveToOuterDisposeScope();
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            proj1.Dispose();
-            proj2.Dispose();
-            out_layer.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

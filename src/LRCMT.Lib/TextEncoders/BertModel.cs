@@ -94,17 +94,4 @@ public sealed class BertModel : TextEncoder
         var keep = attentionMask.to_type(dtype).unsqueeze(1).unsqueeze(2);
         return (1.0 - keep) * finfo(dtype).min;
     }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            embeddings.Dispose();
-            encoder.Dispose();
-            pooler?.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

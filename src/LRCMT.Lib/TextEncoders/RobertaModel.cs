@@ -78,17 +78,4 @@ public sealed class RobertaModel : TextEncoder
         var pooled = pooler?.call(last);
         return new TextEncoderOutput(last.MoveToOuterDisposeScope(), pooled?.MoveToOuterDisposeScope());
     }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            embeddings.Dispose();
-            encoder.Dispose();
-            pooler?.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

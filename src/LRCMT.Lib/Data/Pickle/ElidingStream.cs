@@ -36,6 +36,7 @@ internal sealed class ElidingStream(Stream inner, IReadOnlyList<(long Start, lon
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+    // Kept: a Stream, not a module; it owns the stream it wraps.
     protected override void Dispose(bool disposing)
     {
         if (disposing) inner.Dispose();

@@ -185,6 +185,7 @@ internal sealed class SubstitutedLinear : LoRALayer
     }
 
     /// <inheritdoc/>
+    // Kept: the adapted weight and the wrapped module sit in a plain Host object, registered nowhere, so the base misses them.
     protected override void Dispose(bool disposing)
     {
         if (disposing)

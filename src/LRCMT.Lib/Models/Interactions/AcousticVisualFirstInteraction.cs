@@ -50,16 +50,4 @@ internal sealed class AcousticVisualFirstInteraction : ModalityInteraction
             pools.Add(MaskedPooling.Mean(new MaskedSequence(memory_from_text.Attend(memory, text), memory.Mask)));
         return cat(pools, 1).MoveToOuterDisposeScope();
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            acoustic_from_visual.Dispose();
-            visual_from_acoustic.Dispose();
-            text_from_memory.Dispose();
-            memory_from_text?.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

@@ -50,16 +50,4 @@ internal sealed class TextToEachModalityInteraction : ModalityInteraction
         }
         return cat(pools, 1).MoveToOuterDisposeScope();
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            text_from_acoustic.Dispose();
-            text_from_visual.Dispose();
-            acoustic_from_text?.Dispose();
-            visual_from_text?.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

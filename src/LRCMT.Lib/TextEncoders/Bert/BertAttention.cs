@@ -22,15 +22,4 @@ internal sealed class BertAttention : nn.Module<Tensor, Tensor, Tensor>
         using var context = @self.call(hidden, additiveMask);
         return output.call(context, hidden);
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            @self.Dispose();
-            output.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

@@ -35,18 +35,4 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         var sum = word_embeddings.call(inputIds) + token_type_embeddings.call(tokenTypeIds) + position_embeddings.call(positions);
         return dropout.call(LayerNorm.call(sum)).MoveToOuterDisposeScope();
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            word_embeddings.Dispose();
-            position_embeddings.Dispose();
-            token_type_embeddings.Dispose();
-            LayerNorm.Dispose();
-            dropout.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

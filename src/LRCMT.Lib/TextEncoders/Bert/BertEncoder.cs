@@ -28,10 +28,4 @@ internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor>
 
         return current;
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) layer.Dispose();
-        base.Dispose(disposing);
-    }
 }

@@ -22,10 +22,4 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
         using var projected = dense.call(hidden);
         return activation(projected);
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) dense.Dispose();
-        base.Dispose(disposing);
-    }
 }

@@ -24,16 +24,4 @@ internal sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
         using var expanded = intermediate.call(attended);
         return output.call(expanded, attended);
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            attention.Dispose();
-            intermediate.Dispose();
-            output.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

@@ -23,10 +23,4 @@ internal sealed class BertPooler : nn.Module<Tensor, Tensor>
         var first = lastHiddenState.select(1, 0);
         return dense.call(first).tanh().MoveToOuterDisposeScope();
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) dense.Dispose();
-        base.Dispose(disposing);
-    }
 }

@@ -32,16 +32,4 @@ internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
         var projected = dropout.call(dense.call(hidden));
         return LayerNorm.call(projected + residual).MoveToOuterDisposeScope();
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            dense.Dispose();
-            LayerNorm.Dispose();
-            dropout.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

@@ -48,16 +48,4 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     // [batch, seq, hidden] -> [batch, heads, seq, headSize]
     private Tensor SplitHeads(Tensor x, long batch, long length) =>
         x.view(batch, length, heads, headSize).permute(0, 2, 1, 3);
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            query.Dispose();
-            key.Dispose();
-            value.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }
