@@ -25,5 +25,5 @@ public sealed class ShapeMismatchException : LrcmtException
     public long[] Actual { get; }
 
     /// <summary>Formats a shape as <c>[2, 3, 4]</c>.</summary>
-    public static string Format(ReadOnlySpan<long> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
+    internal static string Format(ReadOnlySpan<long> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 }

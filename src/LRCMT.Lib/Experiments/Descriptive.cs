@@ -5,7 +5,7 @@ namespace LRCMT.Experiments;
 /// (n − 1 in the denominator, numpy's <c>ddof=1</c>); MMSA's own result files use <c>np.std</c>'s default (n), which is
 /// smaller by a factor √((n − 1) / n).
 /// </summary>
-public static class Descriptive
+internal static class Descriptive
 {
     /// <summary>The sample standard deviation of <paramref name="values"/> (n − 1 in the denominator).</summary>
     /// <exception cref="ArgumentException">Fewer than two values.</exception>

@@ -5,7 +5,7 @@ namespace LRCMT.Experiments;
 /// closed-form finite series for integer degrees of freedom (Abramowitz and Stegun 26.7.3–26.7.4), and quantiles by
 /// bisection on it. Enough for confidence intervals over a handful of seeds, where the degrees of freedom are n − 1.
 /// </summary>
-public static class StudentT
+internal static class StudentT
 {
     /// <summary>P(T ≤ <paramref name="t"/>) for T with <paramref name="degreesOfFreedom"/> degrees of freedom.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Degrees of freedom below 1, or <paramref name="t"/> is NaN.</exception>

@@ -68,7 +68,7 @@ public sealed class NdArray
     };
 
     /// <summary>Throws <see cref="ShapeMismatchException"/> unless the array has <paramref name="rank"/> dimensions.</summary>
-    public NdArray RequireRank(int rank, string what, string expected)
+    internal NdArray RequireRank(int rank, string what, string expected)
     {
         if (Shape.Length != rank) throw new ShapeMismatchException(what, expected, Shape);
         return this;
