@@ -91,9 +91,10 @@ public sealed record LoRAConfig
     public void Validate()
     {
         var problems = new List<string>();
-        if (Rank < 1) problems.Add($"Rank must be at least 1 but is {Rank}.");
-        if (!double.IsFinite(Alpha) || Alpha <= 0) problems.Add($"Alpha must be a positive number but is {Alpha}.");
-        if (!(Dropout >= 0 && Dropout < 1)) problems.Add($"Dropout must be in [0, 1) but is {Dropout}.");
+        SettingRules.AddTo(problems,
+            SettingRules.AtLeast(nameof(Rank), Rank, 1),
+            SettingRules.PositiveFinite(nameof(Alpha), Alpha),
+            SettingRules.Rate(nameof(Dropout), Dropout));
         if (!Enum.IsDefined(Init)) problems.Add($"Init '{Init}' is not a known initialisation.");
         if (!Enum.IsDefined(Bias)) problems.Add($"Bias '{Bias}' is not a known bias mode.");
         if (LayersPattern is { } patterns && patterns.Any(string.IsNullOrWhiteSpace)) problems.Add("LayersPattern contains an empty name.");
