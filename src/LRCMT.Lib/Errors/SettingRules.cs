@@ -37,6 +37,19 @@ internal static class SettingRules
         if (Defined(name, value) is { } problem) throw new InvalidConfigurationException(what, problem);
     }
 
+    /// <summary>A scale such as LoRA's alpha must be a positive finite number.</summary>
+    public static string? PositiveFinite(string name, double value) =>
+        double.IsFinite(value) && value > 0 ? null : Invariant($"{name} must be a positive number (got {value}).");
+
+    /// <summary>A low-rank adapter's rank must fit the projection it adapts: 1 ≤ rank ≤ min(in, out).</summary>
+    public static string? RankFits(int rank, long inFeatures, long outFeatures)
+    {
+        long limit = Math.Min(inFeatures, outFeatures);
+        return rank < 1 ? Invariant($"rank must be at least 1 (got {rank}).")
+            : rank > limit ? Invariant($"rank {rank} exceeds min(in_features {inFeatures}, out_features {outFeatures}) = {limit}.")
+            : null;
+    }
+
     /// <summary>Adds every non-null problem to <paramref name="problems"/>.</summary>
     public static void AddTo(List<string> problems, params string?[] found)
     {
