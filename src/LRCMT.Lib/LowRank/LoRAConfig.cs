@@ -94,9 +94,9 @@ public sealed record LoRAConfig
         SettingRules.AddTo(problems,
             SettingRules.AtLeast(nameof(Rank), Rank, 1),
             SettingRules.PositiveFinite(nameof(Alpha), Alpha),
-            SettingRules.Rate(nameof(Dropout), Dropout));
-        if (!Enum.IsDefined(Init)) problems.Add($"Init '{Init}' is not a known initialisation.");
-        if (!Enum.IsDefined(Bias)) problems.Add($"Bias '{Bias}' is not a known bias mode.");
+            SettingRules.Rate(nameof(Dropout), Dropout),
+            SettingRules.Defined(nameof(Init), Init),
+            SettingRules.Defined(nameof(Bias), Bias));
         if (LayersPattern is { } patterns && patterns.Any(string.IsNullOrWhiteSpace)) problems.Add("LayersPattern contains an empty name.");
 
         bool hasList = TargetModules is { Count: > 0 };
