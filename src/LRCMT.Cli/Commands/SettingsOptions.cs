@@ -34,11 +34,11 @@ internal sealed class SettingsOptions(SettingsScope scope)
         { Description = "'minilm' (packaged ONNX MiniLM, default) or a local Hugging Face folder (config.json, vocab.txt, model.safetensors)" };
     internal Option<ModelVariant?> Variant { get; } = OptionValues.Name<ModelVariant>("--variant", "model variant (default Lrcmt)");
     internal Option<int?> Epochs { get; } = OptionValues.Int("--epochs", "training epochs", 1, 100_000);
-    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per step", 1, 65_536);
+    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per step", 1, ResourceLimits.MaxBatchSize);
     internal Option<int?> Seed { get; } = OptionValues.Int("--seed", "seed of data generation, initialisation and shuffling", 0, int.MaxValue);
     internal Option<int?> MaxTokens { get; } = OptionValues.Int("--max-tokens", "text length cap in tokens", 4, 512);
-    internal Option<int?> LoraRank { get; } = OptionValues.Int("--lora-rank", "LoRA rank r", 1, 4096);
-    internal Option<int?> TrainSize { get; } = OptionValues.Int("--train-size", "controlled benchmark: training samples", 1, 10_000_000);
+    internal Option<int?> LoraRank { get; } = OptionValues.Int("--lora-rank", "LoRA rank r", 1, ResourceLimits.MaxLoraRank);
+    internal Option<int?> TrainSize { get; } = OptionValues.Int("--train-size", "controlled benchmark: training samples", 1, ResourceLimits.MaxControlledSamples);
     internal Option<string?> Device { get; } = DeviceOption();
     internal Option<string?> BaseDType { get; } = OptionValues.OneOf("--base-dtype",
         "frozen encoder base in bf16 | fp16 | fp32 (default; adapters, fusion and head stay fp32)", "bf16", "fp16", "fp32");
@@ -50,7 +50,7 @@ internal sealed class SettingsOptions(SettingsScope scope)
 
     /// <summary>--threads, shared with eval and predict.</summary>
     internal static Option<int?> ThreadsOption() =>
-        OptionValues.Int("--threads", "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)", 0, 1024);
+        OptionValues.Int("--threads", "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)", 0, ResourceLimits.MaxThreads);
 
     private static LRCMT.TextEncoders.BaseDType ParseBaseDType(string value) => value switch
     {

@@ -76,12 +76,6 @@ public static class RunSettingsFile
     /// Throws <see cref="InvalidConfigurationException"/> listing every invalid data, trainer and device setting.
     /// The model section is checked by <c>LrcmtBuilder.Build</c>, which lists its own problems the same way.
     /// </summary>
-    /// <summary>Most libtorch CPU threads accepted: 4 × the cores (more only makes the threads wait for each other).</summary>
-    internal static int MaxThreads => 4 * Environment.ProcessorCount;
-
-    /// <summary>Largest batch accepted (a whole MOSEI split is 16,326 samples).</summary>
-    internal const int MaxBatchSize = 65536;
-
     public static void Validate(RunSettings settings)
     {
         var problems = new List<string>();
@@ -91,8 +85,7 @@ public static class RunSettingsFile
         if (data.IsControlled) Collect("Data.Controlled", data.Controlled.Validate, problems);
         Collect("Training", settings.Training.Validate, problems);
         if (settings.Threads < 0) problems.Add($"Threads must be 0 (libtorch's default) or more (was {settings.Threads}).");
-        if (settings.Threads > MaxThreads) problems.Add($"Threads must be at most {MaxThreads} (4 × the {Environment.ProcessorCount} cores; was {settings.Threads}).");
-        if (data.BatchSize > MaxBatchSize) problems.Add($"Data.BatchSize must be at most {MaxBatchSize} (was {data.BatchSize}).");
+        problems.AddRange(ResourceLimits.Problems(settings));
         if (settings.Device is not ("cpu" or "cuda")) problems.Add($"Device must be 'cpu' or 'cuda' (was '{settings.Device}').");
         if (data.IsControlled && data.Dataset == MsaDataset.Sims)
             problems.Add("Data.Dataset Sims needs an MMSA file: the controlled benchmark has MOSI-style labels in [-3, 3].");

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using LRCMT.Models;
 
 namespace LRCMT.Configuration;
@@ -8,7 +7,6 @@ namespace LRCMT.Configuration;
 public sealed record HeadOptions
 {
     /// <summary>Regression (one score, default) or classification (one logit per class).</summary>
-    [EnumDataType(typeof(HeadKind))]
     public HeadKind Kind { get; set; } = HeadKind.Regression;
 
     /// <summary>Number of classes of a classification head.</summary>

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using LRCMT.Models;
 
 namespace LRCMT.Configuration;
@@ -7,7 +6,6 @@ namespace LRCMT.Configuration;
 public sealed record InteractionOptions
 {
     /// <summary>LRCMT's acoustic-visual-first interaction (default), the MulT-like direct one, or text only.</summary>
-    [EnumDataType(typeof(InteractionMode))]
     public InteractionMode Mode { get; set; } = InteractionMode.AcousticVisualFirst;
 
     /// <summary>Also let the acoustic-visual memory (or each modality) attend to the text and fuse that too.</summary>

@@ -1,7 +1,6 @@
 using LRCMT.Fusion;
 using LRCMT.LowRank;
 using LRCMT.Models;
-using Microsoft.Extensions.Options;
 
 namespace LRCMT.Configuration;
 
@@ -20,7 +19,6 @@ public sealed record LrcmtOptions
     internal static IReadOnlyList<string> DefaultLoRATargets { get; } = ["query", "value"];
 
     /// <summary>Where the pretrained text encoder comes from and which of its parameters train.</summary>
-    [ValidateObjectMembers]
     public TextEncoderOptions TextEncoder { get; set; } = new();
 
     /// <summary>LoRA adapters injected into the encoder when <see cref="TextEncoderOptions.Tuning"/> is LoRA (default: r=8, alpha 16, dropout 0.1 on query and value).</summary>
@@ -33,11 +31,9 @@ public sealed record LrcmtOptions
     public CrossModalSettings Fusion { get; set; } = new();
 
     /// <summary>How the text meets the acoustic and visual sequences.</summary>
-    [ValidateObjectMembers]
     public InteractionOptions Interaction { get; set; } = new();
 
     /// <summary>Regression or classification head.</summary>
-    [ValidateObjectMembers]
     public HeadOptions Head { get; set; } = new();
 
     /// <summary>
@@ -105,7 +101,7 @@ public sealed record LrcmtOptions
         VisualKernelSize: Modalities.VisualKernelSize);
 
     /// <summary>
-    /// Every problem of these options (data annotations and cross-field rules), as <see cref="LrcmtBuilder"/> would
+    /// Every problem of these options (every field and cross-field rule), as <see cref="LrcmtBuilder"/> would
     /// report them; empty when they are valid.
     /// </summary>
     /// <param name="encoderGivenInCode">True when the text encoder is passed in code, so the encoder-source rules do not apply.</param>

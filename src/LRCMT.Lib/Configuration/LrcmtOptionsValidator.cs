@@ -8,27 +8,20 @@ namespace LRCMT.Configuration;
 /// <summary>
 /// Validates <see cref="LrcmtOptions"/> by asking each rule's owner: the architecture (sizes, kernels, head,
 /// interaction switches, and through it the fusion settings), the LoRA configuration, and the encoder source
-/// (exactly one, and it exists). Only the enum checks are data annotations.
+/// (exactly one, and it exists). Enum values are checked by the shared <c>SettingRules.Defined</c> rule (through the
+/// architecture for the interaction and the head) like every other value, so there are no data annotations.
 /// </summary>
 internal sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, LrcmtOptions options)
     {
-        var problems = CrossFieldProblems(options, encoderGivenInCode: false);
+        var problems = AllProblems(options, encoderGivenInCode: false);
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
-    /// <summary>Every problem of <paramref name="options"/>: data annotations first, then the rules of each part.</summary>
+    /// <summary>Every problem of <paramref name="options"/>, asking the rules of each part.</summary>
     internal static List<string> AllProblems(LrcmtOptions options, bool encoderGivenInCode)
-    {
-        var annotations = new LrcmtOptionsAnnotationsValidator().Validate(null, options);
-        var problems = annotations.Failed ? annotations.Failures.ToList() : [];
-        problems.AddRange(CrossFieldProblems(options, encoderGivenInCode));
-        return problems;
-    }
-
-    private static List<string> CrossFieldProblems(LrcmtOptions options, bool encoderGivenInCode)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
@@ -39,6 +32,9 @@ internal sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
         }
         problems.AddRange(options.ToArchitecture().Problems());
         problems.AddRange(EncoderSourceProblems(options.TextEncoder, encoderGivenInCode));
+        SettingRules.AddTo(problems,
+            SettingRules.Defined("TextEncoder.Tuning", options.TextEncoder.Tuning),
+            SettingRules.Defined("TextEncoder.BaseDType", options.TextEncoder.BaseDType));
 
         if (options.TextEncoder.BaseDType != BaseDType.Float32 && options.TextEncoder.Tuning == EncoderTuning.Full)
             problems.Add($"TextEncoder.BaseDType {options.TextEncoder.BaseDType} needs a frozen base, but TextEncoder.Tuning is Full (updates would round away in a half type); use LoRA or Float32.");

@@ -30,7 +30,7 @@ public static class LrcmtServiceCollectionExtensions
     private static IServiceCollection AddLrcmt(this IServiceCollection services, Action<OptionsBuilder<LrcmtOptions>> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
-        configure(services.AddOptionsWithValidateOnStart<LrcmtOptions, LrcmtOptionsAnnotationsValidator>());
+        configure(services.AddOptions<LrcmtOptions>().ValidateOnStart());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LrcmtOptions>, LrcmtOptionsValidator>());
         // Transient: a builder builds exactly one model.
         services.TryAddTransient(provider => LrcmtBuilder.FromOptions(provider.GetRequiredService<IOptions<LrcmtOptions>>().Value));

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using LRCMT.Models;
 using LRCMT.TextEncoders;
 
@@ -14,13 +13,11 @@ public sealed record TextEncoderOptions
     public string? OnnxFile { get; set; }
 
     /// <summary>Which encoder parameters train: LoRA adapters (default), none, or all.</summary>
-    [EnumDataType(typeof(EncoderTuning))]
     public EncoderTuning Tuning { get; set; } = EncoderTuning.LoRA;
 
     /// <summary>
     /// Element type of the frozen base (bf16/fp16 halve its memory); adapters, fusion, head and optimizer state stay
     /// float32. Only with LoRA or frozen tuning.
     /// </summary>
-    [EnumDataType(typeof(BaseDType))]
     public BaseDType BaseDType { get; set; } = BaseDType.Float32;
 }

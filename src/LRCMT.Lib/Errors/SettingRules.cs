@@ -24,6 +24,32 @@ internal static class SettingRules
     public static string? AtLeast(string name, long value, long minimum) =>
         value >= minimum ? null : Invariant($"{name} must be at least {minimum} (got {value}).");
 
+    /// <summary>
+    /// An enum setting must be one of its named members: a cast such as <c>(TrainingLoss)9</c>, or a number a
+    /// configuration binder accepted, would otherwise run silently as whichever branch handles "anything else".
+    /// </summary>
+    public static string? Defined<TEnum>(string name, TEnum value) where TEnum : struct, Enum =>
+        Enum.IsDefined(value) ? null : Invariant($"{name} must be one of {string.Join(", ", Enum.GetNames<TEnum>())} (got {value}).");
+
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> about <paramref name="what"/> when <see cref="Defined"/> finds a problem.</summary>
+    public static void RequireDefined<TEnum>(string what, string name, TEnum value) where TEnum : struct, Enum
+    {
+        if (Defined(name, value) is { } problem) throw new InvalidConfigurationException(what, problem);
+    }
+
+    /// <summary>A scale such as LoRA's alpha must be a positive finite number.</summary>
+    public static string? PositiveFinite(string name, double value) =>
+        double.IsFinite(value) && value > 0 ? null : Invariant($"{name} must be a positive number (got {value}).");
+
+    /// <summary>A low-rank adapter's rank must fit the projection it adapts: 1 ≤ rank ≤ min(in, out).</summary>
+    public static string? RankFits(int rank, long inFeatures, long outFeatures)
+    {
+        long limit = Math.Min(inFeatures, outFeatures);
+        return rank < 1 ? Invariant($"rank must be at least 1 (got {rank}).")
+            : rank > limit ? Invariant($"rank {rank} exceeds min(in_features {inFeatures}, out_features {outFeatures}) = {limit}.")
+            : null;
+    }
+
     /// <summary>Adds every non-null problem to <paramref name="problems"/>.</summary>
     public static void AddTo(List<string> problems, params string?[] found)
     {

@@ -21,15 +21,25 @@ public static class MsaMetrics
     private static readonly float[] SimsBins5 = [-1.01f, -0.7f, -0.1f, 0.1f, 0.7f, 1.01f];
 
     /// <summary>The metric names <see cref="Compute(MsaDataset, ReadOnlySpan{float}, ReadOnlySpan{float})"/> returns for a dataset, in order.</summary>
-    public static IReadOnlyList<string> NamesFor(MsaDataset dataset) => dataset == MsaDataset.Sims
-        ? [N.MultAcc2, N.MultAcc3, N.MultAcc5, N.F1, N.Mae, N.Corr]
-        : [N.Has0Acc2, N.Has0F1, N.Non0Acc2, N.Non0F1, N.MultAcc5, N.MultAcc7, N.Mae, N.Corr];
+    /// <exception cref="Errors.InvalidConfigurationException"><paramref name="dataset"/> is not a named <see cref="MsaDataset"/>.</exception>
+    public static IReadOnlyList<string> NamesFor(MsaDataset dataset)
+    {
+        RequireKnown(dataset);
+        return dataset == MsaDataset.Sims
+            ? [N.MultAcc2, N.MultAcc3, N.MultAcc5, N.F1, N.Mae, N.Corr]
+            : [N.Has0Acc2, N.Has0F1, N.Non0Acc2, N.Non0F1, N.MultAcc5, N.MultAcc7, N.Mae, N.Corr];
+    }
+
+    // An undefined dataset, e.g. (MsaDataset)7, would otherwise be scored silently with MOSI's metrics.
+    private static void RequireKnown(MsaDataset dataset) => Errors.SettingRules.RequireDefined("MSA metrics", "dataset", dataset);
 
     /// <summary>Computes the metrics from predictions and truths of shape [N] (or [N, 1]).</summary>
     /// <exception cref="Errors.ShapeMismatchException">A tensor is not [N] or [N, 1], or the two disagree on N
     /// (a [2, 3] tensor is never compared with a [3, 2] one element by element).</exception>
+    /// <exception cref="Errors.InvalidConfigurationException"><paramref name="dataset"/> is not a named <see cref="MsaDataset"/>.</exception>
     public static MetricResults Compute(MsaDataset dataset, Tensor predictions, Tensor truths)
     {
+        RequireKnown(dataset);
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(truths);
         RequireColumn(predictions, "predictions");
@@ -50,8 +60,10 @@ public static class MsaMetrics
 
     /// <summary>Computes the metrics from predictions and truths.</summary>
     /// <exception cref="ArgumentException">Empty inputs, different lengths, or a NaN/infinite value.</exception>
+    /// <exception cref="Errors.InvalidConfigurationException"><paramref name="dataset"/> is not a named <see cref="MsaDataset"/>.</exception>
     public static MetricResults Compute(MsaDataset dataset, ReadOnlySpan<float> predictions, ReadOnlySpan<float> truths)
     {
+        RequireKnown(dataset);
         if (predictions.Length != truths.Length)
             throw new ArgumentException($"MsaMetrics needs one prediction per truth, got {predictions.Length} predictions and {truths.Length} truths.", nameof(predictions));
         if (predictions.Length == 0)

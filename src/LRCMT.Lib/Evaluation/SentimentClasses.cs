@@ -14,7 +14,12 @@ namespace LRCMT.Evaluation;
 public sealed record SentimentClasses(MsaDataset Dataset, int Count)
 {
     /// <summary>The class counts MMSA defines for <paramref name="dataset"/>.</summary>
-    public static IReadOnlyList<int> SupportedCounts(MsaDataset dataset) => dataset == MsaDataset.Sims ? [3] : [2, 7];
+    /// <exception cref="InvalidConfigurationException"><paramref name="dataset"/> is not a named <see cref="MsaDataset"/>.</exception>
+    public static IReadOnlyList<int> SupportedCounts(MsaDataset dataset)
+    {
+        SettingRules.RequireDefined("sentiment classes", nameof(Dataset), dataset);
+        return dataset == MsaDataset.Sims ? [3] : [2, 7];
+    }
 
     /// <summary>
     /// The metric names <see cref="MsaMetrics.Compute(SentimentClasses, ReadOnlySpan{int}, ReadOnlySpan{int})"/> returns,
@@ -43,9 +48,10 @@ public sealed record SentimentClasses(MsaDataset Dataset, int Count)
     }
 
     /// <summary>Why these classes are not usable, or null.</summary>
-    public string? Problem() => SupportedCounts(Dataset).Contains(Count)
-        ? null
-        : $"{Dataset} has MMSA class conventions for {string.Join(" or ", SupportedCounts(Dataset))} classes, not {Count}.";
+    public string? Problem() => SettingRules.Defined(nameof(Dataset), Dataset)
+        ?? (SupportedCounts(Dataset).Contains(Count)
+            ? null
+            : $"{Dataset} has MMSA class conventions for {string.Join(" or ", SupportedCounts(Dataset))} classes, not {Count}.");
 
     /// <summary>Throws <see cref="InvalidConfigurationException"/> when <see cref="Problem"/> is not null.</summary>
     public void EnsureValid()

@@ -20,10 +20,8 @@ internal abstract record InjectionTarget(string Path, LoRAConfig Settings)
     public virtual void Check(string adapterName)
     {
         var (inFeatures, outFeatures) = Shape;
-        long limit = Math.Min(inFeatures, outFeatures);
-        if (Settings.Rank > limit)
-            throw new InvalidConfigurationException($"LoRA adapter '{adapterName}' on '{Path}'",
-                $"rank {Settings.Rank} exceeds min(in_features {inFeatures}, out_features {outFeatures}) = {limit}.");
+        if (SettingRules.RankFits(Settings.Rank, inFeatures, outFeatures) is { } problem)
+            throw new InvalidConfigurationException($"LoRA adapter '{adapterName}' on '{Path}'", problem);
     }
 
     public AdaptedModule Apply(string adapterName, bool inConvertedModule)

@@ -91,11 +91,12 @@ public sealed record LoRAConfig
     public void Validate()
     {
         var problems = new List<string>();
-        if (Rank < 1) problems.Add($"Rank must be at least 1 but is {Rank}.");
-        if (!double.IsFinite(Alpha) || Alpha <= 0) problems.Add($"Alpha must be a positive number but is {Alpha}.");
-        if (!(Dropout >= 0 && Dropout < 1)) problems.Add($"Dropout must be in [0, 1) but is {Dropout}.");
-        if (!Enum.IsDefined(Init)) problems.Add($"Init '{Init}' is not a known initialisation.");
-        if (!Enum.IsDefined(Bias)) problems.Add($"Bias '{Bias}' is not a known bias mode.");
+        SettingRules.AddTo(problems,
+            SettingRules.AtLeast(nameof(Rank), Rank, 1),
+            SettingRules.PositiveFinite(nameof(Alpha), Alpha),
+            SettingRules.Rate(nameof(Dropout), Dropout),
+            SettingRules.Defined(nameof(Init), Init),
+            SettingRules.Defined(nameof(Bias), Bias));
         if (LayersPattern is { } patterns && patterns.Any(string.IsNullOrWhiteSpace)) problems.Add("LayersPattern contains an empty name.");
 
         bool hasList = TargetModules is { Count: > 0 };

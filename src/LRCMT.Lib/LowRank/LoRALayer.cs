@@ -261,12 +261,10 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     private void ValidateRank(string adapterName, LoRAConfig config)
     {
         var problems = new List<string>();
-        long limit = Math.Min(InFeatures, OutFeatures);
-        if (config.Rank < 1) problems.Add($"rank must be at least 1 but is {config.Rank}.");
-        else if (config.Rank > limit)
-            problems.Add($"rank {config.Rank} exceeds min(in_features {InFeatures}, out_features {OutFeatures}) = {limit}.");
-        if (!double.IsFinite(config.Alpha) || config.Alpha <= 0) problems.Add($"alpha must be a positive number but is {config.Alpha}.");
-        if (!(config.Dropout >= 0 && config.Dropout < 1)) problems.Add($"dropout must be in [0, 1) but is {config.Dropout}.");
+        SettingRules.AddTo(problems,
+            SettingRules.RankFits(config.Rank, InFeatures, OutFeatures),
+            SettingRules.PositiveFinite("alpha", config.Alpha),
+            SettingRules.Rate("dropout", config.Dropout));
         if (problems.Count > 0) throw new InvalidConfigurationException($"LoRA adapter '{adapterName}'", problems);
     }
 

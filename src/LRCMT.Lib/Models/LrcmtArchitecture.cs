@@ -52,6 +52,8 @@ public sealed record LrcmtArchitecture(
     {
         var problems = new List<string>(FusionSettings.Problems("Fusion."));
         SettingRules.AddTo(problems,
+            SettingRules.Defined(nameof(Interaction), Interaction),
+            SettingRules.Defined(nameof(Head), Head),
             SettingRules.AtLeast(nameof(AcousticFeatures), AcousticFeatures, 1),
             SettingRules.AtLeast(nameof(VisualFeatures), VisualFeatures, 1),
             Head == HeadKind.Classification ? SettingRules.AtLeast("A classification head's Classes", Classes, 2) : null,

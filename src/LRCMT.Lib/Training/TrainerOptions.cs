@@ -77,7 +77,8 @@ public sealed record TrainerOptions
         if (!(WarmupRatio is >= 0 and < 1)) problems.Add($"WarmupRatio must be in [0, 1), got {WarmupRatio}.");
         if (!(MaxGradientNorm >= 0 && double.IsFinite(MaxGradientNorm))) problems.Add($"MaxGradientNorm must be finite and >= 0 (0 = off), got {MaxGradientNorm}.");
         if (Patience < 0) problems.Add($"Patience must be >= 0 (0 = off), got {Patience}.");
-        if (!Enum.IsDefined(Loss)) problems.Add($"Loss '{Loss}' is not a known loss.");
+        string? unknownDataset = SettingRules.Defined(nameof(Dataset), Dataset);
+        SettingRules.AddTo(problems, SettingRules.Defined(nameof(Decay), Decay), SettingRules.Defined(nameof(Loss), Loss), unknownDataset);
         if (Classes is null && Loss == TrainingLoss.CrossEntropy) problems.Add("Loss CrossEntropy needs Classes (a classification head's sentiment classes).");
         if (Classes is not null && Loss != TrainingLoss.CrossEntropy) problems.Add($"Classes is set (a classification head), so Loss must be CrossEntropy, not {Loss}.");
         if (Classes is { } classes)
@@ -85,8 +86,8 @@ public sealed record TrainerOptions
             if (classes.Dataset != Dataset) problems.Add($"Classes follow {classes.Dataset}'s convention but Dataset is {Dataset}.");
             if (classes.Problem() is { } problem) problems.Add("Classes: " + problem);
         }
-        var metrics = MetricNames;
-        if (EarlyStoppingMetric != LossMetric && !metrics.Contains(EarlyStoppingMetric))
+        // An unknown dataset has no metric set to check the early-stopping metric against.
+        if (unknownDataset is null && MetricNames is var metrics && EarlyStoppingMetric != LossMetric && !metrics.Contains(EarlyStoppingMetric))
             problems.Add($"EarlyStoppingMetric '{EarlyStoppingMetric}' is not a {Dataset} {(Classes is null ? "regression" : "classification")} metric; use {LossMetric} or one of {string.Join(", ", metrics)}.");
         if (problems.Count > 0) throw new InvalidConfigurationException("trainer options", problems);
     }

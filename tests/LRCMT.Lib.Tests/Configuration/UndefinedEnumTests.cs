@@ -1,0 +1,121 @@
+using System.Text;
+using FluentAssertions;
+using LRCMT.Configuration;
+using LRCMT.Errors;
+using LRCMT.Evaluation;
+using LRCMT.LowRank;
+using LRCMT.Models;
+using LRCMT.TextEncoders;
+using LRCMT.Tests.TestSupport;
+using LRCMT.Training;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Xunit;
+
+namespace LRCMT.Tests.Configuration;
+
+/// <summary>
+/// An enum value that names no member (a cast, or a number a configuration binder accepted) is refused by every entry
+/// point that takes one, with a message naming the field and the value, instead of running as another choice.
+/// </summary>
+public class UndefinedEnumTests
+{
+    [Theory]
+    [InlineData(nameof(TrainerOptions.Decay), "42")]
+    [InlineData(nameof(TrainerOptions.Loss), "9")]
+    [InlineData(nameof(TrainerOptions.Dataset), "7")]
+    public void Trainer_options_refuse_an_undefined_decay_loss_or_dataset(string field, string value)
+    {
+        var options = field switch
+        {
+            nameof(TrainerOptions.Decay) => new TrainerOptions { Decay = (LearningRateDecay)42 },
+            nameof(TrainerOptions.Loss) => new TrainerOptions { Loss = (TrainingLoss)9 },
+            _ => new TrainerOptions { Dataset = (MsaDataset)7 },
+        };
+
+        var act = () => new Trainer(options);
+
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle()
+            .Which.Should().StartWith(field).And.Contain($"(got {value})");
+    }
+
+    [Fact]
+    public void Lora_config_refuses_an_undefined_init_and_bias_naming_both()
+    {
+        var config = new LoRAConfig { Rank = 4, Alpha = 8, TargetModules = ["query"], Init = (LoRAInit)42, Bias = (LoRABias)9 };
+
+        var problems = config.Invoking(c => c.Validate()).Should().Throw<InvalidConfigurationException>().Which.Problems;
+
+        problems.Should().Contain(p => p.StartsWith("Init") && p.Contains("(got 42)") && p.Contains(nameof(LoRAInit.Gaussian)))
+            .And.Contain(p => p.StartsWith("Bias") && p.Contains("(got 9)"));
+    }
+
+    [Fact]
+    public void Architecture_refuses_an_undefined_interaction_and_head()
+    {
+        var architecture = new LrcmtArchitecture(Interaction: (InteractionMode)5, Head: (HeadKind)3);
+
+        architecture.Problems().Should().Contain(p => p.StartsWith("Interaction") && p.Contains("(got 5)"))
+            .And.Contain(p => p.StartsWith("Head") && p.Contains("(got 3)"));
+    }
+
+    [Fact]
+    public void Builder_refuses_an_undefined_encoder_tuning_and_base_dtype()
+    {
+        var options = new LrcmtOptions();
+        options.TextEncoder.PretrainedFolder = Fixtures.TinyBertFolder;
+        options.TextEncoder.Tuning = (EncoderTuning)9;
+        options.TextEncoder.BaseDType = (BaseDType)8;
+
+        var act = () => LrcmtBuilder.FromOptions(options).Build();
+
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems
+            .Should().Contain(p => p.StartsWith("TextEncoder.Tuning") && p.Contains("(got 9)"))
+            .And.Contain(p => p.StartsWith("TextEncoder.BaseDType") && p.Contains("(got 8)"));
+    }
+
+    [Fact]
+    public void Start_up_validation_refuses_numbers_the_binder_accepted_as_enums()
+    {
+        string json = $$"""
+            { "Lrcmt": { "TextEncoder": { "PretrainedFolder": "{{Fixtures.TinyBertFolder.Replace("\\", "\\\\")}}" },
+                         "Interaction": { "Mode": "42" }, "Head": { "Kind": "7" } } }
+            """;
+        var section = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build().GetSection(LrcmtOptions.SectionName);
+        using var provider = new ServiceCollection().AddLrcmt(section).BuildServiceProvider();
+
+        var act = () => provider.GetRequiredService<IStartupValidator>().Validate();
+
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should()
+            .Contain(f => f.StartsWith("Interaction") && f.Contains("(got 42)"))
+            .And.Contain(f => f.StartsWith("Head") && f.Contains("(got 7)"));
+    }
+
+    [Fact]
+    public void Msa_metrics_refuse_an_undefined_dataset_at_every_entry_point()
+    {
+        float[] predictions = [0.5f, -1f], truths = [1f, -2f];
+        using var p = TorchSharp.torch.tensor(predictions);
+        using var t = TorchSharp.torch.tensor(truths);
+
+        foreach (var act in new Action[]
+                 {
+                     () => MsaMetrics.Compute((MsaDataset)7, predictions, truths),
+                     () => MsaMetrics.Compute((MsaDataset)7, p, t),
+                     () => MsaMetrics.NamesFor((MsaDataset)7),
+                 })
+            act.Should().Throw<InvalidConfigurationException>().WithMessage("*dataset*(got 7)*");
+    }
+
+    [Fact]
+    public void Sentiment_classes_refuse_an_undefined_dataset()
+    {
+        // Two classes is a count MOSI supports, so only the dataset check can refuse these.
+        var classes = new SentimentClasses((MsaDataset)7, 2);
+
+        classes.Problem().Should().StartWith("Dataset").And.Contain("(got 7)");
+        classes.Invoking(c => c.ClassOf(0.5f)).Should().Throw<InvalidConfigurationException>();
+        FluentActions.Invoking(() => SentimentClasses.SupportedCounts((MsaDataset)7)).Should().Throw<InvalidConfigurationException>().WithMessage("*Dataset*(got 7)*");
+    }
+}
