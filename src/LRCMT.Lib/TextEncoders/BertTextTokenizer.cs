@@ -89,14 +89,7 @@ public sealed class BertTextTokenizer : ITextTokenizer
     /// <exception cref="CorruptFileException">The file is not valid JSON or lacks something it must have.</exception>
     /// <exception cref="UnsupportedTokenizerException">The tokenizer is not WordPiece, or asks for a setting this library cannot reproduce.</exception>
     public static BertTextTokenizer FromTokenizerJson(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer file '{path}' does not exist.", path);
-        var pipeline = TokenizerJsonReader.Read(File.ReadAllText(path), path);
-        if (pipeline.Model is not WordPieceModel)
-            throw new UnsupportedTokenizerException(path, "the model is not WordPiece; a byte-level BPE tokenizer.json loads with RobertaTextTokenizer.");
-        return new BertTextTokenizer(pipeline);
-    }
+        => new(TokenizerJsonReader.ReadFile<WordPieceModel>(path, "the model is not WordPiece; a byte-level BPE tokenizer.json loads with RobertaTextTokenizer."));
 
     /// <summary>Token ids of one sentence with the special tokens, truncated to <paramref name="maxLength"/> tokens in all.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2 (room for the special tokens).</exception>

@@ -66,14 +66,7 @@ public sealed class RobertaTextTokenizer : ITextTokenizer
     /// <exception cref="CorruptFileException">The file is not valid JSON or is malformed.</exception>
     /// <exception cref="UnsupportedTokenizerException">The tokenizer is not byte-level BPE, or asks for a setting this library cannot reproduce.</exception>
     public static RobertaTextTokenizer FromTokenizerJson(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer file '{path}' does not exist.", path);
-        var pipeline = TokenizerJsonReader.Read(File.ReadAllText(path), path);
-        if (pipeline.Model is not ByteLevelBpeModel)
-            throw new UnsupportedTokenizerException(path, "the model is not byte-level BPE; a WordPiece tokenizer.json loads with BertTextTokenizer.");
-        return new RobertaTextTokenizer(pipeline);
-    }
+        => new(TokenizerJsonReader.ReadFile<ByteLevelBpeModel>(path, "the model is not byte-level BPE; a WordPiece tokenizer.json loads with BertTextTokenizer."));
 
     /// <summary>Token ids of one sentence with <c>&lt;s&gt;</c>/<c>&lt;/s&gt;</c>, truncated to <paramref name="maxLength"/> tokens in all.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2 (room for the special tokens).</exception>

@@ -10,6 +10,17 @@ namespace LRCMT.TextEncoders.Tokenization;
 /// </summary>
 internal static class TokenizerJsonReader
 {
+    /// <summary>Reads a <c>tokenizer.json</c> file whose model must be a <typeparamref name="TModel"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="otherKindHint">What to say when the file holds another kind of model (which class loads it).</param>
+    public static TokenizerPipeline ReadFile<TModel>(string path, string otherKindHint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer file '{path}' does not exist.", path);
+        var pipeline = Read(File.ReadAllText(path), path);
+        return pipeline.Model is TModel ? pipeline : throw new UnsupportedTokenizerException(path, otherKindHint);
+    }
+
     public static TokenizerPipeline Read(string json, string source)
     {
         using var document = JsonFields.Parse(json, source);
