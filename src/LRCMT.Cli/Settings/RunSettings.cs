@@ -71,15 +71,16 @@ public sealed class RunSettings
     }
 
     // Sized for the default run: a small fusion module (one cross-modal layer per direction, width 32) keeps the
-    // trainable share under 1% of MiniLM and the CPU time in the encoder, where LoRA needs it.
+    // trainable share under 1% of MiniLM and the CPU time in the encoder, where LoRA needs it. The relative-time bias
+    // lets the V↔A stage match moments from the first step instead of learning it late from positions (issue 16).
     private static LrcmtOptions DefaultModel() => new()
     {
-        Fusion = new CrossModalSettings { Width = 32, Heads = 4, Layers = 1, EmbeddingDropout = 0.1 },
+        Fusion = new CrossModalSettings { Width = 32, Heads = 4, Layers = 1, EmbeddingDropout = 0.1, RelativeTimeBias = true },
     };
 
     private static TrainerOptions DefaultTraining() => new()
     {
-        Epochs = 12,
+        Epochs = 10,
         AdapterLearningRate = 1e-3,
         LearningRate = 5e-3,
         EarlyStoppingMetric = MsaMetricNames.Has0Acc2,
@@ -115,9 +116,13 @@ public sealed class DataSettings
     /// <summary>Controlled benchmark settings, sized so the default run fits in a few minutes on two CPU cores.</summary>
     public ControlledBenchmarkOptions Controlled { get; set; } = new()
     {
-        TrainCount = 1500, ValidCount = 200, TestCount = 400, AcousticLength = 16, VisualLength = 16,
+        // 1,000 test samples: one sample is 0.1 point, and the paired intervals are narrower than with 400.
+        TrainCount = 1000, ValidCount = 200, TestCount = 1000, AcousticLength = 16, VisualLength = 16,
         // More decoys than the library default: "both events, different times" is the case that needs the V↔A stage.
         DecoyRate = 0.4,
+        // Clean events (the library default is 0.5): at 0.5 whether the flip is learned within the budget depended on
+        // the seed and even on CPU rounding (66.5-81.25 for one seed, issue 16); at 0.1 it is learned by epoch 4-6.
+        NoiseStd = 0.1f,
     };
 
     /// <summary>Whether <see cref="Source"/> names the controlled benchmark.</summary>

@@ -39,7 +39,7 @@ public sealed class CrossModalBlock : Module<Tensor, Tensor, Tensor?, Tensor>
         _width = settings.Width;
         _reluDropout = settings.ReluDropout;
         _residualDropout = settings.ResidualDropout;
-        cross_attn = new MultiheadCrossAttention(settings.Width, settings.Heads, settings.AttentionDropout);
+        cross_attn = new MultiheadCrossAttention(settings.Width, settings.Heads, settings.AttentionDropout, settings.RelativeTimeBias);
         target_norm = LayerNorm(settings.Width);
         source_norm = LayerNorm(settings.Width);
         ffn_norm = LayerNorm(settings.Width);
@@ -53,12 +53,17 @@ public sealed class CrossModalBlock : Module<Tensor, Tensor, Tensor?, Tensor>
     /// <param name="source">Keys and values [batch, sourceLen, width].</param>
     /// <param name="sourceMask">[batch, sourceLen] (true = real), or null when the source has no padding.</param>
     /// <returns>The updated target [batch, targetLen, width].</returns>
-    public override Tensor forward(Tensor target, Tensor source, Tensor? sourceMask)
+    public override Tensor forward(Tensor target, Tensor source, Tensor? sourceMask) => Forward(target, source, sourceMask, null);
+
+    // The encoder's entry: the same block, plus the |Δt| table of the relative-time bias (null when it is off).
+    internal Tensor Forward(Tensor target, Tensor source, Tensor? sourceMask, Tensor? timeDistance)
     {
         CheckShapes(target, source, sourceMask);
         using var scope = NewDisposeScope();
 
-        var attended = cross_attn.call(target_norm.call(target), source_norm.call(source), sourceMask);
+        var attended = timeDistance is null
+            ? cross_attn.call(target_norm.call(target), source_norm.call(source), sourceMask)
+            : cross_attn.Attend(target_norm.call(target), source_norm.call(source), sourceMask, timeDistance);
         var x = target + functional.dropout(attended, _residualDropout, training);
 
         var hidden = functional.relu(fc1.call(ffn_norm.call(x)));

@@ -41,18 +41,33 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
     /// <param name="source">Memory [batch, sourceLen, width].</param>
     /// <param name="sourceMask">[batch, sourceLen] (true = real), or null when the source has no padding.</param>
     /// <returns>The target updated by the source [batch, targetLen, width].</returns>
-    public override Tensor forward(Tensor target, Tensor source, Tensor? sourceMask)
+    /// <remarks>With <see cref="CrossModalSettings.RelativeTimeBias"/> every target frame counts as real here; use
+    /// <see cref="Attend"/> to give the target's mask too, so times are fractions of each clip's real length.</remarks>
+    public override Tensor forward(Tensor target, Tensor source, Tensor? sourceMask) => Run(target, null, source, sourceMask);
+
+    /// <summary>Runs the stack on masked sequences (convenience for composing fusion models).</summary>
+    public Tensor Attend(MaskedSequence target, MaskedSequence source)
+    {
+        // Without the time bias the target's mask is not needed, and the call keeps this module's hooks running.
+        return _settings.RelativeTimeBias
+            ? Run(target.Values, target.Mask, source.Values, source.Mask)
+            : call(target.Values, source.Values, source.Mask);
+    }
+
+    private Tensor Run(Tensor target, Tensor? targetMask, Tensor source, Tensor? sourceMask)
     {
         using var scope = NewDisposeScope();
         var x = Embed(target);
         // Same tensor in, same tensor out: a self-attention stack should not embed (and drop out) twice.
         var memory = ReferenceEquals(source, target) ? x : Embed(source);
-        foreach (var layer in layers) x = layer.call(x, memory, sourceMask);
+        var timeDistance = _settings.RelativeTimeBias
+            ? RelativeTime.Distance(
+                RelativeTime.FrameTimes(targetMask, target.shape[1], target.device),
+                RelativeTime.FrameTimes(sourceMask, source.shape[1], source.device))
+            : null;
+        foreach (var layer in layers) x = timeDistance is null ? layer.call(x, memory, sourceMask) : layer.Forward(x, memory, sourceMask, timeDistance);
         return layer_norm.call(x).MoveToOuterDisposeScope();
     }
-
-    /// <summary>Runs the stack on masked sequences (convenience for composing fusion models).</summary>
-    public Tensor Attend(MaskedSequence target, MaskedSequence source) => call(target.Values, source.Values, source.Mask);
 
     private Tensor Embed(Tensor x)
     {

@@ -74,6 +74,17 @@ public sealed record CrossModalSettings
     /// <summary>Whether a <see cref="CrossModalEncoder"/> adds sinusoidal positions to its inputs.</summary>
     public bool UsePositions { get; set; } = true;
 
+    /// <summary>
+    /// Whether attention between two time-ordered streams (LRCMT's visual↔acoustic stage) adds a learnable relative-time
+    /// bias: each head adds −slope·|t<sub>target</sub> − t<sub>source</sub>| to its scores, where t is a frame's time as a
+    /// fraction of its clip's real (unmasked) length, so streams of different lengths (unaligned data) still match
+    /// moments. Slopes start at 0 for the first head (global attention) and rise geometrically to 32 for the last, and
+    /// train with the rest. Without it, "at the same time" must be learned from the sinusoidal positions, which is slow
+    /// and, on small data, fragile (docs/ablation.md). Stages whose query or source is the text never use it (words have
+    /// no clip time). Off by default so models saved without it load unchanged; the <c>lrcmt</c> tool turns it on.
+    /// </summary>
+    public bool RelativeTimeBias { get; set; }
+
     // Numeric-precision settings of the fusion module (e.g. a base dtype) belong here, next to the shape they qualify.
 
     /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>

@@ -1,5 +1,6 @@
 using LRCMT.Attention;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -19,12 +20,14 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
     private Module<Tensor, Tensor> k_proj;
     private Module<Tensor, Tensor> v_proj;
     private Module<Tensor, Tensor> out_proj;
+    // Per-head slopes of the relative-time bias; null (and absent from the state dict) when the bias is off.
+    private readonly Parameter? time_slopes;
 
     private readonly long _heads;
     private readonly long _headWidth;
     private readonly double _dropout;
 
-    public MultiheadCrossAttention(long width, long heads, double dropout) : base(nameof(MultiheadCrossAttention))
+    public MultiheadCrossAttention(long width, long heads, double dropout, bool relativeTimeBias = false) : base(nameof(MultiheadCrossAttention))
     {
         _heads = heads;
         _headWidth = width / heads;
@@ -33,6 +36,7 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
         k_proj = Linear(width, width);
         v_proj = Linear(width, width);
         out_proj = Linear(width, width);
+        if (relativeTimeBias) time_slopes = new Parameter(tensor(RelativeTime.InitialSlopes(heads)));
         RegisterComponents();
     }
 
@@ -40,7 +44,13 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
     /// <param name="source">[batch, sourceLen, width]; keys and values come from here.</param>
     /// <param name="sourceMask">[batch, sourceLen] bool (true = real), or null when nothing is padded.</param>
     /// <returns>[batch, targetLen, width].</returns>
-    public override Tensor forward(Tensor query, Tensor source, Tensor? sourceMask)
+    public override Tensor forward(Tensor query, Tensor source, Tensor? sourceMask) => Attend(query, source, sourceMask, null);
+
+    /// <summary>
+    /// As <see cref="forward"/>, plus the relative-time bias when this attention has slopes and
+    /// <paramref name="timeDistance"/> ([batch or 1, 1, Lt, Ls], from <see cref="RelativeTime.Distance"/>) is given.
+    /// </summary>
+    public Tensor Attend(Tensor query, Tensor source, Tensor? sourceMask, Tensor? timeDistance)
     {
         using var scope = NewDisposeScope();
         long batch = query.shape[0], targetLen = query.shape[1], sourceLen = source.shape[1];
@@ -49,24 +59,37 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
         var k = SplitHeads(k_proj.call(source), batch, sourceLen);
         var v = SplitHeads(v_proj.call(source), batch, sourceLen);
 
-        var bias = sourceMask is null ? null : FusedAttention.KeyPaddingBias(sourceMask, q.dtype);
+        var bias = ScoreBias(sourceMask, timeDistance, q.dtype);
         var attended = FusedAttention.Compute(q, k, v, bias, _dropout, training); // [B, H, Lt, D]
         // The finite mask leaves a sample without real keys with uniform weights over padding; zero it here.
         if (sourceMask is not null) attended = attended.mul(FusedAttention.AnyRealKey(sourceMask, q.dtype));
-        if (AttentionCapture.IsCapturing(this)) AttentionCapture.Offer(this, CapturedWeights(q, k, sourceMask));
+        if (AttentionCapture.IsCapturing(this)) AttentionCapture.Offer(this, CapturedWeights(q, k, bias, sourceMask));
 
         var context = attended.transpose(1, 2).reshape(batch, targetLen, _heads * _headWidth);
         return out_proj.call(context).MoveToOuterDisposeScope();
     }
 
     // The fused kernel never materialises the weights; only an active AttentionCapture pays for computing them.
-    private Tensor CapturedWeights(Tensor q, Tensor k, Tensor? sourceMask)
+    private Tensor CapturedWeights(Tensor q, Tensor k, Tensor? bias, Tensor? sourceMask)
     {
         using var _ = no_grad();
         var scores = q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headWidth)); // [B, H, Lt, Ls]
+        if (bias is not null) scores = scores + bias;
         if (sourceMask is null) return functional.softmax(scores, -1);
         var keep = sourceMask.to(ScalarType.Bool).view(sourceMask.shape[0], 1, 1, sourceMask.shape[1]);
-        return functional.softmax(scores.masked_fill(keep.logical_not(), finfo(scores.dtype).min), -1) * keep.to(scores.dtype);
+        return functional.softmax(scores, -1) * keep.to(scores.dtype);
+    }
+
+    // Key padding as a finite minimum (see FusedAttention), and −slope·|Δt| per head when the time bias is on. The
+    // padding is filled in after the time term so that the sum never overflows to −∞ (an all-padding row would be NaN).
+    private Tensor? ScoreBias(Tensor? sourceMask, Tensor? timeDistance, ScalarType dtype)
+    {
+        if (time_slopes is null || timeDistance is null)
+            return sourceMask is null ? null : FusedAttention.KeyPaddingBias(sourceMask, dtype);
+        var timeBias = -(time_slopes.to(dtype).view(1, _heads, 1, 1) * timeDistance.to(dtype)); // [B|1, H, Lt, Ls]
+        if (sourceMask is null) return timeBias;
+        var padding = sourceMask.to(ScalarType.Bool).logical_not().view(sourceMask.shape[0], 1, 1, sourceMask.shape[1]);
+        return timeBias.masked_fill(padding, finfo(dtype).min);
     }
 
     private Tensor SplitHeads(Tensor x, long batch, long length) =>

@@ -24,8 +24,10 @@ internal sealed class AcousticVisualFirstInteraction : ModalityInteraction
         _width = settings.Width;
         acoustic_from_visual = new CrossModalEncoder(settings);
         visual_from_acoustic = new CrossModalEncoder(settings);
-        text_from_memory = new CrossModalEncoder(settings);
-        memory_from_text = memoryAttendsToText ? new CrossModalEncoder(settings) : null;
+        // Words have no clip time: the relative-time bias belongs to the visual↔acoustic stage only.
+        var textStage = settings with { RelativeTimeBias = false };
+        text_from_memory = new CrossModalEncoder(textStage);
+        memory_from_text = memoryAttendsToText ? new CrossModalEncoder(textStage) : null;
         RegisterComponents();
     }
 

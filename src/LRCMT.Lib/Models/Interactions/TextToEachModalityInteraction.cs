@@ -21,6 +21,8 @@ internal sealed class TextToEachModalityInteraction : ModalityInteraction
     public TextToEachModalityInteraction(CrossModalSettings settings, bool modalitiesAttendToText) : base(nameof(TextToEachModalityInteraction))
     {
         _width = settings.Width;
+        // Every stage here pairs the text (no clip time) with one stream: no relative-time bias, whatever the settings.
+        settings = settings with { RelativeTimeBias = false };
         text_from_acoustic = new CrossModalEncoder(settings);
         text_from_visual = new CrossModalEncoder(settings);
         acoustic_from_text = modalitiesAttendToText ? new CrossModalEncoder(settings) : null;
