@@ -3,12 +3,14 @@
 #
 #   scripts/measure-spread.sh [output-folder]            # 5 seeds x 2 kernel settings x 1 and 2 threads = 20 runs
 #   SEEDS=3 EXTRA="--epochs 4 --train-size 500" scripts/measure-spread.sh runs/spread-small   # a reduced budget
+#   THREADS=1 KERNELS=avx2 NO_BUILD=1 scripts/measure-spread.sh runs/spread   # one part (e.g. beside another job);
+#   settings already measured in the folder are kept, so a last call with no variables prints the whole table
 #
 # Kernel settings: "default" (libtorch and oneDNN pick the best the CPU has) and "avx2"
 # (ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2). Each setting is one `lrcmt train --seeds N --threads T` call,
 # so every run keeps its folder (config.json records libtorch version, kernel variables, CPU flags, threads, seed).
-# At the default budget one run takes ~4-5 min on 2 free cores: the whole grid is ~1.5 h. Runs one at a time;
-# `--threads 2` runs are only meaningful on an otherwise idle machine.
+# At the default budget one run takes ~1.5-2.5 min (1 thread) on these 2 cores: the whole grid is ~40 min. Runs one at a
+# time; the results do not depend on the machine's load (threads are fixed), only the times do.
 # Prints one row per setting (Has0_acc_2 mean, sample std, min, max over seeds, in %), each seed's range across the
 # settings, and the overall spread (max - min over every run) that the reproducibility target (<= 3 points) is about.
 set -euo pipefail
@@ -16,14 +18,15 @@ cd "$(dirname "$0")/.."
 out=${1:-runs/spread-$(date +%Y%m%d-%H%M%S)}
 seeds=${SEEDS:-5}
 threads_list=${THREADS:-"1 2"}
+kernels_list=${KERNELS:-"default avx2"}
 extra=${EXTRA:-}
 metric=${METRIC:-Has0_acc_2}
 
-dotnet build -c Release src/LRCMT.Cli -v quiet -nologo >/dev/null
+[ -n "${NO_BUILD:-}" ] || dotnet build -c Release src/LRCMT.Cli -v quiet -nologo >/dev/null
 cli="dotnet src/LRCMT.Cli/bin/Release/net10.0/lrcmt.dll"
 mkdir -p "$out"
 
-for kernel in default avx2; do
+for kernel in $kernels_list; do
   for threads in $threads_list; do
     folder="$out/$kernel-threads$threads"
     if [ -f "$folder/results.csv" ]; then echo "keeping $folder (delete it to re-measure)"; continue; fi

@@ -84,6 +84,32 @@ public sealed class ModelPersistenceTests : IDisposable
     }
 
     [Fact]
+    public void A_model_with_the_relative_time_bias_saves_its_slopes_and_loads_with_identical_predictions()
+    {
+        manual_seed(42);
+        string folder = Path.Combine(_root, "timed");
+        using var batch = ModelTestData.Batch();
+        using var original = new LrcmtBuilder()
+            .WithPretrainedEncoder(Fixtures.TinyBertFolder)
+            .WithModalities(ModelTestData.Acoustic, ModelTestData.Visual)
+            .WithFusion(f => { f.Width = 8; f.Heads = 2; f.Layers = 1; f.RelativeTimeBias = true; })
+            .WithLoRA(l => { l.Rank = 2; l.Init = LoRAInit.BothRandom; })
+            .Build();
+        Perturb(original); // the slopes move too: a loader that fell back to the initial slopes would show
+        original.eval();
+        using var expected = original.call(batch);
+        original.Save(folder);
+
+        manual_seed(43);
+        using var loaded = LRCMTModel.Load(folder);
+        using var actual = loaded.call(batch);
+
+        loaded.Architecture.FusionSettings.RelativeTimeBias.Should().BeTrue();
+        loaded.named_parameters().Count(p => p.name.EndsWith("time_slopes")).Should().Be(2);
+        actual.allclose(expected, rtol: 0, atol: 0).Should().BeTrue();
+    }
+
+    [Fact]
     public void The_manifest_records_the_model_as_built_feature_sizes_and_effective_targets()
     {
         string folder = Path.Combine(_root, "model");
