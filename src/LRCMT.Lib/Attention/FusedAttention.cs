@@ -24,15 +24,19 @@ internal static class FusedAttention
         => nn.functional.scaled_dot_product_attention(query, key, value, additiveMask, training ? dropout : 0.0);
 
     /// <summary>
-    /// [batch, keys] key-padding mask (true / non-zero = real) to the additive [batch, 1, 1, keys] term: 0 on real
-    /// keys, <c>finfo(dtype).min</c> on padded ones, so padded keys get exactly zero weight in any row with a real key.
+    /// [batch, keys] key-padding mask (true / non-zero = real) to the additive term: <c>finfo(dtype).min</c> on padded
+    /// keys, so they get exactly zero weight in any row with a real key, and elsewhere 0 — or
+    /// <paramref name="scoreBias"/> when given (another additive term, e.g. the relative-time bias, broadcastable to
+    /// [batch, heads, queries, keys]). Padding replaces that term rather than adding to it, so the sum can never overflow
+    /// to −∞ (an all-padding row would then be NaN).
     /// </summary>
-    public static Tensor KeyPaddingBias(Tensor keyMask, ScalarType dtype)
+    /// <returns>[batch, 1, 1, keys] without <paramref name="scoreBias"/>; otherwise its shape broadcast with that.</returns>
+    public static Tensor KeyPaddingBias(Tensor keyMask, ScalarType dtype, Tensor? scoreBias = null)
     {
         using var scope = NewDisposeScope();
-        var keep = keyMask.to(ScalarType.Bool);
-        var bias = zeros(keep.shape, dtype, keep.device).masked_fill_(keep.logical_not(), finfo(dtype).min);
-        return bias.view(keep.shape[0], 1, 1, keep.shape[1]).MoveToOuterDisposeScope();
+        var padded = keyMask.to(ScalarType.Bool).logical_not().view(keyMask.shape[0], 1, 1, keyMask.shape[1]);
+        var bias = scoreBias ?? zeros(padded.shape, dtype, padded.device);
+        return bias.masked_fill(padded, finfo(dtype).min).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -80,16 +80,13 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
         return functional.softmax(scores, -1) * keep.to(scores.dtype);
     }
 
-    // Key padding as a finite minimum (see FusedAttention), and −slope·|Δt| per head when the time bias is on. The
-    // padding is filled in after the time term so that the sum never overflows to −∞ (an all-padding row would be NaN).
+    // −slope·|Δt| per head when the time bias is on, with key padding on top (FusedAttention's one padding rule).
     private Tensor? ScoreBias(Tensor? sourceMask, Tensor? timeDistance, ScalarType dtype)
     {
-        if (time_slopes is null || timeDistance is null)
-            return sourceMask is null ? null : FusedAttention.KeyPaddingBias(sourceMask, dtype);
-        var timeBias = -(time_slopes.to(dtype).view(1, _heads, 1, 1) * timeDistance.to(dtype)); // [B|1, H, Lt, Ls]
-        if (sourceMask is null) return timeBias;
-        var padding = sourceMask.to(ScalarType.Bool).logical_not().view(sourceMask.shape[0], 1, 1, sourceMask.shape[1]);
-        return timeBias.masked_fill(padding, finfo(dtype).min);
+        var timeBias = time_slopes is null || timeDistance is null
+            ? null
+            : -(time_slopes.to(dtype).view(1, _heads, 1, 1) * timeDistance.to(dtype)); // [B|1, H, Lt, Ls]
+        return sourceMask is null ? timeBias : FusedAttention.KeyPaddingBias(sourceMask, dtype, timeBias);
     }
 
     private Tensor SplitHeads(Tensor x, long batch, long length) =>
