@@ -1,3 +1,4 @@
+using LRCMT.Regularization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,8 +8,9 @@ namespace LRCMT.Attention;
 /// The one place where LRCMT computes softmax(q·kᵀ/√d + mask)·v: through libtorch's fused
 /// <c>scaled_dot_product_attention</c> (flash or memory-efficient kernels on CUDA, the fused CPU kernel on the CPU),
 /// which never materialises the [batch, heads, queries, keys] probabilities for backward the way a written-out
-/// matmul–softmax–matmul does. Masks are additive with the dtype's most negative finite value (never −∞), so every
-/// softmax row stays finite forward and backward.
+/// matmul–softmax–matmul does (except where libtorch has no fused kernel, see <see cref="Compute"/>). Masks are
+/// additive with the dtype's most negative finite value (never −∞), so every softmax row stays finite forward and
+/// backward.
 /// </summary>
 internal static class FusedAttention
 {
@@ -20,8 +22,34 @@ internal static class FusedAttention
     /// <param name="dropout">Dropout on the attention weights, applied only when <paramref name="training"/>.</param>
     /// <param name="training">Whether the calling module is in training mode.</param>
     /// <returns>[batch, heads, queries, headWidth].</returns>
+    /// <remarks>
+    /// One case does not call the kernel: training with dropout on the CPU. libtorch has no fused CPU kernel with
+    /// dropout; <c>scaled_dot_product_attention</c> then falls back to its own written-out math, which keeps a dropout
+    /// factor as large as the weights in their element type and, for bfloat16, computes (and keeps for backward) float32
+    /// copies of q, k, v and the weights. <see cref="DropoutOnCpu"/> runs the same operations itself with a boolean
+    /// dropout mask (<see cref="MaskDropout"/>): bit-identical to the fallback in float32 and float64, and in bfloat16 it
+    /// stays in bfloat16 (results within a few bfloat16 rounding steps of the fallback's). float16 keeps the fallback:
+    /// scores plus the most negative float16 could round to −∞.
+    /// </remarks>
     public static Tensor Compute(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, double dropout, bool training)
-        => nn.functional.scaled_dot_product_attention(query, key, value, additiveMask, training ? dropout : 0.0);
+    {
+        bool dropping = training && dropout > 0;
+        if (dropping && query.device_type == DeviceType.CPU && query.dtype != ScalarType.Float16)
+            return DropoutOnCpu(query, key, value, additiveMask, dropout);
+        return nn.functional.scaled_dot_product_attention(query, key, value, additiveMask, dropping ? dropout : 0.0);
+    }
+
+    // libtorch's fallback order of operations (√scale on q and on k, mask added in place, softmax, dropout, ·v), so
+    // float32 results do not move by a bit; only what is kept for backward shrinks.
+    private static Tensor DropoutOnCpu(Tensor query, Tensor key, Tensor value, Tensor? additiveMask, double dropout)
+    {
+        using var scope = NewDisposeScope();
+        double rootScale = Math.Sqrt(1.0 / Math.Sqrt(query.shape[^1]));
+        var scores = query.mul(rootScale).matmul(key.transpose(-2, -1).mul(rootScale));
+        if (additiveMask is not null) scores.add_(additiveMask);
+        var weights = MaskDropout.Apply(scores.softmax(-1), dropout, training: true);
+        return weights.matmul(value).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// [batch, keys] key-padding mask (true / non-zero = real) to the additive term: <c>finfo(dtype).min</c> on padded

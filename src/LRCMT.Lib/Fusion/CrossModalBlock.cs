@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -64,11 +65,11 @@ public sealed class CrossModalBlock : Module<Tensor, Tensor, Tensor?, Tensor>
         var attended = timeDistance is null
             ? cross_attn.call(target_norm.call(target), source_norm.call(source), sourceMask)
             : cross_attn.Attend(target_norm.call(target), source_norm.call(source), sourceMask, timeDistance);
-        var x = target + functional.dropout(attended, _residualDropout, training);
+        var x = target + MaskDropout.Apply(attended, _residualDropout, training);
 
         var hidden = functional.relu(fc1.call(ffn_norm.call(x)));
-        hidden = functional.dropout(hidden, _reluDropout, training);
-        var updated = x + functional.dropout(fc2.call(hidden), _residualDropout, training);
+        hidden = MaskDropout.Apply(hidden, _reluDropout, training);
+        var updated = x + MaskDropout.Apply(fc2.call(hidden), _residualDropout, training);
         return updated.MoveToOuterDisposeScope();
     }
 

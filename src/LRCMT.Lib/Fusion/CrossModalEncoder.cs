@@ -1,3 +1,4 @@
+using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -77,6 +78,6 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
             using var table = SinusoidalPositions.Table(x.shape[1], x.shape[2], x.device, x.dtype);
             scaled = scaled + table.unsqueeze(0);
         }
-        return functional.dropout(scaled, _settings.EmbeddingDropout, training);
+        return MaskDropout.Apply(scaled, _settings.EmbeddingDropout, training);
     }
 }

@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -214,7 +215,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
 
         var settings = _settings[name];
         bool dropping = settings.Dropout > 0 && training;
-        var x = dropping ? nn.functional.dropout(input, settings.Dropout, training) : input;
+        var x = dropping ? MaskDropout.Apply(input, settings.Dropout, training) : input;
         // A half-precision base (BasePrecision) keeps float32 adapters: their input goes up, their update comes back down.
         var adapterType = lora_A.Get(name).weight.dtype;
         if (x.dtype != adapterType) x = x.to(adapterType);

@@ -1,3 +1,4 @@
+using LRCMT.Regularization;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -29,7 +30,7 @@ internal sealed class SentimentHead : Module<Tensor, Tensor>
     public override Tensor forward(Tensor fused)
     {
         using var scope = NewDisposeScope();
-        var hidden = functional.dropout(functional.relu(proj1.call(fused)), _dropout, training);
+        var hidden = MaskDropout.Apply(functional.relu(proj1.call(fused)), _dropout, training);
         var refined = proj2.call(hidden) + fused;
         return out_layer.call(refined).MoveToOuterDisposeScope();
     }

@@ -121,4 +121,61 @@ public sealed class FusedAttentionTests
         source.grad![1].abs().max().item<float>().Should().Be(0);
         query.grad![0].abs().max().item<float>().Should().BeGreaterThan(0);
     }
+
+    // Training with dropout on the CPU runs the written-out operations itself (libtorch has no fused kernel for it):
+    // in float32 the result and every gradient, including the additive term's, must equal libtorch's own fallback.
+    [Fact]
+    public void Cpu_training_with_dropout_equals_libtorchs_fallback_bit_for_bit_in_fp32()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(15);
+        var q = randn(3, 4, 7, 8, requires_grad: true);
+        var k = randn(3, 4, 9, 8, requires_grad: true);
+        var v = randn(3, 4, 9, 8, requires_grad: true);
+        var scoreBias = (randn(1, 4, 7, 9) * 0.5).requires_grad_();
+        var keys = tensor(new[,] { { 1, 1, 1, 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 0, 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0, 0, 0, 0, 0 } });
+        var upstream = randn(3, 4, 7, 8);
+        Tensor[] leaves = [q, k, v, scoreBias];
+
+        Tensor[] Run(Func<Tensor, Tensor> attend)
+        {
+            foreach (var t in leaves) t.grad?.zero_();
+            manual_seed(40);
+            var output = attend(FusedAttention.KeyPaddingBias(keys, ScalarType.Float32, scoreBias));
+            (output * upstream).sum().backward();
+            return [output.detach().clone(), .. leaves.Select(t => t.grad!.clone())];
+        }
+
+        var expected = Run(mask => nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.3));
+        var actual = Run(mask => FusedAttention.Compute(q, k, v, mask, dropout: 0.3, training: true));
+
+        for (int i = 0; i < expected.Length; i++)
+            actual[i].allclose(expected[i], 0, 0).Should().BeTrue($"tensor {i} (output, then q, k, v, bias gradients) must be identical");
+        var withoutDropout = FusedAttention.Compute(q, k, v, FusedAttention.KeyPaddingBias(keys, ScalarType.Float32, scoreBias), dropout: 0.3, training: false);
+        actual[0].allclose(withoutDropout, 1e-3, 1e-3).Should().BeFalse("weights were dropped");
+    }
+
+    // In bfloat16 the CPU training path stays in bfloat16 where libtorch's fallback computes in float32: the drop
+    // pattern is the same (same draws), so the two differ only by rounding. Outputs here are O(1), where one
+    // bfloat16 step is 2⁻⁷ ≈ 0.008; four steps are allowed.
+    [Fact]
+    public void Cpu_training_with_dropout_in_bf16_stays_within_bf16_rounding_of_the_fp32_fallback()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(16);
+        var q = randn(2, 3, 11, 16).to(ScalarType.BFloat16);
+        var k = randn(2, 3, 13, 16).to(ScalarType.BFloat16);
+        var v = randn(2, 3, 13, 16).to(ScalarType.BFloat16);
+        var keys = tensor(new[,] { { true, true, true, true, true, true, true, true, true, true, true, true, true }, { true, true, true, true, false, false, false, false, false, false, false, false, false } });
+
+        manual_seed(41);
+        var reference = nn.functional.scaled_dot_product_attention(q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32),
+            FusedAttention.KeyPaddingBias(keys, ScalarType.Float32), 0.25);
+        manual_seed(41);
+        var actual = FusedAttention.Compute(q, k, v, FusedAttention.KeyPaddingBias(keys, ScalarType.BFloat16), dropout: 0.25, training: true);
+
+        actual.dtype.Should().Be(ScalarType.BFloat16);
+        MaxAbs(actual.to(ScalarType.Float32), reference).Should().BeLessThanOrEqualTo(4 * Math.Pow(2, -7));
+    }
 }
+

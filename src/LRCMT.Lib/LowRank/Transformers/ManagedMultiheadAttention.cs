@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -105,7 +106,7 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
                 .view(batch * heads, targetLength, sourceLength);
         }
 
-        var weights = nn.functional.dropout(scores.softmax(-1), Dropout, training);
+        var weights = MaskDropout.Apply(scores.softmax(-1), Dropout, training);
         var context = weights.bmm(v).transpose(0, 1).reshape(targetLength, batch, EmbedDim);
         var output = out_proj.call(context);
         var averaged = need_weights ? weights.view(batch, heads, targetLength, sourceLength).mean([1]) : empty(0);

@@ -1,3 +1,4 @@
+using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private readonly Embedding position_embeddings;
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly MaskDropoutModule dropout;
 
     public BertEmbeddings(BertConfig config) : base("embeddings")
     {
@@ -19,7 +20,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
         token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new MaskDropoutModule(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

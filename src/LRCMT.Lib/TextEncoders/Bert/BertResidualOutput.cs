@@ -1,3 +1,4 @@
+using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,13 +15,13 @@ internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
     // Not readonly and typed as the Module base: LowRankInjector may replace it (target "dense").
     private nn.Module<Tensor, Tensor> dense;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly MaskDropoutModule dropout;
 
     public BertResidualOutput(long inputSize, BertConfig config) : base("output")
     {
         dense = nn.Linear(inputSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new MaskDropoutModule(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

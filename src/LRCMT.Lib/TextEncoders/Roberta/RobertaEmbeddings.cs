@@ -1,3 +1,4 @@
+using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ internal sealed class RobertaEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private readonly Embedding position_embeddings;
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly MaskDropoutModule dropout;
     private readonly long paddingIndex;
 
     public RobertaEmbeddings(BertConfig config) : base("embeddings")
@@ -24,7 +25,7 @@ internal sealed class RobertaEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, padding_idx: config.PadTokenId);
         token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new MaskDropoutModule(config.HiddenDropoutProb);
         RegisterComponents();
     }
 
