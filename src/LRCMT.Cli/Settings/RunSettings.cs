@@ -48,11 +48,17 @@ public sealed class RunSettings
     /// </summary>
     internal const double FullFineTuningEncoderLearningRate = 1e-4;
 
-    /// <summary>Sets the interaction and encoder tuning that make up an ablation variant.</summary>
+    /// <summary>
+    /// Sets the interaction and encoder tuning that make up an ablation variant. Full fine-tuning also limits native
+    /// heap growth (<see cref="TrainerOptions.LimitNativeHeapGrowth"/>): that is where glibc's heap was measured to
+    /// grow step after step; LoRA runs settle and keep the faster default.
+    /// </summary>
     public void ApplyVariant(ModelVariant variant)
     {
         if (variant == ModelVariant.FullFineTuning && Training.EncoderLearningRate is null)
             Training = Training with { EncoderLearningRate = FullFineTuningEncoderLearningRate };
+        if (variant == ModelVariant.FullFineTuning)
+            Training = Training with { LimitNativeHeapGrowth = true };
         (Model.Interaction.Mode, Model.TextEncoder.Tuning) = variant switch
         {
             ModelVariant.TextOnly => (InteractionMode.TextOnly, EncoderTuning.LoRA),

@@ -87,6 +87,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
+        if (_options.LimitNativeHeapGrowth) NativeHeap.LimitGrowth();
 
         var groups = ParameterGroups.Of(model, _options);
         var trainable = groups.Trainable;

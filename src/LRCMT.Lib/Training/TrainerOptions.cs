@@ -65,6 +65,13 @@ public sealed record TrainerOptions
     /// <summary>At the end, load the trainable weights of the best epoch back into the model (needs an evaluated epoch).</summary>
     public bool RestoreBestWeights { get; init; } = true;
 
+    /// <summary>
+    /// Calls <see cref="NativeHeap.LimitGrowth"/> when training starts, so glibc's heap stops growing from step to step
+    /// (measured: full fine-tuning of a bert-base-sized encoder otherwise rose ~150 MB per step without bound). It is
+    /// process-wide and costs step time (page faults; docs/performance.md), so it is off by default; no effect off glibc.
+    /// </summary>
+    public bool LimitNativeHeapGrowth { get; init; }
+
     /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every invalid setting.</summary>
     public void Validate()
     {

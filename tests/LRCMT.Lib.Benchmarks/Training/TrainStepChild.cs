@@ -14,16 +14,21 @@ namespace LRCMT.Benchmarks.Training;
 /// One training-step case, run alone in a fresh process so that VmHWM is this case's peak: builds a BERT of the
 /// given size, applies the tuning, and runs AdamW steps on [batch, seq] random ids with a squared-output loss, the
 /// way the library's Trainer does (one dispose scope per step, global-norm clipping at 1).
-/// Prints one line: <c>RESULT min_ms median_ms peak_mb rss_mb trainable</c>.
+/// Prints one line: <c>RESULT min_ms median_ms peak_mb rss_mb trainable growth_mb_per_step forward_ms backward_ms update_ms</c>,
+/// the growth being how much the peak rose per step after the first timed one (0 when memory has settled; glibc's
+/// default heap can creep) and the last three the median time of each phase (update = clipping + AdamW).
 /// </summary>
 public static class TrainStepChild
 {
-    /// <param name="spec">size:tuning:dtype:optimizer:batch:seq, e.g. bert-base:full:fp32:lean:8:64.</param>
+    /// <param name="spec">size:tuning:dtype:optimizer:batch:seq[:heap], e.g. bert-base:full:fp32:lean:8:64; a trailing
+    /// <c>:limited</c> calls <see cref="NativeHeap.LimitGrowth"/> before anything is allocated.</param>
     public static int Run(string spec, int steps)
     {
         var parts = spec.Split(':');
         var (size, tuning, dtype, optimizer) = (parts[0], parts[1], parts[2], parts[3]);
         long batch = long.Parse(parts[4], CultureInfo.InvariantCulture), seq = long.Parse(parts[5], CultureInfo.InvariantCulture);
+        if (parts.Length > 6 && parts[6] == "limited" && !NativeHeap.LimitGrowth())
+            Console.Error.WriteLine("NativeHeap.LimitGrowth is not supported here (not glibc); measuring the default heap.");
 
         torch.manual_seed(5);
         var config = BertSizes.Named(size);
@@ -42,7 +47,12 @@ public static class TrainStepChild
         var mask = ones(batch, seq, ScalarType.Int64);
         mask[0, TensorIndex.Slice(seq / 2)] = tensor(0L); // one padded sample, as real batches have
 
+        // LRCMT_STEP_TRACE=1 prints every step's time, resident and peak memory to stderr (does memory settle or creep?).
+        bool trace = Environment.GetEnvironmentVariable("LRCMT_STEP_TRACE") == "1";
         var times = new List<double>();
+        // Where a step's time goes (CPU ops run synchronously, so a stopwatch between the phases is exact there).
+        var (forwardTimes, backwardTimes, updateTimes) = (new List<double>(), new List<double>(), new List<double>());
+        double peakAfterFirstTimedStep = 0;
         for (int step = 0; step < steps + 1; step++)
         {
             var clock = Stopwatch.StartNew();
@@ -51,18 +61,34 @@ public static class TrainStepChild
                 adam.zero_grad();
                 var output = model.call(ids, mask, null).LastHiddenState;
                 var loss = output.to(ScalarType.Float32).pow(2).mean();
+                double forward = clock.Elapsed.TotalMilliseconds;
                 loss.backward();
+                double backward = clock.Elapsed.TotalMilliseconds;
                 if (optimizer == "stock") nn.utils.clip_grad_norm_(trainable, 1.0);
                 else GradientClipping.ClipByGlobalNorm(trainable, 1.0);
                 adam.step();
+                if (step > 0)
+                {
+                    forwardTimes.Add(forward);
+                    backwardTimes.Add(backward - forward);
+                    updateTimes.Add(clock.Elapsed.TotalMilliseconds - backward);
+                }
             }
             if (step > 0) times.Add(clock.Elapsed.TotalMilliseconds); // the first step allocates the optimizer state
+            if (step == 1) peakAfterFirstTimedStep = Harness.PeakMemory.PeakMegabytes();
+            if (trace)
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"step {step}: {clock.Elapsed.TotalMilliseconds:F0} ms, RSS {Harness.PeakMemory.CurrentMegabytes():F0} MB, peak {Harness.PeakMemory.PeakMegabytes():F0} MB"));
         }
 
         times.Sort();
         long count = trainable.Sum(p => p.numel());
+        double peak = Harness.PeakMemory.PeakMegabytes();
+        double growth = steps > 1 ? (peak - peakAfterFirstTimedStep) / (steps - 1) : 0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT {times[0]:F1} {times[times.Count / 2]:F1} {Harness.PeakMemory.PeakMegabytes():F0} {Harness.PeakMemory.CurrentMegabytes():F0} {count}"));
+            $"RESULT {times[0]:F1} {times[times.Count / 2]:F1} {peak:F0} {Harness.PeakMemory.CurrentMegabytes():F0} {count} {growth:F1} {Median(forwardTimes):F1} {Median(backwardTimes):F1} {Median(updateTimes):F1}"));
         return 0;
     }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }
