@@ -2,11 +2,20 @@
 using LRCMT.Configuration;
 using LRCMT.LowRank;
 using LRCMT.TextEncoders;
+using LRCMT.Training;
 
 namespace LRCMT.Docs.Snippets;
 
 internal static class Performance
 {
+    internal static void NativeHeapGrowth()
+    {
+        // once, at start-up of a process that fine-tunes a whole encoder (process-wide; does nothing off glibc)
+        bool applied = NativeHeap.LimitGrowth();
+        // or let the trainer do it when training starts
+        var trainer = new Trainer(new TrainerOptions { LimitNativeHeapGrowth = true });
+    }
+
     internal static void HalfPrecisionBase()
     {
         var model = new LrcmtBuilder()
