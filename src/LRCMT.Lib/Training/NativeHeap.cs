@@ -8,7 +8,8 @@ namespace LRCMT.Training;
 /// the heap instead of their own mappings and freed ones stay in the process. A training step frees and reallocates
 /// gigabytes in an order that never quite repeats, so the heap fragments: full fine-tuning of a bert-base-sized encoder
 /// (batch 8 × 64) grew by ~150 MB per step without bound (8.5 GB after 45 steps) while its live tensors stayed at
-/// 1.9 GB. A fixed threshold keeps every block at or above it in its own mapping, returned to the system when freed.
+/// 1.9 GB. With a fixed threshold, new blocks at or above it get their own mappings, returned to the system when freed;
+/// call it at start-up, before the heap has grown.
 /// </summary>
 /// <remarks>
 /// The setting is process-wide (it changes how every native allocation of the process is served), so the library
@@ -34,8 +35,9 @@ public static class NativeHeap
     public static bool IsSupported => Library.Value is not null;
 
     /// <summary>
-    /// Fixes glibc's mmap threshold at <paramref name="mmapThresholdBytes"/>: blocks of that size or more get their own
-    /// mapping and go back to the system when freed, and the threshold no longer rises. Safe to call more than once.
+    /// Fixes glibc's mmap threshold at <paramref name="mmapThresholdBytes"/> and stops it from rising: a block of that
+    /// size or more that no free heap chunk can hold gets its own mapping, which goes back to the system when freed, so
+    /// the heap stops growing. Memory the heap holds already stays until it is reused. Safe to call more than once.
     /// </summary>
     /// <returns>True when the setting was applied; false off glibc.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The threshold is not in 1 … <see cref="MaxMmapThreshold"/> bytes.</exception>
