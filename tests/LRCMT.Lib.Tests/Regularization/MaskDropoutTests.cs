@@ -28,7 +28,7 @@ public sealed class MaskDropoutTests
         var upstream = randn(5, 17, 131).to(dtype);
 
         manual_seed(21);
-        var expected = nn.functional.dropout(input, p, training: true);
+        var expected = ReferenceDropout(input, p);
         expected.backward([upstream]);
         var expectedGrad = input.grad!.clone();
         var expectedNext = rand(4);
@@ -44,6 +44,20 @@ public sealed class MaskDropoutTests
         Same(actualNext, expectedNext).Should().BeTrue("the generator must advance as libtorch's dropout advances it");
         using var kept = actual.ne(0).to(ScalarType.Float32).mean();
         kept.item<float>().Should().BeApproximately((float)(1 - p), 0.02f);
+    }
+
+    // libtorch's own dropout; builds whose Intel (MKL) Bernoulli kernel lacks float16 cannot serve as the reference.
+    private static Tensor ReferenceDropout(Tensor input, double p)
+    {
+        try
+        {
+            return nn.functional.dropout(input, p, training: true);
+        }
+        catch (System.Runtime.InteropServices.ExternalException e) when (input.dtype == ScalarType.Float16)
+        {
+            Assert.Skip($"libtorch's CPU dropout does not support float16 on this machine: {e.Message.Split('\n')[0]}");
+            throw;
+        }
     }
 
     // Layers often drop permuted views ([seq, batch, width] from [batch, seq, width]); libtorch draws its mask in the
