@@ -31,10 +31,10 @@ public sealed class BenchmarkRunner(int warmup, int runs)
                     times[c][round] = Once(cases[c].Iteration);
 
             Console.WriteLine($"{"case",-60} {"median ms",10} {"min ms",10} {"median vs first",16}");
-            double baseline = Median(times[0]);
+            double baseline = Statistics.Median(times[0]);
             for (int c = 0; c < cases.Count; c++)
             {
-                double median = Median(times[c]);
+                double median = Statistics.Median(times[c]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{cases[c].Name,-60} {median,10:F2} {times[c].Min(),10:F2} {median / baseline,15:F2}x"));
             }
@@ -43,12 +43,6 @@ public sealed class BenchmarkRunner(int warmup, int runs)
         {
             foreach (var benchmark in cases) benchmark.Dispose();
         }
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 
     // Temporaries of one iteration are freed with it, so memory pressure does not leak into later measurements.

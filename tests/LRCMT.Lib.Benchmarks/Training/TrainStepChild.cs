@@ -81,14 +81,11 @@ public static class TrainStepChild
                     $"step {step}: {clock.Elapsed.TotalMilliseconds:F0} ms, RSS {Harness.PeakMemory.CurrentMegabytes():F0} MB, peak {Harness.PeakMemory.PeakMegabytes():F0} MB"));
         }
 
-        times.Sort();
         long count = trainable.Sum(p => p.numel());
         double peak = Harness.PeakMemory.PeakMegabytes();
         double growth = steps > 1 ? (peak - peakAfterFirstTimedStep) / (steps - 1) : 0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT {times[0]:F1} {times[times.Count / 2]:F1} {peak:F0} {Harness.PeakMemory.CurrentMegabytes():F0} {count} {growth:F1} {Median(forwardTimes):F1} {Median(backwardTimes):F1} {Median(updateTimes):F1}"));
+            $"RESULT {times.Min():F1} {Harness.Statistics.Median(times):F1} {peak:F0} {Harness.PeakMemory.CurrentMegabytes():F0} {count} {growth:F1} {Harness.Statistics.Median(forwardTimes):F1} {Harness.Statistics.Median(backwardTimes):F1} {Harness.Statistics.Median(updateTimes):F1}"));
         return 0;
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

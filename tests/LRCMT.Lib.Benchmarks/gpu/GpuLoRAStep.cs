@@ -64,8 +64,7 @@ public static class GpuLoRAStep
             cuda.synchronize();
             if (step >= 5) times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        times.Sort();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT dotnet {dtype} {times[0]:F2} {times[times.Count / 2]:F2}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT dotnet {dtype} {times.Min():F2} {Harness.Statistics.Median(times):F2}"));
         return 0;
     }
 }
