@@ -6,6 +6,7 @@ using LRCMT.Cli;
 using LRCMT.Tests.TestSupport;
 using LRCMT.Training;
 using Xunit;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.Cli;
 

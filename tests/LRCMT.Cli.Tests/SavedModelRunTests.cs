@@ -11,6 +11,7 @@ using LRCMT.TextEncoders;
 using LRCMT.Tests.TestSupport;
 using Spectre.Console;
 using Xunit;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.Cli;
 

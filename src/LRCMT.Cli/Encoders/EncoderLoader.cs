@@ -1,6 +1,7 @@
 using LRCMT.Cli.Settings;
 using LRCMT.Errors;
 using LRCMT.TextEncoders;
+using LRCMT.Formats.Onnx;
 
 namespace LRCMT.Cli.Encoders;
 

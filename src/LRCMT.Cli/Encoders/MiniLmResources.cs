@@ -1,4 +1,5 @@
 using System.Reflection;
+using LRCMT.Formats.Onnx;
 
 namespace LRCMT.Cli.Encoders;
 

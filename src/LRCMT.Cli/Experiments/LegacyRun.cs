@@ -4,6 +4,7 @@ using LRCMT.Cli.Runs;
 using LRCMT.Checkpoints;
 using LRCMT.Errors;
 using LRCMT.Models;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Cli.Experiments;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Cli.Runs;
 

@@ -1,6 +1,7 @@
 using LRCMT.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.LowRank;
 

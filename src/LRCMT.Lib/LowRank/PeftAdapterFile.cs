@@ -4,6 +4,9 @@ using LRCMT.Checkpoints;
 using LRCMT.Errors;
 using TorchSharp;
 using static TorchSharp.torch;
+using LRCMT.TextEncoders;
+using LRCMT.Formats.Pickle;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.LowRank;
 

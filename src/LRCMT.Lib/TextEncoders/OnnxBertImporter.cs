@@ -2,6 +2,7 @@ using LRCMT.Errors;
 using LRCMT.TextEncoders.Bert;
 using LRCMT.TextEncoders.Onnx;
 using static TorchSharp.torch;
+using LRCMT.Formats.Onnx;
 
 namespace LRCMT.TextEncoders;
 

@@ -3,6 +3,7 @@ using LRCMT.Errors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Training;
 

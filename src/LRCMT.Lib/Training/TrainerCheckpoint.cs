@@ -5,6 +5,7 @@ using LRCMT.Evaluation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Training;
 

@@ -8,6 +8,7 @@ using LRCMT.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Benchmarks.Gpu;
 

@@ -3,6 +3,7 @@ using LRCMT.Checkpoints;
 using LRCMT.Errors;
 using Xunit;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.Checkpoints;
 

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using FluentAssertions;
 using LRCMT.Data.Mmsa;
-using LRCMT.Data.Pickle;
 using LRCMT.Errors;
 using LRCMT.Tests.TestSupport;
 using Xunit;
+using LRCMT.Formats.Pickle;
 
 namespace LRCMT.Tests.Data;
 

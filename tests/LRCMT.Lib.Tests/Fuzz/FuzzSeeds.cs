@@ -9,6 +9,7 @@ using LRCMT.TextEncoders;
 using LRCMT.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.Fuzz;
 

@@ -3,7 +3,6 @@ using System.Text;
 using FluentAssertions;
 using LRCMT.Checkpoints;
 using LRCMT.Data.Mmsa;
-using LRCMT.Data.Pickle;
 using LRCMT.Errors;
 using LRCMT.LowRank;
 using LRCMT.Tests.LowRank;
@@ -11,6 +10,8 @@ using LRCMT.Tests.Training;
 using LRCMT.TextEncoders;
 using LRCMT.Training;
 using Xunit;
+using LRCMT.Formats.Pickle;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.Fuzz;
 

@@ -1,8 +1,8 @@
 using FluentAssertions;
 using LRCMT.Data.Mmsa;
-using LRCMT.Data.Pickle;
 using LRCMT.Errors;
 using Xunit;
+using LRCMT.Formats.Pickle;
 
 namespace LRCMT.Tests.Fuzz;
 

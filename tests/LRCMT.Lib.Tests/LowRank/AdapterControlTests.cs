@@ -8,6 +8,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.LowRank;
 
@@ -165,7 +166,7 @@ public sealed class AdapterControlTests
             using var expected = model.call(x);
 
             PeftAdapterFile.Save(model, folder);
-            var keys = LRCMT.Checkpoints.SafetensorsFile.Load(Path.Combine(folder, PeftAdapterFile.WeightsFileName)).Keys.ToList();
+            var keys = LRCMT.Formats.Safetensors.SafetensorsFile.Load(Path.Combine(folder, PeftAdapterFile.WeightsFileName)).Keys.ToList();
             keys.Should().Contain("base_model.model.encoder.layer.0.attention.self.query.base_layer.bias");
             if (bias == LoRABias.All) keys.Should().Contain("base_model.model.classifier.bias");
             else keys.Should().NotContain(k => k.EndsWith(".dense.bias"));

@@ -7,6 +7,7 @@ using LRCMT.Tests.TestSupport;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.LowRank;
 

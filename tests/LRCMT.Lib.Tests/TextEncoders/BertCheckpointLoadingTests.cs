@@ -6,6 +6,7 @@ using LRCMT.TextEncoders.Bert;
 using LRCMT.Tests.TestSupport;
 using Xunit;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.TextEncoders;
 

@@ -5,6 +5,7 @@ using LRCMT.Tests.TestSupport;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.TextEncoders;
 

@@ -5,6 +5,7 @@ using LRCMT.TextEncoders;
 using LRCMT.Tests.TestSupport;
 using Xunit;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.TextEncoders;
 

@@ -1,5 +1,5 @@
-using LRCMT.Data.Pickle;
 using LRCMT.Errors;
+using LRCMT.Formats.Pickle;
 
 namespace LRCMT.Data.Mmsa;
 

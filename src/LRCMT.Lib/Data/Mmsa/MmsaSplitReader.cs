@@ -1,4 +1,4 @@
-using LRCMT.Data.Pickle;
+using LRCMT.Formats.Pickle;
 
 namespace LRCMT.Data.Mmsa;
 

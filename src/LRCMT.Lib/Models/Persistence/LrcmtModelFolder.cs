@@ -4,6 +4,7 @@ using LRCMT.LowRank;
 using LRCMT.TextEncoders;
 using TorchSharp;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Models.Persistence;
 

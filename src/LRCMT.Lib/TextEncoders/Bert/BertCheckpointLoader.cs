@@ -1,6 +1,9 @@
 using LRCMT.Checkpoints;
 using LRCMT.Errors;
 using static TorchSharp.torch;
+using LRCMT.TextEncoders;
+using LRCMT.Formats.Pickle;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.TextEncoders.Bert;
 

@@ -1,6 +1,7 @@
 using LRCMT.Errors;
 using LRCMT.TextEncoders.Bert;
 using static TorchSharp.torch;
+using LRCMT.Formats.Onnx;
 
 namespace LRCMT.TextEncoders.Onnx;
 

@@ -1,5 +1,6 @@
 using LRCMT.TextEncoders.Bert;
 using static TorchSharp.torch;
+using LRCMT.Formats.Onnx;
 
 namespace LRCMT.TextEncoders.Onnx;
 

@@ -1,6 +1,7 @@
 using LRCMT.Checkpoints;
 using LRCMT.Errors;
 using LRCMT.TextEncoders.Bert;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.TextEncoders.Roberta;
 

@@ -6,6 +6,7 @@ using TorchSharp.Modules;
 using Xunit;
 using static TorchSharp.torch;
 using static LRCMT.Tests.LowRank.NoEdit.NoEditSupport;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.LowRank.NoEdit;
 
@@ -246,7 +247,7 @@ public class SealedLinearInjectionTests
         try
         {
             PeftAdapterFile.Save(trained, folder);
-            var keys = LRCMT.Checkpoints.SafetensorsFile.Load(Path.Combine(folder, PeftAdapterFile.WeightsFileName)).Keys;
+            var keys = LRCMT.Formats.Safetensors.SafetensorsFile.Load(Path.Combine(folder, PeftAdapterFile.WeightsFileName)).Keys;
             keys.Should().Contain("base_model.model.layer.0.query.lora_A.weight").And.Contain("base_model.model.layer.1.value.lora_B.weight");
 
             PeftAdapterFile.Load(fresh, folder);

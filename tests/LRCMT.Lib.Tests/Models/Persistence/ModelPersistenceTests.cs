@@ -10,6 +10,7 @@ using LRCMT.Tests.TestSupport;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
 namespace LRCMT.Tests.Models.Persistence;
 
@@ -162,12 +163,12 @@ public sealed class ModelPersistenceTests : IDisposable
         using (var model = TinyBert(EncoderTuning.Frozen, InteractionMode.AcousticVisualFirst, false, HeadKind.Regression).Build())
             model.Save(folder);
         string weights = Path.Combine(folder, LrcmtModelFolder.WeightsFileName);
-        var tensors = LRCMT.Checkpoints.SafetensorsFile.Load(weights);
+        var tensors = LRCMT.Formats.Safetensors.SafetensorsFile.Load(weights);
         var victim = tensors.Keys.First(k => k.StartsWith("head.", StringComparison.Ordinal));
         tensors[victim] = zeros(3, 3);
         var dropped = tensors.Keys.First(k => k.StartsWith("interaction.", StringComparison.Ordinal));
         tensors.Remove(dropped);
-        LRCMT.Checkpoints.SafetensorsFile.Save(weights, tensors);
+        LRCMT.Formats.Safetensors.SafetensorsFile.Save(weights, tensors);
 
         var act = () => LRCMTModel.Load(folder);
 

@@ -1,9 +1,8 @@
 using System.Collections;
-using LRCMT.Data.Pickle;
 using Razorvine.Pickle;
 using static TorchSharp.torch;
 
-namespace LRCMT.Checkpoints;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// The part of torch's checkpoint pickle this library understands: an (ordered) dict of tensors rebuilt by

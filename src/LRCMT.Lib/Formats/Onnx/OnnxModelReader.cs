@@ -1,6 +1,6 @@
 using LRCMT.Errors;
 
-namespace LRCMT.TextEncoders.Onnx;
+namespace LRCMT.Formats.Onnx;
 
 /// <summary>
 /// Parses the ONNX protobuf (<c>ModelProto</c> → <c>GraphProto</c> → <c>NodeProto</c>/<c>TensorProto</c>) by field number

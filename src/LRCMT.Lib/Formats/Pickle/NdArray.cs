@@ -1,6 +1,6 @@
 using LRCMT.Errors;
 
-namespace LRCMT.Data.Pickle;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// A numpy array read from a pickle: its shape and its elements in C (row-major) order, held in a typed .NET array

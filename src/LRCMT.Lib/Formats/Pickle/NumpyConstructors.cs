@@ -1,7 +1,7 @@
 using System.Collections;
 using Razorvine.Pickle;
 
-namespace LRCMT.Data.Pickle;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// The Razorvine.Pickle constructors for the globals <see cref="PickleGlobalGuard"/> allows: each turns numpy's

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using LRCMT.Errors;
 
-namespace LRCMT.TextEncoders.Onnx;
+namespace LRCMT.Formats.Onnx;
 
 /// <summary>Protocol-buffer wire types (the low three bits of a field tag).</summary>
 internal enum WireType

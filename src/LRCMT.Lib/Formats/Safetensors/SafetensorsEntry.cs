@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace LRCMT.Checkpoints;
+namespace LRCMT.Formats.Safetensors;
 
 /// <summary>One tensor as described by a safetensors header (no data read).</summary>
 /// <param name="Name">The key.</param>

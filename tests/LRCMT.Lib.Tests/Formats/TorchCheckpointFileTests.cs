@@ -7,8 +7,9 @@ using LRCMT.Tests.TestSupport;
 using Xunit;
 using TorchSharp;
 using static TorchSharp.torch;
+using LRCMT.Formats.Pickle;
 
-namespace LRCMT.Tests.Checkpoints;
+namespace LRCMT.Tests.Formats;
 
 /// <summary>Fixtures written by Fixtures/torch/make_fixtures.py with PyTorch 1.13's torch.save.</summary>
 public sealed class TorchCheckpointFileTests

@@ -1,4 +1,4 @@
-namespace LRCMT.TextEncoders.Onnx;
+namespace LRCMT.Formats.Onnx;
 
 /// <summary>The parts of an ONNX <c>GraphProto</c> a weight import needs: initializers and the node list.</summary>
 internal sealed record OnnxGraph(IReadOnlyList<OnnxTensor> Initializers, IReadOnlyList<OnnxNode> Nodes);

@@ -1,7 +1,7 @@
 using System.Collections;
 using LRCMT.Errors;
 
-namespace LRCMT.Data.Pickle;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// Turns Razorvine's object graph (Hashtable, ArrayList, object[], HashSet, numpy states) into the documented plain

@@ -1,4 +1,4 @@
-namespace LRCMT.Data.Pickle;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// A numpy array while it is being unpickled: <c>_reconstruct</c> creates it empty and BUILD passes numpy's state

@@ -5,7 +5,7 @@ using System.Numerics;
 using LRCMT.Errors;
 using static TorchSharp.torch;
 
-namespace LRCMT.Checkpoints;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// Reads PyTorch checkpoints written by <c>torch.save(state_dict)</c> (e.g. <c>pytorch_model.bin</c>): the zip format

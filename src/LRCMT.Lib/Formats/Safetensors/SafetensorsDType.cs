@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace LRCMT.Checkpoints;
+namespace LRCMT.Formats.Safetensors;
 
 /// <summary>Maps safetensors dtype names to TorchSharp scalar types and element sizes.</summary>
 internal static class SafetensorsDType

@@ -1,11 +1,11 @@
 using System.Text;
 using FluentAssertions;
-using LRCMT.Data.Pickle;
 using LRCMT.Errors;
 using LRCMT.Tests.TestSupport;
 using Xunit;
+using LRCMT.Formats.Pickle;
 
-namespace LRCMT.Tests.Data;
+namespace LRCMT.Tests.Formats;
 
 public class SafePickleTests
 {

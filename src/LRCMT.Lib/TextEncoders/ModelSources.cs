@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LRCMT.Checkpoints;
+namespace LRCMT.TextEncoders;
 
 /// <summary>
 /// Remembers which folder a model was loaded from, so adapter files can record it as PEFT's
@@ -18,7 +18,7 @@ internal static class ModelSources
     public static string? FolderOf(nn.Module model) => Folders.TryGetValue(model, out var folder) ? folder : null;
 
     /// <summary>PEFT's auto_mapping for a base model whose Python class is known, else null.</summary>
-    public static JsonObject? AutoMappingOf(nn.Module model) => model is TextEncoders.BertModel
+    public static JsonObject? AutoMappingOf(nn.Module model) => model is BertModel
         ? new JsonObject { ["base_model_class"] = "BertModel", ["parent_library"] = "transformers.models.bert.modeling_bert" }
         : null;
 }

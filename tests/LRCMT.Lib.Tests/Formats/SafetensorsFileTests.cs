@@ -5,8 +5,9 @@ using LRCMT.Tests.TestSupport;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using LRCMT.Formats.Safetensors;
 
-namespace LRCMT.Tests.Checkpoints;
+namespace LRCMT.Tests.Formats;
 
 public sealed class SafetensorsFileTests : IDisposable
 {

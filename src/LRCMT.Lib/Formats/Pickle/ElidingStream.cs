@@ -1,4 +1,4 @@
-namespace LRCMT.Data.Pickle;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// Reads a pickle with some byte ranges (whole bytes opcodes, found by <see cref="PickleGlobalGuard"/>) replaced by the

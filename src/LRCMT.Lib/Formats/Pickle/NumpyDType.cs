@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace LRCMT.Data.Pickle;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// A numpy dtype as pickled: <c>numpy.dtype("f4", False, True)</c> followed by a state tuple

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using LRCMT.Errors;
 using static TorchSharp.torch;
 
-namespace LRCMT.TextEncoders.Onnx;
+namespace LRCMT.Formats.Onnx;
 
 /// <summary>
 /// One ONNX <c>TensorProto</c> as stored: its values sit either in <c>raw_data</c> (little-endian bytes) or in a typed

@@ -1,7 +1,7 @@
 using LRCMT.Errors;
 using Razorvine.Pickle;
 
-namespace LRCMT.Data.Pickle;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// Reads Python pickles that hold only data: dicts, lists, tuples, strings, numbers, bytes and numpy arrays

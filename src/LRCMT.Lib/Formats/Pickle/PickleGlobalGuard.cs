@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using LRCMT.Errors;
 
-namespace LRCMT.Data.Pickle;
+namespace LRCMT.Formats.Pickle;
 
 /// <summary>
 /// Walks every opcode of a pickle without building anything and refuses the file if it imports a global that is

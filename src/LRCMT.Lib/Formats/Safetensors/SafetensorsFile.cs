@@ -3,7 +3,7 @@ using System.Text.Json;
 using LRCMT.Errors;
 using static TorchSharp.torch;
 
-namespace LRCMT.Checkpoints;
+namespace LRCMT.Formats.Safetensors;
 
 /// <summary>
 /// Reads and writes Hugging Face safetensors files (8-byte little-endian header length, JSON header, raw data).
