@@ -41,7 +41,7 @@ public static class TrainStepChild
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
         using var adam = optimizer == "stock"
             ? torch.optim.AdamW(trainable, 1e-4, weight_decay: 0.01)
-            : (optim.Optimizer)new LeanAdamW([new AdamW.ParamGroup(trainable, lr: 1e-4, weight_decay: 0.01)], 1e-4, 0.01);
+            : (optim.Optimizer)new LeanAdamW(trainable, lr: 1e-4, weight_decay: 0.01);
 
         var ids = randint(1, config.VocabSize, [batch, seq]);
         var mask = ones(batch, seq, ScalarType.Int64);
