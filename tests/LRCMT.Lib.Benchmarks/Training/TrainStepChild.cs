@@ -21,14 +21,16 @@ namespace LRCMT.Benchmarks.Training;
 public static class TrainStepChild
 {
     /// <param name="spec">size:tuning:dtype:optimizer:batch:seq[:heap], e.g. bert-base:full:fp32:lean:8:64; a trailing
-    /// <c>:limited</c> calls <see cref="NativeHeap.LimitGrowth"/> before anything is allocated.</param>
+    /// <c>:limited</c> applies <see cref="HeapPolicy.Training"/> (<see cref="NativeHeap.LimitGrowth"/>) before anything is
+    /// allocated, <c>:inference</c> <see cref="HeapPolicy.Inference"/>.</param>
     public static int Run(string spec, int steps)
     {
         var parts = spec.Split(':');
         var (size, tuning, dtype, optimizer) = (parts[0], parts[1], parts[2], parts[3]);
         long batch = long.Parse(parts[4], CultureInfo.InvariantCulture), seq = long.Parse(parts[5], CultureInfo.InvariantCulture);
-        if (parts.Length > 6 && parts[6] == "limited" && !NativeHeap.LimitGrowth())
-            Console.Error.WriteLine("NativeHeap.LimitGrowth is not supported here (not glibc); measuring the default heap.");
+        var heap = parts.Length > 6 ? parts[6] switch { "limited" => HeapPolicy.Training, "inference" => HeapPolicy.Inference, _ => HeapPolicy.Default } : HeapPolicy.Default;
+        if (heap != HeapPolicy.Default && !NativeHeap.Apply(heap))
+            Console.Error.WriteLine("NativeHeap policies are not supported here (not glibc); measuring the default heap.");
 
         torch.manual_seed(5);
         var config = BertSizes.Named(size);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using LRCMT.Benchmarks.Harness;
 
@@ -83,16 +82,5 @@ public sealed class TrainStepMemoryBenchmark : ISelfReportingGroup
     }
 
     private static double[] RunChild(string spec, int steps)
-    {
-        var host = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
-        // Started as `dotnet LRCMT.Lib.Benchmarks.dll` the process is the dotnet host, which needs the assembly again.
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(TrainStepMemoryBenchmark).Assembly.Location);
-        foreach (var arg in new[] { "--child-train-step", spec, steps.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(arg);
-        using var child = Process.Start(start)!;
-        var output = child.StandardOutput.ReadToEnd();
-        if (!child.WaitForExit(TimeSpan.FromMinutes(20))) child.Kill(entireProcessTree: true);
-        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-        return line is null ? [] : line[7..].Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-    }
+        => ChildProcess.Run("--child-train-step", spec, steps.ToString(CultureInfo.InvariantCulture));
 }
