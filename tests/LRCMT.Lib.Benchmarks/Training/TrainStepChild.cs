@@ -23,6 +23,20 @@ public static class TrainStepChild
     /// <param name="spec">size:tuning:dtype:optimizer:batch:seq[:heap], e.g. bert-base:full:fp32:lean:8:64; a trailing
     /// <c>:limited</c> applies <see cref="HeapPolicy.Training"/> (<see cref="NativeHeap.LimitGrowth"/>) before anything is
     /// allocated, <c>:inference</c> <see cref="HeapPolicy.Inference"/>.</param>
+    /// <summary>Writes a random model of <paramref name="size"/> as a Hugging Face folder (config.json + model.safetensors).</summary>
+    public static int WriteCheckpoint(string size, string folder)
+    {
+        torch.manual_seed(5);
+        var config = BertSizes.Named(size);
+        using var model = new BertModel(config);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "config.json"), string.Create(CultureInfo.InvariantCulture,
+            $$"""{"model_type": "bert", "vocab_size": {{config.VocabSize}}, "hidden_size": {{config.HiddenSize}}, "num_hidden_layers": {{config.NumHiddenLayers}}, "num_attention_heads": {{config.NumAttentionHeads}}, "intermediate_size": {{config.IntermediateSize}}, "max_position_embeddings": {{config.MaxPositionEmbeddings}}, "type_vocab_size": {{config.TypeVocabSize}}, "hidden_act": "gelu", "layer_norm_eps": 1e-12}"""));
+        LRCMT.Formats.Safetensors.SafetensorsFile.Save(Path.Combine(folder, "model.safetensors"),
+            model.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value)));
+        return 0;
+    }
+
     public static int Run(string spec, int steps)
     {
         var parts = spec.Split(':');
@@ -34,7 +48,15 @@ public static class TrainStepChild
 
         torch.manual_seed(5);
         var config = BertSizes.Named(size);
-        using var model = new BertModel(config);
+        // "bf16-load" and "int8" read a checkpoint (LRCMT_CHECKPOINT, written by --child-write-checkpoint) straight into
+        // their dtype, as BertModel.FromPretrained(folder, dtype) does; the other dtypes build a random float32 model.
+        var folder = Environment.GetEnvironmentVariable("LRCMT_CHECKPOINT");
+        using var model = dtype switch
+        {
+            "int8" => BertModel.FromPretrained(folder!, BaseDType.Int8),
+            "bf16-load" => BertModel.FromPretrained(folder!, BaseDType.BFloat16),
+            _ => new BertModel(config),
+        };
         if (tuning == "lora")
             LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
         BasePrecision.Apply(model, dtype switch { "bf16" => BaseDType.BFloat16, "fp16" => BaseDType.Float16, _ => BaseDType.Float32 });
