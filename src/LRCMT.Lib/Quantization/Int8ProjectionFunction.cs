@@ -26,6 +26,9 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
         ctx.save_data(ScalesKey, scales);
         ctx.save_data(CountKey, vars.Length);
         using var scope = NewDisposeScope();
+        // TorchSharp runs this with gradients on: without no_grad the inner linear would record its own node and keep
+        // the dequantised weight for backward after all.
+        using var noGrad = no_grad();
         var weight = Int8Weights.Dequantize(codes, scales, input.dtype);
         return nn.functional.linear(input, weight, bias?.to(input.dtype)).MoveToOuterDisposeScope();
     }
