@@ -6,6 +6,11 @@ using TorchSharp;
 // (--child-train-step SPEC STEPS is how train-step-memory runs each case in a fresh process.)
 if (args.Length == 3 && args[0] == "--child-train-step")
     return LRCMT.Benchmarks.Training.TrainStepChild.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+if (args.Length == 3 && args[0] == "--child-write-checkpoint")
+    return LRCMT.Benchmarks.Training.TrainStepChild.WriteCheckpoint(args[1], args[2]);
+// (--child-inference SPEC FORWARDS is how inference-memory runs each case in a fresh process.)
+if (args.Length == 3 && args[0] == "--child-inference")
+    return LRCMT.Benchmarks.Inference.InferenceChild.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
 // (--gpu-lora-step DIR fp32|bf16 STEPS is the .NET half of gpu/run-gpu-bench.sh.)
 if (args.Length == 4 && args[0] == "--gpu-lora-step")
     return LRCMT.Benchmarks.Gpu.GpuLoRAStep.Run(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));

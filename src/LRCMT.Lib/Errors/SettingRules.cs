@@ -37,6 +37,10 @@ internal static class SettingRules
         if (Defined(name, value) is { } problem) throw new InvalidConfigurationException(what, problem);
     }
 
+    /// <summary>A learning rate, weight decay or epsilon must be a finite number of at least 0.</summary>
+    public static string? NonNegativeFinite(string name, double value) =>
+        double.IsFinite(value) && value >= 0 ? null : Invariant($"{name} must be finite and >= 0 (got {value}).");
+
     /// <summary>A scale such as LoRA's alpha must be a positive finite number.</summary>
     public static string? PositiveFinite(string name, double value) =>
         double.IsFinite(value) && value > 0 ? null : Invariant($"{name} must be a positive number (got {value}).");

@@ -177,6 +177,12 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     /// </summary>
     private protected virtual void OnAdaptersChanged() { }
 
+    /// <summary>
+    /// The frozen projection x·Wᵀ + b. Layers that store W in another form (int8) override it so that no float copy of W
+    /// is kept for backward.
+    /// </summary>
+    private protected virtual Tensor BaseProjection(Tensor input) => nn.functional.linear(input, BaseWeight, BaseBias);
+
     /// <summary>Called before the frozen weight is changed in place (merge, unmerge). The default does nothing.</summary>
     private protected virtual void BeforeWeightChange() { }
 
@@ -208,10 +214,10 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             throw new ShapeMismatchException($"input of {GetType().Name}", $"[..., {InFeatures}]", input.shape);
 
         using var scope = NewDisposeScope();
+        if (!AdaptersEnabled || _merged is not null || _active is not { } name)
+            return BaseProjection(input).MoveToOuterDisposeScope();
         var weight = BaseWeight;
         var bias = BaseBias;
-        if (!AdaptersEnabled || _merged is not null || _active is not { } name)
-            return nn.functional.linear(input, weight, bias).MoveToOuterDisposeScope();
 
         var settings = _settings[name];
         bool dropping = settings.Dropout > 0 && training;
@@ -229,7 +235,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         }
         else
         {
-            output = nn.functional.linear(input, weight, bias);
+            output = BaseProjection(input);
             delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
         }
         return output.add(delta.to(output.dtype)).MoveToOuterDisposeScope();

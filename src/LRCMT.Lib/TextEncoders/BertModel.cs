@@ -18,16 +18,21 @@ public sealed class BertModel : TextEncoder
     private readonly BertEncoder encoder;
     private readonly BertPooler? pooler;
 
-    /// <summary>Builds a randomly initialised BERT of the given shape (load weights with <see cref="FromPretrained"/> or a state dict).</summary>
+    /// <summary>Builds a randomly initialised BERT of the given shape (load weights with <see cref="FromPretrained(string, ILogger?)"/> or a state dict).</summary>
     /// <exception cref="InvalidConfigurationException">The config's values are inconsistent.</exception>
-    public BertModel(BertConfig config) : base("bert")
+    public BertModel(BertConfig config) : this(config, null) { }
+
+    /// <param name="config">The shape.</param>
+    /// <param name="device">Where the weights are created; <c>meta</c> builds the shape without memory, for loaders that
+    /// put each weight in place in its final dtype (<see cref="BaseLoading"/>).</param>
+    internal BertModel(BertConfig config, Device? device) : base("bert")
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        embeddings = new BertEmbeddings(config);
-        encoder = new BertEncoder(config);
-        pooler = config.AddPoolingLayer ? new BertPooler(config) : null;
+        embeddings = new BertEmbeddings(config, device);
+        encoder = new BertEncoder(config, device);
+        pooler = config.AddPoolingLayer ? new BertPooler(config, device) : null;
         RegisterComponents();
     }
 
@@ -57,9 +62,24 @@ public sealed class BertModel : TextEncoder
     /// <exception cref="InvalidConfigurationException">The config is not a BERT config.</exception>
     /// <exception cref="CorruptFileException">A file is truncated or corrupt (<c>pytorch_model.bin</c> is read when there is no <c>model.safetensors</c>).</exception>
     /// <exception cref="CheckpointMismatchException">Keys are missing or unexpected, or shapes differ.</exception>
-    public static BertModel FromPretrained(string folder, ILogger? logger = null)
+    public static BertModel FromPretrained(string folder, ILogger? logger = null) => FromPretrained(folder, BaseDType.Float32, logger);
+
+    /// <summary>
+    /// Loads a Hugging Face checkpoint folder (as <see cref="FromPretrained(string, ILogger?)"/>) with the base held in
+    /// <paramref name="dtype"/> from the start: each weight is read and converted (bf16, fp16) or quantized
+    /// (<see cref="BaseDType.Int8"/>) one at a time, so the model never exists in float32 as a whole. A half or int8 base
+    /// is frozen (every parameter has <c>requires_grad = false</c>); inject LoRA to train it.
+    /// </summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="dtype">How the base's weights are held.</param>
+    /// <param name="logger">Receives one line naming the skipped keys, if any.</param>
+    /// <exception cref="FileNotFoundException">The folder lacks <c>config.json</c> or a weights file.</exception>
+    /// <exception cref="InvalidConfigurationException">The config is not a BERT config, or <paramref name="dtype"/> is not a named value.</exception>
+    /// <exception cref="CorruptFileException">A file is truncated or corrupt.</exception>
+    /// <exception cref="CheckpointMismatchException">Keys are missing or unexpected, or shapes differ.</exception>
+    public static BertModel FromPretrained(string folder, BaseDType dtype, ILogger? logger = null)
     {
-        var (model, skipped) = BertCheckpointLoader.Load(folder);
+        var (model, skipped) = BertCheckpointLoader.Load(folder, dtype);
         if (skipped.Count > 0)
             logger?.LogInformation("Skipped {Count} checkpoint keys that are not part of BertModel (task heads): {Keys}", skipped.Count, string.Join(", ", skipped));
         return model;

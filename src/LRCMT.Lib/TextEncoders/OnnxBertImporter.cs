@@ -22,11 +22,20 @@ public static class OnnxBertImporter
     /// <exception cref="CorruptFileException">The file is truncated, not ONNX, or stores weights externally or in an unsupported type.</exception>
     /// <exception cref="InvalidConfigurationException">The config cannot be inferred, or the given one is invalid.</exception>
     /// <exception cref="CheckpointMismatchException">The graph's weights do not fit the config (missing, unexpected or mis-shaped keys).</exception>
-    public static BertModel Load(string onnxPath, BertConfig? config = null)
+    public static BertModel Load(string onnxPath, BertConfig? config = null) => Load(onnxPath, BaseDType.Float32, config);
+
+    /// <summary>Imports an ONNX file with the base held in <paramref name="dtype"/> (converted or quantized weight by weight; a half or int8 base is frozen).</summary>
+    /// <param name="onnxPath">The <c>.onnx</c> file (self-contained: no external data).</param>
+    /// <param name="dtype">How the base's weights are held.</param>
+    /// <param name="config">The model's config; when null it is inferred from the graph.</param>
+    /// <inheritdoc cref="Load(string, BertConfig?)" path="/returns"/>
+    /// <inheritdoc cref="Load(string, BertConfig?)" path="/exception"/>
+    public static BertModel Load(string onnxPath, BaseDType dtype, BertConfig? config = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(onnxPath);
+        SettingRules.RequireDefined("base dtype", "dtype", dtype);
         if (!File.Exists(onnxPath)) throw new FileNotFoundException($"ONNX model '{onnxPath}' does not exist.", onnxPath);
-        return Load(File.ReadAllBytes(onnxPath), onnxPath, config);
+        return Load(File.ReadAllBytes(onnxPath), onnxPath, config, dtype);
     }
 
     /// <summary>Imports an ONNX model from a stream (read to its end, not disposed), e.g. an embedded resource.</summary>
@@ -38,7 +47,7 @@ public static class OnnxBertImporter
     public static BertModel Load(Stream onnx, string sourceName, BertConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(onnx);
-        return Load(ReadToEnd(onnx), sourceName, config);
+        return Load(ReadToEnd(onnx), sourceName, config, BaseDType.Float32);
     }
 
     /// <summary>The graph's weights under Hugging Face <c>BertModel</c> names (weights transposed to torch layout).</summary>
@@ -63,7 +72,7 @@ public static class OnnxBertImporter
         return buffer.ToArray();
     }
 
-    private static BertModel Load(byte[] onnx, string sourceName, BertConfig? config)
+    private static BertModel Load(byte[] onnx, string sourceName, BertConfig? config, BaseDType dtype)
     {
         try
         {
@@ -72,7 +81,7 @@ public static class OnnxBertImporter
             {
                 var (weights, _) = BertCheckpointKeys.Split(named);
                 config ??= OnnxBertConfigInference.Infer(graph, weights, sourceName);
-                return BertCheckpointLoader.CreateLoaded(config, weights, sourceName);
+                return BertCheckpointLoader.CreateLoaded(config, weights, sourceName, dtype);
             }
             finally
             {

@@ -22,13 +22,17 @@ public sealed class RobertaModel : TextEncoder
 
     /// <summary>Builds a randomly initialised RoBERTa of the given shape (see <see cref="RobertaConfig"/>).</summary>
     /// <exception cref="InvalidConfigurationException">The config's values are inconsistent.</exception>
-    public RobertaModel(BertConfig config) : base("roberta")
+    public RobertaModel(BertConfig config) : this(config, null) { }
+
+    /// <param name="config">The shape.</param>
+    /// <param name="device">Where the weights are created (<c>meta</c>: shape only, see <see cref="BaseLoading"/>).</param>
+    internal RobertaModel(BertConfig config, Device? device) : base("roberta")
     {
         RobertaConfig.Validate(config);
         Config = config;
-        embeddings = new RobertaEmbeddings(config);
-        encoder = new BertEncoder(config);
-        pooler = config.AddPoolingLayer ? new BertPooler(config) : null;
+        embeddings = new RobertaEmbeddings(config, device);
+        encoder = new BertEncoder(config, device);
+        pooler = config.AddPoolingLayer ? new BertPooler(config, device) : null;
         RegisterComponents();
     }
 
@@ -48,9 +52,19 @@ public sealed class RobertaModel : TextEncoder
     /// <exception cref="InvalidConfigurationException">The config is not a RoBERTa config.</exception>
     /// <exception cref="CorruptFileException">A file is truncated or corrupt, or only <c>pytorch_model.bin</c> is present.</exception>
     /// <exception cref="CheckpointMismatchException">Keys are missing or unexpected, or shapes differ.</exception>
-    public static RobertaModel FromPretrained(string folder, ILogger? logger = null)
+    public static RobertaModel FromPretrained(string folder, ILogger? logger = null) => FromPretrained(folder, BaseDType.Float32, logger);
+
+    /// <summary>
+    /// Loads a checkpoint folder (as <see cref="FromPretrained(string, ILogger?)"/>) with the base held in
+    /// <paramref name="dtype"/> from the start, weight by weight (as BertModel's overload with a <see cref="BaseDType"/> does).
+    /// </summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="dtype">How the base's weights are held.</param>
+    /// <param name="logger">Receives one line naming the skipped keys, if any.</param>
+    /// <inheritdoc cref="FromPretrained(string, ILogger?)" path="/exception"/>
+    public static RobertaModel FromPretrained(string folder, BaseDType dtype, ILogger? logger = null)
     {
-        var (model, skipped) = RobertaCheckpointLoader.Load(folder);
+        var (model, skipped) = RobertaCheckpointLoader.Load(folder, dtype);
         if (skipped.Count > 0)
             logger?.LogInformation("Skipped {Count} checkpoint keys that are not part of RobertaModel (task heads): {Keys}", skipped.Count, string.Join(", ", skipped));
         return model;

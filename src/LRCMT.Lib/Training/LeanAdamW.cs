@@ -1,3 +1,4 @@
+using LRCMT.Errors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,25 +6,114 @@ using static TorchSharp.torch;
 namespace LRCMT.Training;
 
 /// <summary>
-/// TorchSharp's AdamW with the same state (so <see cref="TrainerCheckpoint"/> reads and writes it unchanged) and
-/// the same update, but lean on memory:
+/// AdamW for your own training loop: a drop-in for TorchSharp's <c>torch.optim.AdamW</c> (same arguments, same
+/// defaults, same update and the same state, so <c>state_dict()</c> / <c>load_state_dict</c> and saved optimizer files
+/// interchange with it) that needs far less memory. The library's <see cref="Trainer"/> uses it too.
+/// </summary>
+/// <remarks>
 /// <list type="bullet">
 /// <item>TorchSharp's step keeps each parameter's temporaries (√v and its scaled copy, two parameter-sized tensors)
 /// alive in one dispose scope until every parameter is updated: for bert-base that is ~0.9 GB at the end of a full
 /// fine-tuning step. Here each parameter's update runs in its own scope and needs one temporary, freed at once.</item>
 /// <item><see cref="zero_grad"/> releases gradients (PyTorch's <c>set_to_none=True</c> default) instead of zeroing
 /// them, so the next forward runs without a full set of gradient buffers beside its activations.</item>
+/// <item>AMSGrad keeps its running maximum in place instead of allocating a new one every step.</item>
 /// </list>
 /// The update is AdamW's (decoupled weight decay, bias-corrected moments): θ ← θ(1 − lr·λ) − lr/(1 − β₁ᵗ) ·
-/// m / (√v / √(1 − β₂ᵗ) + ε). Parameters without a gradient are skipped, as PyTorch does.
-/// </summary>
-internal sealed class LeanAdamW : AdamW
+/// m / (√v̂ / √(1 − β₂ᵗ) + ε), with v̂ = v, or its running maximum under AMSGrad; <c>maximize</c> ascends. Parameters
+/// without a gradient are skipped, as PyTorch does. Parameter groups (<see cref="AdamW.ParamGroup"/>) carry their own
+/// settings; a group's learning rate can be changed between steps through <c>ParamGroups</c>, as with any TorchSharp
+/// optimizer.
+/// </remarks>
+/// <example>
+/// <code>
+/// using var optimizer = new LeanAdamW(model.parameters().Where(p => p.requires_grad), lr: 1e-4, weight_decay: 0.01);
+/// for (int step = 0; step &lt; steps; step++)
+/// {
+///     using var scope = torch.NewDisposeScope();
+///     optimizer.zero_grad();
+///     loss(model, batch).backward();
+///     optimizer.step();
+/// }
+/// </code>
+/// </example>
+public sealed class LeanAdamW : AdamW
 {
-    public LeanAdamW(IEnumerable<ParamGroup> groups, double lr, double weightDecay)
-        : base(groups, lr: lr, weight_decay: weightDecay)
+    /// <summary>One group of parameters with these settings (TorchSharp's <c>AdamW(parameters, …)</c>).</summary>
+    /// <param name="parameters">The parameters to optimise.</param>
+    /// <param name="lr">Learning rate (≥ 0).</param>
+    /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
+    /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
+    /// <param name="eps">Added to the denominator for numerical stability (≥ 0).</param>
+    /// <param name="weight_decay">Decoupled weight decay λ (≥ 0); TorchSharp's default is 0 (PyTorch's is 0.01).</param>
+    /// <param name="amsgrad">Use the running maximum of the second moment (AMSGrad).</param>
+    /// <param name="maximize">Ascend the objective instead of descending it.</param>
+    /// <exception cref="InvalidConfigurationException">A setting is out of range or not finite; all problems are listed.</exception>
+    public LeanAdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        double weight_decay = 0, bool amsgrad = false, bool maximize = false)
+        : this(Settings.Check(parameters is null ? null : [new ParamGroup { Parameters = parameters }],
+            lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, nameof(parameters)))
     {
     }
 
+    /// <summary>
+    /// Several parameter groups (TorchSharp's <c>AdamW(groups, …)</c>): a group's own settings win; settings a group
+    /// leaves unset (a <see cref="AdamW.ParamGroup"/> built from <see cref="AdamW.Options"/>) come from these defaults.
+    /// </summary>
+    /// <inheritdoc cref="LeanAdamW(IEnumerable{Parameter}, double, double, double, double, double, bool, bool)"/>
+    public LeanAdamW(IEnumerable<ParamGroup> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        double weight_decay = 0, bool amsgrad = false, bool maximize = false)
+        : this(Settings.Check(parameters, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, nameof(parameters)))
+    {
+    }
+
+    // TorchSharp's optimizer has a finalizer that fails on a half-built object, so nothing may throw before its
+    // constructor has run: invalid settings build an empty optimizer first, which is then dropped and reported.
+    private LeanAdamW(Settings settings)
+        : base(settings.Usable ? settings.Groups : [], settings.Usable ? settings.Lr : 1e-3, settings.Usable ? settings.Beta1 : 0.9,
+            settings.Usable ? settings.Beta2 : 0.999, settings.Usable ? settings.Eps : 1e-8, settings.Usable ? settings.WeightDecay : 0,
+            settings.AmsGrad, settings.Maximize)
+    {
+        if (settings.Usable) return;
+        GC.SuppressFinalize(this);
+        if (settings.NullArgument is { } name) throw new ArgumentNullException(name);
+        throw new InvalidConfigurationException("LeanAdamW", settings.Problems);
+    }
+
+    /// <summary>
+    /// Writes the optimizer state in TorchSharp's optimizer-state layout under the type name <c>AdamW</c>, so TorchSharp's
+    /// AdamW can load it (TorchSharp's own method would write <c>LeanAdamW</c>, which its AdamW refuses).
+    /// </summary>
+    /// <param name="writer">Where to write; left open.</param>
+    public new void save_state_dict(BinaryWriter writer) => AdamWStateFile.Save(this, writer);
+
+    /// <summary>Writes the optimizer state to a file (see <see cref="save_state_dict(BinaryWriter)"/>).</summary>
+    /// <param name="location">The file to create or overwrite.</param>
+    public new void save_state_dict(string location)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(location);
+        using var writer = new BinaryWriter(File.Create(location));
+        save_state_dict(writer);
+    }
+
+    /// <summary>Reads optimizer state written by this class or by TorchSharp's AdamW.</summary>
+    /// <param name="reader">Where to read from; left open.</param>
+    /// <exception cref="CorruptFileException">The stream holds another optimizer's state, other group or parameter counts, or ends early.</exception>
+    public new void load_state_dict(BinaryReader reader) => AdamWStateFile.Load(this, reader, "optimizer state stream");
+
+    /// <summary>Reads optimizer state from a file written by this class or by TorchSharp's AdamW.</summary>
+    /// <param name="location">The file.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CorruptFileException">The file holds another optimizer's state, other group or parameter counts, or ends early.</exception>
+    public new void load_state_dict(string location)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(location);
+        if (!File.Exists(location)) throw new FileNotFoundException($"Optimizer state file '{location}' does not exist.", location);
+        using var reader = new BinaryReader(File.OpenRead(location));
+        AdamWStateFile.Load(this, reader, location);
+    }
+
+    /// <summary>Releases every gradient (sets <c>grad</c> to null, PyTorch's <c>set_to_none=True</c>) instead of zeroing it.</summary>
     public override void zero_grad()
     {
         foreach (var group in _parameter_groups)
@@ -31,16 +121,21 @@ internal sealed class LeanAdamW : AdamW
                 parameter.grad = null;
     }
 
+    /// <summary>Updates every parameter that has a gradient, one parameter at a time.</summary>
+    /// <param name="closure">Re-evaluates the model and returns the loss (optional), as in TorchSharp.</param>
+    /// <returns>The closure's loss, or null.</returns>
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
     {
         var options = (Options)group.Options;
         double beta1 = options.beta1!.Value, beta2 = options.beta2!.Value, eps = options.eps!.Value;
         double lr = options.LearningRate!.Value, decay = options.weight_decay!.Value;
+        bool amsgrad = options.amsgrad ?? false, maximize = options.maximize ?? false;
         foreach (var parameter in group.Parameters)
         {
             using var scope = NewDisposeScope();
             var grad = parameter.grad;
             if (grad is null) continue;
+            if (maximize) grad = grad.neg();
             var state = (State)_state[parameter.Handle];
             state.step += 1;
             double correction1 = 1 - Math.Pow(beta1, state.step), correction2 = 1 - Math.Pow(beta2, state.step);
@@ -48,8 +143,47 @@ internal sealed class LeanAdamW : AdamW
             parameter.mul_(1 - lr * decay);
             state.exp_avg.mul_(beta1).add_(grad, alpha: 1 - beta1);
             state.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
-            var denominator = state.exp_avg_sq.sqrt().div_(Math.Sqrt(correction2)).add_(eps);
+            var second = state.exp_avg_sq;
+            if (amsgrad)
+            {
+                // A state loaded from a run without AMSGrad has no maximum yet; it starts at v, as a fresh one would.
+                if (state.max_exp_avg_sq is null) state.max_exp_avg_sq = zeros_like(second).DetachFromDisposeScope();
+                state.max_exp_avg_sq.copy_(maximum(state.max_exp_avg_sq, second));
+                second = state.max_exp_avg_sq;
+            }
+            var denominator = second.sqrt().div_(Math.Sqrt(correction2)).add_(eps);
             parameter.addcdiv_(state.exp_avg, denominator, value: -lr / correction1);
         }
     }, closure);
+
+    /// <summary>The constructor's arguments and every problem with them (checked before TorchSharp sees them).</summary>
+    private sealed record Settings(IReadOnlyList<ParamGroup> Groups, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay,
+        bool AmsGrad, bool Maximize, IReadOnlyList<string> Problems, string? NullArgument)
+    {
+        public bool Usable => Problems.Count == 0 && NullArgument is null;
+
+        public static Settings Check(IEnumerable<ParamGroup>? groups, double lr, double beta1, double beta2, double eps, double weightDecay,
+            bool amsgrad, bool maximize, string argumentName)
+        {
+            if (groups is null) return new Settings([], lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, [], argumentName);
+            var list = groups.ToList();
+            var problems = new List<string>();
+            AddProblems(problems, "", lr, beta1, beta2, eps, weightDecay);
+            for (int i = 0; i < list.Count; i++)
+            {
+                if (list[i] is not { } group) { problems.Add($"parameter group {i} is null."); continue; }
+                if (group.Options is { } o)
+                    AddProblems(problems, $"group {i} ", o.LearningRate ?? lr, o.beta1 ?? beta1, o.beta2 ?? beta2, o.eps ?? eps, o.weight_decay ?? weightDecay);
+            }
+            return new Settings(list, lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, problems.Distinct().ToList(), null);
+        }
+
+        private static void AddProblems(List<string> problems, string prefix, double lr, double beta1, double beta2, double eps, double weightDecay)
+            => SettingRules.AddTo(problems,
+                SettingRules.NonNegativeFinite(prefix + "lr", lr),
+                SettingRules.Rate(prefix + "beta1", beta1),
+                SettingRules.Rate(prefix + "beta2", beta2),
+                SettingRules.NonNegativeFinite(prefix + "eps", eps),
+                SettingRules.NonNegativeFinite(prefix + "weight_decay", weightDecay));
+    }
 }

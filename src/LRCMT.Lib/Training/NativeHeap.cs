@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using LRCMT.Errors;
 
 namespace LRCMT.Training;
 
@@ -27,7 +28,9 @@ public static class NativeHeap
     /// <summary>glibc's largest accepted threshold on 64-bit systems, 32 MiB.</summary>
     public const int MaxMmapThreshold = 32 * 1024 * 1024;
 
+    private const int M_TRIM_THRESHOLD = -1;
     private const int M_MMAP_THRESHOLD = -3;
+    private const int M_MMAP_MAX = -4;
 
     private static readonly Lazy<Glibc?> Library = new(Glibc.TryLoad);
 
@@ -46,7 +49,36 @@ public static class NativeHeap
         if (mmapThresholdBytes is < 1 or > MaxMmapThreshold)
             throw new ArgumentOutOfRangeException(nameof(mmapThresholdBytes), mmapThresholdBytes,
                 $"the mmap threshold must be 1 to {MaxMmapThreshold} bytes (glibc refuses larger values).");
-        return Library.Value is { } libc && libc.SetOption(M_MMAP_THRESHOLD, mmapThresholdBytes);
+        return Library.Value is { } libc && libc.SetOption(M_MMAP_THRESHOLD, mmapThresholdBytes) & libc.SetOption(M_MMAP_MAX, DefaultMmapMax);
+    }
+
+    // glibc's own limit on simultaneous mappings (65536); the inference policy sets it to 0, the training one restores it.
+    private const int DefaultMmapMax = 65536;
+
+    // glibc's initial trim threshold (128 KiB): free memory above it at the top of the heap goes back to the system.
+    private const int DefaultTrimThreshold = 128 * 1024;
+
+    /// <summary>
+    /// Sets how glibc serves libtorch's CPU tensors for the phase that follows (process-wide; see
+    /// <see cref="HeapPolicy"/> for what each does and docs/performance.md for the measured effect). Call it when the
+    /// phase changes, e.g. <see cref="HeapPolicy.Inference"/> before serving predictions and
+    /// <see cref="HeapPolicy.Training"/> before full fine-tuning. <see cref="HeapPolicy.Default"/> leaves the heap as it is.
+    /// </summary>
+    /// <returns>True when the policy was applied (or is <see cref="HeapPolicy.Default"/>); false off glibc.</returns>
+    /// <exception cref="InvalidConfigurationException">The policy is not one of the named values.</exception>
+    public static bool Apply(HeapPolicy policy)
+    {
+        SettingRules.RequireDefined("native heap policy", "policy", policy);
+        if (Library.Value is not { } libc) return false;
+        return policy switch
+        {
+            HeapPolicy.Training => libc.SetOption(M_MMAP_THRESHOLD, DefaultMmapThreshold) & libc.SetOption(M_MMAP_MAX, DefaultMmapMax)
+                                   & libc.SetOption(M_TRIM_THRESHOLD, DefaultTrimThreshold),
+            // No block gets its own mapping, and the heap keeps what is freed: the next forward reuses the same pages
+            // instead of having the kernel map and zero them again.
+            HeapPolicy.Inference => libc.SetOption(M_MMAP_MAX, 0) & libc.SetOption(M_TRIM_THRESHOLD, int.MaxValue),
+            _ => true,
+        };
     }
 
     /// <summary>Returns the free parts of the heap to the system now (glibc's <c>malloc_trim(0)</c>).</summary>

@@ -64,6 +64,6 @@ internal sealed class ParameterGroups
         var groups = Present.Select(group => new AdamW.ParamGroup(
             Trainable.Where((_, i) => GroupOf[i] == group).Select(t => t.Param).ToList(),
             lr: RateOf(group), weight_decay: _options.WeightDecay)).ToList();
-        return new LeanAdamW(groups, _options.LearningRate, _options.WeightDecay);
+        return new LeanAdamW(groups, lr: _options.LearningRate, weight_decay: _options.WeightDecay);
     }
 }

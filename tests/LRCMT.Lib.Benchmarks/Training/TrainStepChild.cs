@@ -21,18 +21,42 @@ namespace LRCMT.Benchmarks.Training;
 public static class TrainStepChild
 {
     /// <param name="spec">size:tuning:dtype:optimizer:batch:seq[:heap], e.g. bert-base:full:fp32:lean:8:64; a trailing
-    /// <c>:limited</c> calls <see cref="NativeHeap.LimitGrowth"/> before anything is allocated.</param>
+    /// <c>:limited</c> applies <see cref="HeapPolicy.Training"/> (<see cref="NativeHeap.LimitGrowth"/>) before anything is
+    /// allocated, <c>:inference</c> <see cref="HeapPolicy.Inference"/>.</param>
+    /// <summary>Writes a random model of <paramref name="size"/> as a Hugging Face folder (config.json + model.safetensors).</summary>
+    public static int WriteCheckpoint(string size, string folder)
+    {
+        torch.manual_seed(5);
+        var config = BertSizes.Named(size);
+        using var model = new BertModel(config);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "config.json"), string.Create(CultureInfo.InvariantCulture,
+            $$"""{"model_type": "bert", "vocab_size": {{config.VocabSize}}, "hidden_size": {{config.HiddenSize}}, "num_hidden_layers": {{config.NumHiddenLayers}}, "num_attention_heads": {{config.NumAttentionHeads}}, "intermediate_size": {{config.IntermediateSize}}, "max_position_embeddings": {{config.MaxPositionEmbeddings}}, "type_vocab_size": {{config.TypeVocabSize}}, "hidden_act": "gelu", "layer_norm_eps": 1e-12}"""));
+        LRCMT.Formats.Safetensors.SafetensorsFile.Save(Path.Combine(folder, "model.safetensors"),
+            model.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value)));
+        return 0;
+    }
+
     public static int Run(string spec, int steps)
     {
         var parts = spec.Split(':');
         var (size, tuning, dtype, optimizer) = (parts[0], parts[1], parts[2], parts[3]);
         long batch = long.Parse(parts[4], CultureInfo.InvariantCulture), seq = long.Parse(parts[5], CultureInfo.InvariantCulture);
-        if (parts.Length > 6 && parts[6] == "limited" && !NativeHeap.LimitGrowth())
-            Console.Error.WriteLine("NativeHeap.LimitGrowth is not supported here (not glibc); measuring the default heap.");
+        var heap = parts.Length > 6 ? parts[6] switch { "limited" => HeapPolicy.Training, "inference" => HeapPolicy.Inference, _ => HeapPolicy.Default } : HeapPolicy.Default;
+        if (heap != HeapPolicy.Default && !NativeHeap.Apply(heap))
+            Console.Error.WriteLine("NativeHeap policies are not supported here (not glibc); measuring the default heap.");
 
         torch.manual_seed(5);
         var config = BertSizes.Named(size);
-        using var model = new BertModel(config);
+        // "bf16-load" and "int8" read a checkpoint (LRCMT_CHECKPOINT, written by --child-write-checkpoint) straight into
+        // their dtype, as BertModel.FromPretrained(folder, dtype) does; the other dtypes build a random float32 model.
+        var folder = Environment.GetEnvironmentVariable("LRCMT_CHECKPOINT");
+        using var model = dtype switch
+        {
+            "int8" => BertModel.FromPretrained(folder!, BaseDType.Int8),
+            "bf16-load" => BertModel.FromPretrained(folder!, BaseDType.BFloat16),
+            _ => new BertModel(config),
+        };
         if (tuning == "lora")
             LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
         BasePrecision.Apply(model, dtype switch { "bf16" => BaseDType.BFloat16, "fp16" => BaseDType.Float16, _ => BaseDType.Float32 });
@@ -41,7 +65,7 @@ public static class TrainStepChild
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
         using var adam = optimizer == "stock"
             ? torch.optim.AdamW(trainable, 1e-4, weight_decay: 0.01)
-            : (optim.Optimizer)new LeanAdamW([new AdamW.ParamGroup(trainable, lr: 1e-4, weight_decay: 0.01)], 1e-4, 0.01);
+            : (optim.Optimizer)new LeanAdamW(trainable, lr: 1e-4, weight_decay: 0.01);
 
         var ids = randint(1, config.VocabSize, [batch, seq]);
         var mask = ones(batch, seq, ScalarType.Int64);

@@ -46,7 +46,7 @@ public static class GpuLoRAStep
         BasePrecision.Apply(model, dtype == "bf16" ? BaseDType.BFloat16 : BaseDType.Float32);
         model.train();
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
-        using var adam = new LeanAdamW([new AdamW.ParamGroup(trainable, lr: 1e-4, weight_decay: 0.01)], 1e-4, 0.01);
+        using var adam = new LeanAdamW(trainable, lr: 1e-4, weight_decay: 0.01);
         using var idsOnDevice = ids.cuda();
         using var maskOnDevice = mask.cuda();
 

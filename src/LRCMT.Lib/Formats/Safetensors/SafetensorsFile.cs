@@ -36,15 +36,7 @@ public static class SafetensorsFile
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var entry in header.Entries.Values)
-            {
-                var bytes = new byte[entry.End - entry.Begin];
-                stream.Position = header.DataStart + entry.Begin;
-                stream.ReadExactly(bytes);
-                var tensor = empty(entry.Shape, entry.DType);
-                if (bytes.Length > 0) tensor.bytes = bytes;
-                result[entry.Name] = tensor;
-            }
+            foreach (var entry in header.Entries.Values) result[entry.Name] = ReadEntry(stream, header, entry);
         }
         catch
         {
@@ -52,6 +44,20 @@ public static class SafetensorsFile
             throw;
         }
         return result;
+    }
+
+    /// <summary>
+    /// Reads one tensor of a file whose header was read with <see cref="ReadHeader(string)"/> from <paramref name="stream"/>
+    /// (the same file, open for reading), so a loader can take a file tensor by tensor instead of all at once.
+    /// </summary>
+    internal static Tensor ReadEntry(Stream stream, SafetensorsHeader header, SafetensorsEntry entry)
+    {
+        var bytes = new byte[entry.End - entry.Begin];
+        stream.Position = header.DataStart + entry.Begin;
+        stream.ReadExactly(bytes);
+        var tensor = empty(entry.Shape, entry.DType);
+        if (bytes.Length > 0) tensor.bytes = bytes;
+        return tensor;
     }
 
     /// <summary>

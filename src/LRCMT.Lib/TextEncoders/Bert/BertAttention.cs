@@ -10,10 +10,10 @@ internal sealed class BertAttention : nn.Module<Tensor, Tensor, Tensor>
     private readonly BertSelfAttention @self;
     private readonly BertResidualOutput output;
 
-    public BertAttention(BertConfig config) : base("attention")
+    public BertAttention(BertConfig config, Device? device = null) : base("attention")
     {
-        @self = new BertSelfAttention(config);
-        output = new BertResidualOutput(config.HiddenSize, config);
+        @self = new BertSelfAttention(config, device);
+        output = new BertResidualOutput(config.HiddenSize, config, device);
         RegisterComponents();
     }
 

@@ -24,14 +24,23 @@ internal static class BertCheckpointKeys
     /// <param name="taskModelPrefix">Where task models of this family keep the encoder (<c>bert.</c>, <c>roberta.</c>).</param>
     public static (Dictionary<string, Tensor> Encoder, IReadOnlyList<string> Skipped) Split(IReadOnlyDictionary<string, Tensor> checkpoint, string taskModelPrefix)
     {
-        var prefixed = checkpoint.Keys.Any(k => k.StartsWith(taskModelPrefix, StringComparison.Ordinal));
-        var encoder = new Dictionary<string, Tensor>();
+        var (names, skipped) = SplitNames(checkpoint.Keys, taskModelPrefix);
+        return (names.ToDictionary(n => n.Key, n => checkpoint[n.Value]), skipped);
+    }
+
+    /// <summary>The same split on key names alone (for files read tensor by tensor).</summary>
+    /// <returns>File key by <see cref="BertModel"/> name, and every other key (sorted).</returns>
+    public static (Dictionary<string, string> Encoder, IReadOnlyList<string> Skipped) SplitNames(IEnumerable<string> keys, string taskModelPrefix)
+    {
+        var all = keys.ToList();
+        var prefixed = all.Any(k => k.StartsWith(taskModelPrefix, StringComparison.Ordinal));
+        var encoder = new Dictionary<string, string>();
         var skipped = new List<string>();
-        foreach (var (key, tensor) in checkpoint)
+        foreach (var key in all)
         {
             var name = !prefixed ? key : key.StartsWith(taskModelPrefix, StringComparison.Ordinal) ? key[taskModelPrefix.Length..] : null;
             if (name is not null && EncoderPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) && !RecomputedBuffers.Contains(name))
-                encoder[name] = tensor;
+                encoder[name] = key;
             else
                 skipped.Add(key);
         }

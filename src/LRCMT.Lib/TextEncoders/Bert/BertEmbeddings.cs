@@ -14,12 +14,12 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private readonly LayerNorm LayerNorm;
     private readonly MaskDropoutModule dropout;
 
-    public BertEmbeddings(BertConfig config) : base("embeddings")
+    public BertEmbeddings(BertConfig config, Device? device = null) : base("embeddings")
     {
-        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
-        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
-        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId, device: device);
+        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, device: device);
+        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize, device: device);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
         dropout = new MaskDropoutModule(config.HiddenDropoutProb);
         RegisterComponents();
     }

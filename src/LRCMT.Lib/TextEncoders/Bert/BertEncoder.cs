@@ -9,9 +9,9 @@ internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly ModuleList<BertLayer> layer;
 
-    public BertEncoder(BertConfig config) : base("encoder")
+    public BertEncoder(BertConfig config, Device? device = null) : base("encoder")
     {
-        layer = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayer(config)).ToArray());
+        layer = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayer(config, device)).ToArray());
         RegisterComponents();
     }
 

@@ -10,9 +10,9 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
     private nn.Module<Tensor, Tensor> dense;
     private readonly Func<Tensor, Tensor> activation;
 
-    public BertIntermediate(BertConfig config) : base("intermediate")
+    public BertIntermediate(BertConfig config, Device? device = null) : base("intermediate")
     {
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = nn.Linear(config.HiddenSize, config.IntermediateSize, device: device);
         activation = BertActivation.FromName(config.HiddenAct);
         RegisterComponents();
     }

@@ -10,11 +10,11 @@ internal sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
     private readonly BertIntermediate intermediate;
     private readonly BertResidualOutput output;
 
-    public BertLayer(BertConfig config) : base("layer")
+    public BertLayer(BertConfig config, Device? device = null) : base("layer")
     {
-        attention = new BertAttention(config);
-        intermediate = new BertIntermediate(config);
-        output = new BertResidualOutput(config.IntermediateSize, config);
+        attention = new BertAttention(config, device);
+        intermediate = new BertIntermediate(config, device);
+        output = new BertResidualOutput(config.IntermediateSize, config, device);
         RegisterComponents();
     }
 

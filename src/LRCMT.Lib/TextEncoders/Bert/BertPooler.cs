@@ -9,9 +9,9 @@ internal sealed class BertPooler : nn.Module<Tensor, Tensor>
     // Not readonly and typed as the Module base: LowRankInjector may replace it (suffix "dense" matches it, as in PEFT).
     private nn.Module<Tensor, Tensor> dense;
 
-    public BertPooler(BertConfig config) : base("pooler")
+    public BertPooler(BertConfig config, Device? device = null) : base("pooler")
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = nn.Linear(config.HiddenSize, config.HiddenSize, device: device);
         RegisterComponents();
     }
 

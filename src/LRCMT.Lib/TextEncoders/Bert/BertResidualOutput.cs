@@ -17,10 +17,10 @@ internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
     private readonly LayerNorm LayerNorm;
     private readonly MaskDropoutModule dropout;
 
-    public BertResidualOutput(long inputSize, BertConfig config) : base("output")
+    public BertResidualOutput(long inputSize, BertConfig config, Device? device = null) : base("output")
     {
-        dense = nn.Linear(inputSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        dense = nn.Linear(inputSize, config.HiddenSize, device: device);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
         dropout = new MaskDropoutModule(config.HiddenDropoutProb);
         RegisterComponents();
     }

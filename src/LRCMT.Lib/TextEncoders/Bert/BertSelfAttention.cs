@@ -18,13 +18,13 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     private readonly int heads;
     private readonly int headSize;
 
-    public BertSelfAttention(BertConfig config) : base("self")
+    public BertSelfAttention(BertConfig config, Device? device = null) : base("self")
     {
         heads = config.NumAttentionHeads;
         headSize = config.HiddenSize / config.NumAttentionHeads;
-        query = nn.Linear(config.HiddenSize, config.HiddenSize);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize);
+        query = nn.Linear(config.HiddenSize, config.HiddenSize, device: device);
+        key = nn.Linear(config.HiddenSize, config.HiddenSize, device: device);
+        value = nn.Linear(config.HiddenSize, config.HiddenSize, device: device);
         _dropout = config.AttentionProbsDropoutProb;
         RegisterComponents();
     }

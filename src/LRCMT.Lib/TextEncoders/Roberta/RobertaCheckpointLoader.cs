@@ -1,4 +1,3 @@
-using LRCMT.Checkpoints;
 using LRCMT.Errors;
 using LRCMT.TextEncoders.Bert;
 using LRCMT.Formats.Safetensors;
@@ -11,10 +10,11 @@ internal static class RobertaCheckpointLoader
     public const string TaskModelPrefix = "roberta.";
 
     /// <returns>The model (eval mode) and the checkpoint keys skipped as not belonging to the encoder (<c>lm_head.*</c>, <c>classifier.*</c>).</returns>
-    public static (RobertaModel Model, IReadOnlyList<string> Skipped) Load(string folder)
+    public static (RobertaModel Model, IReadOnlyList<string> Skipped) Load(string folder, BaseDType dtype = BaseDType.Float32)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        SettingRules.RequireDefined("base dtype", "dtype", dtype);
         var config = RobertaConfig.FromFile(Path.Combine(folder, BertCheckpointLoader.ConfigFile));
         var weightsPath = Path.Combine(folder, BertCheckpointLoader.SafetensorsFileName);
         if (!File.Exists(weightsPath))
@@ -25,28 +25,7 @@ internal static class RobertaCheckpointLoader
             throw new FileNotFoundException($"Checkpoint folder '{folder}' has no {BertCheckpointLoader.SafetensorsFileName}.", weightsPath);
         }
 
-        var checkpoint = SafetensorsFile.Load(weightsPath);
-        try
-        {
-            var (encoderWeights, skipped) = BertCheckpointKeys.Split(checkpoint, TaskModelPrefix);
-            var hasPooler = encoderWeights.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
-            var model = new RobertaModel(config with { AddPoolingLayer = hasPooler });
-            try
-            {
-                StateDictLoader.Load(model, encoderWeights, weightsPath);
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
-
-            model.eval();
-            return (model, skipped);
-        }
-        finally
-        {
-            foreach (var tensor in checkpoint.Values) tensor.Dispose();
-        }
+        return BertCheckpointLoader.LoadSafetensors(weightsPath, TaskModelPrefix,
+            hasPooler => new RobertaModel(config with { AddPoolingLayer = hasPooler }, BaseLoading.Meta), dtype);
     }
 }

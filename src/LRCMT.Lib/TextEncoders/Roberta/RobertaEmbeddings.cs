@@ -18,13 +18,13 @@ internal sealed class RobertaEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private readonly MaskDropoutModule dropout;
     private readonly long paddingIndex;
 
-    public RobertaEmbeddings(BertConfig config) : base("embeddings")
+    public RobertaEmbeddings(BertConfig config, Device? device = null) : base("embeddings")
     {
         paddingIndex = config.PadTokenId;
-        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
-        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, padding_idx: config.PadTokenId);
-        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId, device: device);
+        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, padding_idx: config.PadTokenId, device: device);
+        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize, device: device);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
         dropout = new MaskDropoutModule(config.HiddenDropoutProb);
         RegisterComponents();
     }

@@ -1,0 +1,49 @@
+using LRCMT.Errors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.Quantization;
+
+/// <summary>
+/// Weight-only int8 quantization, symmetric per output channel: row o of W [out, in] is stored as int8 codes
+/// q[o, i] = round(W[o, i] / s[o]) in [−127, 127] with one float32 scale s[o] = max_i |W[o, i]| / 127, and read back
+/// as q · s. Each weight is off by at most s[o] / 2 = max_i |W[o, i]| / 254 (half a quantization step), and the
+/// largest weight of every row is exact up to float32 rounding.
+/// </summary>
+public static class Int8Weights
+{
+    /// <summary>The largest code; −128 is never used, so the grid is symmetric around 0.</summary>
+    public const int MaxCode = 127;
+
+    /// <summary>Quantizes a 2-D floating-point weight [out, in] row by row.</summary>
+    /// <returns>The codes [out, in] (int8) and the scales [out] (float32), on the weight's device.</returns>
+    /// <exception cref="ShapeMismatchException">The weight is not 2-D.</exception>
+    /// <exception cref="InvalidInputException">The weight is not floating point, or holds NaN or infinity.</exception>
+    public static (Tensor Codes, Tensor Scales) Quantize(Tensor weight)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.dim() != 2) throw new ShapeMismatchException("weight to quantize", "[out_features, in_features]", weight.shape);
+        if (!weight.is_floating_point()) throw new InvalidInputException("weight to quantize", $"it must be floating point (got {weight.dtype}).");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var w = weight.detach().to(ScalarType.Float32);
+        if (!w.isfinite().all().item<bool>()) throw new InvalidInputException("weight to quantize", "it holds NaN or infinity.");
+        var largest = w.abs().amax([1]);
+        // An all-zero row keeps scale 1 (its codes are 0 whatever the scale), so nothing divides by zero.
+        var scales = where(largest > 0, largest / MaxCode, ones_like(largest));
+        var codes = w.div(scales.unsqueeze(1)).round_().clamp_(-MaxCode, MaxCode).to(ScalarType.Int8);
+        return (codes.MoveToOuterDisposeScope(), scales.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Reads quantized rows back: codes [out, in] · scales [out], in <paramref name="dtype"/>.</summary>
+    /// <exception cref="ShapeMismatchException">The codes are not 2-D, or the scales are not [out].</exception>
+    public static Tensor Dequantize(Tensor codes, Tensor scales, ScalarType dtype = ScalarType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        ArgumentNullException.ThrowIfNull(scales);
+        if (codes.dim() != 2) throw new ShapeMismatchException("int8 codes", "[out_features, in_features]", codes.shape);
+        if (scales.dim() != 1 || scales.shape[0] != codes.shape[0]) throw new ShapeMismatchException("int8 scales", $"[{codes.shape[0]}]", scales.shape);
+        using var scope = NewDisposeScope();
+        return codes.to(dtype).mul_(scales.to(dtype).unsqueeze(1)).MoveToOuterDisposeScope();
+    }
+}

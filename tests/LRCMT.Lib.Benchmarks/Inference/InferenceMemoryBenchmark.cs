@@ -1,0 +1,56 @@
+using System.Globalization;
+using LRCMT.Benchmarks.Harness;
+
+namespace LRCMT.Benchmarks.Inference;
+
+/// <summary>
+/// all-MiniLM-L6-v2 inference (fp32, eval, no_grad, one thread): the library's <c>BertModel</c> under each
+/// <c>HeapPolicy</c> against ONNX Runtime on the same ONNX file. Every case runs in its own process
+/// (<see cref="InferenceChild"/>), the cases interleaved round by round; the table gives the median over rounds of
+/// each process's median forward time, page faults and kernel time per forward, and the process's peak memory.
+/// </summary>
+public sealed class InferenceMemoryBenchmark : ISelfReportingGroup
+{
+    private static readonly (string Label, string Engine)[] Engines =
+    [
+        ("ONNX Runtime", "ort"),
+        ("BertModel, glibc default heap", "library:default"),
+        ("BertModel, HeapPolicy.Inference", "library:inference"),
+        ("BertModel, HeapPolicy.Training", "library:training"),
+    ];
+
+    public string Name => "inference-memory";
+
+    public string Description => "all-MiniLM-L6-v2 forward, 1 thread: BertModel per heap policy vs ONNX Runtime, fresh process per case, page faults per forward";
+
+    public IEnumerable<BenchmarkCase> CreateCases() => [];
+
+    public void Report(int runs)
+    {
+        // LRCMT_INFERENCE_SHAPES=8x64,32x128 picks the batch shapes; each process runs `runs` timed forwards, 3 rounds.
+        var shapes = (Environment.GetEnvironmentVariable("LRCMT_INFERENCE_SHAPES") ?? "8x64").Split(',');
+        int rounds = int.Parse(Environment.GetEnvironmentVariable("LRCMT_INFERENCE_ROUNDS") ?? "3", CultureInfo.InvariantCulture);
+        Console.WriteLine($"load average before: {ChildProcess.LoadAverage()}");
+        foreach (var shape in shapes)
+        {
+            var (batch, seq) = (shape.Split('x')[0], shape.Split('x')[1]);
+            var results = Engines.ToDictionary(e => e.Engine, _ => new List<double[]>());
+            for (int round = 0; round < rounds; round++)
+                foreach (var (_, engine) in Engines)
+                    if (ChildProcess.Run("--child-inference", $"{engine}:{batch}:{seq}", runs.ToString(CultureInfo.InvariantCulture)) is { Length: >= 5 } values)
+                        results[engine].Add(values);
+
+            Console.WriteLine($"[{batch}, {seq}]  {"case",-34} {"median ms",10} {"min ms",8} {"faults/fwd",11} {"kernel ms/fwd",14} {"peak MB",8} {"time / ORT",11}");
+            double ort = results["ort"].Count > 0 ? Statistics.Median(results["ort"].Select(v => v[0]).ToList()) : double.NaN;
+            foreach (var (label, engine) in Engines)
+            {
+                var list = results[engine];
+                if (list.Count == 0) { Console.WriteLine($"{"",10}{label,-34} failed (see stderr)"); continue; }
+                double Median(int column) => Statistics.Median(list.Select(v => v[column]).ToList());
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{"",10}{label,-34} {Median(0),10:F1} {list.Min(v => v[1]),8:F1} {Median(2),11:F0} {Median(3),14:F2} {Median(4),8:F0} {Median(0) / ort,10:F2}x"));
+            }
+        }
+        Console.WriteLine($"load average after: {ChildProcess.LoadAverage()}");
+    }
+}
