@@ -127,7 +127,7 @@ public sealed record BertConfig
     }
 
     /// <summary>Largest accepted <see cref="VocabSize"/> (multilingual vocabularies stay near 250,000).</summary>
-    public const int MaxVocabSize = 1 << 20;
+    public const int MaxVocabSize = Tokenization.TokenizerLimits.MaxVocabularySize;
 
     /// <summary>Largest accepted <see cref="HiddenSize"/> and <see cref="IntermediateSize"/> (BERT-large uses 1,024 and 4,096).</summary>
     public const int MaxWidth = 1 << 16;
@@ -136,7 +136,7 @@ public sealed record BertConfig
     public const int MaxCount = 1024;
 
     /// <summary>Largest accepted <see cref="MaxPositionEmbeddings"/>.</summary>
-    public const int MaxPositions = 1 << 16;
+    public const int MaxPositions = Tokenization.TokenizerLimits.MaxSequenceLength;
 
     /// <summary>Largest accepted parameter count of the whole model (4 billion floats, 16 GB), checked before anything is allocated.</summary>
     public const long MaxParameters = 4_000_000_000;

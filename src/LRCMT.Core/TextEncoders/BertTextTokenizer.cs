@@ -101,32 +101,17 @@ public sealed class BertTextTokenizer : ITextTokenizer
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException"><paramref name="texts"/> is empty or holds a null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2.</exception>
-    public TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
+    public EncodedBatch Encode(IReadOnlyList<string> texts, int maxLength)
     {
         TokenizerArguments.CheckBatch(texts, maxLength);
         return pipeline.EncodeBatch(texts, maxLength);
     }
 
-    /// <summary>
-    /// Refuses a tokenizer whose vocabulary does not have exactly <paramref name="config"/>'s <c>vocab_size</c> tokens:
-    /// a shorter vocab.txt is another model's, and a longer one produces ids outside the embedding table.
-    /// </summary>
-    /// <exception cref="InvalidConfigurationException">The sizes differ (both are named).</exception>
-    public void RequireMatches(BertConfig config, string source)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        if (VocabularySize != config.VocabSize)
-            throw new InvalidConfigurationException($"text encoder '{source}'",
-                $"the tokenizer has {VocabularySize} tokens but config.json's vocab_size is {config.VocabSize}; the vocabulary belongs to another model.");
-    }
-
     private static BertTextTokenizer FromVocab(Stream stream, BertTokenizerOptions options, string source)
     {
         var (vocabulary, lines) = VocabularyFiles.ReadVocabTxt(stream);
-        if (vocabulary.Count > BertConfig.MaxVocabSize)
-            throw new CorruptFileException(source, null, $"the vocabulary has {vocabulary.Count} tokens, more than the {BertConfig.MaxVocabSize} any BERT config may declare.");
+        if (vocabulary.Count > TokenizerLimits.MaxVocabularySize)
+            throw new CorruptFileException(source, null, $"the vocabulary has {vocabulary.Count} tokens, more than the {TokenizerLimits.MaxVocabularySize} a vocabulary may hold.");
         var missing = SpecialTokens.Where(t => !vocabulary.ContainsKey(t)).ToList();
         if (missing.Count > 0) throw new CorruptFileException(source, null, $"the vocabulary lacks the special token(s) {string.Join(", ", missing)}.");
         var normalizer = new BertNormalizer(new BertNormalizerOptions(options.CleanText, options.TokenizeChineseChars, options.StripAccents, options.Lowercase));

@@ -1,11 +1,9 @@
-using static TorchSharp.torch;
-
 namespace LRCMT.TextEncoders.Tokenization;
 
 /// <summary>
 /// Hugging Face's tokenizer pipeline for single sequences: added tokens matched in the raw text, then normalizer,
 /// added tokens matched in the normalized text, pre-tokenizer, model; then truncation (room kept for the special
-/// tokens), the special-token template, and padding of a batch into tensors.
+/// tokens), the special-token template, and padding of a batch.
 /// </summary>
 internal sealed class TokenizerPipeline(
     ITextNormalizer? normalizer,
@@ -84,8 +82,8 @@ internal sealed class TokenizerPipeline(
         return (ids, types);
     }
 
-    /// <summary>Encodes each text and pads them into [batch, seq] int64 ids, mask and type ids.</summary>
-    public TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
+    /// <summary>Encodes each text and pads them into [batch, seq] ids, mask and type ids.</summary>
+    public EncodedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
     {
         var encoded = texts.Select(t => Encode(t, maxLength)).ToList();
         var length = padding.FixedLength ?? encoded.Max(e => e.Ids.Count);
@@ -109,7 +107,6 @@ internal sealed class TokenizerPipeline(
             }
         }
 
-        long[] shape = [texts.Count, length];
-        return new TokenizedBatch(tensor(ids, shape), tensor(mask, shape), tensor(types, shape));
+        return new EncodedBatch(ids, mask, types, texts.Count, length);
     }
 }

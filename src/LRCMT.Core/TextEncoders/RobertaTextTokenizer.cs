@@ -78,9 +78,7 @@ public sealed class RobertaTextTokenizer : ITextTokenizer
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException"><paramref name="texts"/> is empty or holds a null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2.</exception>
-    public TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
+    public EncodedBatch Encode(IReadOnlyList<string> texts, int maxLength)
     {
         TokenizerArguments.CheckBatch(texts, maxLength);
         return pipeline.EncodeBatch(texts, maxLength);
