@@ -168,7 +168,7 @@ public sealed record BertConfig
         Positive("num_attention_heads", NumAttentionHeads, MaxCount);
         Positive("intermediate_size", IntermediateSize, MaxWidth);
         Positive("max_position_embeddings", MaxPositionEmbeddings, MaxPositions);
-        Positive("type_vocab_size", TypeVocabSize, MaxCount);
+        Positive("type_vocab_size", TypeVocabSize, Tokenization.TokenizerLimits.MaxTypeVocabularySize);
         if (problems.Count == 0 && ParameterCount() > MaxParameters)
             problems.Add($"the config describes {ParameterCount():N0} parameters, more than the {MaxParameters:N0} this library accepts.");
         if (HiddenSize > 0 && NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads != 0)

@@ -18,6 +18,9 @@ internal interface ITokenModel
     /// <summary>Number of ids the model's vocabulary holds.</summary>
     int VocabularySize { get; }
 
+    /// <summary>Number of entries of the vocabulary (what Hugging Face calls its vocabulary size when it numbers added tokens).</summary>
+    int TokenCount { get; }
+
     /// <summary>The id of a whole token string, or null when the vocabulary lacks it.</summary>
     int? TokenToId(string token);
 

@@ -19,7 +19,10 @@ internal readonly struct JsonFields(JsonElement element, string source, string w
     public string String(string key) => OptionalString(key) ?? throw Missing(key);
 
     public string? OptionalString(string key) =>
-        Get(key) is { } e ? e.ValueKind == JsonValueKind.String ? e.GetString() : throw Wrong(key, "a string") : null;
+        Get(key) is { } e ? e.ValueKind == JsonValueKind.String ? Text(e, source, $"{where}.{key}") : throw Wrong(key, "a string") : null;
+
+    /// <summary>Where this object is, as a JSON path from the file's root (e.g. <c>tokenizer.model</c>).</summary>
+    public string Where => where;
 
     public bool Bool(string key, bool fallback) => OptionalBool(key) ?? fallback;
 
@@ -31,7 +34,7 @@ internal readonly struct JsonFields(JsonElement element, string source, string w
     public int? OptionalInt(string key) =>
         Get(key) is { } e ? e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var v) ? v : throw Wrong(key, "an integer") : null;
 
-    public IEnumerable<JsonFields> Array(string key)
+    public IReadOnlyList<JsonFields> Array(string key)
     {
         if (Get(key) is not { } e) return [];
         if (e.ValueKind != JsonValueKind.Array) throw Wrong(key, "an array");
@@ -45,6 +48,32 @@ internal readonly struct JsonFields(JsonElement element, string source, string w
     public CorruptFileException Missing(string key) => new(source, null, $"'{where}.{key}' is missing.");
 
     public UnsupportedTokenizerException Unsupported(string problem) => new(source, $"'{where}': {problem}");
+
+    /// <summary>A string value; an escape that is not valid UTF-16 (a lone surrogate) is a corrupt file naming the path.</summary>
+    public static string Text(JsonElement value, string source, string where)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CorruptFileException(source, null, $"'{where}' holds an escape that is not a Unicode character (a lone surrogate): {value.GetRawText()}.", e);
+        }
+    }
+
+    /// <summary>A property name; a lone-surrogate escape in it is a corrupt file naming the object.</summary>
+    public static string PropertyName(JsonProperty property, string source, string where)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CorruptFileException(source, null, $"a key of '{where}' holds an escape that is not a Unicode character (a lone surrogate).", e);
+        }
+    }
 
     /// <summary>Parses a whole file's text.</summary>
     public static JsonDocument Parse(string text, string source)

@@ -30,6 +30,8 @@ internal sealed class WordPieceModel : ITokenModel
 
     public int VocabularySize { get; }
 
+    public int TokenCount => vocabulary.Count;
+
     public int? TokenToId(string token) => vocabulary.TryGetValue(token, out var id) ? id : null;
 
     public void Tokenize(string word, List<int> ids)
