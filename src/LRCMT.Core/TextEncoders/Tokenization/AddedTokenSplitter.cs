@@ -1,59 +1,151 @@
+using System.Buffers;
+
 namespace LRCMT.TextEncoders.Tokenization;
 
 /// <summary>
 /// Finds added tokens in text, leftmost match first and the longest token at a position, as Hugging Face's
-/// <c>AddedVocabulary</c> does; whitespace around a match is absorbed where the token asks for it.
+/// <c>AddedVocabulary</c> does (Aho–Corasick, leftmost-longest); whitespace around a match is absorbed where the token
+/// asks for it. Linear in the text whatever the number and length of the tokens: an Aho–Corasick automaton of the
+/// <em>reversed</em> tokens, run once from the end of the text, gives at every position the longest token starting
+/// there (the deepest token among the current state's suffixes, precomputed per state); a left-to-right pass then
+/// takes the leftmost match, skips past it, and so on.
 /// </summary>
 internal sealed class AddedTokenSplitter
 {
-    private readonly AddedToken[] tokens;
+    private readonly AddedToken?[] tokenAtNode;
+    private readonly CharTrie trie = new();
+    private readonly int[] failure;
+    private readonly int[] longestToken;
+    private readonly SearchValues<char> lastChars;
 
     public AddedTokenSplitter(IEnumerable<AddedToken> tokens)
     {
-        this.tokens = tokens.Where(t => t.Content.Length > 0).OrderByDescending(t => t.Content.Length).ThenBy(t => t.Id).ToArray();
+        var list = tokens.Where(t => t.Content.Length > 0).ToList();
+        IsEmpty = list.Count == 0;
+        var byNode = new Dictionary<int, AddedToken>();
+        foreach (var token in list)
+        {
+            var reversed = token.Content.ToCharArray();
+            Array.Reverse(reversed);
+            var node = trie.Insert(reversed);
+            byNode.TryAdd(node, token); // the first of two equal contents wins, as Hugging Face keeps the first
+        }
+
+        tokenAtNode = new AddedToken?[trie.NodeCount];
+        foreach (var (node, token) in byNode) tokenAtNode[node] = token;
+        (failure, longestToken) = BuildAutomaton(list);
+        // A match starts where a reversed token ends: the scan can skip text up to the first char that ends a token.
+        lastChars = SearchValues.Create(list.Select(t => t.Content[^1]).Distinct().ToArray());
     }
 
-    public bool IsEmpty => tokens.Length == 0;
+    public bool IsEmpty { get; }
 
-    /// <summary>Splits <paramref name="text"/> into plain segments (<c>Id</c> null) and matched tokens (<c>Text</c> null).</summary>
-    public void Split(string text, List<(string? Text, int? Id)> output)
+    /// <summary>Splits <paramref name="text"/> into plain segments (<c>Id</c> null) and matched tokens (<c>Length</c> 0).</summary>
+    public void Split(ReadOnlySpan<char> text, List<(int Start, int Length, int? Id)> output)
     {
-        if (tokens.Length == 0)
+        if (IsEmpty || text.IndexOfAny(lastChars) < 0)
         {
-            output.Add((text, null));
+            if (text.Length > 0) output.Add((0, text.Length, null));
             return;
         }
 
-        var segmentStart = 0;
-        var i = 0;
-        while (i < text.Length)
+        var longest = ArrayPool<int>.Shared.Rent(text.Length);
+        try
         {
-            var token = MatchAt(text, i);
-            if (token is null)
+            LongestTokenStartingAt(text, longest);
+            var segmentStart = 0;
+            var i = 0;
+            while (i < text.Length)
             {
-                i++;
-                continue;
+                var node = longest[i];
+                if (node <= 0)
+                {
+                    i++;
+                    continue;
+                }
+
+                var token = tokenAtNode[node]!;
+                var start = i;
+                if (token.LeftStrip)
+                    while (start > segmentStart && UnicodeText.IsWhitespace(text[start - 1])) start--;
+                var end = i + token.Content.Length;
+                if (token.RightStrip)
+                    while (end < text.Length && UnicodeText.IsWhitespace(text[end])) end++;
+                if (start > segmentStart) output.Add((segmentStart, start - segmentStart, null));
+                output.Add((start, 0, token.Id));
+                segmentStart = i = end;
             }
 
-            var start = i;
-            if (token.LeftStrip)
-                while (start > segmentStart && UnicodeText.IsWhitespace(text[start - 1])) start--;
-            var end = i + token.Content.Length;
-            if (token.RightStrip)
-                while (end < text.Length && UnicodeText.IsWhitespace(text[end])) end++;
-            if (start > segmentStart) output.Add((text[segmentStart..start], null));
-            output.Add((null, token.Id));
-            segmentStart = i = end;
+            if (segmentStart < text.Length) output.Add((segmentStart, text.Length - segmentStart, null));
         }
-
-        if (segmentStart < text.Length) output.Add((text[segmentStart..], null));
+        finally
+        {
+            ArrayPool<int>.Shared.Return(longest);
+        }
     }
 
-    private AddedToken? MatchAt(string text, int index)
+    // For each i, the trie node of the longest token that starts at i (0 when none), from one right-to-left run.
+    private void LongestTokenStartingAt(ReadOnlySpan<char> text, int[] longest)
     {
+        var state = CharTrie.Root;
+        for (var i = text.Length - 1; i >= 0; i--)
+        {
+            var c = text[i];
+            int next;
+            while ((next = trie.Child(state, c)) < 0 && state != CharTrie.Root) state = failure[state];
+            state = next < 0 ? CharTrie.Root : next;
+            longest[i] = longestToken[state];
+        }
+    }
+
+    // Breadth-first: failure links (longest proper suffix that is a trie node) and, per state, the deepest token that is
+    // a suffix of it (itself, or its failure state's).
+    private (int[] Failure, int[] Longest) BuildAutomaton(List<AddedToken> tokens)
+    {
+        var count = trie.NodeCount;
+        var fail = new int[count];
+        var longest = new int[count];
+        var parent = new int[count];
+        var via = new char[count];
+        // Children of each node, found once from the reversed tokens.
+        var childLists = new List<int>?[count];
+        var seen = new bool[count];
         foreach (var token in tokens)
-            if (index + token.Content.Length <= text.Length && string.CompareOrdinal(text, index, token.Content, 0, token.Content.Length) == 0)
-                return token;
-        return null;
+        {
+            var node = CharTrie.Root;
+            for (var k = token.Content.Length - 1; k >= 0; k--)
+            {
+                var child = trie.Child(node, token.Content[k]);
+                if (!seen[child])
+                {
+                    seen[child] = true;
+                    (childLists[node] ??= []).Add(child);
+                    parent[child] = node;
+                    via[child] = token.Content[k];
+                }
+
+                node = child;
+            }
+        }
+
+        var queue = new Queue<int>();
+        queue.Enqueue(CharTrie.Root);
+        while (queue.Count > 0)
+        {
+            var node = queue.Dequeue();
+            if (node != CharTrie.Root && parent[node] != CharTrie.Root)
+            {
+                var f = fail[parent[node]];
+                int next;
+                while ((next = trie.Child(f, via[node])) < 0 && f != CharTrie.Root) f = fail[f];
+                fail[node] = next < 0 ? CharTrie.Root : next;
+            }
+
+            longest[node] = tokenAtNode[node] is not null ? node : node == CharTrie.Root ? 0 : longest[fail[node]];
+            if (childLists[node] is { } children)
+                foreach (var child in children) queue.Enqueue(child);
+        }
+
+        return (fail, longest);
     }
 }

@@ -10,50 +10,54 @@ internal sealed class BertNormalizer(BertNormalizerOptions options) : ITextNorma
 
     public string Normalize(string text)
     {
-        var current = UnicodeText.CodePoints(text);
-        if (Options.CleanText) current = Clean(current);
-        if (Options.HandleChineseChars) current = IsolateIdeographs(current);
-        if (Options.StripAccentsOrLowercase) current = UnicodeText.Decompose(current).FindAll(c => !UnicodeText.IsNonSpacingMark(c));
-        if (Options.Lowercase)
-        {
-            var lower = new List<int>(current.Count);
-            foreach (var c in current) UnicodeText.AppendLowerCase(lower, c);
-            current = lower;
-        }
-
-        return UnicodeText.ToText(current);
+        var output = new List<int>(text.Length);
+        NormalizeInto(text, output, new List<int>(text.Length));
+        return UnicodeText.ToText(output);
     }
 
-    private static List<int> IsolateIdeographs(List<int> text)
+    /// <summary>The normalized code points of <paramref name="text"/>, into <paramref name="output"/> (cleared first); <paramref name="work"/> is scratch.</summary>
+    public void NormalizeInto(ReadOnlySpan<char> text, List<int> output, List<int> work)
     {
-        var output = new List<int>(text.Count + 8);
-        foreach (var c in text)
+        // Clean and CJK isolation look at one code point at a time.
+        var cleaned = Options.StripAccentsOrLowercase ? work : output;
+        cleaned.Clear();
+        for (var i = 0; i < text.Length; i++)
         {
-            if (!UnicodeText.IsChineseCharacter(c))
+            int c = text[i];
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) c = char.ConvertToUtf32(text[i], text[++i]);
+            if (Options.CleanText)
             {
-                output.Add(c);
-                continue;
+                if (c is '\t' or '\n' or '\r') c = ' ';
+                else if (c == 0 || c == 0xFFFD || UnicodeText.IsOther(c)) continue;
+                else if (UnicodeText.IsWhitespace(c)) c = ' ';
             }
 
-            output.Add(' ');
-            output.Add(c);
-            output.Add(' ');
+            if (Options.HandleChineseChars && UnicodeText.IsChineseCharacter(c))
+            {
+                cleaned.Add(' ');
+                cleaned.Add(c);
+                cleaned.Add(' ');
+            }
+            else
+            {
+                cleaned.Add(c);
+            }
         }
 
-        return output;
-    }
-
-    private static List<int> Clean(List<int> text)
-    {
-        var output = new List<int>(text.Count);
-        foreach (var c in text)
+        if (!Options.StripAccentsOrLowercase && !Options.Lowercase) return;
+        if (Options.StripAccentsOrLowercase)
         {
-            if (c is '\t' or '\n' or '\r') output.Add(' ');
-            else if (c == 0 || c == 0xFFFD || UnicodeText.IsOther(c)) continue;
-            else output.Add(UnicodeText.IsWhitespace(c) ? ' ' : c);
+            output.Clear();
+            UnicodeText.DecomposeInto(cleaned, output);
+            output.RemoveAll(UnicodeText.IsNonSpacingMark);
         }
 
-        return output;
+        if (!Options.Lowercase) return;
+        work.Clear();
+        foreach (var c in output) UnicodeText.AppendLowerCase(work, c);
+
+        output.Clear();
+        output.AddRange(work);
     }
 }
 

@@ -3,26 +3,34 @@ using LRCMT.Errors;
 namespace LRCMT.TextEncoders.Tokenization;
 
 /// <summary>
-/// Hugging Face's <c>BPE</c> model over byte-level words: a word starts as its characters, and the adjacent pair with
-/// the lowest merge rank is merged (every occurrence, left to right) until no ranked pair is left; each final piece is
-/// looked up in the vocabulary. Results are cached per word.
+/// Hugging Face's <c>BPE</c> model over byte-level words: a word starts as its characters' ids (a character the
+/// vocabulary lacks is dropped, as Hugging Face does without an <c>unk_token</c>), and the adjacent pair with the lowest
+/// merge rank is merged, leftmost first, until no ranked pair is left; a priority queue of candidate pairs makes a word
+/// of n characters cost O(n log n), so a long word without spaces cannot stall it. Results are cached per word.
 /// </summary>
 internal sealed class ByteLevelBpeModel : ITokenModel
 {
     private const int CacheCapacity = 10_000;
     private readonly Dictionary<string, int> vocabulary;
-    private readonly Dictionary<(string, string), int> ranks = new();
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup;
+    private readonly Dictionary<long, (int Rank, int Merged)> merges = new();
     private readonly Dictionary<string, int[]> cache = new();
+    private readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheLookup;
+    private readonly Lock cacheLock = new();
 
     public ByteLevelBpeModel(Dictionary<string, int> vocabulary, IReadOnlyList<(string Left, string Right)> merges, string source)
     {
         this.vocabulary = vocabulary;
+        lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
+        cacheLookup = cache.GetAlternateLookup<ReadOnlySpan<char>>();
         for (var rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
-            if (!vocabulary.ContainsKey(left + right))
+            if (!vocabulary.TryGetValue(left, out var leftId) || !vocabulary.TryGetValue(right, out var rightId))
+                throw new CorruptFileException(source, null, $"merge {rank} ('{left}' '{right}') joins '{(vocabulary.ContainsKey(left) ? right : left)}', which is not in the vocabulary.");
+            if (!vocabulary.TryGetValue(left + right, out var merged))
                 throw new CorruptFileException(source, null, $"merge {rank} ('{left}' '{right}') makes '{left + right}', which is not in the vocabulary.");
-            ranks.TryAdd((left, right), rank);
+            this.merges[Pair(leftId, rightId)] = (rank, merged); // a repeated pair keeps its last rank, as Hugging Face's map does
         }
 
         VocabularySize = vocabulary.Count == 0 ? 0 : vocabulary.Values.Max() + 1;
@@ -34,55 +42,68 @@ internal sealed class ByteLevelBpeModel : ITokenModel
 
     public int? TokenToId(string token) => vocabulary.TryGetValue(token, out var id) ? id : null;
 
-    public void Tokenize(string word, List<int> ids)
+    public void Tokenize(ReadOnlySpan<char> word, List<int> ids)
     {
-        if (!cache.TryGetValue(word, out var cached))
+        int[]? cached;
+        lock (cacheLock) cacheLookup.TryGetValue(word, out cached);
+        if (cached is null)
         {
             cached = Merge(word);
-            if (cache.Count >= CacheCapacity) cache.Clear();
-            cache[word] = cached;
+            lock (cacheLock)
+            {
+                if (cache.Count >= CacheCapacity) cache.Clear();
+                cacheLookup[word] = cached;
+            }
         }
 
         ids.AddRange(cached);
     }
 
-    private int[] Merge(string word)
+    private static long Pair(int left, int right) => ((long)left << 32) | (uint)right;
+
+    private int[] Merge(ReadOnlySpan<char> word)
     {
-        var pieces = word.Select(c => c.ToString()).ToList();
-        while (pieces.Count > 1)
+        // Symbols as a doubly linked list over the characters; id −1 marks a removed (merged-away) symbol.
+        var n = word.Length;
+        var symbols = new int[n];
+        var next = new int[n];
+        var previous = new int[n];
+        var count = 0;
+        foreach (var c in word)
         {
-            var best = -1;
-            var bestRank = int.MaxValue;
-            for (var i = 0; i + 1 < pieces.Count; i++)
-            {
-                if (ranks.TryGetValue((pieces[i], pieces[i + 1]), out var rank) && rank < bestRank)
-                {
-                    bestRank = rank;
-                    best = i;
-                }
-            }
-
-            if (best < 0) break;
-            var (left, right) = (pieces[best], pieces[best + 1]);
-            var merged = new List<string>(pieces.Count);
-            for (var i = 0; i < pieces.Count; i++)
-            {
-                if (i + 1 < pieces.Count && pieces[i] == left && pieces[i + 1] == right)
-                {
-                    merged.Add(left + right);
-                    i++;
-                }
-                else
-                {
-                    merged.Add(pieces[i]);
-                }
-            }
-
-            pieces = merged;
+            if (!lookup.TryGetValue(new ReadOnlySpan<char>(in c), out var id)) continue;
+            symbols[count] = id;
+            previous[count] = count - 1;
+            next[count] = count + 1;
+            count++;
         }
 
-        // A piece the vocabulary lacks is dropped, as Hugging Face's BPE does without an unk_token; with the full
-        // byte alphabet in the vocabulary (every byte-level BPE has it) this never happens.
-        return pieces.Where(vocabulary.ContainsKey).Select(p => vocabulary[p]).ToArray();
+        if (count == 0) return [];
+        next[count - 1] = -1;
+        var queue = new PriorityQueue<(int Position, int Merged), (int Rank, int Position)>();
+        for (var i = 0; i + 1 < count; i++) Enqueue(queue, symbols, i, i + 1);
+        while (queue.TryDequeue(out var top, out var priority))
+        {
+            var (position, merged) = top;
+            var right = next[position];
+            if (symbols[position] < 0 || right < 0) continue;
+            // A stale entry: the pair at this position changed since it was queued.
+            if (!merges.TryGetValue(Pair(symbols[position], symbols[right]), out var current) || current.Merged != merged || current.Rank != priority.Rank) continue;
+            symbols[position] = merged;
+            symbols[right] = -1;
+            next[position] = next[right];
+            if (next[right] >= 0) previous[next[right]] = position;
+            if (previous[position] >= 0) Enqueue(queue, symbols, previous[position], position);
+            if (next[position] >= 0) Enqueue(queue, symbols, position, next[position]);
+        }
+
+        var result = new List<int>(count);
+        for (var i = 0; i >= 0 && i < count; i = next[i]) result.Add(symbols[i]);
+        return [.. result];
+    }
+
+    private void Enqueue(PriorityQueue<(int, int), (int, int)> queue, int[] symbols, int left, int right)
+    {
+        if (merges.TryGetValue(Pair(symbols[left], symbols[right]), out var merge)) queue.Enqueue((left, merge.Merged), (merge.Rank, left));
     }
 }

@@ -6,16 +6,19 @@ internal interface ITextNormalizer
     string Normalize(string text);
 }
 
-/// <summary>Splits normalized text into words (Hugging Face's <c>pre_tokenizer</c> step).</summary>
+/// <summary>
+/// Splits normalized text into words and hands each word to the model (Hugging Face's <c>pre_tokenizer</c> step, with
+/// the model applied per word): words are spans of a reused buffer, never strings.
+/// </summary>
 internal interface IPreTokenizer
 {
-    void Split(string text, List<string> words);
+    void Tokenize(ReadOnlySpan<char> text, ITokenModel model, List<int> ids);
 }
 
 /// <summary>Turns one word into vocabulary ids (Hugging Face's <c>model</c> step: WordPiece, BPE).</summary>
 internal interface ITokenModel
 {
-    /// <summary>Number of ids the model's vocabulary holds.</summary>
+    /// <summary>Largest id plus one.</summary>
     int VocabularySize { get; }
 
     /// <summary>Number of entries of the vocabulary (what Hugging Face calls its vocabulary size when it numbers added tokens).</summary>
@@ -24,5 +27,5 @@ internal interface ITokenModel
     /// <summary>The id of a whole token string, or null when the vocabulary lacks it.</summary>
     int? TokenToId(string token);
 
-    void Tokenize(string word, List<int> ids);
+    void Tokenize(ReadOnlySpan<char> word, List<int> ids);
 }

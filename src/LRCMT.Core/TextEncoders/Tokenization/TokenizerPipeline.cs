@@ -3,110 +3,178 @@ namespace LRCMT.TextEncoders.Tokenization;
 /// <summary>
 /// Hugging Face's tokenizer pipeline for single sequences: added tokens matched in the raw text, then normalizer,
 /// added tokens matched in the normalized text, pre-tokenizer, model; then truncation (room kept for the special
-/// tokens), the special-token template, and padding of a batch.
+/// tokens), the special-token template, and padding of a batch. When no added token is matched in normalized text (the
+/// usual case), a BERT normalizer runs inside the pre-tokenizer's single pass instead of building a normalized copy.
 /// </summary>
-internal sealed class TokenizerPipeline(
-    ITextNormalizer? normalizer,
-    IPreTokenizer preTokenizer,
-    ITokenModel model,
-    IReadOnlyList<AddedToken> addedTokens,
-    SpecialTokenTemplate template,
-    TruncationSettings? truncation,
-    PaddingSettings padding)
+internal sealed class TokenizerPipeline
 {
-    private readonly AddedTokenSplitter rawTokens = new(addedTokens.Where(t => !t.Normalized));
-    private readonly AddedTokenSplitter normalizedTokens = new(addedTokens.Where(t => t.Normalized));
+    private readonly ITextNormalizer? normalizer;
+    private readonly IPreTokenizer preTokenizer;
+    private readonly ITokenModel model;
+    private readonly SpecialTokenTemplate template;
+    private readonly TruncationSettings? truncation;
+    private readonly AddedTokenSplitter rawTokens;
+    private readonly AddedTokenSplitter normalizedTokens;
+
+    [ThreadStatic]
+    private static Scratch? scratch;
+
+    public TokenizerPipeline(
+        ITextNormalizer? normalizer,
+        IPreTokenizer preTokenizer,
+        ITokenModel model,
+        IReadOnlyList<AddedToken> addedTokens,
+        SpecialTokenTemplate template,
+        TruncationSettings? truncation,
+        PaddingSettings padding)
+    {
+        rawTokens = new AddedTokenSplitter(addedTokens.Where(t => !t.Normalized));
+        normalizedTokens = new AddedTokenSplitter(addedTokens.Where(t => t.Normalized));
+        if (normalizer is BertNormalizer bert && preTokenizer is BertPreTokenizer && normalizedTokens.IsEmpty)
+        {
+            normalizer = null;
+            preTokenizer = new BertPreTokenizer(bert);
+        }
+
+        this.normalizer = normalizer;
+        this.preTokenizer = preTokenizer;
+        this.model = model;
+        this.template = template;
+        this.truncation = truncation;
+        Padding = padding;
+        VocabularySize = Math.Max(model.VocabularySize, addedTokens.Count == 0 ? 0 : addedTokens.Max(t => t.Id) + 1);
+    }
 
     public ITokenModel Model => model;
 
-    public PaddingSettings Padding => padding;
+    public PaddingSettings Padding { get; }
 
     /// <summary>Largest id plus one over the model's vocabulary and the added tokens.</summary>
-    public int VocabularySize { get; } = Math.Max(model.VocabularySize, addedTokens.Count == 0 ? 0 : addedTokens.Max(t => t.Id) + 1);
+    public int VocabularySize { get; }
 
-    /// <summary>The ids of <paramref name="text"/> without special tokens, truncation or padding.</summary>
-    public List<int> EncodeWithoutSpecialTokens(string text)
+    /// <summary>The ids of <paramref name="text"/> without special tokens, truncation or padding, appended to <paramref name="ids"/>.</summary>
+    public void EncodeWithoutSpecialTokens(ReadOnlySpan<char> text, List<int> ids)
     {
-        var ids = new List<int>();
-        var raw = new List<(string? Text, int? Id)>();
-        var normalized = new List<(string? Text, int? Id)>();
-        var words = new List<string>();
-        rawTokens.Split(text, raw);
-        foreach (var (segment, id) in raw)
+        if (rawTokens.IsEmpty)
         {
-            if (id is { } tokenId)
-            {
-                ids.Add(tokenId);
-                continue;
-            }
-
-            normalized.Clear();
-            normalizedTokens.Split(normalizer?.Normalize(segment!) ?? segment!, normalized);
-            foreach (var (piece, pieceId) in normalized)
-            {
-                if (pieceId is { } addedId)
-                {
-                    ids.Add(addedId);
-                    continue;
-                }
-
-                words.Clear();
-                preTokenizer.Split(piece!, words);
-                foreach (var word in words) model.Tokenize(word, ids);
-            }
+            EncodeSegment(text, ids);
+            return;
         }
 
-        return ids;
+        var work = scratch ??= new Scratch();
+        var segments = work.RawSegments;
+        segments.Clear();
+        rawTokens.Split(text, segments);
+        foreach (var (start, length, id) in segments)
+        {
+            if (id is { } tokenId) ids.Add(tokenId);
+            else EncodeSegment(text.Slice(start, length), ids);
+        }
+    }
+
+    private void EncodeSegment(ReadOnlySpan<char> segment, List<int> ids)
+    {
+        if (normalizer is null)
+        {
+            preTokenizer.Tokenize(segment, model, ids);
+            return;
+        }
+
+        var normalized = normalizer.Normalize(segment.ToString());
+        var pieces = new List<(int Start, int Length, int? Id)>();
+        normalizedTokens.Split(normalized, pieces);
+        foreach (var (start, length, id) in pieces)
+        {
+            if (id is { } addedId) ids.Add(addedId);
+            else preTokenizer.Tokenize(normalized.AsSpan(start, length), model, ids);
+        }
     }
 
     /// <summary>The ids of one sequence with the special tokens, cut to <paramref name="maxLength"/> ids in all.</summary>
     public (List<int> Ids, List<int> TypeIds) Encode(string text, int maxLength)
     {
-        var limit = Math.Min(maxLength, truncation?.MaxLength ?? int.MaxValue);
-        var content = EncodeWithoutSpecialTokens(text);
-        var room = Math.Max(0, limit - template.Count);
-        if (content.Count > room)
-        {
-            if (truncation?.Direction == Side.Left) content.RemoveRange(0, content.Count - room);
-            else content.RemoveRange(room, content.Count - room);
-        }
-
+        var content = new List<int>();
+        EncodeWithoutSpecialTokens(text, content);
         var ids = new List<int>(content.Count + template.Count);
-        var types = new List<int>(content.Count + template.Count);
-        ids.AddRange(template.Prefix);
+        var count = Build(content, maxLength, ids);
+        var types = new List<int>(count);
         types.AddRange(template.PrefixTypeIds);
-        ids.AddRange(content);
-        types.AddRange(Enumerable.Repeat(template.SequenceTypeId, content.Count));
-        ids.AddRange(template.Suffix);
+        types.AddRange(Enumerable.Repeat(template.SequenceTypeId, count - template.Count));
         types.AddRange(template.SuffixTypeIds);
         return (ids, types);
     }
 
     /// <summary>Encodes each text and pads them into [batch, seq] ids, mask and type ids.</summary>
+    /// <exception cref="ArgumentException">The padded batch would hold more values than an array can.</exception>
     public EncodedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
     {
-        var encoded = texts.Select(t => Encode(t, maxLength)).ToList();
-        var length = padding.FixedLength ?? encoded.Max(e => e.Ids.Count);
-        length = Math.Max(length, encoded.Max(e => e.Ids.Count));
-        if (padding.MultipleOf is > 0 and var multiple && length % multiple != 0) length += multiple - length % multiple;
-
-        var ids = new long[texts.Count * length];
-        var mask = new long[texts.Count * length];
-        var types = new long[texts.Count * length];
-        Array.Fill(ids, padding.PadId);
-        Array.Fill(types, padding.PadTypeId);
-        for (var row = 0; row < encoded.Count; row++)
+        var work = scratch ??= new Scratch();
+        var rows = new int[texts.Count][];
+        var longest = 0;
+        for (var row = 0; row < texts.Count; row++)
         {
-            var (rowIds, rowTypes) = encoded[row];
-            var offset = row * length + (padding.Direction == Side.Left ? length - rowIds.Count : 0);
-            for (var column = 0; column < rowIds.Count; column++)
+            work.Content.Clear();
+            work.Row.Clear();
+            EncodeWithoutSpecialTokens(texts[row], work.Content);
+            Build(work.Content, maxLength, work.Row);
+            rows[row] = [.. work.Row];
+            longest = Math.Max(longest, rows[row].Length);
+        }
+
+        long length = Math.Max(Padding.FixedLength ?? 0, longest);
+        if (Padding.MultipleOf is > 0 and var multiple && length % multiple != 0) length += multiple - length % multiple;
+        if (length * texts.Count > Array.MaxLength)
+            throw new ArgumentException($"{texts.Count} texts padded to {length} tokens hold more ids than an array can; encode them in smaller batches.", nameof(texts));
+
+        var width = (int)length;
+        var ids = new long[texts.Count * width];
+        var mask = new long[texts.Count * width];
+        var types = new long[texts.Count * width];
+        if (Padding.PadId != 0) Array.Fill(ids, Padding.PadId);
+        if (Padding.PadTypeId != 0) Array.Fill(types, Padding.PadTypeId);
+        for (var row = 0; row < rows.Length; row++)
+        {
+            var rowIds = rows[row];
+            var offset = row * width + (Padding.Direction == Side.Left ? width - rowIds.Length : 0);
+            var contentEnd = rowIds.Length - template.Suffix.Length;
+            for (var column = 0; column < rowIds.Length; column++)
             {
                 ids[offset + column] = rowIds[column];
-                types[offset + column] = rowTypes[column];
                 mask[offset + column] = 1;
+                types[offset + column] = column < template.Prefix.Length ? template.PrefixTypeIds[column]
+                    : column < contentEnd ? template.SequenceTypeId : template.SuffixTypeIds[column - contentEnd];
             }
         }
 
-        return new EncodedBatch(ids, mask, types, texts.Count, length);
+        return new EncodedBatch(ids, mask, types, texts.Count, width);
+    }
+
+    // Truncates content (room kept for the special tokens) and writes prefix + content + suffix; returns the count.
+    private int Build(List<int> content, int maxLength, List<int> output)
+    {
+        var limit = Math.Min(maxLength, truncation?.MaxLength ?? int.MaxValue);
+        var room = Math.Max(0, limit - template.Count);
+        var skip = 0;
+        var take = content.Count;
+        if (content.Count > room)
+        {
+            take = room;
+            if (truncation?.Direction == Side.Left) skip = content.Count - room;
+        }
+
+        output.AddRange(template.Prefix);
+        for (var k = skip; k < skip + take; k++) output.Add(content[k]);
+        output.AddRange(template.Suffix);
+        return output.Count;
+    }
+
+    /// <summary>Buffers one thread reuses across calls.</summary>
+    private sealed class Scratch
+    {
+        public List<(int Start, int Length, int? Id)> RawSegments { get; } = new();
+
+        public List<int> Content { get; } = new(512);
+
+        public List<int> Row { get; } = new(512);
     }
 }

@@ -49,15 +49,23 @@ internal static class UnicodeText
     public static List<int> Decompose(IReadOnlyList<int> codePoints)
     {
         var output = new List<int>(codePoints.Count + 8);
+        DecomposeInto(codePoints, output);
+        return output;
+    }
+
+    /// <summary><see cref="Decompose"/> appending to <paramref name="output"/>.</summary>
+    public static void DecomposeInto(IReadOnlyList<int> codePoints, List<int> output)
+    {
+        var first = output.Count;
         foreach (var c in codePoints)
         {
-            if (c is >= HangulFirst and <= HangulLast) AddHangul(output, c);
+            if (c < 0xC0) output.Add(c); // nothing below U+00C0 decomposes
+            else if (c is >= HangulFirst and <= HangulLast) AddHangul(output, c);
             else if (Decompositions.TryGetValue(c, out var parts)) output.AddRange(parts);
             else output.Add(c);
         }
 
-        SortCombiningMarks(output);
-        return output;
+        SortCombiningMarks(output, first);
     }
 
     /// <summary>Appends the full lower-case mapping of <paramref name="c"/> (one or more code points).</summary>
@@ -85,6 +93,31 @@ internal static class UnicodeText
         }
 
         return output;
+    }
+
+    /// <summary>The code points of <paramref name="text"/> into <paramref name="output"/> (cleared first).</summary>
+    public static void CodePointsInto(ReadOnlySpan<char> text, List<int> output)
+    {
+        output.Clear();
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) output.Add(char.ConvertToUtf32(text[i], text[++i]));
+            else output.Add(text[i]);
+        }
+    }
+
+    /// <summary>Writes one code point as UTF-16 (an unpaired surrogate value as that char); returns the chars written.</summary>
+    public static int WriteCodePoint(int c, Span<char> destination)
+    {
+        if (c < 0x10000)
+        {
+            destination[0] = (char)c;
+            return 1;
+        }
+
+        destination[0] = (char)(0xD800 + ((c - 0x10000) >> 10));
+        destination[1] = (char)(0xDC00 + ((c - 0x10000) & 0x3FF));
+        return 2;
     }
 
     /// <summary>Code points back to a string (an unpaired surrogate value is written as that char).</summary>
@@ -126,14 +159,14 @@ internal static class UnicodeText
     }
 
     // Canonical ordering: within each run of non-starters, a stable sort by combining class.
-    private static void SortCombiningMarks(List<int> text)
+    private static void SortCombiningMarks(List<int> text, int first)
     {
-        for (var i = 1; i < text.Count; i++)
+        for (var i = first + 1; i < text.Count; i++)
         {
             var cls = CombiningClass(text[i]);
             if (cls == 0) continue;
             var j = i;
-            while (j > 0 && CombiningClass(text[j - 1]) > cls)
+            while (j > first && CombiningClass(text[j - 1]) > cls)
             {
                 (text[j - 1], text[j]) = (text[j], text[j - 1]);
                 j--;

@@ -4,15 +4,23 @@ namespace LRCMT.TextEncoders.Tokenization;
 /// Hugging Face's <c>WordPiece</c> model: greedy longest-match-first over the vocabulary, pieces after the first carry the
 /// continuation prefix (<c>##</c>); a word longer than <see cref="MaxInputCharsPerWord"/> code points, or one with a part
 /// no vocabulary entry matches, becomes the unknown token as a whole.
+/// A whole word is one span lookup in the vocabulary (most words are in it); otherwise each piece is the longest prefix
+/// found by walking a trie of the word-initial tokens, or of the continuation tokens without their prefix. A walk stops
+/// where the trie ends, so a word costs at most its length × the longest token's length, whatever
+/// <see cref="MaxInputCharsPerWord"/> is, and no string is built per candidate.
 /// </summary>
 internal sealed class WordPieceModel : ITokenModel
 {
     private readonly Dictionary<string, int> vocabulary;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup;
+    private readonly CharTrie initialPieces = new();
+    private readonly CharTrie continuingPieces = new();
     private readonly int unknownId;
 
     public WordPieceModel(Dictionary<string, int> vocabulary, string unknownToken, string continuingSubwordPrefix, int maxInputCharsPerWord)
     {
         this.vocabulary = vocabulary;
+        lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
         UnknownToken = unknownToken;
         ContinuingSubwordPrefix = continuingSubwordPrefix;
         MaxInputCharsPerWord = maxInputCharsPerWord;
@@ -20,6 +28,13 @@ internal sealed class WordPieceModel : ITokenModel
             ? id
             : throw new ArgumentException($"the unknown token '{unknownToken}' is not in the vocabulary.", nameof(unknownToken));
         VocabularySize = vocabulary.Count == 0 ? 0 : vocabulary.Values.Max() + 1;
+        foreach (var (token, tokenId) in vocabulary)
+        {
+            if (token.Length == 0) continue;
+            initialPieces.SetValue(initialPieces.Insert(token), tokenId);
+            if (token.Length > continuingSubwordPrefix.Length && token.StartsWith(continuingSubwordPrefix, StringComparison.Ordinal))
+                continuingPieces.SetValue(continuingPieces.Insert(token.AsSpan(continuingSubwordPrefix.Length)), tokenId);
+        }
     }
 
     public string UnknownToken { get; }
@@ -34,53 +49,47 @@ internal sealed class WordPieceModel : ITokenModel
 
     public int? TokenToId(string token) => vocabulary.TryGetValue(token, out var id) ? id : null;
 
-    public void Tokenize(string word, List<int> ids)
+    public void Tokenize(ReadOnlySpan<char> word, List<int> ids)
     {
-        if (CodePointCount(word) > MaxInputCharsPerWord)
+        if (word.IsEmpty) return;
+        if (word.Length > MaxInputCharsPerWord && CodePointCount(word) > MaxInputCharsPerWord)
         {
             ids.Add(unknownId);
             return;
         }
 
+        if (lookup.TryGetValue(word, out var whole))
+        {
+            ids.Add(whole);
+            return;
+        }
+
         var firstPiece = ids.Count;
-        var lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
         var start = 0;
         while (start < word.Length)
         {
-            int? found = null;
-            var end = word.Length;
-            for (; end > start; end = PreviousBoundary(word, end))
-            {
-                var piece = word.AsSpan(start, end - start);
-                var hit = start == 0 ? lookup.TryGetValue(piece, out var id) : lookup.TryGetValue(ContinuingSubwordPrefix + piece.ToString(), out id);
-                if (!hit) continue;
-                found = id;
-                break;
-            }
-
-            if (found is null)
+            var id = (start == 0 ? initialPieces : continuingPieces).LongestPrefix(word[start..], out var length);
+            if (id < 0)
             {
                 ids.RemoveRange(firstPiece, ids.Count - firstPiece);
                 ids.Add(unknownId);
                 return;
             }
 
-            ids.Add(found.Value);
-            start = end;
+            ids.Add(id);
+            start += length;
         }
     }
 
-    private static int PreviousBoundary(string word, int end) =>
-        end >= 2 && char.IsLowSurrogate(word[end - 1]) && char.IsHighSurrogate(word[end - 2]) ? end - 2 : end - 1;
-
-    private static int CodePointCount(string word)
+    private static int CodePointCount(ReadOnlySpan<char> word)
     {
-        var count = 0;
-        for (var i = 0; i < word.Length; i++)
-        {
-            if (char.IsHighSurrogate(word[i]) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1])) i++;
-            count++;
-        }
+        var count = word.Length;
+        for (var i = 0; i + 1 < word.Length; i++)
+            if (char.IsHighSurrogate(word[i]) && char.IsLowSurrogate(word[i + 1]))
+            {
+                count--;
+                i++;
+            }
 
         return count;
     }
