@@ -99,7 +99,7 @@ public sealed class BertTextTokenizer : ITextTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        return pipeline.Encode(text, maxLength).Ids;
+        return pipeline.EncodeIds(text, maxLength);
     }
 
     /// <inheritdoc />

@@ -75,7 +75,7 @@ public sealed class RobertaTextTokenizer : ITextTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        return pipeline.Encode(text, maxLength).Ids;
+        return pipeline.EncodeIds(text, maxLength);
     }
 
     /// <inheritdoc />

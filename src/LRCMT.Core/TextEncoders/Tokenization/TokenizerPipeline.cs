@@ -91,17 +91,14 @@ internal sealed class TokenizerPipeline
     }
 
     /// <summary>The ids of one sequence with the special tokens, cut to <paramref name="maxLength"/> ids in all.</summary>
-    public (List<int> Ids, List<int> TypeIds) Encode(string text, int maxLength)
+    public int[] EncodeIds(string text, int maxLength)
     {
-        var content = new List<int>();
-        EncodeWithoutSpecialTokens(text, content);
-        var ids = new List<int>(content.Count + template.Count);
-        var count = Build(content, maxLength, ids);
-        var types = new List<int>(count);
-        types.AddRange(template.PrefixTypeIds);
-        types.AddRange(Enumerable.Repeat(template.SequenceTypeId, count - template.Count));
-        types.AddRange(template.SuffixTypeIds);
-        return (ids, types);
+        var work = scratch ??= new Scratch();
+        work.Content.Clear();
+        work.Row.Clear();
+        EncodeWithoutSpecialTokens(text, work.Content);
+        Build(work.Content, maxLength, work.Row);
+        return [.. work.Row];
     }
 
     /// <summary>Encodes each text and pads them into [batch, seq] ids, mask and type ids.</summary>
