@@ -75,16 +75,49 @@ internal readonly struct JsonFields(JsonElement element, string source, string w
         }
     }
 
-    /// <summary>Parses a whole file's text.</summary>
+    /// <summary>
+    /// Parses a whole file's text. Every string and key must be valid Unicode: a lone-surrogate escape anywhere is
+    /// refused (naming its JSON path), as Hugging Face's JSON reader refuses the file.
+    /// </summary>
     public static JsonDocument Parse(string text, string source)
     {
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(text);
+            document = JsonDocument.Parse(text);
         }
         catch (JsonException e)
         {
             throw new CorruptFileException(source, e.BytePositionInLine, "not valid JSON: " + e.Message, e);
+        }
+
+        try
+        {
+            RequireUnicode(document.RootElement, source, "$");
+            return document;
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
+    private static void RequireUnicode(JsonElement element, string source, string where)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                Text(element, source, where);
+                break;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray()) RequireUnicode(item, source, $"{where}[{index++}]");
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                    RequireUnicode(property.Value, source, $"{where}.{PropertyName(property, source, where)}");
+                break;
         }
     }
 }
