@@ -5,10 +5,12 @@ namespace LRCMT.TextEncoders.Tokenization;
 /// <summary>
 /// Finds added tokens in text, leftmost match first and the longest token at a position, as Hugging Face's
 /// <c>AddedVocabulary</c> does (Aho–Corasick, leftmost-longest); whitespace around a match is absorbed where the token
-/// asks for it. Linear in the text whatever the number and length of the tokens: an Aho–Corasick automaton of the
-/// <em>reversed</em> tokens, run once from the end of the text, gives at every position the longest token starting
-/// there (the deepest token among the current state's suffixes, precomputed per state); a left-to-right pass then
-/// takes the leftmost match, skips past it, and so on.
+/// asks for it. Usually the text is scanned (vectorized) for the characters a token can start with and a trie of the
+/// tokens is walked from each; those walks are charged to a budget of a few steps per character, and text that would
+/// exceed it (many long, overlapping tokens) is matched instead in linear time whatever the number and length of the
+/// tokens: an Aho–Corasick automaton of the <em>reversed</em> tokens, run once from the end of the text, gives at every
+/// position the longest token starting there (the deepest token among the current state's suffixes, precomputed per
+/// state); a left-to-right pass then takes the leftmost match, skips past it, and so on.
 /// </summary>
 internal sealed class AddedTokenSplitter
 {
@@ -16,7 +18,9 @@ internal sealed class AddedTokenSplitter
     private readonly CharTrie trie = new();
     private readonly int[] failure;
     private readonly int[] longestToken;
-    private readonly SearchValues<char> lastChars;
+    private readonly SearchValues<char> firstChars;
+    private readonly CharTrie forward = new();
+    private readonly AddedToken[] forwardTokens;
 
     public AddedTokenSplitter(IEnumerable<AddedToken> tokens)
     {
@@ -34,8 +38,9 @@ internal sealed class AddedTokenSplitter
         tokenAtNode = new AddedToken?[trie.NodeCount];
         foreach (var (node, token) in byNode) tokenAtNode[node] = token;
         (failure, longestToken) = BuildAutomaton(list);
-        // A match starts where a reversed token ends: the scan can skip text up to the first char that ends a token.
-        lastChars = SearchValues.Create(list.Select(t => t.Content[^1]).Distinct().ToArray());
+        firstChars = SearchValues.Create(list.Select(t => t.Content[0]).Distinct().ToArray());
+        forwardTokens = [.. list];
+        for (var k = list.Count - 1; k >= 0; k--) forward.SetValue(forward.Insert(list[k].Content), k); // the first of equal contents wins
     }
 
     public bool IsEmpty { get; }
@@ -43,12 +48,41 @@ internal sealed class AddedTokenSplitter
     /// <summary>Splits <paramref name="text"/> into plain segments (<c>Id</c> null) and matched tokens (<c>Length</c> 0).</summary>
     public void Split(ReadOnlySpan<char> text, List<(int Start, int Length, int? Id)> output)
     {
-        if (IsEmpty || text.IndexOfAny(lastChars) < 0)
+        var first = IsEmpty ? -1 : text.IndexOfAny(firstChars);
+        if (first < 0)
         {
             if (text.Length > 0) output.Add((0, text.Length, null));
             return;
         }
 
+        var count = output.Count;
+        if (TrySplitByWalks(text, first, output)) return;
+        output.RemoveRange(count, output.Count - count);
+        SplitByAutomaton(text, output);
+    }
+
+    private bool TrySplitByWalks(ReadOnlySpan<char> text, int first, List<(int Start, int Length, int? Id)> output)
+    {
+        var budget = 4L * text.Length + 256;
+        var segmentStart = 0;
+        var i = first;
+        while (i < text.Length)
+        {
+            var index = forward.LongestPrefix(text[i..], out _, ref budget);
+            if (budget < 0) return false;
+            if (index >= 0) i = Emit(text, i, forwardTokens[index], ref segmentStart, output);
+            else i++;
+            var next = i < text.Length ? text[i..].IndexOfAny(firstChars) : -1;
+            if (next < 0) break;
+            i += next;
+        }
+
+        if (segmentStart < text.Length) output.Add((segmentStart, text.Length - segmentStart, null));
+        return true;
+    }
+
+    private void SplitByAutomaton(ReadOnlySpan<char> text, List<(int Start, int Length, int? Id)> output)
+    {
         var longest = ArrayPool<int>.Shared.Rent(text.Length);
         try
         {
@@ -58,22 +92,8 @@ internal sealed class AddedTokenSplitter
             while (i < text.Length)
             {
                 var node = longest[i];
-                if (node <= 0)
-                {
-                    i++;
-                    continue;
-                }
-
-                var token = tokenAtNode[node]!;
-                var start = i;
-                if (token.LeftStrip)
-                    while (start > segmentStart && UnicodeText.IsWhitespace(text[start - 1])) start--;
-                var end = i + token.Content.Length;
-                if (token.RightStrip)
-                    while (end < text.Length && UnicodeText.IsWhitespace(text[end])) end++;
-                if (start > segmentStart) output.Add((segmentStart, start - segmentStart, null));
-                output.Add((start, 0, token.Id));
-                segmentStart = i = end;
+                if (node <= 0) i++;
+                else i = Emit(text, i, tokenAtNode[node]!, ref segmentStart, output);
             }
 
             if (segmentStart < text.Length) output.Add((segmentStart, text.Length - segmentStart, null));
@@ -82,6 +102,21 @@ internal sealed class AddedTokenSplitter
         {
             ArrayPool<int>.Shared.Return(longest);
         }
+    }
+
+    // A match of token at i: the plain text before it (less what lstrip takes), the token; returns where to go on.
+    private static int Emit(ReadOnlySpan<char> text, int i, AddedToken token, ref int segmentStart, List<(int Start, int Length, int? Id)> output)
+    {
+        var start = i;
+        if (token.LeftStrip)
+            while (start > segmentStart && UnicodeText.IsWhitespace(text[start - 1])) start--;
+        var end = i + token.Content.Length;
+        if (token.RightStrip)
+            while (end < text.Length && UnicodeText.IsWhitespace(text[end])) end++;
+        if (start > segmentStart) output.Add((segmentStart, start - segmentStart, null));
+        output.Add((start, 0, token.Id));
+        segmentStart = end;
+        return end;
     }
 
     // For each i, the trie node of the longest token that starts at i (0 when none), from one right-to-left run.

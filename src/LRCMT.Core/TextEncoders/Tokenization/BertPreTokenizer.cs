@@ -7,7 +7,9 @@ namespace LRCMT.TextEncoders.Tokenization;
 /// built from the normalizer and the splitter themselves, so the fast path cannot disagree with them; each run of other
 /// characters through the normalizer, exactly. Runs are cut only at ASCII characters that survive cleaning, which are
 /// starters that no normalization step reaches across, so normalizing run by run equals normalizing the whole text.
-/// Words are assembled in a reused per-thread buffer and handed to the model as spans.
+/// A run of ASCII word characters the normalizer leaves as they are (lower-case letters and digits, typically) is found
+/// by one vectorized search and handed to the model as a slice of the text itself; other words are assembled in a
+/// reused per-thread buffer. No string is made per word.
 /// </summary>
 internal sealed class BertPreTokenizer : IPreTokenizer
 {
@@ -15,6 +17,7 @@ internal sealed class BertPreTokenizer : IPreTokenizer
     private readonly BertNormalizer? normalizer;
     private readonly byte[] asciiKind = new byte[128];
     private readonly char[] asciiChar = new char[128];
+    private readonly System.Buffers.SearchValues<char> unchangedWordChars;
 
     [ThreadStatic]
     private static Scratch? scratch;
@@ -31,6 +34,9 @@ internal sealed class BertPreTokenizer : IPreTokenizer
                 : UnicodeText.IsBertPunctuation(normalized[0]) ? Punctuation : Word;
             asciiChar[c] = normalized.Length == 0 ? '\0' : normalized[0];
         }
+
+        unchangedWordChars = System.Buffers.SearchValues.Create(
+            Enumerable.Range(0, 128).Where(c => asciiKind[c] == Word && asciiChar[c] == c).Select(c => (char)c).ToArray());
     }
 
     public void Tokenize(ReadOnlySpan<char> text, ITokenModel model, List<int> ids)
@@ -46,6 +52,26 @@ internal sealed class BertPreTokenizer : IPreTokenizer
             var c = text[i];
             if (c < 128)
             {
+                if (kinds[c] == Word && chars[c] == c)
+                {
+                    // A run of characters that stay as they are: one vectorized search for its end.
+                    var run = text[i..].IndexOfAnyExcept(unchangedWordChars);
+                    if (run < 0) run = text.Length - i;
+                    var after = i + run;
+                    if (length == 0 && (after == text.Length || text[after] < 128 && kinds[text[after]] is Space or Punctuation))
+                    {
+                        model.Tokenize(text.Slice(i, run), ids);
+                    }
+                    else
+                    {
+                        text.Slice(i, run).CopyTo(word.AsSpan(length));
+                        length += run;
+                    }
+
+                    i = after;
+                    continue;
+                }
+
                 switch (kinds[c])
                 {
                     case Word:

@@ -81,6 +81,30 @@ internal sealed class CharTrie
         return best;
     }
 
+    /// <summary>
+    /// <see cref="LongestPrefix(ReadOnlySpan{char}, out int)"/> that charges each step to <paramref name="budget"/>, so a
+    /// caller can bound the total work of many walks and switch to a linear method when they would cost too much.
+    /// </summary>
+    public int LongestPrefix(ReadOnlySpan<char> text, out int length, ref long budget)
+    {
+        var node = Root;
+        var best = -1;
+        length = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            budget--;
+            node = Child(node, text[i]);
+            if (node < 0) break;
+            if (values[node] >= 0)
+            {
+                best = values[node];
+                length = i + 1;
+            }
+        }
+
+        return best;
+    }
+
     private static int Slot(long key, int mask) => (int)((ulong)(key * -7046029254386353131L) >> 32) & mask;
 
     private int NewNode()
