@@ -76,15 +76,15 @@ internal readonly struct JsonFields(JsonElement element, string source, string w
     }
 
     /// <summary>
-    /// Parses a whole file's text. Every string and key must be valid Unicode: a lone-surrogate escape anywhere is
+    /// Parses a whole file's UTF-8 (held, not copied, by the document). Every string and key must be valid Unicode: a lone-surrogate escape anywhere is
     /// refused (naming its JSON path), as Hugging Face's JSON reader refuses the file.
     /// </summary>
-    public static JsonDocument Parse(string text, string source)
+    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, string source)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(text);
+            document = JsonDocument.Parse(utf8);
         }
         catch (JsonException e)
         {

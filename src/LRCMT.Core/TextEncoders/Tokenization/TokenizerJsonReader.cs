@@ -20,11 +20,11 @@ internal static class TokenizerJsonReader
     public static TokenizerPipeline ReadFile<TModel>(string path, string otherKindHint)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var pipeline = Read(InputFile.ReadAllText(path, InputKind.TokenizerJson), path);
+        var pipeline = Read(InputFile.ReadAllUtf8(path, InputKind.TokenizerJson), path);
         return pipeline.Model is TModel ? pipeline : throw new UnsupportedTokenizerException(path, otherKindHint);
     }
 
-    public static TokenizerPipeline Read(string json, string source)
+    public static TokenizerPipeline Read(ReadOnlyMemory<byte> json, string source)
     {
         using var document = JsonFields.Parse(json, source);
         if (document.RootElement.ValueKind != JsonValueKind.Object) throw new CorruptFileException(source, null, "a tokenizer.json must be a JSON object.");

@@ -39,7 +39,7 @@ internal static class VocabularyFiles
     /// <summary><c>vocab.json</c>: an object of token to id.</summary>
     public static Dictionary<string, int> ReadVocabJson(string path)
     {
-        using var document = JsonFields.Parse(InputFile.ReadAllText(path, InputKind.Vocabulary), path);
+        using var document = JsonFields.Parse(InputFile.ReadAllUtf8(path, InputKind.Vocabulary), path);
         if (document.RootElement.ValueKind != JsonValueKind.Object) throw new CorruptFileException(path, null, "vocab.json must be an object of token to id.");
         return ReadTokenIds(document.RootElement, path, "vocab");
     }
@@ -95,7 +95,7 @@ internal static class VocabularyFiles
     {
         var path = Path.Combine(folder, "tokenizer_config.json");
         if (!InputFile.IsPresent(path)) return null;
-        var document = JsonFields.Parse(InputFile.ReadAllText(path, InputKind.TokenizerConfig), path);
+        var document = JsonFields.Parse(InputFile.ReadAllUtf8(path, InputKind.TokenizerConfig), path);
         if (document.RootElement.ValueKind == JsonValueKind.Object) return document;
         document.Dispose();
         throw new CorruptFileException(path, null, "tokenizer_config.json must be a JSON object.");
