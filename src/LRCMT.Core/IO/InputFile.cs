@@ -144,7 +144,9 @@ internal static class InputFile
 
     private static (SafeFileHandle Handle, long Length) OpenRegular(string path)
     {
-        if (OperatingSystem.IsLinux()) return LinuxFile.OpenRegular(path);
+        // A NUL would end the path early at the system call and open another file than the one named.
+        if (path.Contains('\0')) throw new ArgumentException($"The path '{path.Replace('\0', '?')}' holds a NUL character.", nameof(path));
+        if (OperatingSystem.IsLinux() && LinuxFile.Available) return LinuxFile.OpenRegular(path);
         // Elsewhere .NET's own open (Windows refuses devices itself); the size limit still holds.
         if (Directory.Exists(path)) throw new InputFileException(path, "it is a directory, not a regular file.");
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);

@@ -18,6 +18,21 @@ internal static class LinuxFile
     private const int FileTypeMask = 0xF000;
     private const int NoSuchFile = 2, Interrupted = 4, AccessDenied = 13, NotADirectory = 20, IsADirectory = 21, TooManyLinks = 40, NameTooLong = 36;
 
+    /// <summary>Whether this C library has <c>statx</c> (glibc 2.28 and later, musl 1.2.5); without it .NET's open is used.</summary>
+    public static bool Available { get; } = Probe();
+
+    private static bool Probe()
+    {
+        try
+        {
+            return statx(-1, "", EmptyPath, StatxType, new byte[StatxBufferSize]) is 0 or -1;
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A regular file opened for reading, and its length; anything else is refused with a typed error.</summary>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="Errors.InputFileException">Not a regular file, a symbolic link loop, or not readable.</exception>

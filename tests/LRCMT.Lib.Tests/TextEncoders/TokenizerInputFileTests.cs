@@ -76,6 +76,16 @@ public sealed class TokenizerInputFileTests : IDisposable
     }
 
     [Fact]
+    public void A_path_with_a_nul_character_is_refused_rather_than_cut_short()
+    {
+        File.Copy(CasedJson, Path.Combine(folder, "tokenizer.json"));
+
+        var act = () => BertTextTokenizer.FromTokenizerJson(Path.Combine(folder, "tokenizer.json") + "\0.bak");
+
+        act.Should().Throw<ArgumentException>().WithMessage("*NUL*");
+    }
+
+    [Fact]
     public void A_link_to_a_regular_file_loads_as_the_file_does()
     {
         // Hugging Face's cache keeps files as links into a blobs folder.
