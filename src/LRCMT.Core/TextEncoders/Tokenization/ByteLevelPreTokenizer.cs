@@ -13,13 +13,11 @@ namespace LRCMT.TextEncoders.Tokenization;
 internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace) : IPreTokenizer
 {
     private static readonly string[] Contractions = ["s", "t", "re", "ve", "m", "ll", "d"];
+    // Byte value to the character GPT-2 writes it as.
     private static readonly char[] ByteChars = BuildByteToChar();
 
     [ThreadStatic]
     private static Scratch? scratch;
-
-    /// <summary>Byte value to the character GPT-2 writes it as.</summary>
-    public static IReadOnlyList<char> ByteToChar => ByteChars;
 
     public bool AddPrefixSpace { get; } = addPrefixSpace;
 

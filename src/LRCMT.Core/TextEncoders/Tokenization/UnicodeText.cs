@@ -45,15 +45,7 @@ internal static class UnicodeText
         c is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700 and <= 0x2B73F
             or >= 0x2B740 and <= 0x2B81F or >= 0x2B920 and <= 0x2CEAF or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F;
 
-    /// <summary>Canonical decomposition (NFD): every code point fully decomposed, then combining marks put in canonical order.</summary>
-    public static List<int> Decompose(IReadOnlyList<int> codePoints)
-    {
-        var output = new List<int>(codePoints.Count + 8);
-        DecomposeInto(codePoints, output);
-        return output;
-    }
-
-    /// <summary><see cref="Decompose"/> appending to <paramref name="output"/>.</summary>
+    /// <summary>Canonical decomposition (NFD) appended to <paramref name="output"/>: every code point fully decomposed, then combining marks put in canonical order.</summary>
     public static void DecomposeInto(IReadOnlyList<int> codePoints, List<int> output)
     {
         var first = output.Count;
@@ -73,26 +65,6 @@ internal static class UnicodeText
     {
         if (LowerCases.TryGetValue(c, out var lower)) output.AddRange(lower);
         else output.Add(c);
-    }
-
-    /// <summary>The code points of <paramref name="text"/>; an unpaired surrogate stays as its own value.</summary>
-    public static List<int> CodePoints(string text)
-    {
-        var output = new List<int>(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                output.Add(char.ConvertToUtf32(text[i], text[i + 1]));
-                i++;
-            }
-            else
-            {
-                output.Add(text[i]);
-            }
-        }
-
-        return output;
     }
 
     /// <summary>The code points of <paramref name="text"/> into <paramref name="output"/> (cleared first).</summary>
