@@ -16,4 +16,12 @@ internal static class TextEncoders
         using var batch = tokenizer.EncodeBatch(["The movie was great!", "Boring."], maxLength: 128);
         var output = bert.call(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds);
     }
+
+    internal static void TokenizeWithoutTorch()
+    {
+        var tokenizer = BertTextTokenizer.FromFolder("all-MiniLM-L6-v2");          // tokenizer.json or vocab.txt
+        EncodedBatch encoded = tokenizer.Encode(["The movie was great!", "Boring."], maxLength: 128);
+        long[] inputIds = encoded.InputIds;                                         // [BatchSize * SequenceLength], row-major
+        long[] shape = encoded.Shape;                                               // [2, longest row]
+    }
 }

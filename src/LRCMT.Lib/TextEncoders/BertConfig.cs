@@ -127,7 +127,7 @@ public sealed record BertConfig
     }
 
     /// <summary>Largest accepted <see cref="VocabSize"/> (multilingual vocabularies stay near 250,000).</summary>
-    public const int MaxVocabSize = 1 << 20;
+    public const int MaxVocabSize = Tokenization.TokenizerLimits.MaxVocabularySize;
 
     /// <summary>Largest accepted <see cref="HiddenSize"/> and <see cref="IntermediateSize"/> (BERT-large uses 1,024 and 4,096).</summary>
     public const int MaxWidth = 1 << 16;
@@ -136,7 +136,7 @@ public sealed record BertConfig
     public const int MaxCount = 1024;
 
     /// <summary>Largest accepted <see cref="MaxPositionEmbeddings"/>.</summary>
-    public const int MaxPositions = 1 << 16;
+    public const int MaxPositions = Tokenization.TokenizerLimits.MaxSequenceLength;
 
     /// <summary>Largest accepted parameter count of the whole model (4 billion floats, 16 GB), checked before anything is allocated.</summary>
     public const long MaxParameters = 4_000_000_000;
@@ -168,7 +168,7 @@ public sealed record BertConfig
         Positive("num_attention_heads", NumAttentionHeads, MaxCount);
         Positive("intermediate_size", IntermediateSize, MaxWidth);
         Positive("max_position_embeddings", MaxPositionEmbeddings, MaxPositions);
-        Positive("type_vocab_size", TypeVocabSize, MaxCount);
+        Positive("type_vocab_size", TypeVocabSize, Tokenization.TokenizerLimits.MaxTypeVocabularySize);
         if (problems.Count == 0 && ParameterCount() > MaxParameters)
             problems.Add($"the config describes {ParameterCount():N0} parameters, more than the {MaxParameters:N0} this library accepts.");
         if (HiddenSize > 0 && NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads != 0)

@@ -15,7 +15,7 @@ public class MultimodalCollatorTests
     {
         public int VocabularySize => 100;
 
-        public TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
+        public EncodedBatch Encode(IReadOnlyList<string> texts, int maxLength)
         {
             var rows = texts.Select(t => new long[] { 1 }.Concat(t.Split(' ').Select(w => (long)w.Length + 10)).Take(maxLength - 1).Append(2).ToArray()).ToList();
             int length = rows.Max(r => r.Length);
@@ -26,7 +26,7 @@ public class MultimodalCollatorTests
                 rows[b].CopyTo(ids, b * length);
                 Array.Fill(mask, 1L, b * length, rows[b].Length);
             }
-            return new TokenizedBatch(tensor(ids, [texts.Count, length]), tensor(mask, [texts.Count, length]), zeros(texts.Count, length, ScalarType.Int64));
+            return new EncodedBatch(ids, mask, new long[ids.Length], texts.Count, length);
         }
     }
 

@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.IO;
 using LRCMT.TextEncoders.Tokenization;
 
 namespace LRCMT.TextEncoders;
@@ -30,13 +31,12 @@ public sealed class RobertaTextTokenizer : ITextTokenizer
     /// <param name="mergesPath">The merges, highest priority first.</param>
     /// <param name="addPrefixSpace">Put a space before the text so its first word is tokenized like the others (<c>add_prefix_space</c>).</param>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
-    /// <exception cref="CorruptFileException">A file is malformed, a merge makes a token the vocabulary lacks, or a special token is missing.</exception>
+    /// <exception cref="InputFileException">A path is not a regular file, or a file is larger than its kind may be.</exception>
+    /// <exception cref="CorruptFileException">A file is not UTF-8 or malformed, an id is repeated or out of range, a merge makes a token the vocabulary lacks, or a special token is missing.</exception>
     public static RobertaTextTokenizer FromFiles(string vocabularyPath, string mergesPath, bool addPrefixSpace = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(vocabularyPath);
         ArgumentException.ThrowIfNullOrEmpty(mergesPath);
-        foreach (var path in new[] { vocabularyPath, mergesPath })
-            if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer file '{path}' does not exist.", path);
         var vocabulary = VocabularyFiles.ReadVocabJson(vocabularyPath);
         var missing = SpecialTokens.Where(t => !vocabulary.ContainsKey(t)).ToList();
         if (missing.Count > 0) throw new CorruptFileException(vocabularyPath, null, $"the vocabulary lacks the special token(s) {string.Join(", ", missing)}.");
@@ -58,12 +58,13 @@ public sealed class RobertaTextTokenizer : ITextTokenizer
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Tokenizer folder '{folder}' does not exist.");
         var json = Path.Combine(folder, "tokenizer.json");
-        return File.Exists(json) ? FromTokenizerJson(json) : FromFiles(Path.Combine(folder, "vocab.json"), Path.Combine(folder, "merges.txt"));
+        return InputFile.IsPresent(json) ? FromTokenizerJson(json) : FromFiles(Path.Combine(folder, "vocab.json"), Path.Combine(folder, "merges.txt"));
     }
 
     /// <summary>Loads a Hugging Face <c>tokenizer.json</c> of a byte-level BPE (RoBERTa, GPT-2) tokenizer.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="CorruptFileException">The file is not valid JSON or is malformed.</exception>
+    /// <exception cref="InputFileException">The path is not a regular file, or the file is larger than a tokenizer.json may be.</exception>
+    /// <exception cref="CorruptFileException">The file is not UTF-8 or not valid JSON, is malformed, or holds an id outside the vocabulary (the JSON path is named).</exception>
     /// <exception cref="UnsupportedTokenizerException">The tokenizer is not byte-level BPE, or asks for a setting this library cannot reproduce.</exception>
     public static RobertaTextTokenizer FromTokenizerJson(string path)
         => new(TokenizerJsonReader.ReadFile<ByteLevelBpeModel>(path, "the model is not byte-level BPE; a WordPiece tokenizer.json loads with BertTextTokenizer."));
@@ -74,13 +75,11 @@ public sealed class RobertaTextTokenizer : ITextTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        return pipeline.Encode(text, maxLength).Ids;
+        return pipeline.EncodeIds(text, maxLength);
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException"><paramref name="texts"/> is empty or holds a null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2.</exception>
-    public TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
+    public EncodedBatch Encode(IReadOnlyList<string> texts, int maxLength)
     {
         TokenizerArguments.CheckBatch(texts, maxLength);
         return pipeline.EncodeBatch(texts, maxLength);

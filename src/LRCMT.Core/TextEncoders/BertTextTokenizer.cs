@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LRCMT.Errors;
+using LRCMT.IO;
 using LRCMT.TextEncoders.Tokenization;
 
 namespace LRCMT.TextEncoders;
@@ -38,14 +39,13 @@ public sealed class BertTextTokenizer : ITextTokenizer
 
     /// <summary>Creates the tokenizer from a <c>vocab.txt</c> file with explicit normalization options.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="CorruptFileException">The vocabulary lacks one of the special tokens.</exception>
+    /// <exception cref="InputFileException">The path is not a regular file, or the file is larger than a vocabulary may be.</exception>
+    /// <exception cref="CorruptFileException">The file is not UTF-8, or the vocabulary lacks one of the special tokens.</exception>
     public static BertTextTokenizer FromVocabFile(string path, BertTokenizerOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Vocabulary file '{path}' does not exist.", path);
-        using var stream = File.OpenRead(path);
-        return FromVocab(stream, options, path);
+        return FromVocab(InputFile.ReadAllBytes(path, InputKind.Vocabulary), options, path);
     }
 
     /// <summary>Creates the tokenizer from a stream holding a <c>vocab.txt</c>; the stream is read to its end, not disposed.</summary>
@@ -56,12 +56,13 @@ public sealed class BertTextTokenizer : ITextTokenizer
         FromVocabStream(vocabulary, new BertTokenizerOptions { Lowercase = lowerCase });
 
     /// <summary>Creates the tokenizer from a stream holding a <c>vocab.txt</c>, with explicit normalization options.</summary>
-    /// <exception cref="CorruptFileException">The vocabulary lacks one of the special tokens.</exception>
+    /// <exception cref="InputFileException">The stream holds more than a vocabulary may.</exception>
+    /// <exception cref="CorruptFileException">The text is not UTF-8, or the vocabulary lacks one of the special tokens.</exception>
     public static BertTextTokenizer FromVocabStream(Stream vocabulary, BertTokenizerOptions options)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentNullException.ThrowIfNull(options);
-        return FromVocab(vocabulary, options, "vocab.txt");
+        return FromVocab(InputFile.ReadAllBytes(vocabulary, InputKind.Vocabulary, "vocab.txt"), options, "vocab.txt");
     }
 
     /// <summary>
@@ -78,15 +79,16 @@ public sealed class BertTextTokenizer : ITextTokenizer
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Tokenizer folder '{folder}' does not exist.");
         var json = Path.Combine(folder, "tokenizer.json");
-        if (File.Exists(json)) return FromTokenizerJson(json);
+        if (InputFile.IsPresent(json)) return FromTokenizerJson(json);
         var vocab = Path.Combine(folder, "vocab.txt");
-        if (!File.Exists(vocab)) throw new FileNotFoundException($"Tokenizer folder '{folder}' has neither tokenizer.json nor vocab.txt.", vocab);
+        if (!InputFile.IsPresent(vocab)) throw new FileNotFoundException($"Tokenizer folder '{folder}' has neither tokenizer.json nor vocab.txt.", vocab);
         return FromVocabFile(vocab, ReadOptions(folder));
     }
 
     /// <summary>Loads a Hugging Face <c>tokenizer.json</c> of a WordPiece (BERT) tokenizer.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="CorruptFileException">The file is not valid JSON or lacks something it must have.</exception>
+    /// <exception cref="InputFileException">The path is not a regular file, or the file is larger than a tokenizer.json may be.</exception>
+    /// <exception cref="CorruptFileException">The file is not UTF-8 or not valid JSON, lacks something it must have, or holds an id outside the vocabulary (the JSON path is named).</exception>
     /// <exception cref="UnsupportedTokenizerException">The tokenizer is not WordPiece, or asks for a setting this library cannot reproduce.</exception>
     public static BertTextTokenizer FromTokenizerJson(string path)
         => new(TokenizerJsonReader.ReadFile<WordPieceModel>(path, "the model is not WordPiece; a byte-level BPE tokenizer.json loads with RobertaTextTokenizer."));
@@ -97,36 +99,19 @@ public sealed class BertTextTokenizer : ITextTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        return pipeline.Encode(text, maxLength).Ids;
+        return pipeline.EncodeIds(text, maxLength);
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException"><paramref name="texts"/> is empty or holds a null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2.</exception>
-    public TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int maxLength)
+    public EncodedBatch Encode(IReadOnlyList<string> texts, int maxLength)
     {
         TokenizerArguments.CheckBatch(texts, maxLength);
         return pipeline.EncodeBatch(texts, maxLength);
     }
 
-    /// <summary>
-    /// Refuses a tokenizer whose vocabulary does not have exactly <paramref name="config"/>'s <c>vocab_size</c> tokens:
-    /// a shorter vocab.txt is another model's, and a longer one produces ids outside the embedding table.
-    /// </summary>
-    /// <exception cref="InvalidConfigurationException">The sizes differ (both are named).</exception>
-    public void RequireMatches(BertConfig config, string source)
+    private static BertTextTokenizer FromVocab(byte[] bytes, BertTokenizerOptions options, string source)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        if (VocabularySize != config.VocabSize)
-            throw new InvalidConfigurationException($"text encoder '{source}'",
-                $"the tokenizer has {VocabularySize} tokens but config.json's vocab_size is {config.VocabSize}; the vocabulary belongs to another model.");
-    }
-
-    private static BertTextTokenizer FromVocab(Stream stream, BertTokenizerOptions options, string source)
-    {
-        var (vocabulary, lines) = VocabularyFiles.ReadVocabTxt(stream);
-        if (vocabulary.Count > BertConfig.MaxVocabSize)
-            throw new CorruptFileException(source, null, $"the vocabulary has {vocabulary.Count} tokens, more than the {BertConfig.MaxVocabSize} any BERT config may declare.");
+        var (vocabulary, _) = VocabularyFiles.ReadVocabTxt(bytes, source);
         var missing = SpecialTokens.Where(t => !vocabulary.ContainsKey(t)).ToList();
         if (missing.Count > 0) throw new CorruptFileException(source, null, $"the vocabulary lacks the special token(s) {string.Join(", ", missing)}.");
         var normalizer = new BertNormalizer(new BertNormalizerOptions(options.CleanText, options.TokenizeChineseChars, options.StripAccents, options.Lowercase));

@@ -45,19 +45,19 @@ internal static class UnicodeText
         c is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700 and <= 0x2B73F
             or >= 0x2B740 and <= 0x2B81F or >= 0x2B920 and <= 0x2CEAF or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F;
 
-    /// <summary>Canonical decomposition (NFD): every code point fully decomposed, then combining marks put in canonical order.</summary>
-    public static List<int> Decompose(IReadOnlyList<int> codePoints)
+    /// <summary>Canonical decomposition (NFD) appended to <paramref name="output"/>: every code point fully decomposed, then combining marks put in canonical order.</summary>
+    public static void DecomposeInto(IReadOnlyList<int> codePoints, List<int> output)
     {
-        var output = new List<int>(codePoints.Count + 8);
+        var first = output.Count;
         foreach (var c in codePoints)
         {
-            if (c is >= HangulFirst and <= HangulLast) AddHangul(output, c);
+            if (c < 0xC0) output.Add(c); // nothing below U+00C0 decomposes
+            else if (c is >= HangulFirst and <= HangulLast) AddHangul(output, c);
             else if (Decompositions.TryGetValue(c, out var parts)) output.AddRange(parts);
             else output.Add(c);
         }
 
-        SortCombiningMarks(output);
-        return output;
+        SortCombiningMarks(output, first);
     }
 
     /// <summary>Appends the full lower-case mapping of <paramref name="c"/> (one or more code points).</summary>
@@ -67,24 +67,29 @@ internal static class UnicodeText
         else output.Add(c);
     }
 
-    /// <summary>The code points of <paramref name="text"/>; an unpaired surrogate stays as its own value.</summary>
-    public static List<int> CodePoints(string text)
+    /// <summary>The code points of <paramref name="text"/> into <paramref name="output"/> (cleared first).</summary>
+    public static void CodePointsInto(ReadOnlySpan<char> text, List<int> output)
     {
-        var output = new List<int>(text.Length);
+        output.Clear();
         for (var i = 0; i < text.Length; i++)
         {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                output.Add(char.ConvertToUtf32(text[i], text[i + 1]));
-                i++;
-            }
-            else
-            {
-                output.Add(text[i]);
-            }
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) output.Add(char.ConvertToUtf32(text[i], text[++i]));
+            else output.Add(text[i]);
+        }
+    }
+
+    /// <summary>Writes one code point as UTF-16 (an unpaired surrogate value as that char); returns the chars written.</summary>
+    public static int WriteCodePoint(int c, Span<char> destination)
+    {
+        if (c < 0x10000)
+        {
+            destination[0] = (char)c;
+            return 1;
         }
 
-        return output;
+        destination[0] = (char)(0xD800 + ((c - 0x10000) >> 10));
+        destination[1] = (char)(0xDC00 + ((c - 0x10000) & 0x3FF));
+        return 2;
     }
 
     /// <summary>Code points back to a string (an unpaired surrogate value is written as that char).</summary>
@@ -126,14 +131,14 @@ internal static class UnicodeText
     }
 
     // Canonical ordering: within each run of non-starters, a stable sort by combining class.
-    private static void SortCombiningMarks(List<int> text)
+    private static void SortCombiningMarks(List<int> text, int first)
     {
-        for (var i = 1; i < text.Count; i++)
+        for (var i = first + 1; i < text.Count; i++)
         {
             var cls = CombiningClass(text[i]);
             if (cls == 0) continue;
             var j = i;
-            while (j > 0 && CombiningClass(text[j - 1]) > cls)
+            while (j > first && CombiningClass(text[j - 1]) > cls)
             {
                 (text[j - 1], text[j]) = (text[j], text[j - 1]);
                 j--;

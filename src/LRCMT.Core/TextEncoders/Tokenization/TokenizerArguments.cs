@@ -1,6 +1,6 @@
 namespace LRCMT.TextEncoders.Tokenization;
 
-/// <summary>The argument checks every <see cref="ITextTokenizer.EncodeBatch"/> makes.</summary>
+/// <summary>The argument checks every <see cref="ITextTokenizer.Encode"/> makes.</summary>
 internal static class TokenizerArguments
 {
     /// <exception cref="ArgumentException"><paramref name="texts"/> is empty or holds a null.</exception>

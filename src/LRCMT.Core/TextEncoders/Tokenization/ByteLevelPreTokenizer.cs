@@ -7,26 +7,37 @@ namespace LRCMT.TextEncoders.Tokenization;
 /// Hugging Face's <c>ByteLevel</c> pre-tokenizer (GPT-2, RoBERTa): an optional leading space, the GPT-2 split
 /// (contractions, letter runs, digit runs, other-symbol runs, each with one optional leading space; whitespace runs
 /// that leave the last space to the next word), then every UTF-8 byte of a word written as one printable character.
-/// The split is done by code point, so letters outside the Basic Multilingual Plane count as letters.
+/// The split is done by code point, so letters outside the Basic Multilingual Plane count as letters. Code points,
+/// bytes and the mapped word live in reused per-thread buffers; the model gets each word as a span.
 /// </summary>
 internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace) : IPreTokenizer
 {
     private static readonly string[] Contractions = ["s", "t", "re", "ve", "m", "ll", "d"];
+    // Byte value to the character GPT-2 writes it as.
+    private static readonly char[] ByteChars = BuildByteToChar();
 
-    /// <summary>Byte value to the character GPT-2 writes it as.</summary>
-    public static IReadOnlyList<char> ByteToChar { get; } = BuildByteToChar();
+    [ThreadStatic]
+    private static Scratch? scratch;
 
     public bool AddPrefixSpace { get; } = addPrefixSpace;
 
-    public void Split(string text, List<string> words)
+    public void Tokenize(ReadOnlySpan<char> text, ITokenModel model, List<int> ids)
     {
-        if (AddPrefixSpace && !text.StartsWith(' ')) text = " " + text;
-        var cps = UnicodeText.CodePoints(text);
-        var i = 0;
-        while (i < cps.Count)
+        var work = scratch ??= new Scratch();
+        var points = work.Points;
+        points.Clear();
+        if (AddPrefixSpace && (text.IsEmpty || text[0] != ' ')) points.Add(' ');
+        for (var k = 0; k < text.Length; k++)
         {
-            var end = MatchAt(cps, i);
-            words.Add(ToBytes(cps, i, end));
+            if (char.IsHighSurrogate(text[k]) && k + 1 < text.Length && char.IsLowSurrogate(text[k + 1])) points.Add(char.ConvertToUtf32(text[k], text[++k]));
+            else points.Add(text[k]);
+        }
+
+        var i = 0;
+        while (i < points.Count)
+        {
+            var end = MatchAt(points, i);
+            model.Tokenize(work.Mapped(points, i, end), ids);
             i = end;
         }
     }
@@ -39,9 +50,9 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace) : IPreTokenizer
                 if (Follows(cps, i + 1, c)) return i + 1 + c.Length;
 
         var body = cps[i] == ' ' && i + 1 < cps.Count ? i + 1 : i;
-        foreach (var kind in new[] { Kind.Letter, Kind.Number, Kind.Other })
+        var kind = Classify(cps[body]);
+        if (kind != Kind.Space)
         {
-            if (Classify(cps[body]) != kind) continue;
             var end = body;
             while (end < cps.Count && Classify(cps[end]) == kind) end++;
             return end;
@@ -72,6 +83,10 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace) : IPreTokenizer
 
     private static Kind Classify(int c)
     {
+        if (c < 128)
+            return c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' ? Kind.Letter
+                : c is >= '0' and <= '9' ? Kind.Number
+                : UnicodeText.IsWhitespace(c) ? Kind.Space : Kind.Other;
         if (UnicodeText.IsWhitespace(c)) return Kind.Space;
         if (c is >= 0xD800 and <= 0xDFFF) return Kind.Other;
         return CharUnicodeInfo.GetUnicodeCategory(c) switch
@@ -83,16 +98,6 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace) : IPreTokenizer
         };
     }
 
-    private static string ToBytes(List<int> cps, int start, int end)
-    {
-        var text = new StringBuilder();
-        for (var k = start; k < end; k++) UnicodeText.AppendCodePoint(text, cps[k]);
-        var bytes = Encoding.UTF8.GetBytes(text.ToString());
-        var mapped = new char[bytes.Length];
-        for (var k = 0; k < bytes.Length; k++) mapped[k] = ByteToChar[bytes[k]];
-        return new string(mapped);
-    }
-
     // Printable Latin-1 bytes stand for themselves; the others (controls, space, DEL, NBSP, soft hyphen) are moved to U+0100 onwards.
     private static char[] BuildByteToChar()
     {
@@ -101,5 +106,31 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace) : IPreTokenizer
         for (var b = 0; b < 256; b++)
             map[b] = b is >= 33 and <= 126 or >= 161 and <= 172 or >= 174 and <= 255 ? (char)b : (char)next++;
         return map;
+    }
+
+    /// <summary>Buffers one thread reuses across calls.</summary>
+    private sealed class Scratch
+    {
+        private char[] mapped = new char[256];
+
+        public List<int> Points { get; } = new(256);
+
+        /// <summary>The UTF-8 bytes of code points [start, end), each written as its GPT-2 character.</summary>
+        public ReadOnlySpan<char> Mapped(List<int> points, int start, int end)
+        {
+            if (mapped.Length < (end - start) * 4) mapped = new char[(end - start) * 4];
+            var length = 0;
+            Span<byte> bytes = stackalloc byte[4];
+            for (var k = start; k < end; k++)
+            {
+                var c = points[k];
+                // A lone surrogate has no UTF-8 form; it is written as U+FFFD, as a UTF-8 conversion of the text would.
+                var rune = Rune.IsValid(c) ? new Rune(c) : Rune.ReplacementChar;
+                var count = rune.EncodeToUtf8(bytes);
+                for (var b = 0; b < count; b++) mapped[length++] = ByteChars[bytes[b]];
+            }
+
+            return mapped.AsSpan(0, length);
+        }
     }
 }
