@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace LRCMT.Baselines;
 
 /// <summary>
-/// The state at each sample's last real position: MulT's "last time step" and the final state of TFN's and LMF's
-/// text LSTM, taken where each sample's sequence really ends rather than at the padded end of the batch.
+/// The state at each sample's last real position: MulT's "last time step", taken where each sample's sequence really
+/// ends rather than at the padded end of the batch.
 /// </summary>
 internal static class LastRealState
 {

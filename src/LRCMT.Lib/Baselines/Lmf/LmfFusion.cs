@@ -63,7 +63,7 @@ public sealed class LmfFusion : FusionBody
         var t = TfnFusion.WithOne(text_subnet.call(text)).matmul(text_factor);
         var a = TfnFusion.WithOne(acoustic_subnet.call(acoustic)).matmul(acoustic_factor);
         var v = TfnFusion.WithOne(visual_subnet.call(visual)).matmul(visual_factor);
-        return ((t * a * v).sum(0) + fusion_bias).MoveToOuterDisposeScope();
+        return ((t * a * v).sum(dim: 0) + fusion_bias).MoveToOuterDisposeScope();
     }
 
     // Xavier-normal, as the published code initialises its factors.
