@@ -16,9 +16,7 @@ namespace LRCMT.Baselines;
 /// </summary>
 public sealed class LmfFusion : FusionBody
 {
-    private readonly TextLstmSubnetwork text_subnet;
-    private readonly AveragedFeatureSubnetwork acoustic_subnet;
-    private readonly AveragedFeatureSubnetwork visual_subnet;
+    private readonly UnimodalSubnetworks subnetworks;
     // [rank, d + 1, outputs] per modality; the row d multiplies the appended 1.
     private readonly Parameter text_factor;
     private readonly Parameter acoustic_factor;
@@ -41,9 +39,7 @@ public sealed class LmfFusion : FusionBody
         settings.EnsureValid();
         _settings = settings;
         var sub = settings.Subnetworks;
-        text_subnet = new TextLstmSubnetwork(textWidth, sub);
-        acoustic_subnet = new AveragedFeatureSubnetwork(acousticFeatures, sub.AcousticHidden, sub.Dropout);
-        visual_subnet = new AveragedFeatureSubnetwork(visualFeatures, sub.VisualHidden, sub.Dropout);
+        subnetworks = new UnimodalSubnetworks(textWidth, acousticFeatures, visualFeatures, sub);
         text_factor = Factor(settings.Rank, sub.TextOut, outputs);
         acoustic_factor = Factor(settings.Rank, sub.AcousticHidden, outputs);
         visual_factor = Factor(settings.Rank, sub.VisualHidden, outputs);
@@ -60,9 +56,10 @@ public sealed class LmfFusion : FusionBody
         CheckInputs(text, acoustic, visual);
         using var scope = NewDisposeScope();
         // [B, d + 1] @ [r, d + 1, out] → [r, B, out] per modality; the product over modalities, then the sum over ranks.
-        var t = TfnFusion.WithOne(text_subnet.call(text)).matmul(text_factor);
-        var a = TfnFusion.WithOne(acoustic_subnet.call(acoustic)).matmul(acoustic_factor);
-        var v = TfnFusion.WithOne(visual_subnet.call(visual)).matmul(visual_factor);
+        var (zt, za, zv) = subnetworks.call(text, acoustic, visual);
+        var t = zt.matmul(text_factor);
+        var a = za.matmul(acoustic_factor);
+        var v = zv.matmul(visual_factor);
         return ((t * a * v).sum(dim: 0) + fusion_bias).MoveToOuterDisposeScope();
     }
 

@@ -20,9 +20,7 @@ namespace LRCMT.Baselines;
 /// </remarks>
 public sealed class TfnFusion : FusionBody
 {
-    private readonly TextLstmSubnetwork text_subnet;
-    private readonly AveragedFeatureSubnetwork acoustic_subnet;
-    private readonly AveragedFeatureSubnetwork visual_subnet;
+    private readonly UnimodalSubnetworks subnetworks;
     private Module<Tensor, Tensor> post_fusion_layer_1;
     private Module<Tensor, Tensor> post_fusion_layer_2;
     private Module<Tensor, Tensor> post_fusion_layer_3;
@@ -43,9 +41,7 @@ public sealed class TfnFusion : FusionBody
         settings.EnsureValid();
         _settings = settings;
         var sub = settings.Subnetworks;
-        text_subnet = new TextLstmSubnetwork(textWidth, sub);
-        acoustic_subnet = new AveragedFeatureSubnetwork(acousticFeatures, sub.AcousticHidden, sub.Dropout);
-        visual_subnet = new AveragedFeatureSubnetwork(visualFeatures, sub.VisualHidden, sub.Dropout);
+        subnetworks = new UnimodalSubnetworks(textWidth, acousticFeatures, visualFeatures, sub);
         var fused = (long)(sub.TextOut + 1) * (sub.AcousticHidden + 1) * (sub.VisualHidden + 1);
         post_fusion_layer_1 = Linear(fused, settings.PostFusionHidden);
         post_fusion_layer_2 = Linear(settings.PostFusionHidden, settings.PostFusionHidden);
@@ -61,9 +57,7 @@ public sealed class TfnFusion : FusionBody
     {
         CheckInputs(text, acoustic, visual);
         using var scope = NewDisposeScope();
-        var zt = WithOne(text_subnet.call(text));
-        var za = WithOne(acoustic_subnet.call(acoustic));
-        var zv = WithOne(visual_subnet.call(visual));
+        var (zt, za, zv) = subnetworks.call(text, acoustic, visual);
 
         // [B, t, 1, 1] · [B, 1, a, 1] · [B, 1, 1, v] → [B, t, a, v], flattened with v fastest.
         var batch = zt.shape[0];
@@ -74,7 +68,4 @@ public sealed class TfnFusion : FusionBody
         x = functional.relu(post_fusion_layer_2.call(x));
         return post_fusion_layer_3.call(x).MoveToOuterDisposeScope();
     }
-
-    // [z; 1]: the constant 1 keeps the lower-order terms in the product.
-    internal static Tensor WithOne(Tensor z) => functional.pad(z, [0, 1], value: 1.0);
 }

@@ -263,18 +263,18 @@ def make_subnetworks(W, text_hidden, text_out, acoustic_hidden, visual_hidden):
     h = text_hidden
     return {
         # PyTorch's LSTM layout: the four gates stacked as (input, forget, cell, output) rows.
-        "w_ih": W.tensor("text_subnet.rnn.weight_ih_l0", (4 * h, TEXT), 1 / math.sqrt(h)),
-        "w_hh": W.tensor("text_subnet.rnn.weight_hh_l0", (4 * h, h), 1 / math.sqrt(h)),
-        "b_ih": W.tensor("text_subnet.rnn.bias_ih_l0", (4 * h,), 0.3),
-        "b_hh": W.tensor("text_subnet.rnn.bias_hh_l0", (4 * h,), 0.3),
-        "t1": W.linear("text_subnet.linear_1", h, text_out),
-        "t2": W.linear("text_subnet.linear_2", text_out, text_out),
-        "a1": W.linear("acoustic_subnet.linear_1", ACOUSTIC, acoustic_hidden),
-        "a2": W.linear("acoustic_subnet.linear_2", acoustic_hidden, acoustic_hidden),
-        "a3": W.linear("acoustic_subnet.linear_3", acoustic_hidden, acoustic_hidden),
-        "v1": W.linear("visual_subnet.linear_1", VISUAL, visual_hidden),
-        "v2": W.linear("visual_subnet.linear_2", visual_hidden, visual_hidden),
-        "v3": W.linear("visual_subnet.linear_3", visual_hidden, visual_hidden),
+        "w_ih": W.tensor("subnetworks.text.rnn.weight_ih_l0", (4 * h, TEXT), 1 / math.sqrt(h)),
+        "w_hh": W.tensor("subnetworks.text.rnn.weight_hh_l0", (4 * h, h), 1 / math.sqrt(h)),
+        "b_ih": W.tensor("subnetworks.text.rnn.bias_ih_l0", (4 * h,), 0.3),
+        "b_hh": W.tensor("subnetworks.text.rnn.bias_hh_l0", (4 * h,), 0.3),
+        "t1": W.linear("subnetworks.text.linear_1", h, text_out),
+        "t2": W.linear("subnetworks.text.linear_2", text_out, text_out),
+        "a1": W.linear("subnetworks.acoustic.linear_1", ACOUSTIC, acoustic_hidden),
+        "a2": W.linear("subnetworks.acoustic.linear_2", acoustic_hidden, acoustic_hidden),
+        "a3": W.linear("subnetworks.acoustic.linear_3", acoustic_hidden, acoustic_hidden),
+        "v1": W.linear("subnetworks.visual.linear_1", VISUAL, visual_hidden),
+        "v2": W.linear("subnetworks.visual.linear_2", visual_hidden, visual_hidden),
+        "v3": W.linear("subnetworks.visual.linear_3", visual_hidden, visual_hidden),
     }
 
 
