@@ -134,4 +134,17 @@ public sealed class BaselineShapeTests
         names.Should().Contain("trans_a_with_v.layers.0.cross_attn.q_proj.weight").And.NotContain("trans_a_with_v.layers.1.fc1.weight");
         body.named_parameters().Single(p => p.name == "head.out_layer.weight").parameter.shape.Should().Equal(1, 6 * 8);
     }
+
+    [Fact]
+    public void The_relative_time_bias_when_asked_pairs_only_the_acoustic_and_visual_streams()
+    {
+        using var body = new MulTFusion(12, 5, 4, settings: new MulTSettings
+        {
+            CrossModal = new MulTSettings().CrossModal with { Width = 8, Heads = 2, Layers = 1, RelativeTimeBias = true },
+        });
+
+        body.named_parameters().Select(p => p.name).Where(n => n.EndsWith("time_slopes", StringComparison.Ordinal))
+            .Should().BeEquivalentTo("trans_a_with_v.layers.0.cross_attn.time_slopes", "trans_v_with_a.layers.0.cross_attn.time_slopes");
+        new MulTSettings().CrossModal.RelativeTimeBias.Should().BeFalse("MulT as published has no time bias");
+    }
 }
