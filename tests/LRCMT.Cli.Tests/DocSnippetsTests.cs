@@ -15,6 +15,7 @@ public partial class DocSnippetsTests
         ["docs/text-encoders.md"] = "TextEncoders.cs",
         ["docs/data-and-training.md"] = "DataAndTraining.cs",
         ["docs/performance.md"] = "Performance.cs",
+        ["docs/baselines.md"] = "Baselines.cs",
         ["src/LRCMT.Lib/PACKAGE.md"] = "PackageReadme.cs",
     };
 

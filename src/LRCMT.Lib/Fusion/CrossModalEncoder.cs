@@ -55,18 +55,35 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
             : call(target.Values, source.Values, source.Mask);
     }
 
-    private Tensor Run(Tensor target, Tensor? targetMask, Tensor source, Tensor? sourceMask)
+    /// <summary>
+    /// Runs the stack as a self-attention Transformer: in every layer the sequence attends to its own current states
+    /// (MulT's per-modality self-attention stack), where <see cref="Attend"/> keeps the embedded source as the memory of
+    /// every layer. Inputs are embedded as in <see cref="Attend"/>; padded positions are excluded as keys.
+    /// </summary>
+    /// <param name="sequence">States [batch, seq, width] with their mask.</param>
+    /// <returns>The updated states [batch, seq, width].</returns>
+    public Tensor SelfAttend(MaskedSequence sequence)
+    {
+        var (values, mask) = sequence;
+        return Run(values, mask, values, mask, selfAttention: true);
+    }
+
+    private Tensor Run(Tensor target, Tensor? targetMask, Tensor source, Tensor? sourceMask, bool selfAttention = false)
     {
         using var scope = NewDisposeScope();
         var x = Embed(target);
         // Same tensor in, same tensor out: a self-attention stack should not embed (and drop out) twice.
-        var memory = ReferenceEquals(source, target) ? x : Embed(source);
+        var memory = selfAttention || ReferenceEquals(source, target) ? x : Embed(source);
         var timeDistance = _settings.RelativeTimeBias
             ? RelativeTime.Distance(
                 RelativeTime.FrameTimes(targetMask, target.shape[1], target.device),
                 RelativeTime.FrameTimes(sourceMask, source.shape[1], source.device))
             : null;
-        foreach (var layer in layers) x = timeDistance is null ? layer.call(x, memory, sourceMask) : layer.Forward(x, memory, sourceMask, timeDistance);
+        foreach (var layer in layers)
+        {
+            x = timeDistance is null ? layer.call(x, memory, sourceMask) : layer.Forward(x, memory, sourceMask, timeDistance);
+            if (selfAttention) memory = x;
+        }
         return layer_norm.call(x).MoveToOuterDisposeScope();
     }
 

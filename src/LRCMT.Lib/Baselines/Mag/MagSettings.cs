@@ -1,0 +1,51 @@
+using LRCMT.Errors;
+
+namespace LRCMT.Baselines;
+
+/// <summary>
+/// Settings of <see cref="MagBertModel"/> (Rahman et al., 2020). The defaults are the published code's: the gate sits
+/// right after the embeddings, β = 1, dropout 0.5 after the gate's LayerNorm, 0.1 before the output layer.
+/// </summary>
+public sealed record MagSettings
+{
+    /// <summary>
+    /// How many Transformer layers of the encoder run before the gate: 0 puts it on the embeddings' output (the published
+    /// model), k on the output of layer k, up to the encoder's layer count.
+    /// </summary>
+    public int InjectionLayer { get; init; }
+
+    /// <summary>β: the non-verbal shift may reach at most β times the norm of the token state it shifts.</summary>
+    public double BetaShift { get; init; } = 1.0;
+
+    /// <summary>Dropout after the gate's LayerNorm.</summary>
+    public double GateDropout { get; init; } = 0.5;
+
+    /// <summary>Dropout on the pooled text state before the output layer.</summary>
+    public double OutputDropout { get; init; } = 0.1;
+
+    /// <summary>How the acoustic and visual frames are lined up with the tokens (see <see cref="NonverbalAlignment"/>).</summary>
+    public NonverbalAlignment Alignment { get; init; } = NonverbalAlignment.ResampleToText;
+
+    /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems() => Problems("");
+
+    /// <summary>The problems, each setting named with <paramref name="prefix"/>.</summary>
+    internal IReadOnlyList<string> Problems(string prefix)
+    {
+        var problems = new List<string>();
+        SettingRules.AddTo(problems,
+            SettingRules.AtLeast(prefix + nameof(InjectionLayer), InjectionLayer, 0),
+            SettingRules.PositiveFinite(prefix + nameof(BetaShift), BetaShift),
+            SettingRules.Rate(prefix + nameof(GateDropout), GateDropout),
+            SettingRules.Rate(prefix + nameof(OutputDropout), OutputDropout),
+            SettingRules.Defined(prefix + nameof(Alignment), Alignment));
+        return problems;
+    }
+
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every problem, if any.</summary>
+    public void EnsureValid()
+    {
+        var problems = Problems();
+        if (problems.Count > 0) throw new InvalidConfigurationException("MAG settings", problems);
+    }
+}
