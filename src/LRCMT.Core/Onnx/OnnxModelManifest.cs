@@ -84,27 +84,16 @@ public sealed record OnnxModelManifest
 }
 
 /// <summary>How the exported model's text was tokenized in training.</summary>
-/// <param name="Kind">The tokenizer: <see cref="OnnxTokenizerKind.WordPiece"/> (a BERT <c>vocab.txt</c>) or <see cref="OnnxTokenizerKind.TokenizerJson"/>.</param>
-/// <param name="File">The tokenizer file, relative to the manifest's folder.</param>
-/// <param name="LowerCase">Whether a WordPiece vocabulary is lower-cased (uncased models).</param>
+/// <param name="Family">The tokenizer family: <c>bert</c> (WordPiece; load the folder with <c>BertTextTokenizer.FromFolder</c>).</param>
+/// <param name="Folder">A Hugging Face tokenizer folder (<c>tokenizer.json</c>, or <c>vocab.txt</c> with an optional
+/// <c>tokenizer_config.json</c>), relative to the manifest's folder.</param>
 /// <param name="MaxTokens">Most tokens per text, special tokens included, as in training.</param>
 /// <param name="PadTokenId">The id that pads shorter texts in a batch.</param>
-public sealed record OnnxTokenizerInfo(OnnxTokenizerKind Kind, string File, bool LowerCase, int MaxTokens, int PadTokenId);
-
-/// <summary>The tokenizer file formats a manifest names.</summary>
-public enum OnnxTokenizerKind
-{
-    /// <summary>A BERT WordPiece <c>vocab.txt</c>.</summary>
-    WordPiece,
-
-    /// <summary>A Hugging Face <c>tokenizer.json</c>.</summary>
-    TokenizerJson,
-}
+public sealed record OnnxTokenizerInfo(string Family, string Folder, int MaxTokens, int PadTokenId);
 
 /// <summary>What the prediction of an exported LRCMT means.</summary>
-/// <param name="Head">Regression (one score per sample) or classification (one logit per class).</param>
-/// <param name="Dataset">The dataset convention of the labels (e.g. <c>Mosi</c>), when known.</param>
-/// <param name="Classes">Number of classes of a classification head.</param>
-/// <param name="Minimum">Smallest label of a regression head's scale (e.g. −3 for CMU-MOSI), when known.</param>
-/// <param name="Maximum">Largest label of a regression head's scale (e.g. 3), when known.</param>
-public sealed record OnnxLabelInfo(string Head, string? Dataset, int? Classes, double? Minimum, double? Maximum);
+/// <param name="Head"><c>regression</c> (one sentiment score per sample) or <c>classification</c> (one logit per class).</param>
+/// <param name="Dataset">The dataset whose label scale and class convention the model was trained on (<c>Mosi</c> and
+/// <c>Mosei</c>: scores in [−3, 3]; <c>Sims</c>: [−1, 1]), when known.</param>
+/// <param name="Classes">Number of classes of a classification head (0 for regression).</param>
+public sealed record OnnxLabelInfo(string Head, string? Dataset, int Classes);
