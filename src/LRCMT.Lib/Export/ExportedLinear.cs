@@ -20,7 +20,7 @@ internal static class ExportedLinear
         using (weight)
         using (bias)
         {
-            var w = scope.Builder.Weight(scope.Key("weight"), weight);
+            var w = scope.Builder.TransposedWeight(scope.Key("weight"), weight);
             var b = bias is null ? null : scope.Builder.Weight(scope.Key("bias"), bias);
             return scope.Linear(x, w, b);
         }

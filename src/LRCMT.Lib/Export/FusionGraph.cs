@@ -30,9 +30,9 @@ internal static class FusionGraph
         var x = scope.MaskedFill(input.Values, scope.Op("Not", scope.Unsqueeze(input.Mask, 2)), 0f);
         if (kernel == 1)
         {
-            // A kernel of one frame is a per-frame linear map: the [width, in, 1] weight is written as [width, in].
+            // A kernel of one frame is a per-frame linear map: the [width, in, 1] weight is written as a linear one.
             using var weight = conv.weight!.detach().squeeze(2);
-            return scope.Linear(x, scope.Builder.Weight(convScope.Key("weight"), weight), null);
+            return scope.Linear(x, scope.Builder.TransposedWeight(convScope.Key("weight"), weight), null);
         }
         var w = scope.Builder.Weight(convScope.Key("weight"), conv.weight!);
         var convolved = convScope.Op("Conv", [scope.Transpose(x, 0, 2, 1), w],

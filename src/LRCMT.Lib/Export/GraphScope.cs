@@ -55,13 +55,10 @@ internal readonly record struct GraphScope(OnnxGraphBuilder Builder, string Path
     /// <summary>torch's <c>masked_fill(mask, value)</c>, the mask broadcastable to <paramref name="x"/>.</summary>
     public string MaskedFill(string x, string mask, float value) => Where(mask, Builder.Float(value), x);
 
-    /// <summary>
-    /// <c>F.linear(x, W, b)</c>: the weight stays in torch's [out, in] layout under its state-dict name and is transposed
-    /// by a node that ONNX Runtime folds when it loads the model, so the file's weights keep PyTorch names and shapes.
-    /// </summary>
-    public string Linear(string x, string weight, string? bias)
+    /// <summary><c>F.linear(x, W, b)</c> given Wᵀ [in, out] (see <see cref="OnnxGraphBuilder.TransposedWeight"/>).</summary>
+    public string Linear(string x, string transposedWeight, string? bias)
     {
-        var projected = MatMul(x, Transpose(weight, 1, 0));
+        var projected = MatMul(x, transposedWeight);
         return bias is null ? projected : Add(projected, bias);
     }
 

@@ -20,7 +20,7 @@ namespace LRCMT.Export;
 /// The exporter walks the module tree and writes each module it knows as the operations of its forward pass; a module
 /// it does not know (a custom text encoder, an extra child, another projection type) is refused with
 /// <see cref="UnsupportedModuleException"/> naming its path and type, never written approximately. The exported
-/// weights keep their state-dict names and PyTorch layout.
+/// weights keep their state-dict names; linear weights are stored transposed as <c>transposed::&lt;key&gt;</c>.
 /// </remarks>
 public static class OnnxExporter
 {

@@ -59,6 +59,22 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>
+    /// A linear layer's weight W [out, in] stored as Wᵀ [in, out], the layout <c>MatMul</c> takes, under
+    /// <c>transposed::&lt;state-dict key&gt;</c>. Stored ready to use, ONNX Runtime has nothing to fold at load time
+    /// (folding a transpose would hold a second copy of every weight while the session starts); the name still says
+    /// which PyTorch parameter it is, and importers that name MatMul weights by the bias their Add uses (torch's
+    /// export layout, <c>OnnxBertImporter</c>) read it back.
+    /// </summary>
+    public string TransposedWeight(string key, Tensor weight)
+    {
+        using var transposed = weight.detach().t();
+        return Weight(TransposedPrefix + key, transposed);
+    }
+
+    /// <summary>The prefix of <see cref="TransposedWeight"/> initializer names.</summary>
+    public const string TransposedPrefix = "transposed::";
+
     /// <summary>An int64 constant (shape, axes, indices), shared by every node that uses the same values.</summary>
     public string Int64s(params long[] values) => Constant("i64", values.Select(v => v.ToString(CultureInfo.InvariantCulture)), () =>
     {
