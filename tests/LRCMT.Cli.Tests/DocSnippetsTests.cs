@@ -15,6 +15,7 @@ public partial class DocSnippetsTests
         ["docs/text-encoders.md"] = "TextEncoders.cs",
         ["docs/data-and-training.md"] = "DataAndTraining.cs",
         ["docs/performance.md"] = "Performance.cs",
+        ["docs/deploying.md"] = "Deploying.cs",
         ["src/LRCMT.Lib/PACKAGE.md"] = "PackageReadme.cs",
     };
 

@@ -7,7 +7,8 @@ namespace LRCMT.Cli.Experiments;
 
 /// <summary>
 /// Writes a saved run's model as ONNX with what a service needs beside it: <c>&lt;name&gt;.json</c> (inputs, outputs,
-/// tokenizer, labels) and <c>&lt;name&gt;.tokenizer/</c> (a copy of the encoder's tokenizer files).
+/// tokenizer, labels), <c>&lt;name&gt;.tokenizer/</c> (a copy of the encoder's tokenizer files) and, with external
+/// weights, <c>&lt;name&gt;.onnx.data</c>.
 /// </summary>
 internal static class ExportRun
 {
@@ -17,10 +18,10 @@ internal static class ExportRun
     /// <summary>The tokenizer folder written beside <paramref name="modelPath"/>.</summary>
     internal static string TokenizerFolder(string modelPath) => Path.ChangeExtension(modelPath, null) + ".tokenizer";
 
-    internal static OnnxExportResult Execute(SavedRun run, string modelPath, CliContext context)
+    internal static OnnxExportResult Execute(SavedRun run, string modelPath, CliContext context, OnnxExportOptions options)
     {
         using var restored = RestoredModel.Open(run, context);
-        var result = OnnxExporter.Export(restored.Model, modelPath);
+        var result = OnnxExporter.Export(restored.Model, modelPath, options);
 
         var tokenizerFolder = TokenizerFolder(result.Path);
         Directory.CreateDirectory(tokenizerFolder);

@@ -23,10 +23,11 @@ internal static class LrcmtGraph
         var attentionMask = Input(builder, inputs, OnnxInputNames.AttentionMask, DataType.Int64, "1 = real token, 0 = padding", "batch", "text_length");
         var types = Input(builder, inputs, OnnxInputNames.TokenTypeIds, DataType.Int64, "segment ids (all 0 for one sentence)", "batch", "text_length");
         var states = TextEncoderGraph.Emit(root.Child("text_encoder"), ModuleTree.Child<TextEncoder>(model, root, "text_encoder"), ids, attentionMask, types, pooled: false);
+        var textMask = root.Cast(attentionMask, DataType.Bool);
         var text = new MaskedValue(
             FusionGraph.Projection(root.Child("text_projection"), ModuleTree.Child<ModalityProjection>(model, root, "text_projection"),
-                new MaskedValue(states.LastHiddenState, root.Cast(attentionMask, DataType.Bool))),
-            root.Cast(attentionMask, DataType.Bool));
+                new MaskedValue(states.LastHiddenState, textMask)),
+            textMask);
 
         MaskedValue? acoustic = null, visual = null;
         if (interaction.UsesAcousticVisual)
@@ -109,7 +110,7 @@ internal static class LrcmtGraph
         var hidden = scope.Relu(Projection("proj1", fused));
         var output = Projection("out_layer", scope.Add(Projection("proj2", hidden), fused));
         if (regression) return (scope.Squeeze(output, 1), ["batch"]);
-        var classes = ModuleTree.ChildOrNull(head, "out_layer")!.parameters().First().shape[0];
+        var classes = ModuleTree.Tensor(ModuleTree.ChildOrNull(head, "out_layer")!, scope.Child("out_layer"), "weight").shape[0];
         return (output, ["batch", classes]);
     }
 }

@@ -50,6 +50,14 @@ internal static class ModuleTree
             if (!known.Contains(name)) throw new UnsupportedModuleException(scope.Path, module.GetType().Name, $"the exporter does not know its buffer '{name}'.");
     }
 
+    /// <summary>A child that inference skips (a dropout): it must be one, or the graph would leave out a real operation.</summary>
+    public static void RequireDropout(nn.Module module, GraphScope scope, string name)
+    {
+        var child = ChildOrNull(module, name);
+        if (child is not null and not Regularization.MaskDropoutModule and not TorchSharp.Modules.Dropout)
+            throw Unsupported(scope.Child(name), child, "a dropout is expected here (it is left out at inference).");
+    }
+
     public static UnsupportedModuleException Unsupported(GraphScope scope, nn.Module module, string problem) =>
         new(scope.Path, module.GetType().Name, problem);
 }

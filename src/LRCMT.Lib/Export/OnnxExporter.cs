@@ -34,15 +34,18 @@ public static class OnnxExporter
     /// <param name="model">The model (left as it is: adapters stay unmerged, the training mode unchanged).</param>
     /// <param name="path">The <c>.onnx</c> file to write (replaced if it exists; written to a temporary file first).</param>
     /// <returns>The file's inputs and outputs.</returns>
+    /// <param name="options">How to write the file (default: one self-contained file).</param>
     /// <exception cref="UnsupportedModuleException">A module of the model has no ONNX form in the exporter.</exception>
-    public static OnnxExportResult Export(LRCMTModel model, string path)
+    public static OnnxExportResult Export(LRCMTModel model, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var builder = new OnnxGraphBuilder();
-        var inputs = new List<OnnxTensorInfo>();
-        var outputs = LrcmtGraph.Emit(builder, model, inputs);
-        return Write(builder, "lrcmt", path, inputs, outputs);
+        return Write(path, options ?? new OnnxExportOptions(), "lrcmt", builder =>
+        {
+            var inputs = new List<OnnxTensorInfo>();
+            var outputs = LrcmtGraph.Emit(builder, model, inputs);
+            return (inputs, outputs);
+        });
     }
 
     /// <summary>
@@ -51,13 +54,18 @@ public static class OnnxExporter
     /// </summary>
     /// <param name="encoder">A <see cref="BertModel"/> or <see cref="RobertaModel"/>, with or without LoRA adapters.</param>
     /// <param name="path">The <c>.onnx</c> file to write (replaced if it exists; written to a temporary file first).</param>
-    /// <inheritdoc cref="Export(LRCMTModel, string)" path="/returns"/>
-    /// <inheritdoc cref="Export(LRCMTModel, string)" path="/exception"/>
-    public static OnnxExportResult Export(TextEncoder encoder, string path)
+    /// <param name="options">How to write the file (default: one self-contained file).</param>
+    /// <inheritdoc cref="Export(LRCMTModel, string, OnnxExportOptions?)" path="/returns"/>
+    /// <inheritdoc cref="Export(LRCMTModel, string, OnnxExportOptions?)" path="/exception"/>
+    public static OnnxExportResult Export(TextEncoder encoder, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var builder = new OnnxGraphBuilder();
+        return Write(path, options ?? new OnnxExportOptions(), encoder.GetType().Name, builder => Encoder(builder, encoder));
+    }
+
+    private static (List<OnnxTensorInfo>, IReadOnlyList<OnnxTensorInfo>) Encoder(OnnxGraphBuilder builder, TextEncoder encoder)
+    {
         var scope = new GraphScope(builder, "");
         string[] dims = ["batch", "text_length"];
         var inputs = new List<OnnxTensorInfo>
@@ -77,10 +85,38 @@ public static class OnnxExporter
             builder.Output(OnnxInputNames.PoolerOutput, pooled, DataType.Float, "batch", (long)encoder.HiddenSize);
             outputs.Add(new(OnnxInputNames.PoolerOutput, "float32", ["batch", $"{encoder.HiddenSize}"], "pooled sentence vector"));
         }
-        return Write(builder, encoder.GetType().Name, path, inputs, outputs);
+        return (inputs, outputs);
     }
 
-    private static OnnxExportResult Write(OnnxGraphBuilder builder, string graphName, string path, List<OnnxTensorInfo> inputs, IReadOnlyList<OnnxTensorInfo> outputs)
+    private static OnnxExportResult Write(string path, OnnxExportOptions options, string graphName,
+        Func<OnnxGraphBuilder, (List<OnnxTensorInfo> Inputs, IReadOnlyList<OnnxTensorInfo> Outputs)> emit)
+    {
+        var full = Path.GetFullPath(path);
+        if (Path.GetDirectoryName(full) is { } folder) Directory.CreateDirectory(folder);
+        var dataPath = OnnxExportOptions.WeightsFileFor(full);
+        var dataTemporary = dataPath + ".partial";
+        try
+        {
+            OnnxGraphBuilder builder;
+            List<OnnxTensorInfo> inputs;
+            IReadOnlyList<OnnxTensorInfo> outputs;
+            using (var data = options.ExternalWeights ? File.Create(dataTemporary) : null)
+            {
+                builder = new OnnxGraphBuilder { External = data is null ? null : new ExternalWeights(data, Path.GetFileName(dataPath)) };
+                (inputs, outputs) = emit(builder);
+            }
+            var result = WriteModel(builder, graphName, full, inputs, outputs);
+            if (options.ExternalWeights) File.Move(dataTemporary, dataPath, overwrite: true);
+            else if (File.Exists(dataPath)) File.Delete(dataPath); // a weights file beside would belong to an older export of this file
+            return result;
+        }
+        finally
+        {
+            if (File.Exists(dataTemporary)) File.Delete(dataTemporary);
+        }
+    }
+
+    private static OnnxExportResult WriteModel(OnnxGraphBuilder builder, string graphName, string full, List<OnnxTensorInfo> inputs, IReadOnlyList<OnnxTensorInfo> outputs)
     {
         builder.Graph.Name = graphName;
         var model = new ModelProto
@@ -97,8 +133,6 @@ public static class OnnxExporter
         if (size > int.MaxValue)
             throw new InvalidConfigurationException("ONNX export", $"the model needs {size} bytes, more than the 2 GB a self-contained ONNX file can hold.");
 
-        var full = Path.GetFullPath(path);
-        if (Path.GetDirectoryName(full) is { } folder) Directory.CreateDirectory(folder);
         var temporary = full + ".partial";
         using (var stream = File.Create(temporary))
         {
@@ -106,6 +140,22 @@ public static class OnnxExporter
         }
         File.Move(temporary, full, overwrite: true);
         return new OnnxExportResult(full, Opset, inputs, outputs, size);
+    }
+}
+
+/// <summary>How <see cref="OnnxExporter"/> writes a model.</summary>
+/// <param name="ExternalWeights">
+/// Write the weights to <c>&lt;file&gt;.data</c> beside the model (ONNX external data, each tensor 64 KiB-aligned) instead
+/// of inside it. ONNX Runtime then maps them into memory rather than copying them out of the parsed file, which roughly
+/// halves its peak memory while a session starts; the two files travel together. Default: one self-contained file.
+/// </param>
+public sealed record OnnxExportOptions(bool ExternalWeights = false)
+{
+    /// <summary>The external weights file of a model file: <c>model.onnx</c> → <c>model.onnx.data</c>.</summary>
+    public static string WeightsFileFor(string modelPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        return modelPath + ".data";
     }
 }
 

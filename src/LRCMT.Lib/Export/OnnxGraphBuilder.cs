@@ -19,6 +19,11 @@ internal sealed class OnnxGraphBuilder
     private readonly HashSet<string> _initializerNames = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
 
+    /// <summary>Where weights of at least <see cref="ExternalThreshold"/> bytes go instead of the model file, or null (all inline).</summary>
+    public ExternalWeights? External { get; init; }
+
+    private const int ExternalThreshold = 1024;
+
     /// <summary>The graph as built so far.</summary>
     public GraphProto Graph => _graph;
 
@@ -53,8 +58,11 @@ internal sealed class OnnxGraphBuilder
         if (!_initializerNames.Add(name)) throw new InvalidOperationException($"Initializer '{name}' was added twice.");
         using var scope = NewDisposeScope();
         var cpu = value.detach().to(ScalarType.Float32).cpu().contiguous();
-        var proto = new TensorProto { Name = name, DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(cpu.bytes) };
+        var proto = new TensorProto { Name = name, DataType = (int)DataType.Float };
         proto.Dims.AddRange(cpu.shape);
+        var bytes = cpu.bytes;
+        if (External is { } external && bytes.Length >= ExternalThreshold) external.Add(proto, bytes);
+        else proto.RawData = ByteString.CopyFrom(bytes);
         _graph.Initializer.Add(proto);
         return name;
     }
@@ -154,5 +162,26 @@ internal sealed class OnnxGraphBuilder
             });
         }
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } };
+    }
+}
+
+/// <summary>
+/// ONNX external data: weights written to a file beside the model, each at an offset aligned to 64 KiB (the largest
+/// mapping granularity of the platforms ONNX Runtime runs on), so the runtime can map them into memory instead of
+/// copying them out of the parsed model.
+/// </summary>
+internal sealed class ExternalWeights(Stream destination, string fileName)
+{
+    private const long Alignment = 64 * 1024;
+
+    public void Add(TensorProto proto, ReadOnlySpan<byte> bytes)
+    {
+        var offset = (destination.Position + Alignment - 1) / Alignment * Alignment;
+        while (destination.Position < offset) destination.WriteByte(0);
+        destination.Write(bytes);
+        proto.DataLocation = TensorProto.Types.DataLocation.External;
+        proto.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = fileName });
+        proto.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
+        proto.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(CultureInfo.InvariantCulture) });
     }
 }

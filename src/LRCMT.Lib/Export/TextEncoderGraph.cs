@@ -57,6 +57,7 @@ internal static class TextEncoderGraph
     private static string Embeddings(GraphScope scope, nn.Module module, long? paddingIndex, string inputIds, string tokenTypeIds)
     {
         ModuleTree.RequireOnly(module, scope, ["word_embeddings", "position_embeddings", "token_type_embeddings", "LayerNorm", "dropout"]);
+        ModuleTree.RequireDropout(module, scope, "dropout");
         string Table(string name)
         {
             var embedding = ModuleTree.Child<Embedding>(module, scope, name);
@@ -112,6 +113,7 @@ internal static class TextEncoderGraph
     private static string ResidualOutput(GraphScope scope, BertResidualOutput module, string hidden, string residual)
     {
         ModuleTree.RequireOnly(module, scope, ["dense", "LayerNorm", "dropout"]);
+        ModuleTree.RequireDropout(module, scope, "dropout");
         var projected = ExportedLinear.Emit(scope.Child("dense"), ModuleTree.ChildOrNull(module, "dense")!, hidden);
         return LayerNorm(scope.Child("LayerNorm"), ModuleTree.Child<LayerNorm>(module, scope, "LayerNorm"), scope.Add(projected, residual));
     }

@@ -57,7 +57,9 @@ public sealed class LrcmtExportParityTests : IDisposable
         using var runner = new OnnxRuntimeRunner(path);
 
         using var expected = Torch(model, batch);
-        ExportTestModels.MaxAbsDifference(runner.Run(ExportTestModels.Inputs(batch))["prediction"], expected).Should().BeLessThan(Bound);
+        var error = ExportTestModels.MaxAbsDifference(runner.Run(ExportTestModels.Inputs(batch))["prediction"], expected);
+        TestContext.Current.TestOutputHelper?.WriteLine($"DoRA: max |torch - ort| = {error:E2}");
+        error.Should().BeLessThan(Bound);
     }
 
     [Fact]
@@ -110,6 +112,45 @@ public sealed class LrcmtExportParityTests : IDisposable
         OnnxExporter.Export(model, second);
 
         File.ReadAllBytes(first).Should().Equal(File.ReadAllBytes(second));
+    }
+
+    [Fact]
+    public void External_weights_go_to_an_aligned_data_file_that_onnx_runtime_loads()
+    {
+        using var model = ExportTestModels.Lrcmt();
+        using var batch = ExportTestModels.Batch(120);
+        var path = Path.Combine(_folder, "external.onnx");
+
+        var result = OnnxExporter.Export(model, path, new OnnxExportOptions(ExternalWeights: true));
+        var again = Path.Combine(_folder, "again", "external.onnx");
+        OnnxExporter.Export(model, again, new OnnxExportOptions(ExternalWeights: true));
+
+        var data = OnnxExportOptions.WeightsFileFor(path);
+        new FileInfo(path).Length.Should().BeLessThan(new FileInfo(data).Length / 10, "the weights are in the data file");
+        File.ReadAllBytes(data).Should().Equal(File.ReadAllBytes(OnnxExportOptions.WeightsFileFor(again)));
+        File.ReadAllBytes(path).Should().Equal(File.ReadAllBytes(again));
+        using var runner = new OnnxRuntimeRunner(path);
+        using var expected = Torch(model, batch);
+        ExportTestModels.MaxAbsDifference(runner.Run(ExportTestModels.Inputs(batch))["prediction"], expected).Should().BeLessThan(Bound);
+        result.Bytes.Should().Be(new FileInfo(path).Length);
+    }
+
+    [Fact]
+    public void A_bfloat16_base_is_exported_in_float32_within_bfloat16_rounding()
+    {
+        using var model = ExportTestModels.Lrcmt();
+        LRCMT.TextEncoders.BasePrecision.Apply(model.TextEncoder, LRCMT.TextEncoders.BaseDType.BFloat16);
+        using var batch = ExportTestModels.Batch(120);
+        var path = Path.Combine(_folder, "bf16.onnx");
+
+        OnnxExporter.Export(model, path);
+        using var runner = new OnnxRuntimeRunner(path);
+
+        // TorchSharp computes the encoder in bfloat16 (8 significant bits); the graph computes the same weights in float32.
+        using var expected = Torch(model, batch);
+        var error = ExportTestModels.MaxAbsDifference(runner.Run(ExportTestModels.Inputs(batch))["prediction"], expected);
+        TestContext.Current.TestOutputHelper?.WriteLine($"bf16 base: max |torch - ort| = {error:E2}");
+        error.Should().BeLessThan(0.05);
     }
 
     [Fact]
