@@ -18,6 +18,32 @@ public static class AdapterControl
         => Layers(model).SelectMany(l => l.Layer.AdapterNames).Distinct().ToList();
 
     /// <summary>
+    /// The configuration adapter <paramref name="adapterName"/> was created with (PEFT's
+    /// <c>model.peft_config[name]</c>): what <see cref="LowRankInjector.Inject"/> was given, with
+    /// <see cref="LoRAConfig.AllLinear"/> resolved to the module names it selected; for an adapter loaded with
+    /// <see cref="PeftAdapterFile.Load"/>, the file's. It is the record <see cref="PeftAdapterFile.Save"/> writes.
+    /// For layers given the adapter by hand (<see cref="LoRALayer.AddAdapter"/>) it describes them: their paths as
+    /// targets, the first layer's settings, rank/alpha patterns for the others. A copy: changing it changes nothing.
+    /// </summary>
+    /// <exception cref="AdapterException">No layer carries the adapter, or it was injected twice into parts of the model.</exception>
+    /// <exception cref="InvalidConfigurationException">Layers given the adapter by hand disagree on rsLoRA, DoRA or dropout.</exception>
+    public static LoRAConfig GetAdapterConfig(this nn.Module model, string adapterName = "default")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(adapterName);
+        return AdapterRecord.Of(model, adapterName)
+            ?? throw new AdapterException(null, $"no layer carries adapter '{adapterName}' (the model has: {Names(model)}).");
+    }
+
+    /// <summary>Every adapter of the model with its configuration (PEFT's <c>model.peft_config</c>), in first-seen order; see <see cref="GetAdapterConfig"/>.</summary>
+    /// <inheritdoc cref="GetAdapterConfig" path="/exception"/>
+    public static IReadOnlyDictionary<string, LoRAConfig> AdapterConfigs(this nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return AdapterRecord.All(model);
+    }
+
+    /// <summary>
     /// Makes <paramref name="adapterName"/> the active adapter of the whole model (PEFT <c>set_adapter</c>): layers that
     /// carry it use it, layers that do not compute their base projection only.
     /// </summary>
@@ -28,7 +54,7 @@ public static class AdapterControl
         ArgumentException.ThrowIfNullOrEmpty(adapterName);
         var layers = Layers(model);
         if (!layers.Any(l => l.Layer.AdapterNames.Contains(adapterName)))
-            throw new AdapterException(null, $"no layer carries adapter '{adapterName}' (the model has: {string.Join(", ", model.AdapterNames())}).");
+            throw new AdapterException(null, $"no layer carries adapter '{adapterName}' (the model has: {Names(model)}).");
         var merged = layers.FirstOrDefault(l => l.Layer.MergedAdapter is { } m && m != adapterName);
         if (merged.Layer is not null)
             throw new AdapterException(merged.Path, $"adapter '{merged.Layer.MergedAdapter}' is merged into it; unmerge before switching to '{adapterName}'.");
@@ -111,6 +137,8 @@ public static class AdapterControl
         }
         return result;
     }
+
+    private static string Names(nn.Module model) => model.AdapterNames() is { Count: > 0 } names ? string.Join(", ", names) : "none";
 
     private static Linear ToLinear(LoRALinear layer)
     {

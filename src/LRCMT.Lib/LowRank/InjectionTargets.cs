@@ -108,8 +108,6 @@ internal sealed record ExistingLayerTarget(string Path, LoRAConfig Settings, LoR
 
     public override void Check(string adapterName)
     {
-        if (Layer.AdapterNames.Contains(adapterName))
-            throw new AdapterException(Path, $"it already carries adapter '{adapterName}'; injecting the same adapter twice is not allowed (use another adapter name).");
         base.Check(adapterName);
         if (Layer is SubstitutedLinear && Settings.Dropout > 0 && !Settings.AllowDropoutOnSubstitutedLayers)
             throw new InvalidConfigurationException($"LoRA adapter '{adapterName}' on '{Path}'",

@@ -20,21 +20,23 @@ public static class LowRankInjector
     /// <summary>Adds adapter <paramref name="adapterName"/> to every module of <paramref name="model"/> that <paramref name="config"/> targets.</summary>
     /// <param name="model">A loaded model; it is changed in place (unless it is itself a native transformer module, see <see cref="InjectionReport.Model"/>).</param>
     /// <param name="config">What to target and the adapter's settings.</param>
-    /// <param name="adapterName">Name of the adapter (PEFT's default is <c>default</c>).</param>
-    /// <param name="native">Hyper-parameters of built-in transformer modules to convert; inferred when null.</param>
+    /// <param name="adapterName">Name of the adapter (PEFT's default is <c>default</c>); the model must not carry it yet.</param>
+    /// <param name="options">Native modules' settings and strict refresh checking; defaults when null.</param>
     /// <returns>The adapted model, what was adapted (and how), converted and kept trainable, with parameter counts.</returns>
     /// <exception cref="InvalidConfigurationException">The configuration is invalid, a target or module to save matches nothing, a rank does not fit a module, or dropout is asked for on a layer adapted in place.</exception>
-    /// <exception cref="AdapterException">A target already carries this adapter, is not a linear projection, or can be neither replaced nor adapted in place (e.g. a native encoder in a field of its sealed type).</exception>
-    public static InjectionReport Inject(nn.Module model, LoRAConfig config, string adapterName = "default", NativeTransformerOptions? native = null)
+    /// <exception cref="AdapterException">The model already carries this adapter, a target is not a linear projection or can be neither replaced nor adapted in place (e.g. a native encoder in a field of its sealed type), or <see cref="InjectionOptions.RequireAutomaticRefresh"/> is set and a layer adapted in place would not be refreshed automatically.</exception>
+    public static InjectionReport Inject(nn.Module model, LoRAConfig config, string adapterName = "default", InjectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         if (string.IsNullOrWhiteSpace(adapterName) || adapterName.Contains('.'))
             throw new InvalidConfigurationException("LoRA adapter name", $"'{adapterName}' must be non-empty and contain no '.'.");
+        options ??= new InjectionOptions();
+        ThrowIfCarried(model, adapterName);
 
         var matcher = new TargetMatcher(config, model);
-        var conversions = NativeTransformerConverter.PlanTargeted(model, matcher, native);
+        var conversions = NativeTransformerConverter.PlanTargeted(model, matcher, options.Native);
         List<InjectionTarget> targets;
         List<string> saved;
         Dictionary<string, nn.Module> modules;
@@ -55,6 +57,7 @@ public static class LowRankInjector
         var root = modules[""];
         var convertedPaths = conversions.Select(c => c.Path).ToList();
         var adapted = targets.Select(t => t.Apply(adapterName, convertedPaths.Any(c => IsUnder(t.Path, c)))).ToList();
+        RecordAdapter(root, adapterName, config, matcher);
         Freeze(root, saved.Select(path => modules[path]));
         BiasTraining.Unfreeze(root, config.Bias);
         var substituted = AdapterRefresh.LayersOf(root);
@@ -82,6 +85,31 @@ public static class LowRankInjector
     {
         ArgumentNullException.ThrowIfNull(model);
         return AdapterRefresh.RefreshAll(model);
+    }
+
+    /// <summary>PEFT's rule: an adapter name is added once (add_adapter refuses an existing one).</summary>
+    private static void ThrowIfCarried(nn.Module model, string adapterName)
+    {
+        var carrying = model.named_modules().Prepend(("", model))
+            .Where(m => m.Item2 is LoRALayer layer && layer.AdapterNames.Contains(adapterName)).Select(m => m.Item1).ToList();
+        if (carrying.Count > 0)
+            throw new AdapterException(carrying[0],
+                $"it already carries adapter '{adapterName}' ({carrying.Count} layer(s) of this model do); injecting the same adapter name twice is not allowed " +
+                $"(PEFT refuses it too): use another adapter name, or remove it first with model.DeleteAdapter(\"{adapterName}\").");
+    }
+
+    /// <summary>
+    /// Gives every layer that received the adapter one shared record: the configuration, with all-linear resolved to
+    /// the module names it selected (what PEFT writes back as target_modules).
+    /// </summary>
+    private static void RecordAdapter(nn.Module root, string adapterName, LoRAConfig config, TargetMatcher matcher)
+    {
+        var resolved = config.TargetsAllLinear
+            ? config with { TargetModules = [.. matcher.TargetNames.Order(StringComparer.Ordinal)], TargetRegex = null }
+            : config;
+        var record = AdapterRecord.OfInjection(resolved, root);
+        foreach (var layer in root.modules().Prepend(root).OfType<LoRALayer>())
+            if (layer.AdapterNames.Contains(adapterName)) layer.Adopt(adapterName, record);
     }
 
     /// <summary>Every module by dotted path, the root as "", with planned managed twins in place of native modules, skipping the insides of LoRA layers.</summary>

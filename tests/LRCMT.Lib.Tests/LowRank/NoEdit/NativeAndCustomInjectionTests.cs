@@ -30,7 +30,7 @@ public class NativeAndCustomInjectionTests
         using var x = randn(5, 3, 8);
         using var expected = native.call(x);
 
-        var report = LowRankInjector.Inject(native, new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["in_proj.q", "in_proj.v", "linear1"] }, native: EncoderOptions);
+        var report = LowRankInjector.Inject(native, new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["in_proj.q", "in_proj.v", "linear1"] }, options: new InjectionOptions { Native = EncoderOptions });
 
         var model = report.Model.Should().BeOfType<ManagedTransformerEncoder>().Subject;
         report.ConvertedModules.Should().ContainSingle().Which.Should().StartWith("(root)");
@@ -52,7 +52,7 @@ public class NativeAndCustomInjectionTests
         using var output = model.forward(x);
         var before = Snapshot(model);
 
-        var act = () => LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, TargetModules = ["in_proj.q", "head"] }, native: EncoderOptions);
+        var act = () => LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, TargetModules = ["in_proj.q", "head"] }, options: new InjectionOptions { Native = EncoderOptions });
 
         act.Should().Throw<AdapterException>()
             .Where(e => e.ModulePath == "encoder" && e.Message.Contains("declared as TransformerEncoder") && e.Message.Contains("InjectionReport.Model")
