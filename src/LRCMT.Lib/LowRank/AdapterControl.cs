@@ -103,13 +103,17 @@ public static class AdapterControl
     /// Merges the active adapter of every enabled layer into its weight and puts plain modules back (PEFT
     /// <c>merge_and_unload</c>): each <see cref="LoRALinear"/> becomes an <c>nn.Linear</c> holding the merged weight and
     /// the bias, attention modules lose their in-projection adapters, so the state dict has exactly the base model's
-    /// keys. Returns the model (a new <c>Linear</c> when the model itself was a LoRA layer).
+    /// keys. Returns the model as the type you called it on (when the model itself is a LoRA layer, the plain
+    /// <c>Linear</c> that replaces it: call it on the layer typed as <c>nn.Module</c> or <c>nn.Module&lt;Tensor, Tensor&gt;</c>).
     /// </summary>
     /// <remarks>A layer adapted in place (a sealed <c>Linear</c> field, a registered linear-like type) gets its own module back, with the merged weight.</remarks>
-    /// <exception cref="AdapterException">A layer of an unsupported kind carries the adapter — use <see cref="MergedModel.Export"/>.</exception>
-    public static nn.Module MergeAndUnload(this nn.Module model)
+    /// <exception cref="AdapterException">A layer of an unsupported kind carries the adapter — use <see cref="MergedModel.Export"/>; or the model is itself a LoRA layer and <typeparamref name="TModel"/> cannot hold the Linear that replaces it.</exception>
+    public static TModel MergeAndUnload<TModel>(this TModel model) where TModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (model is LoRALayer && !typeof(TModel).IsAssignableFrom(typeof(Linear)))
+            throw new AdapterException(null, $"the model is itself a LoRA layer; it becomes a plain Linear, which a {typeof(TModel).Name} cannot hold. " +
+                "Call MergeAndUnload on it typed as nn.Module or nn.Module<Tensor, Tensor>. Nothing was changed.");
         var layers = Layers(model);
         var unsupported = layers.FirstOrDefault(l => l.Layer is not (LoRALinear or InProjectionSlice or Substitution.SubstitutedLinear)
                                                      || (l.Layer is Substitution.SubstitutedLinear && l.Path.Length == 0));
@@ -135,7 +139,7 @@ public static class AdapterControl
             var parent = dot < 0 ? model : modules[path[..dot]];
             ModuleReplacer.Replace(parent, path[(dot + 1)..], layer, plain, path);
         }
-        return result;
+        return (TModel)result;
     }
 
     private static string Names(nn.Module model) => model.AdapterNames() is { Count: > 0 } names ? string.Join(", ", names) : "none";

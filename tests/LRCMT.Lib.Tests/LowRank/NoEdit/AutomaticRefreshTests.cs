@@ -1,0 +1,267 @@
+using FluentAssertions;
+using LRCMT.Errors;
+using LRCMT.LowRank;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+using static LRCMT.Tests.LowRank.NoEdit.NoEditSupport;
+
+namespace LRCMT.Tests.LowRank.NoEdit;
+
+/// <summary>
+/// Layers adapted in place are rebuilt by the hooks of whichever module on their path the model invokes with
+/// .call(); where none is, the report says so, strict mode refuses, and RefreshAdapters or AsTrainable train it.
+/// </summary>
+public class AutomaticRefreshTests
+{
+    private const int Steps = 20;
+
+    private static LoRAConfig Config() => new() { Rank = 2, Alpha = 4, TargetModules = ["up", "down"], Init = LoRAInit.BothRandom };
+
+    /// <summary>An ordinary AdamW loop over the trainable parameters of <paramref name="model"/>, running it through <paramref name="run"/>.</summary>
+    private static List<double> Train(nn.Module model, Func<Tensor, Tensor> run, Tensor x, Tensor target, int steps, Action? beforeForward = null)
+    {
+        model.train();
+        using var optimizer = optim.AdamW(model.parameters().Where(p => p.requires_grad).ToList(), 0.02);
+        var losses = new List<double>();
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            beforeForward?.Invoke();
+            var loss = nn.functional.mse_loss(run(x), target);
+            loss.backward();
+            optimizer.step();
+            losses.Add(loss.item<float>());
+        }
+        model.eval();
+        return losses;
+    }
+
+    /// <summary>The substituted model and its replacement-path twin, injected with the same adapters (same random init).</summary>
+    private static (T Sealed, T Reference) Injected<T>(Func<bool, T> create, int seed = 5) where T : nn.Module
+    {
+        var (sealedModel, reference) = Twins(() => create(true), () => create(false), seed);
+        LowRankInjector.Inject(reference, Config()).Adapted.Should().OnlyContain(a => a.Mechanism == AdaptationMechanism.Replacement);
+        LowRankInjector.Inject(sealedModel, Config()).Adapted.Should().OnlyContain(a => a.Mechanism == AdaptationMechanism.Substitution);
+        CopyAdapters(reference, sealedModel);
+        return (sealedModel, reference);
+    }
+
+    private static void ShouldFollow(List<double> actual, List<double> expected, nn.Module trained, nn.Module reference)
+    {
+        expected[^1].Should().BeLessThan(expected[0], "the adapters must actually train");
+        actual.Zip(expected).Should().OnlyContain(p => Math.Abs(p.First - p.Second) <= 1e-5);
+        var referenceState = reference.state_dict();
+        foreach (var (key, tensor) in trained.state_dict().Where(kv => kv.Key.Contains(".lora_")))
+            MaxDifference(tensor, referenceState[key]).Should().BeLessThan(1e-5, key);
+    }
+
+    [Fact]
+    public void A_root_with_its_own_call_over_blocks_invoked_by_call_trains_with_no_refresh_call()
+    {
+        var (model, reference) = Injected(sealedBlocks => new CallingEncoder(sealedBlocks));
+        torch.manual_seed(8);
+        using var x = randn(4, 5, 8);
+        using var y = randn(4, 3);
+
+        var expected = Train(reference, reference.call, x, y, Steps);
+        var actual = Train(model, model.call, x, y, Steps);
+
+        ShouldFollow(actual, expected, model, reference);
+    }
+
+    [Fact]
+    public void The_report_names_the_block_whose_call_rebuilds_each_layer()
+    {
+        var model = new CallingEncoder(sealedBlocks: true);
+        var report = LowRankInjector.Inject(model, Config());
+
+        report.RefreshesOnCall.Should().BeTrue();
+        report.Adapted.Select(a => (a.Path, a.RefreshedBy)).Should().Equal(
+            ("blocks.0.up", "blocks.0"), ("blocks.0.down", "blocks.0"), ("blocks.1.up", "blocks.1"), ("blocks.1.down", "blocks.1"));
+        report.ToString().Should().Contain("blocks.0.up").And.Contain("rebuilt on blocks.0.call()").And.NotContain("NOT refreshed");
+    }
+
+    [Fact]
+    public void A_root_with_its_own_call_over_blocks_invoked_by_forward_is_reported_with_the_reason_and_the_fix()
+    {
+        var model = new ForwardingEncoder(sealedBlocks: true);
+        var report = LowRankInjector.Inject(model, Config());
+
+        report.RefreshesOnCall.Should().BeFalse();
+        report.Adapted.Should().OnlyContain(a => a.RefreshedBy == null);
+        var text = report.ToString();
+        text.Should().Contain("4 layer(s) adapted in place are not refreshed automatically: 'blocks.0.up', 'blocks.0.down', 'blocks.1.up', 'blocks.1.down'")
+            .And.Contain("the model (ForwardingEncoder) derives from nn.Module, not nn.Module<…>, so it runs no forward hooks")
+            .And.Contain("SealedMlpBlock 'blocks.0', 'blocks.1' are invoked with .forward() by ForwardingEncoder")
+            .And.Contain("Linear 'blocks.0.up', 'blocks.0.down', 'blocks.1.up', 'blocks.1.down' are invoked with .forward() by SealedMlpBlock")
+            .And.Contain("call LowRankInjector.RefreshAdapters(model) before each forward")
+            .And.Contain("report.AsTrainable<Tensor, Tensor>()")
+            .And.Contain("(Substitution, NOT refreshed automatically)");
+    }
+
+    [Fact]
+    public void A_root_that_hides_Module_call_with_its_own_is_named_as_the_reason()
+    {
+        var report = LowRankInjector.Inject(new HidingEncoder(), Config());
+
+        report.RefreshesOnCall.Should().BeFalse();
+        report.ToString().Should().Contain("HidingEncoder.call is its own and runs no hooks")
+            .And.Contain("SealedMlpBlock 'blocks.0', 'blocks.1' are invoked with .forward() by HidingEncoder");
+    }
+
+    [Fact]
+    public void Strict_mode_refuses_layers_that_would_not_be_refreshed_and_changes_nothing()
+    {
+        var strict = new InjectionOptions { RequireAutomaticRefresh = true };
+        var model = new ForwardingEncoder(sealedBlocks: true);
+        var before = Snapshot(model);
+
+        var act = () => LowRankInjector.Inject(model, Config(), options: strict);
+
+        act.Should().Throw<AdapterException>().Where(e => e.Message.Contains("'blocks.0.up'") && e.Message.Contains("RefreshAdapters")
+                                                          && e.Message.Contains("Nothing was changed"));
+        Snapshot(model).ShouldEqualBitwise(before);
+        model.modules().OfType<LoRALayer>().Should().BeEmpty();
+        LowRankInjector.Inject(new CallingEncoder(sealedBlocks: true), Config(), options: strict).RefreshesOnCall.Should().BeTrue();
+    }
+
+    [Fact]
+    public void RefreshAdapters_before_each_forward_trains_a_root_that_runs_no_hooks_as_the_replacement_path()
+    {
+        var (model, reference) = Injected(sealedBlocks => new ForwardingEncoder(sealedBlocks));
+        torch.manual_seed(8);
+        using var x = randn(4, 5, 8);
+        using var y = randn(4, 3);
+
+        var expected = Train(reference, reference.call, x, y, Steps);
+        var actual = Train(model, model.call, x, y, Steps, beforeForward: () => LowRankInjector.RefreshAdapters(model));
+
+        ShouldFollow(actual, expected, model, reference);
+    }
+
+    [Fact]
+    public void The_AsTrainable_wrapper_trains_a_root_that_runs_no_hooks_as_the_replacement_path()
+    {
+        var (model, reference) = Twins(() => new ForwardingEncoder(true), () => new ForwardingEncoder(false));
+        LowRankInjector.Inject(reference, Config());
+        var report = LowRankInjector.Inject(model, Config());
+        CopyAdapters(reference, model);
+        torch.manual_seed(8);
+        using var x = randn(4, 5, 8);
+        using var y = randn(4, 3);
+
+        var trainable = report.AsTrainable<Tensor, Tensor>();
+        trainable.parameters().Where(p => p.requires_grad).Should().HaveCount(8, "the model's adapters reach the optimiser through the wrapper");
+        var expected = Train(reference, reference.call, x, y, Steps);
+        var actual = Train(trainable, trainable.call, x, y, Steps);
+
+        ShouldFollow(actual, expected, model, reference);
+        model.training.Should().BeFalse("eval() on the wrapper reaches the model");
+    }
+
+    [Fact]
+    public void The_wrapper_passes_every_argument_of_a_two_input_root()
+    {
+        var (model, reference) = Twins(() => new MaskedEncoder(true), () => new MaskedEncoder(false));
+        LowRankInjector.Inject(reference, Config());
+        var report = LowRankInjector.Inject(model, Config());
+        CopyAdapters(reference, model);
+        torch.manual_seed(9);
+        using var x = randn(4, 5, 8);
+        using var mask = torch.randint(0, 2, [4, 5]).to_type(ScalarType.Float32);
+        using var y = randn(4, 8);
+
+        var trainable = report.AsTrainable<Tensor, Tensor, Tensor>();
+        var expected = Train(reference, input => reference.call(input, mask), x, y, Steps);
+        var actual = Train(trainable, input => trainable.call(input, mask), x, y, Steps);
+
+        ShouldFollow(actual, expected, model, reference);
+        FluentActions.Invoking(() => report.AsTrainable<Tensor, Tensor>()).Should().Throw<AdapterException>()
+            .WithMessage("*MaskedEncoder*does not implement IModule<Tensor, Tensor>*AsTrainable<Tensor, Tensor, Tensor>()*");
+    }
+
+    [Fact]
+    public void A_hookable_root_invoked_with_forward_is_refreshed_by_the_blocks_it_calls()
+    {
+        var (model, reference) = Injected(sealedBlocks => new BlocksByCall(sealedBlocks));
+        torch.manual_seed(8);
+        using var x = randn(4, 5, 8);
+        using var y = randn(4, 8);
+
+        var expected = Train(reference, reference.call, x, y, Steps);
+        var actual = Train(model, model.forward, x, y, Steps);
+
+        ShouldFollow(actual, expected, model, reference);
+    }
+
+    [Fact]
+    public void After_a_refused_stale_backward_the_next_hooked_call_raises_the_typed_error_before_its_forward()
+    {
+        torch.manual_seed(4);
+        var model = new AttentionStack(sealedFields: true, layers: 1);
+        LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["query"] });
+        using var optimizer = optim.AdamW(model.parameters().Where(p => p.requires_grad).ToList(), 0.05);
+        using var x = randn(2, 3, 8);
+        using var y = randn(2, 3);
+        nn.functional.mse_loss(model.forward(x), y).backward();
+        optimizer.step();
+        optimizer.zero_grad();
+
+        // AttentionStack invokes its layers, and they their projections, with .forward(): nothing runs a hook, so the
+        // first signal is libtorch's refusal of the stale gradient ...
+        var stale = nn.functional.mse_loss(model.forward(x), y);
+        FluentActions.Invoking(() => stale.backward()).Should().Throw<Exception>().WithMessage("*invalid gradient*");
+        // ... and the next library call — here the model's own hooked .call — names the layer and the fix.
+        FluentActions.Invoking(() => model.call(x)).Should().Throw<StaleAdapterWeightsException>()
+            .Where(e => e.LayerPaths.SequenceEqual(new[] { "layer.0.query" }) && e.Message.Contains("RefreshAdapters") && e.Message.Contains("AsTrainable"));
+        using (no_grad()) model.call(x).isfinite().all().item<bool>().Should().BeTrue("reported once; the weights are fresh again");
+    }
+
+    [Fact]
+    public void NaN_adapters_are_reported_as_non_finite_not_as_stale()
+    {
+        torch.manual_seed(4);
+        var model = new AttentionStack(sealedFields: true, layers: 1);
+        LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["query"] });
+        using var x = randn(2, 3, 8);
+        using var y = randn(2, 3);
+        var loraA = model.named_parameters().Single(p => p.name == "layer.0.query.lora_A.default.weight").parameter;
+        using (no_grad()) loraA.fill_(double.NaN); // what a diverging optimiser step leaves behind
+
+        // Invoked through its hook: the NaN weights are used, the backward goes through, and the next call says why.
+        nn.functional.mse_loss(model.call(x), y).backward();
+        FluentActions.Invoking(() => model.call(x)).Should().Throw<NonFiniteAdapterWeightsException>()
+            .Where(e => e.LayerPaths.SequenceEqual(new[] { "layer.0.query" }) && e.Message.Contains("not finite"));
+
+        // A stale forward with NaN weights: the backward is refused, and the error is still non-finite, not stale.
+        using (no_grad()) loraA.fill_(0.5);
+        LowRankInjector.RefreshAdapters(model);
+        using (no_grad()) loraA.fill_(double.PositiveInfinity);
+        var stale = nn.functional.mse_loss(model.forward(x), y);
+        FluentActions.Invoking(() => stale.backward()).Should().Throw<Exception>();
+        FluentActions.Invoking(() => LowRankInjector.RefreshAdapters(model)).Should().Throw<NonFiniteAdapterWeightsException>();
+    }
+
+    [Fact]
+    public void MergeAndUnload_keeps_the_callers_type()
+    {
+        torch.manual_seed(6);
+        var model = new ForwardingEncoder(sealedBlocks: true);
+        LowRankInjector.Inject(model, Config());
+        using var x = randn(2, 5, 8);
+        using var expected = model.call(x);
+
+        ForwardingEncoder merged = model.MergeAndUnload();
+
+        merged.Should().BeSameAs(model);
+        merged.modules().OfType<LoRALayer>().Should().BeEmpty();
+        using (var actual = merged.call(x)) MaxDifference(actual, expected).Should().BeLessThan(1e-5);
+
+        var layer = new LoRALinear(nn.Linear(4, 4));
+        layer.AddAdapter("default", new LoRAConfig { Rank = 2 });
+        FluentActions.Invoking(() => layer.MergeAndUnload()).Should().Throw<AdapterException>().WithMessage("*itself a LoRA layer*");
+        ((nn.Module)layer).MergeAndUnload().Should().BeOfType<TorchSharp.Modules.Linear>();
+    }
+}

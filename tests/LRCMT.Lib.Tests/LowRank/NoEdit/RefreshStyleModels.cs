@@ -1,0 +1,153 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LRCMT.Tests.LowRank.NoEdit;
+
+// Roots written the ways TorchSharp code outside this project declares them, for the automatic-refresh tests: a root
+// that derives from plain nn.Module and implements IModule<…> with its own call() (as ML.NET's models do), a root that
+// hides Module.call with its own, blocks invoked with .call() or with .forward(). Projections sit in fields of the
+// sealed Linear type (adapted in place); the "Replaceable" twins declare them as nn.Module<Tensor, Tensor>, so the
+// same weights take the replacement path — the reference for every equality test.
+
+/// <summary>An MLP block whose projections are sealed Linear fields called with .forward().</summary>
+internal sealed class SealedMlpBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear up, down;
+    private readonly LayerNorm norm;
+
+    public SealedMlpBlock(long width) : base(nameof(SealedMlpBlock))
+    {
+        up = nn.Linear(width, 2 * width);
+        down = nn.Linear(2 * width, width);
+        norm = nn.LayerNorm(width);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return norm.forward(x.add(down.forward(nn.functional.gelu(up.forward(x))))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>The same block with replaceable fields (the replacement path).</summary>
+internal sealed class ReplaceableMlpBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> up, down;
+    private readonly LayerNorm norm;
+
+    public ReplaceableMlpBlock(long width) : base(nameof(SealedMlpBlock))
+    {
+        up = nn.Linear(width, 2 * width);
+        down = nn.Linear(2 * width, width);
+        norm = nn.LayerNorm(width);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return norm.call(x.add(down.call(nn.functional.gelu(up.call(x))))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>ML.NET style: derives from plain nn.Module (no hooks) and implements IModule with its own call().</summary>
+internal abstract class OwnCallEncoder : nn.Module, nn.IModule<Tensor, Tensor>
+{
+    protected readonly ModuleList<nn.Module<Tensor, Tensor>> blocks;
+    protected readonly nn.Module<Tensor, Tensor> head;
+
+    protected OwnCallEncoder(string name, bool sealedBlocks, long width, int layers) : base(name)
+    {
+        blocks = new ModuleList<nn.Module<Tensor, Tensor>>(Enumerable.Range(0, layers)
+            .Select(_ => sealedBlocks ? (nn.Module<Tensor, Tensor>)new SealedMlpBlock(width) : new ReplaceableMlpBlock(width)).ToArray());
+        head = nn.Linear(width, 3);
+        RegisterComponents();
+    }
+
+    public abstract Tensor call(Tensor x);
+}
+
+/// <summary>Its own call() invokes the blocks with .call(), so each block's hooks run.</summary>
+internal sealed class CallingEncoder(bool sealedBlocks, long width = 8, int layers = 2)
+    : OwnCallEncoder(nameof(CallingEncoder), sealedBlocks, width, layers)
+{
+    public override Tensor call(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var block in blocks) x = block.call(x);
+        return head.call(x.mean([1])).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Its own call() invokes the blocks with .forward(): no module on a projection's path runs hooks.</summary>
+internal sealed class ForwardingEncoder(bool sealedBlocks, long width = 8, int layers = 2)
+    : OwnCallEncoder(nameof(ForwardingEncoder), sealedBlocks, width, layers)
+{
+    public override Tensor call(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var block in blocks) x = block.forward(x);
+        return head.call(x.mean([1])).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Derives from nn.Module&lt;…&gt; but hides Module.call with its own, which runs no hooks; blocks by .forward().</summary>
+internal sealed class HidingEncoder : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<SealedMlpBlock> blocks;
+
+    public HidingEncoder(long width = 8, int layers = 2) : base(nameof(HidingEncoder))
+    {
+        blocks = new ModuleList<SealedMlpBlock>(Enumerable.Range(0, layers).Select(_ => new SealedMlpBlock(width)).ToArray());
+        RegisterComponents();
+    }
+
+    public new Tensor call(Tensor x) => forward(x);
+
+    public override Tensor forward(Tensor x)
+    {
+        for (int i = 0; i < blocks.Count; i++) x = blocks[i].forward(x);
+        return x;
+    }
+}
+
+/// <summary>A two-input root (tokens and a 0/1 mask) with its own call(), invoking the blocks with .forward().</summary>
+internal sealed class MaskedEncoder : nn.Module, nn.IModule<Tensor, Tensor, Tensor>
+{
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> blocks;
+
+    public MaskedEncoder(bool sealedBlocks, long width = 8, int layers = 2) : base(nameof(MaskedEncoder))
+    {
+        blocks = new ModuleList<nn.Module<Tensor, Tensor>>(Enumerable.Range(0, layers)
+            .Select(_ => sealedBlocks ? (nn.Module<Tensor, Tensor>)new SealedMlpBlock(width) : new ReplaceableMlpBlock(width)).ToArray());
+        RegisterComponents();
+    }
+
+    public Tensor call(Tensor x, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var block in blocks) x = block.forward(x);
+        return x.mul(mask.unsqueeze(-1)).sum([1]).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>A hookable root invoked with .forward() by the user, whose blocks it invokes with .call().</summary>
+internal sealed class BlocksByCall : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> blocks;
+
+    public BlocksByCall(bool sealedBlocks, long width = 8, int layers = 2) : base(nameof(BlocksByCall))
+    {
+        blocks = new ModuleList<nn.Module<Tensor, Tensor>>(Enumerable.Range(0, layers)
+            .Select(_ => sealedBlocks ? (nn.Module<Tensor, Tensor>)new SealedMlpBlock(width) : new ReplaceableMlpBlock(width)).ToArray());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        foreach (var block in blocks) x = block.call(x);
+        return x.mean([1]);
+    }
+}
