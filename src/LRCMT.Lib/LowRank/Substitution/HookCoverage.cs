@@ -46,17 +46,19 @@ internal static class HookCoverage
             var invoker = modules[InvokerPathOf(modules, path)];
             if (!AdapterRefresh.CanHook(module))
             {
-                why.Add(new Clause(Gap.NoHooks, path, module.GetType().Name, invoker.GetType().Name));
+                why.Add(new Clause(Gap.NoHooks, path, RefreshGaps.NameOf(module.GetType()), RefreshGaps.NameOf(invoker.GetType())));
                 continue;
             }
             var (how, method) = HowInvoked(invoker, module);
             if (how is null) return new Result(path, []);
-            why.Add(new Clause(how.Value, path, module.GetType().Name, how == Gap.OwnCall ? $"{method!.DeclaringType!.Name}.{method.Name}" : invoker.GetType().Name));
+            why.Add(new Clause(how.Value, path, RefreshGaps.NameOf(module.GetType()),
+                how == Gap.OwnCall ? $"{RefreshGaps.NameOf(method!.DeclaringType!)}.{method.Name}" : RefreshGaps.NameOf(invoker.GetType())));
         }
 
         var root = modules[""];
-        if (!AdapterRefresh.CanHook(root)) why.Add(new Clause(Gap.NoHooks, "", root.GetType().Name, null));
-        else if (OwnCallOf(root.GetType()) is { } own) why.Add(new Clause(Gap.OwnCall, "", root.GetType().Name, $"{own.DeclaringType!.Name}.{own.Name}"));
+        var rootType = RefreshGaps.NameOf(root.GetType());
+        if (!AdapterRefresh.CanHook(root)) why.Add(new Clause(Gap.NoHooks, "", rootType, null));
+        else if (OwnCallOf(root.GetType()) is { } own) why.Add(new Clause(Gap.OwnCall, "", rootType, $"{RefreshGaps.NameOf(own.DeclaringType!)}.{own.Name}"));
         else return new Result("", []);
         why.Reverse();
         return new Result(null, why);
@@ -64,6 +66,18 @@ internal static class HookCoverage
 
     /// <summary>The <c>call</c> a module type declares itself that does not go through TorchSharp's hooked <c>call</c>, or null.</summary>
     public static MethodInfo? OwnCallOf(Type type)
+    {
+        try
+        {
+            return FindOwnCall(type);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
+    }
+
+    private static MethodInfo? FindOwnCall(Type type)
     {
         for (var current = type; current is not null && !CallSites.IsTorchSharpBase(current) && current != typeof(object); current = current.BaseType)
             foreach (var method in current.GetMethods(BindingFlags.Instance | BindingFlags.Public | BindingFlags.DeclaredOnly))
@@ -76,6 +90,19 @@ internal static class HookCoverage
     /// <c>call</c> at least once; else the gap (and, for an own call, the method).
     /// </summary>
     private static (Gap? How, MethodInfo? Method) HowInvoked(nn.Module invoker, nn.Module child)
+    {
+        try
+        {
+            return ReadHowInvoked(invoker, child);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Reflection over a type this reader cannot follow: say so rather than fail the injection.
+            return (Gap.NotFound, null);
+        }
+    }
+
+    private static (Gap? How, MethodInfo? Method) ReadHowInvoked(nn.Module invoker, nn.Module child)
     {
         var direct = new List<FieldInfo>();
         var containing = new List<FieldInfo>();

@@ -50,14 +50,15 @@ internal static class RefreshGaps
     private static string? WrapperCall(nn.Module root)
     {
         var signature = Substitution.RefreshingModules.SignatureOf(root.GetType());
-        return signature is null ? null : $"report.AsTrainable<{string.Join(", ", signature.Select(Name))}>()";
+        return signature is null ? null : $"report.AsTrainable<{string.Join(", ", signature.Select(NameOf))}>()";
     }
 
-    private static string Name(Type type)
+    /// <summary>A type as C# code names it: <c>MlpBlock&lt;Linear&gt;</c>, <c>Tuple&lt;Tensor, Tensor&gt;</c>, <c>long</c>.</summary>
+    public static string NameOf(Type type)
     {
-        if (Nullable.GetUnderlyingType(type) is { } inner) return Name(inner) + "?";
+        if (Nullable.GetUnderlyingType(type) is { } inner) return NameOf(inner) + "?";
         if (!type.IsGenericType) return type.Name switch { "Boolean" => "bool", "Int32" => "int", "Int64" => "long", "Double" => "double", "Single" => "float", "String" => "string", var n => n };
         var name = type.Name[..type.Name.IndexOf('`')];
-        return $"{name}<{string.Join(", ", type.GetGenericArguments().Select(Name))}>";
+        return $"{name}<{string.Join(", ", type.GetGenericArguments().Select(NameOf))}>";
     }
 }

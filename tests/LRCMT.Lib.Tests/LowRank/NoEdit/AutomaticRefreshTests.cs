@@ -38,38 +38,41 @@ public class AutomaticRefreshTests
         return losses;
     }
 
-    /// <summary>The substituted model and its replacement-path twin, injected with the same adapters (same random init).</summary>
-    private static (T Sealed, T Reference) Injected<T>(Func<bool, T> create, int seed = 5) where T : nn.Module
-    {
-        var (sealedModel, reference) = Twins(() => create(true), () => create(false), seed);
-        LowRankInjector.Inject(reference, Config()).Adapted.Should().OnlyContain(a => a.Mechanism == AdaptationMechanism.Replacement);
-        LowRankInjector.Inject(sealedModel, Config()).Adapted.Should().OnlyContain(a => a.Mechanism == AdaptationMechanism.Substitution);
-        CopyAdapters(reference, sealedModel);
-        return (sealedModel, reference);
-    }
+    /// <summary>How the test trains the model adapted in place: the module the optimiser sees, how to run it, what to do before each forward.</summary>
+    private sealed record Loop(nn.Module Trained, Func<Tensor, Tensor> Run, Action? BeforeForward = null);
 
-    private static void ShouldFollow(List<double> actual, List<double> expected, nn.Module trained, nn.Module reference)
+    /// <summary>
+    /// Injects the same adapters into the model with sealed projection fields (adapted in place) and into its twin with
+    /// replaceable ones (the replacement path), trains both 20 AdamW steps — the twin with <paramref name="runReference"/>,
+    /// the other as <paramref name="loop"/> says — and requires the same losses and adapters within 1e-5.
+    /// </summary>
+    private static void TrainsAsTheReplacementPath<T>(Func<bool, T> create, Func<T, Tensor, Tensor> runReference, long outputs,
+        Func<T, InjectionReport, Loop> loop) where T : nn.Module
     {
+        var (model, reference) = Twins(() => create(true), () => create(false));
+        LowRankInjector.Inject(reference, Config()).Adapted.Should().OnlyContain(a => a.Mechanism == AdaptationMechanism.Replacement);
+        var report = LowRankInjector.Inject(model, Config());
+        report.Adapted.Should().OnlyContain(a => a.Mechanism == AdaptationMechanism.Substitution);
+        CopyAdapters(reference, model);
+        torch.manual_seed(8);
+        using var x = randn(4, 5, 8);
+        using var y = randn(4, outputs);
+
+        var expected = Train(reference, input => runReference(reference, input), x, y, Steps);
+        var (trained, run, beforeForward) = loop(model, report);
+        var actual = Train(trained, run, x, y, Steps, beforeForward);
+
         expected[^1].Should().BeLessThan(expected[0], "the adapters must actually train");
         actual.Zip(expected).Should().OnlyContain(p => Math.Abs(p.First - p.Second) <= 1e-5);
         var referenceState = reference.state_dict();
-        foreach (var (key, tensor) in trained.state_dict().Where(kv => kv.Key.Contains(".lora_")))
+        foreach (var (key, tensor) in model.state_dict().Where(kv => kv.Key.Contains(".lora_")))
             MaxDifference(tensor, referenceState[key]).Should().BeLessThan(1e-5, key);
     }
 
     [Fact]
     public void A_root_with_its_own_call_over_blocks_invoked_by_call_trains_with_no_refresh_call()
-    {
-        var (model, reference) = Injected(sealedBlocks => new CallingEncoder(sealedBlocks));
-        torch.manual_seed(8);
-        using var x = randn(4, 5, 8);
-        using var y = randn(4, 3);
-
-        var expected = Train(reference, reference.call, x, y, Steps);
-        var actual = Train(model, model.call, x, y, Steps);
-
-        ShouldFollow(actual, expected, model, reference);
-    }
+        => TrainsAsTheReplacementPath(sealedFields => new CallingEncoder(sealedFields), (m, x) => m.call(x), 3,
+            (model, _) => new Loop(model, model.call));
 
     [Fact]
     public void The_report_names_the_block_whose_call_rebuilds_each_layer()
@@ -94,8 +97,8 @@ public class AutomaticRefreshTests
         var text = report.ToString();
         text.Should().Contain("4 layer(s) adapted in place are not refreshed automatically: 'blocks.0.up', 'blocks.0.down', 'blocks.1.up', 'blocks.1.down'")
             .And.Contain("the model (ForwardingEncoder) derives from nn.Module, not nn.Module<…>, so it runs no forward hooks")
-            .And.Contain("SealedMlpBlock 'blocks.0', 'blocks.1' are invoked with .forward() by ForwardingEncoder")
-            .And.Contain("Linear 'blocks.0.up', 'blocks.0.down', 'blocks.1.up', 'blocks.1.down' are invoked with .forward() by SealedMlpBlock")
+            .And.Contain("MlpBlock<Linear> 'blocks.0', 'blocks.1' are invoked with .forward() by ForwardingEncoder")
+            .And.Contain("Linear 'blocks.0.up', 'blocks.0.down', 'blocks.1.up', 'blocks.1.down' are invoked with .forward() by MlpBlock<Linear>")
             .And.Contain("call LowRankInjector.RefreshAdapters(model) before each forward")
             .And.Contain("report.AsTrainable<Tensor, Tensor>()")
             .And.Contain("(Substitution, NOT refreshed automatically)");
@@ -108,7 +111,7 @@ public class AutomaticRefreshTests
 
         report.RefreshesOnCall.Should().BeFalse();
         report.ToString().Should().Contain("HidingEncoder.call is its own and runs no hooks")
-            .And.Contain("SealedMlpBlock 'blocks.0', 'blocks.1' are invoked with .forward() by HidingEncoder");
+            .And.Contain("MlpBlock<Linear> 'blocks.0', 'blocks.1' are invoked with .forward() by HidingEncoder");
     }
 
     [Fact]
@@ -129,72 +132,47 @@ public class AutomaticRefreshTests
 
     [Fact]
     public void RefreshAdapters_before_each_forward_trains_a_root_that_runs_no_hooks_as_the_replacement_path()
-    {
-        var (model, reference) = Injected(sealedBlocks => new ForwardingEncoder(sealedBlocks));
-        torch.manual_seed(8);
-        using var x = randn(4, 5, 8);
-        using var y = randn(4, 3);
-
-        var expected = Train(reference, reference.call, x, y, Steps);
-        var actual = Train(model, model.call, x, y, Steps, beforeForward: () => LowRankInjector.RefreshAdapters(model));
-
-        ShouldFollow(actual, expected, model, reference);
-    }
+        => TrainsAsTheReplacementPath(sealedFields => new ForwardingEncoder(sealedFields), (m, x) => m.call(x), 3,
+            (model, _) => new Loop(model, model.call, () => LowRankInjector.RefreshAdapters(model)));
 
     [Fact]
     public void The_AsTrainable_wrapper_trains_a_root_that_runs_no_hooks_as_the_replacement_path()
+        => TrainsAsTheReplacementPath(sealedFields => new ForwardingEncoder(sealedFields), (m, x) => m.call(x), 3, (model, report) =>
+        {
+            var trainable = report.AsTrainable<Tensor, Tensor>();
+            trainable.parameters().Where(p => p.requires_grad).Should().HaveCount(8, "the model's adapters reach the optimiser through the wrapper");
+            return new Loop(trainable, trainable.call);
+        });
+
+    [Fact]
+    public void Train_and_eval_on_the_wrapper_reach_the_model()
     {
-        var (model, reference) = Twins(() => new ForwardingEncoder(true), () => new ForwardingEncoder(false));
-        LowRankInjector.Inject(reference, Config());
-        var report = LowRankInjector.Inject(model, Config());
-        CopyAdapters(reference, model);
-        torch.manual_seed(8);
-        using var x = randn(4, 5, 8);
-        using var y = randn(4, 3);
-
-        var trainable = report.AsTrainable<Tensor, Tensor>();
-        trainable.parameters().Where(p => p.requires_grad).Should().HaveCount(8, "the model's adapters reach the optimiser through the wrapper");
-        var expected = Train(reference, reference.call, x, y, Steps);
-        var actual = Train(trainable, trainable.call, x, y, Steps);
-
-        ShouldFollow(actual, expected, model, reference);
-        model.training.Should().BeFalse("eval() on the wrapper reaches the model");
+        var model = new ForwardingEncoder(sealedBlocks: true);
+        var trainable = LowRankInjector.Inject(model, Config()).AsTrainable<Tensor, Tensor>();
+        trainable.eval();
+        model.training.Should().BeFalse();
+        trainable.train();
+        model.training.Should().BeTrue();
     }
 
     [Fact]
     public void The_wrapper_passes_every_argument_of_a_two_input_root()
     {
-        var (model, reference) = Twins(() => new MaskedEncoder(true), () => new MaskedEncoder(false));
-        LowRankInjector.Inject(reference, Config());
-        var report = LowRankInjector.Inject(model, Config());
-        CopyAdapters(reference, model);
         torch.manual_seed(9);
-        using var x = randn(4, 5, 8);
         using var mask = torch.randint(0, 2, [4, 5]).to_type(ScalarType.Float32);
-        using var y = randn(4, 8);
-
-        var trainable = report.AsTrainable<Tensor, Tensor, Tensor>();
-        var expected = Train(reference, input => reference.call(input, mask), x, y, Steps);
-        var actual = Train(trainable, input => trainable.call(input, mask), x, y, Steps);
-
-        ShouldFollow(actual, expected, model, reference);
-        FluentActions.Invoking(() => report.AsTrainable<Tensor, Tensor>()).Should().Throw<AdapterException>()
-            .WithMessage("*MaskedEncoder*does not implement IModule<Tensor, Tensor>*AsTrainable<Tensor, Tensor, Tensor>()*");
+        TrainsAsTheReplacementPath(sealedFields => new MaskedEncoder(sealedFields), (m, x) => m.call(x, mask), 8, (model, report) =>
+        {
+            var trainable = report.AsTrainable<Tensor, Tensor, Tensor>();
+            FluentActions.Invoking(() => report.AsTrainable<Tensor, Tensor>()).Should().Throw<AdapterException>()
+                .WithMessage("*MaskedEncoder*does not implement IModule<Tensor, Tensor>*AsTrainable<Tensor, Tensor, Tensor>()*");
+            return new Loop(trainable, x => trainable.call(x, mask));
+        });
     }
 
     [Fact]
     public void A_hookable_root_invoked_with_forward_is_refreshed_by_the_blocks_it_calls()
-    {
-        var (model, reference) = Injected(sealedBlocks => new BlocksByCall(sealedBlocks));
-        torch.manual_seed(8);
-        using var x = randn(4, 5, 8);
-        using var y = randn(4, 8);
-
-        var expected = Train(reference, reference.call, x, y, Steps);
-        var actual = Train(model, model.forward, x, y, Steps);
-
-        ShouldFollow(actual, expected, model, reference);
-    }
+        => TrainsAsTheReplacementPath(sealedFields => new BlocksByCall(sealedFields), (m, x) => m.call(x), 8,
+            (model, _) => new Loop(model, model.forward));
 
     [Fact]
     public void After_a_refused_stale_backward_the_next_hooked_call_raises_the_typed_error_before_its_forward()

@@ -7,19 +7,22 @@ namespace LRCMT.Tests.LowRank.NoEdit;
 // Roots written the ways TorchSharp code outside this project declares them, for the automatic-refresh tests: a root
 // that derives from plain nn.Module and implements IModule<…> with its own call() (as ML.NET's models do), a root that
 // hides Module.call with its own, blocks invoked with .call() or with .forward(). Projections sit in fields of the
-// sealed Linear type (adapted in place); the "Replaceable" twins declare them as nn.Module<Tensor, Tensor>, so the
-// same weights take the replacement path — the reference for every equality test.
+// sealed Linear type (adapted in place); their twins declare them as nn.Module<Tensor, Tensor>, so the same weights
+// take the replacement path — the reference for every equality test.
 
-/// <summary>An MLP block whose projections are sealed Linear fields called with .forward().</summary>
-internal sealed class SealedMlpBlock : nn.Module<Tensor, Tensor>
+/// <summary>
+/// An MLP block calling its projections with .forward(). As <c>MlpBlock&lt;Linear&gt;</c> its fields are of the sealed
+/// Linear type (adapted in place); as <c>MlpBlock&lt;nn.Module&lt;Tensor, Tensor&gt;&gt;</c> they can hold a LoRALinear.
+/// </summary>
+internal sealed class MlpBlock<TLinear> : nn.Module<Tensor, Tensor> where TLinear : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear up, down;
+    private readonly TLinear up, down;
     private readonly LayerNorm norm;
 
-    public SealedMlpBlock(long width) : base(nameof(SealedMlpBlock))
+    public MlpBlock(long width) : base("MlpBlock")
     {
-        up = nn.Linear(width, 2 * width);
-        down = nn.Linear(2 * width, width);
+        up = (TLinear)(object)nn.Linear(width, 2 * width);
+        down = (TLinear)(object)nn.Linear(2 * width, width);
         norm = nn.LayerNorm(width);
         RegisterComponents();
     }
@@ -31,25 +34,12 @@ internal sealed class SealedMlpBlock : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>The same block with replaceable fields (the replacement path).</summary>
-internal sealed class ReplaceableMlpBlock : nn.Module<Tensor, Tensor>
+internal static class MlpBlocks
 {
-    private readonly nn.Module<Tensor, Tensor> up, down;
-    private readonly LayerNorm norm;
-
-    public ReplaceableMlpBlock(long width) : base(nameof(SealedMlpBlock))
-    {
-        up = nn.Linear(width, 2 * width);
-        down = nn.Linear(2 * width, width);
-        norm = nn.LayerNorm(width);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return norm.call(x.add(down.call(nn.functional.gelu(up.call(x))))).MoveToOuterDisposeScope();
-    }
+    /// <summary><paramref name="count"/> blocks with sealed (adapted in place) or replaceable projection fields.</summary>
+    public static ModuleList<nn.Module<Tensor, Tensor>> Create(bool sealedFields, long width, int count)
+        => new(Enumerable.Range(0, count)
+            .Select(_ => sealedFields ? (nn.Module<Tensor, Tensor>)new MlpBlock<Linear>(width) : new MlpBlock<nn.Module<Tensor, Tensor>>(width)).ToArray());
 }
 
 /// <summary>ML.NET style: derives from plain nn.Module (no hooks) and implements IModule with its own call().</summary>
@@ -60,8 +50,7 @@ internal abstract class OwnCallEncoder : nn.Module, nn.IModule<Tensor, Tensor>
 
     protected OwnCallEncoder(string name, bool sealedBlocks, long width, int layers) : base(name)
     {
-        blocks = new ModuleList<nn.Module<Tensor, Tensor>>(Enumerable.Range(0, layers)
-            .Select(_ => sealedBlocks ? (nn.Module<Tensor, Tensor>)new SealedMlpBlock(width) : new ReplaceableMlpBlock(width)).ToArray());
+        blocks = MlpBlocks.Create(sealedBlocks, width, layers);
         head = nn.Linear(width, 3);
         RegisterComponents();
     }
@@ -96,11 +85,11 @@ internal sealed class ForwardingEncoder(bool sealedBlocks, long width = 8, int l
 /// <summary>Derives from nn.Module&lt;…&gt; but hides Module.call with its own, which runs no hooks; blocks by .forward().</summary>
 internal sealed class HidingEncoder : nn.Module<Tensor, Tensor>
 {
-    private readonly ModuleList<SealedMlpBlock> blocks;
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> blocks;
 
     public HidingEncoder(long width = 8, int layers = 2) : base(nameof(HidingEncoder))
     {
-        blocks = new ModuleList<SealedMlpBlock>(Enumerable.Range(0, layers).Select(_ => new SealedMlpBlock(width)).ToArray());
+        blocks = MlpBlocks.Create(sealedFields: true, width, layers);
         RegisterComponents();
     }
 
@@ -120,8 +109,7 @@ internal sealed class MaskedEncoder : nn.Module, nn.IModule<Tensor, Tensor, Tens
 
     public MaskedEncoder(bool sealedBlocks, long width = 8, int layers = 2) : base(nameof(MaskedEncoder))
     {
-        blocks = new ModuleList<nn.Module<Tensor, Tensor>>(Enumerable.Range(0, layers)
-            .Select(_ => sealedBlocks ? (nn.Module<Tensor, Tensor>)new SealedMlpBlock(width) : new ReplaceableMlpBlock(width)).ToArray());
+        blocks = MlpBlocks.Create(sealedBlocks, width, layers);
         RegisterComponents();
     }
 
@@ -140,8 +128,7 @@ internal sealed class BlocksByCall : nn.Module<Tensor, Tensor>
 
     public BlocksByCall(bool sealedBlocks, long width = 8, int layers = 2) : base(nameof(BlocksByCall))
     {
-        blocks = new ModuleList<nn.Module<Tensor, Tensor>>(Enumerable.Range(0, layers)
-            .Select(_ => sealedBlocks ? (nn.Module<Tensor, Tensor>)new SealedMlpBlock(width) : new ReplaceableMlpBlock(width)).ToArray());
+        blocks = MlpBlocks.Create(sealedBlocks, width, layers);
         RegisterComponents();
     }
 
