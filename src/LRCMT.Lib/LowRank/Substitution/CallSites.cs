@@ -157,7 +157,7 @@ internal static class CallSites
                 case var v when v == OpCodes.Dup.Value:
                     stack.Add(stack.Count > 0 ? stack[^1] : Source.Unknown);
                     continue;
-                case var v when v == OpCodes.Castclass.Value || v == OpCodes.Isinst.Value || v == OpCodes.Unbox_Any.Value:
+                case var v when v == OpCodes.Castclass.Value || v == OpCodes.Isinst.Value || v == OpCodes.Unbox_Any.Value || v == OpCodes.Box.Value:
                     continue; // the same object, seen as another type
                 case var v when v == OpCodes.Call.Value || v == OpCodes.Callvirt.Value || v == OpCodes.Newobj.Value:
                     Invoke(method.Module.ResolveMethod(token, typeArguments, methodArguments)!, opcode, stack, locals, sites);

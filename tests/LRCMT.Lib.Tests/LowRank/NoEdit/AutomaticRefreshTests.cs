@@ -87,6 +87,26 @@ public class AutomaticRefreshTests
     }
 
     [Fact]
+    public void Each_projection_is_judged_by_how_its_own_field_is_invoked()
+    {
+        // MixedBlock reads both projections through property getters and invokes Up with .call(), Down with .forward().
+        var report = LowRankInjector.Inject(new PlainRoot(), new LoRAConfig { Rank = 2, TargetModules = ["up", "down"] });
+
+        report.Adapted.Select(a => (a.Path, a.RefreshedBy)).Should().Equal(("block.up", "block.up"), ("block.down", null));
+        report.ToString().Should().Contain("1 layer(s) adapted in place are not refreshed automatically: 'block.down'")
+            .And.Contain("Linear 'block.down' is invoked with .forward() by MixedBlock")
+            .And.Contain("MixedBlock 'block' is invoked with .forward() by PlainRoot");
+    }
+
+    [Fact]
+    public void Children_of_a_Sequential_are_invoked_through_its_hooked_call()
+    {
+        var report = LowRankInjector.Inject(nn.Sequential(("stack", new AttentionStack(sealedFields: true))), new LoRAConfig { Rank = 2, TargetModules = ["query"] });
+
+        report.Adapted.Should().OnlyContain(a => a.RefreshedBy == "stack");
+    }
+
+    [Fact]
     public void A_root_with_its_own_call_over_blocks_invoked_by_forward_is_reported_with_the_reason_and_the_fix()
     {
         var model = new ForwardingEncoder(sealedBlocks: true);

@@ -138,3 +138,31 @@ internal sealed class BlocksByCall : nn.Module<Tensor, Tensor>
         return x.mean([1]);
     }
 }
+
+/// <summary>Sealed projections exposed as auto-properties; one invoked with .call(), the other with .forward().</summary>
+internal sealed class MixedBlock : nn.Module<Tensor, Tensor>
+{
+    public MixedBlock(long width = 8) : base(nameof(MixedBlock))
+    {
+        Up = nn.Linear(width, width);
+        Down = nn.Linear(width, width);
+        register_module("up", Up);
+        register_module("down", Down);
+    }
+
+    public Linear Up { get; }
+
+    public Linear Down { get; }
+
+    public override Tensor forward(Tensor x) => Down.forward(Up.call(x).relu());
+}
+
+/// <summary>A root without hooks that invokes its one block with .forward().</summary>
+internal sealed class PlainRoot : nn.Module, nn.IModule<Tensor, Tensor>
+{
+    private readonly MixedBlock block = new();
+
+    public PlainRoot() : base(nameof(PlainRoot)) => RegisterComponents();
+
+    public Tensor call(Tensor x) => block.forward(x);
+}
