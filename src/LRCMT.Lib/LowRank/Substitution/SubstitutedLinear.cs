@@ -110,6 +110,7 @@ internal sealed class SubstitutedLinear : LoRALayer
         else
         {
             var (a, b, m) = AdapterMatrices(adapter.Name);
+            Rebuilds++;
             var build = new WeightBuild(this, StoredWeight, _host.Spec.WeightIsInputByOutput, adapter.Settings.Scaling, a, b, m);
             // Built with its autograd node even under no_grad, so a later forward in grad mode still reaches A and B
             // (and a stale use is still caught) instead of silently training nothing.
@@ -164,6 +165,9 @@ internal sealed class SubstitutedLinear : LoRALayer
     /// changed A and B since, so hooks that rebuild only what may be out of date rebuild this layer.
     /// </summary>
     public bool MayBeStale => _host.Dirty;
+
+    /// <summary>How many times W_eff was built (nested hooks must not rebuild a layer more than once per step).</summary>
+    internal int Rebuilds { get; private set; }
 
     /// <summary>Whether merge-and-unload handed the module back (the layer must not touch it any more).</summary>
     public bool Released => _host.Released;

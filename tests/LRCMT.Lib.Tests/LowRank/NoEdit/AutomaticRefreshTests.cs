@@ -195,6 +195,22 @@ public class AutomaticRefreshTests
             (model, _) => new Loop(model, model.forward));
 
     [Fact]
+    public void Nested_hooks_rebuild_each_layer_once_per_forward_not_once_per_hook()
+    {
+        // The root's hook rebuilds every layer on each call; the blocks' hooks, which fire next, find nothing to rebuild.
+        var model = new BlocksByCall(sealedBlocks: true);
+        LowRankInjector.Inject(model, Config());
+        var layers = model.modules().OfType<LRCMT.LowRank.Substitution.SubstitutedLinear>().ToList();
+        var before = layers.Select(l => l.Rebuilds).ToList();
+        using var x = randn(2, 5, 8);
+        using var y = randn(2, 8);
+
+        Train(model, model.call, x, y, steps: 3);
+
+        layers.Select((l, i) => l.Rebuilds - before[i]).Should().OnlyContain(n => n == 3 + 2, "one rebuild per call, plus train() before and eval() after the loop");
+    }
+
+    [Fact]
     public void After_a_refused_stale_backward_the_next_hooked_call_raises_the_typed_error_before_its_forward()
     {
         torch.manual_seed(4);
