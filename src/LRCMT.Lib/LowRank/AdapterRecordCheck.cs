@@ -28,9 +28,7 @@ internal static class AdapterRecordCheck
         }
 
         var names = PeftKeyLayout.BaseModuleNames(model);
-        var fileConfig = file.TargetsAllLinear ? new TargetMatcher(file, model) : new TargetMatcher(file);
-        var recordConfig = new TargetMatcher(record);
-        if (!names.Where(fileConfig.IsTarget).ToHashSet(StringComparer.Ordinal).SetEquals(names.Where(recordConfig.IsTarget)))
+        if (!PeftAdapterFile.PeftSelects(file, names, model).SetEquals(PeftAdapterFile.PeftSelects(record, names, model)))
             disagreements.Add(("target_modules", Canonical(mine["target_modules"]), Canonical(theirs["target_modules"])));
 
         if (disagreements.Count > 0) throw new AdapterConfigMismatchException(configPath, adapterName, disagreements);

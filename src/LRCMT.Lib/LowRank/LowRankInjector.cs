@@ -120,7 +120,7 @@ public static class LowRankInjector
         var carrying = model.named_modules().Prepend(("", model))
             .Where(m => m.Item2 is LoRALayer layer && layer.AdapterNames.Contains(adapterName)).Select(m => m.Item1).ToList();
         if (carrying.Count > 0)
-            throw new AdapterException(carrying[0],
+            throw new AdapterException(carrying[0].Length > 0 ? carrying[0] : null,
                 $"it already carries adapter '{adapterName}' ({carrying.Count} layer(s) of this model do); injecting the same adapter name twice is not allowed " +
                 $"(PEFT refuses it too): use another adapter name, or remove it first with model.DeleteAdapter(\"{adapterName}\").");
     }

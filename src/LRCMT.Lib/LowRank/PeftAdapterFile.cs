@@ -79,21 +79,24 @@ public static class PeftAdapterFile
     {
         var adapted = entries.Where(e => e.TargetPath is not null).Select(e => e.TargetPath!).ToHashSet(StringComparer.Ordinal);
         var names = PeftKeyLayout.BaseModuleNames(model);
-        if (PeftSelects(config, names).SetEquals(adapted)) return config;
+        if (PeftSelects(config, names, model).SetEquals(adapted)) return config;
         var exact = config with
         {
             TargetModules = [.. adapted.Order(StringComparer.Ordinal)], TargetRegex = null,
             ExcludeModules = [], LayersToTransform = null, LayersPattern = null,
         };
-        if (PeftSelects(exact, names).SetEquals(adapted)) return exact;
+        if (PeftSelects(exact, names, model).SetEquals(adapted)) return exact;
         throw new AdapterException(null,
             $"PEFT's target rule cannot select exactly the modules that carry adapter '{adapterName}' in this model (is an adapted module also a module to save, or is one path a suffix of another?).");
     }
 
-    /// <summary>The module paths among <paramref name="moduleNames"/> that PEFT's rule selects under <paramref name="config"/>.</summary>
-    internal static HashSet<string> PeftSelects(LoRAConfig config, IEnumerable<string> moduleNames)
+    /// <summary>
+    /// The module paths among <paramref name="moduleNames"/> that PEFT's rule selects under <paramref name="config"/>
+    /// (<see cref="LoRAConfig.AllLinear"/> resolved in <paramref name="model"/>).
+    /// </summary>
+    internal static HashSet<string> PeftSelects(LoRAConfig config, IEnumerable<string> moduleNames, nn.Module model)
     {
-        var matcher = new TargetMatcher(config);
+        var matcher = new TargetMatcher(config, model);
         return moduleNames.Where(matcher.IsTarget).ToHashSet(StringComparer.Ordinal);
     }
 
