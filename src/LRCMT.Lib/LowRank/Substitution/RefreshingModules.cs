@@ -41,12 +41,12 @@ internal static class RefreshingModules
 /// <summary><see cref="RefreshingModules"/> for a model invoked with 1 argument.</summary>
 internal sealed class RefreshingModule<T, TResult> : nn.Module<T, TResult>
 {
+    // The only field: TorchSharp registers fields by the object they hold, so a second reference would register the model twice.
     private readonly nn.Module model;
-    private readonly nn.IModule<T, TResult> _invoke;
 
     public RefreshingModule(nn.Module adapted) : base(nameof(RefreshingModule<T, TResult>))
     {
-        _invoke = RefreshingModules.Require<nn.IModule<T, TResult>>(adapted);
+        RefreshingModules.Require<nn.IModule<T, TResult>>(adapted);
         model = adapted;
         RegisterComponents();
     }
@@ -54,19 +54,19 @@ internal sealed class RefreshingModule<T, TResult> : nn.Module<T, TResult>
     /// <inheritdoc/>
     public override TResult forward(T input)
     {
-        using (RefreshingModules.Prepare(model)) return _invoke.call(input);
+        using (RefreshingModules.Prepare(model)) return ((nn.IModule<T, TResult>)model).call(input);
     }
 }
 
 /// <summary><see cref="RefreshingModules"/> for a model invoked with 2 arguments.</summary>
 internal sealed class RefreshingModule<T1, T2, TResult> : nn.Module<T1, T2, TResult>
 {
+    // The only field: TorchSharp registers fields by the object they hold, so a second reference would register the model twice.
     private readonly nn.Module model;
-    private readonly nn.IModule<T1, T2, TResult> _invoke;
 
     public RefreshingModule(nn.Module adapted) : base(nameof(RefreshingModule<T1, T2, TResult>))
     {
-        _invoke = RefreshingModules.Require<nn.IModule<T1, T2, TResult>>(adapted);
+        RefreshingModules.Require<nn.IModule<T1, T2, TResult>>(adapted);
         model = adapted;
         RegisterComponents();
     }
@@ -74,19 +74,19 @@ internal sealed class RefreshingModule<T1, T2, TResult> : nn.Module<T1, T2, TRes
     /// <inheritdoc/>
     public override TResult forward(T1 input1, T2 input2)
     {
-        using (RefreshingModules.Prepare(model)) return _invoke.call(input1, input2);
+        using (RefreshingModules.Prepare(model)) return ((nn.IModule<T1, T2, TResult>)model).call(input1, input2);
     }
 }
 
 /// <summary><see cref="RefreshingModules"/> for a model invoked with 3 arguments.</summary>
 internal sealed class RefreshingModule<T1, T2, T3, TResult> : nn.Module<T1, T2, T3, TResult>
 {
+    // The only field: TorchSharp registers fields by the object they hold, so a second reference would register the model twice.
     private readonly nn.Module model;
-    private readonly nn.IModule<T1, T2, T3, TResult> _invoke;
 
     public RefreshingModule(nn.Module adapted) : base(nameof(RefreshingModule<T1, T2, T3, TResult>))
     {
-        _invoke = RefreshingModules.Require<nn.IModule<T1, T2, T3, TResult>>(adapted);
+        RefreshingModules.Require<nn.IModule<T1, T2, T3, TResult>>(adapted);
         model = adapted;
         RegisterComponents();
     }
@@ -94,19 +94,19 @@ internal sealed class RefreshingModule<T1, T2, T3, TResult> : nn.Module<T1, T2, 
     /// <inheritdoc/>
     public override TResult forward(T1 input1, T2 input2, T3 input3)
     {
-        using (RefreshingModules.Prepare(model)) return _invoke.call(input1, input2, input3);
+        using (RefreshingModules.Prepare(model)) return ((nn.IModule<T1, T2, T3, TResult>)model).call(input1, input2, input3);
     }
 }
 
 /// <summary><see cref="RefreshingModules"/> for a model invoked with 4 arguments.</summary>
 internal sealed class RefreshingModule<T1, T2, T3, T4, TResult> : nn.Module<T1, T2, T3, T4, TResult>
 {
+    // The only field: TorchSharp registers fields by the object they hold, so a second reference would register the model twice.
     private readonly nn.Module model;
-    private readonly nn.IModule<T1, T2, T3, T4, TResult> _invoke;
 
     public RefreshingModule(nn.Module adapted) : base(nameof(RefreshingModule<T1, T2, T3, T4, TResult>))
     {
-        _invoke = RefreshingModules.Require<nn.IModule<T1, T2, T3, T4, TResult>>(adapted);
+        RefreshingModules.Require<nn.IModule<T1, T2, T3, T4, TResult>>(adapted);
         model = adapted;
         RegisterComponents();
     }
@@ -114,19 +114,19 @@ internal sealed class RefreshingModule<T1, T2, T3, T4, TResult> : nn.Module<T1, 
     /// <inheritdoc/>
     public override TResult forward(T1 input1, T2 input2, T3 input3, T4 input4)
     {
-        using (RefreshingModules.Prepare(model)) return _invoke.call(input1, input2, input3, input4);
+        using (RefreshingModules.Prepare(model)) return ((nn.IModule<T1, T2, T3, T4, TResult>)model).call(input1, input2, input3, input4);
     }
 }
 
 /// <summary><see cref="RefreshingModules"/> for a model invoked with 5 arguments.</summary>
 internal sealed class RefreshingModule<T1, T2, T3, T4, T5, TResult> : nn.Module<T1, T2, T3, T4, T5, TResult>
 {
+    // The only field: TorchSharp registers fields by the object they hold, so a second reference would register the model twice.
     private readonly nn.Module model;
-    private readonly nn.IModule<T1, T2, T3, T4, T5, TResult> _invoke;
 
     public RefreshingModule(nn.Module adapted) : base(nameof(RefreshingModule<T1, T2, T3, T4, T5, TResult>))
     {
-        _invoke = RefreshingModules.Require<nn.IModule<T1, T2, T3, T4, T5, TResult>>(adapted);
+        RefreshingModules.Require<nn.IModule<T1, T2, T3, T4, T5, TResult>>(adapted);
         model = adapted;
         RegisterComponents();
     }
@@ -134,19 +134,19 @@ internal sealed class RefreshingModule<T1, T2, T3, T4, T5, TResult> : nn.Module<
     /// <inheritdoc/>
     public override TResult forward(T1 input1, T2 input2, T3 input3, T4 input4, T5 input5)
     {
-        using (RefreshingModules.Prepare(model)) return _invoke.call(input1, input2, input3, input4, input5);
+        using (RefreshingModules.Prepare(model)) return ((nn.IModule<T1, T2, T3, T4, T5, TResult>)model).call(input1, input2, input3, input4, input5);
     }
 }
 
 /// <summary><see cref="RefreshingModules"/> for a model invoked with 6 arguments.</summary>
 internal sealed class RefreshingModule<T1, T2, T3, T4, T5, T6, TResult> : nn.Module<T1, T2, T3, T4, T5, T6, TResult>
 {
+    // The only field: TorchSharp registers fields by the object they hold, so a second reference would register the model twice.
     private readonly nn.Module model;
-    private readonly nn.IModule<T1, T2, T3, T4, T5, T6, TResult> _invoke;
 
     public RefreshingModule(nn.Module adapted) : base(nameof(RefreshingModule<T1, T2, T3, T4, T5, T6, TResult>))
     {
-        _invoke = RefreshingModules.Require<nn.IModule<T1, T2, T3, T4, T5, T6, TResult>>(adapted);
+        RefreshingModules.Require<nn.IModule<T1, T2, T3, T4, T5, T6, TResult>>(adapted);
         model = adapted;
         RegisterComponents();
     }
@@ -154,6 +154,6 @@ internal sealed class RefreshingModule<T1, T2, T3, T4, T5, T6, TResult> : nn.Mod
     /// <inheritdoc/>
     public override TResult forward(T1 input1, T2 input2, T3 input3, T4 input4, T5 input5, T6 input6)
     {
-        using (RefreshingModules.Prepare(model)) return _invoke.call(input1, input2, input3, input4, input5, input6);
+        using (RefreshingModules.Prepare(model)) return ((nn.IModule<T1, T2, T3, T4, T5, T6, TResult>)model).call(input1, input2, input3, input4, input5, input6);
     }
 }

@@ -165,10 +165,12 @@ public class AutomaticRefreshTests
         });
 
     [Fact]
-    public void Train_and_eval_on_the_wrapper_reach_the_model()
+    public void The_wrapper_holds_the_model_once_as_its_child_model_and_train_and_eval_reach_it()
     {
         var model = new ForwardingEncoder(sealedBlocks: true);
         var trainable = LowRankInjector.Inject(model, Config()).AsTrainable<Tensor, Tensor>();
+        trainable.named_children().Select(c => c.name).Should().Equal("model");
+        trainable.state_dict().Keys.Should().BeEquivalentTo(model.state_dict().Keys.Select(k => "model." + k));
         trainable.eval();
         model.training.Should().BeFalse();
         trainable.train();
