@@ -23,6 +23,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     // Plain bookkeeping, not tensors or modules, so TorchSharp does not register it.
     private readonly List<string> _adapterOrder = [];
     private readonly Dictionary<string, AdapterSettings> _settings = [];
+    private readonly Dictionary<string, AdapterRecord> _records = [];
     private string? _active;
     private string? _merged;
 
@@ -97,7 +98,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         _settings[adapterName] = new AdapterSettings(config.Rank, config.Alpha, scaling, config.Dropout, config.UseRsLora, config.UseDora, variant);
         _adapterOrder.Add(adapterName);
         _active ??= adapterName;
-        AdapterOrigins.Record(this, adapterName, config);
+        _records[adapterName] = AdapterRecord.ByHand(config);
         OnAdaptersChanged();
     }
 
@@ -167,7 +168,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         _settings.Remove(adapterName);
         _adapterOrder.Remove(adapterName);
         if (_active == adapterName) _active = _adapterOrder.Count > 0 ? _adapterOrder[0] : null;
-        AdapterOrigins.Forget(this, adapterName);
+        _records.Remove(adapterName);
         OnAdaptersChanged();
     }
 
@@ -239,6 +240,20 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
         }
         return output.add(delta.to(output.dtype)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The record of a named adapter: the injection's (shared by every layer it adapted) or this layer's own.</summary>
+    internal AdapterRecord RecordOf(string adapterName)
+    {
+        SettingsOf(adapterName);
+        return _records[adapterName];
+    }
+
+    /// <summary>Makes <paramref name="record"/> (an injection's) the record of a named adapter on this layer.</summary>
+    internal void Adopt(string adapterName, AdapterRecord record)
+    {
+        SettingsOf(adapterName);
+        _records[adapterName] = record;
     }
 
     internal AdapterSettings SettingsOf(string adapterName)

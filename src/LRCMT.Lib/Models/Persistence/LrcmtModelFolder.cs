@@ -41,8 +41,7 @@ public static class LrcmtModelFolder
 
         string adapterFolder = Path.Combine(folder, AdapterFolderName);
         if (model.Tuning == EncoderTuning.LoRA)
-            PeftAdapterFile.Save(model.TextEncoder, adapterFolder, modulesToSave: model.Injection?.ModulesToSave,
-                baseModelNameOrPath: reference.PretrainedFolder ?? reference.OnnxFile);
+            PeftAdapterFile.Save(model.TextEncoder, adapterFolder, baseModelNameOrPath: reference.PretrainedFolder ?? reference.OnnxFile);
         else if (Directory.Exists(adapterFolder)) Directory.Delete(adapterFolder, recursive: true);
 
         new ModelManifest(ModelManifest.CurrentFormat, model.Architecture, model.Tuning, model.LoRA, reference, model.TextEncoder.HiddenSize)
