@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.Data.Synthetic;
@@ -64,41 +65,45 @@ public sealed class ControlledBenchmarkOptions
     /// <summary>Offset of the intensity channel between consecutive levels.</summary>
     public float IntensityStep { get; set; } = 1.0f;
 
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every invalid setting.</summary>
-    public void Validate()
+    /// <summary>Most frames of a generated sequence and most features per frame.</summary>
+    private const int MaxFrames = 10_000, MaxFeatures = 4_096;
+
+    /// <summary>Every problem of these options (paths relative to them, e.g. <c>TrainCount</c>); empty when they are valid.</summary>
+    /// <remarks>The upper bounds keep a typo (or a hostile config) from allocating gigabytes of synthetic frames.</remarks>
+    public IReadOnlyList<SettingProblem> FindProblems()
     {
-        var problems = new List<string>();
-        if (TrainCount < 1) problems.Add($"TrainCount must be at least 1 (was {TrainCount}).");
-        if (ValidCount < 0 || TestCount < 0) problems.Add($"ValidCount and TestCount must not be negative (were {ValidCount}, {TestCount}).");
-        if (AcousticLength < 4 || VisualLength < 4)
-            problems.Add($"AcousticLength and VisualLength must be at least 4 frames (were {AcousticLength}, {VisualLength}).");
-        if (AcousticFeatures < 2)
-            problems.Add($"AcousticFeatures must be at least 2: one event channel and one intensity channel (was {AcousticFeatures}).");
-        if (VisualFeatures < 1) problems.Add($"VisualFeatures must be at least 1 (was {VisualFeatures}).");
-        // Upper bounds keep a typo (or a hostile config) from allocating gigabytes of synthetic frames.
-        if (TrainCount > 1_000_000 || ValidCount > 1_000_000 || TestCount > 1_000_000)
-            problems.Add($"TrainCount, ValidCount and TestCount must be at most 1,000,000 (were {TrainCount}, {ValidCount}, {TestCount}).");
-        if (AcousticLength > 10_000 || VisualLength > 10_000 || AcousticFeatures > 4096 || VisualFeatures > 4096)
-            problems.Add($"AcousticLength and VisualLength must be at most 10,000 frames and the feature sizes at most 4096 " +
-                         $"(were {AcousticLength}, {VisualLength}, {AcousticFeatures}, {VisualFeatures}).");
-        if (!IsShare(CoOccurringRate) || !IsShare(DecoyRate) || !IsShare(NegationRate))
-            problems.Add($"CoOccurringRate, DecoyRate and NegationRate must lie in [0, 1] (were {CoOccurringRate}, {DecoyRate}, {NegationRate}).");
-        else if (CoOccurringRate + DecoyRate > 1)
-            problems.Add($"CoOccurringRate + DecoyRate must not exceed 1 (was {CoOccurringRate + DecoyRate}).");
-        if (!(NoiseStd >= 0) || !(EventAmplitude > 0))
-            problems.Add($"NoiseStd must be ≥ 0 and EventAmplitude > 0 (were {NoiseStd}, {EventAmplitude}).");
+        var problems = SettingRules.Collect(
+            SettingRules.GeneratedSamples(nameof(TrainCount), TrainCount, 1),
+            SettingRules.GeneratedSamples(nameof(ValidCount), ValidCount, 0),
+            SettingRules.GeneratedSamples(nameof(TestCount), TestCount, 0),
+            // Four frames at least, so an event's raised-cosine envelope has a peak.
+            SettingRules.InRange(nameof(AcousticLength), AcousticLength, 4, MaxFrames),
+            SettingRules.InRange(nameof(VisualLength), VisualLength, 4, MaxFrames),
+            // One event channel and one intensity channel.
+            SettingRules.InRange(nameof(AcousticFeatures), AcousticFeatures, 2, MaxFeatures),
+            SettingRules.InRange(nameof(VisualFeatures), VisualFeatures, 1, MaxFeatures),
+            SettingRules.Share(nameof(CoOccurringRate), CoOccurringRate),
+            SettingRules.Share(nameof(DecoyRate), DecoyRate),
+            SettingRules.Share(nameof(NegationRate), NegationRate),
+            SettingRules.NonNegative(nameof(NoiseStd), NoiseStd),
+            SettingRules.Positive(nameof(EventAmplitude), EventAmplitude),
+            SettingRules.Positive(nameof(IntensityStep), IntensityStep));
+        if (CoOccurringRate + DecoyRate > 1)
+            problems.Add(new(nameof(DecoyRate), $"CoOccurringRate + DecoyRate must not exceed 1, got {CoOccurringRate + DecoyRate}"));
         if (!(EventDuration > 0 && EventDuration <= 0.3))
-            problems.Add($"EventDuration must lie in (0, 0.3] of the clip (was {EventDuration}).");
+            problems.Add(new(nameof(EventDuration), $"must be in (0, 0.3] of the clip, got {EventDuration}"));
         if (!(SimultaneityTolerance >= 0 && SimultaneityTolerance < EventDuration / 2))
-            problems.Add($"SimultaneityTolerance must lie in [0, EventDuration/2) so co-occurring events overlap (was {SimultaneityTolerance}).");
+            problems.Add(new(nameof(SimultaneityTolerance), $"must be in [0, EventDuration/2) so co-occurring events overlap, got {SimultaneityTolerance}"));
         // Decoys must never overlap, and both events must still fit inside the clip.
         if (!(DecoyMinGap >= EventDuration + SimultaneityTolerance && DecoyMinGap <= 1 - 2 * EventDuration))
-            problems.Add($"DecoyMinGap must lie in [EventDuration + SimultaneityTolerance, 1 - 2·EventDuration] (was {DecoyMinGap}).");
+            problems.Add(new(nameof(DecoyMinGap), $"must be in [EventDuration + SimultaneityTolerance, 1 - 2·EventDuration], got {DecoyMinGap}"));
         if (IntensityScales is null || IntensityScales.Length == 0 || IntensityScales.Any(s => !(s > 0)))
-            problems.Add("IntensityScales must hold at least one positive factor.");
-        if (!(IntensityStep > 0)) problems.Add($"IntensityStep must be positive (was {IntensityStep}).");
-        if (problems.Count > 0) throw new InvalidConfigurationException("controlled benchmark options", problems);
+            problems.Add(new(nameof(IntensityScales), "must hold at least one positive factor"));
+        return problems;
     }
+
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    public void Validate() => SettingRules.ThrowIfAny("controlled benchmark options", FindProblems());
 
     /// <summary>A copy whose later changes do not affect this instance.</summary>
     public ControlledBenchmarkOptions Clone()
@@ -108,5 +113,4 @@ public sealed class ControlledBenchmarkOptions
         return copy;
     }
 
-    private static bool IsShare(double value) => value is >= 0 and <= 1;
 }

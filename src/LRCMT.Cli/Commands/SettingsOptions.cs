@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LRCMT.Cli.Settings;
+using LRCMT.Configuration;
 using LRCMT.Evaluation;
 
 namespace LRCMT.Cli.Commands;
@@ -33,12 +34,13 @@ internal sealed class SettingsOptions(SettingsScope scope)
     internal Option<string?> Encoder { get; } = new("--encoder", "-e")
         { Description = "'minilm' (packaged ONNX MiniLM, default) or a local Hugging Face folder (config.json, vocab.txt, model.safetensors)" };
     internal Option<ModelVariant?> Variant { get; } = OptionValues.Name<ModelVariant>("--variant", "model variant (default Lrcmt)");
-    internal Option<int?> Epochs { get; } = OptionValues.Int("--epochs", "training epochs", 1, 100_000);
-    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per step", 1, ResourceLimits.MaxBatchSize);
-    internal Option<int?> Seed { get; } = OptionValues.Int("--seed", "seed of data generation, initialisation and shuffling", 0, int.MaxValue);
-    internal Option<int?> MaxTokens { get; } = OptionValues.Int("--max-tokens", "text length cap in tokens", 4, 512);
-    internal Option<int?> LoraRank { get; } = OptionValues.Int("--lora-rank", "LoRA rank r", 1, ResourceLimits.MaxLoraRank);
-    internal Option<int?> TrainSize { get; } = OptionValues.Int("--train-size", "controlled benchmark: training samples", 1, ResourceLimits.MaxControlledSamples);
+    internal Option<int?> Epochs { get; } = OptionValues.Int("--epochs", "training epochs", SettingRules.Epochs);
+    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per step", SettingRules.BatchSize);
+    internal Option<int?> Seed { get; } = OptionValues.Int("--seed", "seed of data generation, initialisation and shuffling", RunSettings.SeedRule);
+    internal Option<int?> MaxTokens { get; } = OptionValues.Int("--max-tokens", "text length cap in tokens", SettingRules.TextTokens);
+    internal Option<int?> LoraRank { get; } = OptionValues.Int("--lora-rank", "LoRA rank r", SettingRules.LoRARank);
+    internal Option<int?> TrainSize { get; } = OptionValues.Int("--train-size", "controlled benchmark: training samples",
+        (path, count) => SettingRules.GeneratedSamples(path, count, 1));
     internal Option<string?> Device { get; } = DeviceOption();
     internal Option<string?> BaseDType { get; } = OptionValues.OneOf("--base-dtype",
         "frozen encoder base in bf16 | fp16 | fp32 (default; adapters, fusion and head stay fp32)", "bf16", "fp16", "fp32");
@@ -50,7 +52,7 @@ internal sealed class SettingsOptions(SettingsScope scope)
 
     /// <summary>--threads, shared with eval and predict.</summary>
     internal static Option<int?> ThreadsOption() =>
-        OptionValues.Int("--threads", "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)", 0, ResourceLimits.MaxThreads);
+        OptionValues.Int("--threads", "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)", RunSettings.ThreadsRule);
 
     private static LRCMT.TextEncoders.BaseDType ParseBaseDType(string value) => value switch
     {

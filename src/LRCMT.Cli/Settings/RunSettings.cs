@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using LRCMT.Configuration;
 using LRCMT.Data.Synthetic;
+using LRCMT.Errors;
 using LRCMT.Evaluation;
 using LRCMT.Fusion;
 using LRCMT.Models;
@@ -41,6 +42,12 @@ public sealed class RunSettings
     /// the run replaces it with what it finds.
     /// </summary>
     public Experiments.RunEnvironment? Environment { get; set; }
+
+    /// <summary>libtorch CPU threads: 0 (auto) up to 4 × the cores (more only makes the threads wait for each other).</summary>
+    internal static SettingProblem? ThreadsRule(string path, long threads) => SettingRules.InRange(path, threads, 0, 4 * System.Environment.ProcessorCount);
+
+    /// <summary>A seed: it seeds the generated data (an int) as well as libtorch.</summary>
+    internal static SettingProblem? SeedRule(string path, long seed) => SettingRules.InRange(path, seed, 0, int.MaxValue);
 
     /// <summary>
     /// Learning rate of the encoder's own weights under full fine-tuning (when the settings name none): a pretrained

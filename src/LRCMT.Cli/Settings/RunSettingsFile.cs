@@ -73,39 +73,29 @@ public static class RunSettingsFile
     }
 
     /// <summary>
-    /// Throws <see cref="InvalidConfigurationException"/> listing every invalid data, trainer and device setting.
-    /// The model section is checked by <c>LrcmtBuilder.Build</c>, which lists its own problems the same way.
+    /// Throws <see cref="InvalidConfigurationException"/> listing every problem of the settings, each at its path
+    /// (<c>Model.Fusion.Heads</c>, <c>Data.BatchSize</c>, …): the library's own rules for the model, trainer and
+    /// benchmark sections (<c>FindProblems</c>), the same rules for the data section, and the tool's own settings.
     /// </summary>
     public static void Validate(RunSettings settings)
     {
-        var problems = new List<string>();
         var data = settings.Data;
-        if (data.MaxTextTokens is < 4 or > 512) problems.Add($"Data.MaxTextTokens must lie in [4, 512] (was {data.MaxTextTokens}).");
-        if (data.BatchSize < 1) problems.Add($"Data.BatchSize must be at least 1 (was {data.BatchSize}).");
-        if (data.IsControlled) Collect("Data.Controlled", data.Controlled.Validate, problems);
-        Collect("Training", settings.Training.Validate, problems);
-        if (settings.Threads < 0) problems.Add($"Threads must be 0 (libtorch's default) or more (was {settings.Threads}).");
-        problems.AddRange(ResourceLimits.Problems(settings));
-        if (settings.Device is not ("cpu" or "cuda")) problems.Add($"Device must be 'cpu' or 'cuda' (was '{settings.Device}').");
-        if (data.IsControlled && data.Dataset == MsaDataset.Sims)
-            problems.Add("Data.Dataset Sims needs an MMSA file: the controlled benchmark has MOSI-style labels in [-3, 3].");
-        problems.AddRange(SettingsValues.Problems(settings));
-        problems.AddRange(ModelProblems(settings.Model).Select(p => $"Model: {p}"));
-        if (problems.Count > 0) throw new InvalidConfigurationException("run settings", problems);
-    }
-
-    // The library's own checks of the model section (LrcmtBuilder runs them again), here so they fail before any data
-    // is generated or an encoder loaded. The CLI gives the encoder in code, so the file-source rules do not apply.
-    private static IEnumerable<string> ModelProblems(LrcmtOptions model)
-    {
-        var copy = JsonSerializer.Deserialize<LrcmtOptions>(JsonSerializer.Serialize(model, Json), Json)!;
-        return copy.FindProblems(encoderGivenInCode: true).Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal));
-    }
-
-    private static void Collect(string section, Action validate, List<string> problems)
-    {
-        try { validate(); }
-        catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => $"{section}: {p}")); }
+        var problems = SettingRules.Collect(
+            SettingRules.TextTokens("Data.MaxTextTokens", data.MaxTextTokens),
+            SettingRules.BatchSize("Data.BatchSize", data.BatchSize),
+            RunSettings.ThreadsRule("Threads", settings.Threads),
+            SettingRules.OneOf("Device", settings.Device, "cpu", "cuda"),
+            data.IsControlled && data.Dataset == MsaDataset.Sims
+                ? new SettingProblem("Data.Dataset", "Sims needs an MMSA file: the controlled benchmark has MOSI-style labels in [-3, 3]")
+                : null);
+        if (data.IsControlled) problems.AddRange(data.Controlled.FindProblems().Select(p => p.Within("Data.Controlled")));
+        problems.AddRange(settings.Training.FindProblems().Select(p => p.Within("Training")));
+        // The CLI gives the encoder to the builder in code, so only a source set in the model section is a problem.
+        problems.AddRange(settings.Model.FindProblems(encoderGivenInCode: true).Select(p => p.Within("Model")));
+        // Non-finite numbers and unnamed enum values anywhere, where no rule above has spoken for that setting already.
+        var spoken = problems.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
+        problems.AddRange(SettingsValues.Problems(settings).Where(v => !spoken.Contains(v.Path)));
+        SettingRules.ThrowIfAny("run settings", problems);
     }
 
     /// <summary>Writes the resolved settings as indented JSON (the run folder's config.json).</summary>

@@ -1,3 +1,4 @@
+using LRCMT.Errors;
 using LRCMT.Fusion;
 using LRCMT.LowRank;
 using LRCMT.Models;
@@ -105,6 +106,6 @@ public sealed record LrcmtOptions
     /// report them; empty when they are valid.
     /// </summary>
     /// <param name="encoderGivenInCode">True when the text encoder is passed in code, so the encoder-source rules do not apply.</param>
-    public IReadOnlyList<string> FindProblems(bool encoderGivenInCode = false)
+    public IReadOnlyList<SettingProblem> FindProblems(bool encoderGivenInCode = false)
         => LrcmtOptionsValidator.AllProblems(this, encoderGivenInCode);
 }

@@ -17,53 +17,49 @@ internal sealed class LrcmtOptionsValidator : IValidateOptions<LrcmtOptions>
     public ValidateOptionsResult Validate(string? name, LrcmtOptions options)
     {
         var problems = AllProblems(options, encoderGivenInCode: false);
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Select(p => p.ToString()));
     }
 
     /// <summary>Every problem of <paramref name="options"/>, asking the rules of each part.</summary>
-    internal static List<string> AllProblems(LrcmtOptions options, bool encoderGivenInCode)
+    internal static List<SettingProblem> AllProblems(LrcmtOptions options, bool encoderGivenInCode)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = new List<string>();
+        var problems = new List<SettingProblem>();
         if (options.Fusion is null || options.Modalities is null || options.Interaction is null || options.Head is null || options.TextEncoder is null)
         {
-            problems.Add("TextEncoder, Modalities, Fusion, Interaction and Head must all be set.");
+            problems.Add(new("", "TextEncoder, Modalities, Fusion, Interaction and Head must all be set."));
             return problems;
         }
         problems.AddRange(options.ToArchitecture().Problems());
         problems.AddRange(EncoderSourceProblems(options.TextEncoder, encoderGivenInCode));
-        SettingRules.AddTo(problems,
+        problems.AddRange(SettingRules.Collect(
             SettingRules.Defined("TextEncoder.Tuning", options.TextEncoder.Tuning),
-            SettingRules.Defined("TextEncoder.BaseDType", options.TextEncoder.BaseDType));
+            SettingRules.Defined("TextEncoder.BaseDType", options.TextEncoder.BaseDType)));
 
         if (options.TextEncoder.BaseDType != BaseDType.Float32 && options.TextEncoder.Tuning == EncoderTuning.Full)
-            problems.Add($"TextEncoder.BaseDType {options.TextEncoder.BaseDType} needs a frozen base, but TextEncoder.Tuning is Full (updates would round away in a half type); use LoRA or Float32.");
+            problems.Add(new("TextEncoder.BaseDType", $"{options.TextEncoder.BaseDType} needs a frozen base, but TextEncoder.Tuning is Full (updates would round away in a half type); use LoRA or Float32"));
         if (options.TextEncoder.Tuning == EncoderTuning.LoRA)
         {
-            if (options.LoRA is null) problems.Add("LoRA must be set when TextEncoder.Tuning is LoRA.");
-            else
-            {
-                try { options.LoRA.Validate(); }
-                catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => "LoRA: " + p)); }
-            }
+            if (options.LoRA is null) problems.Add(new("LoRA", "must be set when TextEncoder.Tuning is LoRA"));
+            else problems.AddRange(options.LoRA.FindProblems().Select(p => p.Within("LoRA")));
         }
         return problems;
     }
 
-    private static IEnumerable<string> EncoderSourceProblems(TextEncoderOptions encoder, bool encoderGivenInCode)
+    private static IEnumerable<SettingProblem> EncoderSourceProblems(TextEncoderOptions encoder, bool encoderGivenInCode)
     {
         bool hasFolder = !string.IsNullOrWhiteSpace(encoder.PretrainedFolder);
         bool hasOnnx = !string.IsNullOrWhiteSpace(encoder.OnnxFile);
         if (encoderGivenInCode)
         {
-            if (hasFolder || hasOnnx) yield return "A text encoder was given in code and also TextEncoder.PretrainedFolder or TextEncoder.OnnxFile; choose one source.";
+            if (hasFolder || hasOnnx) yield return new("TextEncoder", "a text encoder was given in code and also PretrainedFolder or OnnxFile; choose one source");
             yield break;
         }
-        if (hasFolder && hasOnnx) yield return "Set TextEncoder.PretrainedFolder or TextEncoder.OnnxFile, not both.";
-        else if (!hasFolder && !hasOnnx) yield return "No text encoder: set TextEncoder.PretrainedFolder (a Hugging Face BERT folder) or TextEncoder.OnnxFile.";
+        if (hasFolder && hasOnnx) yield return new("TextEncoder", "set PretrainedFolder or OnnxFile, not both");
+        else if (!hasFolder && !hasOnnx) yield return new("TextEncoder", "no text encoder: set PretrainedFolder (a Hugging Face BERT folder) or OnnxFile");
         if (hasFolder && !File.Exists(Path.Combine(encoder.PretrainedFolder!, "config.json")))
-            yield return $"TextEncoder.PretrainedFolder '{encoder.PretrainedFolder}' has no config.json.";
+            yield return new("TextEncoder.PretrainedFolder", $"'{encoder.PretrainedFolder}' has no config.json");
         if (hasOnnx && !File.Exists(encoder.OnnxFile))
-            yield return $"TextEncoder.OnnxFile '{encoder.OnnxFile}' does not exist.";
+            yield return new("TextEncoder.OnnxFile", $"'{encoder.OnnxFile}' does not exist");
     }
 }

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
 using LRCMT.TextEncoders;
@@ -29,9 +30,9 @@ public sealed class MultimodalCollator
     /// </param>
     public MultimodalCollator(ITextTokenizer? tokenizer = null, int maxTextLength = 50, long padTokenId = 0, SentimentClasses? classes = null)
     {
-        classes?.EnsureValid();
+        classes?.Validate();
         _classes = classes;
-        if (maxTextLength < 2) throw new InvalidConfigurationException("collator", $"maxTextLength must be at least 2 (for [CLS] and [SEP]), got {maxTextLength}.");
+        SettingRules.ThrowIf("collator", SettingRules.TextTokens(nameof(maxTextLength), maxTextLength));
         _tokenizer = tokenizer;
         _maxTextLength = maxTextLength;
         _padTokenId = padTokenId;

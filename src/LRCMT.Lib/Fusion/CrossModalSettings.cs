@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.Fusion;
@@ -9,7 +10,7 @@ namespace LRCMT.Fusion;
 /// bert-base with LoRA r=8 they keep the trainable share near 0.73%. Modules copy the settings they are built with,
 /// so changing an instance later does not change a built model.
 /// </summary>
-/// <remarks>Every rule lives in <see cref="Problems()"/>; options validation and the module constructors both call it.</remarks>
+/// <remarks>Every rule lives in <see cref="FindProblems()"/>; options validation and the module constructors both call it.</remarks>
 public sealed record CrossModalSettings
 {
     /// <summary>LRCMT's defaults.</summary>
@@ -87,30 +88,18 @@ public sealed record CrossModalSettings
 
     // Numeric-precision settings of the fusion module (e.g. a base dtype) belong here, next to the shape they qualify.
 
-    /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>
-    public IReadOnlyList<string> Problems() => Problems("");
+    /// <summary>Every problem with these settings (paths relative to them, e.g. <c>Heads</c>); empty when they are usable.</summary>
+    public IReadOnlyList<SettingProblem> FindProblems() => SettingRules.Collect(
+        SettingRules.FusionWidth(nameof(Width), Width),
+        SettingRules.FusionCount(nameof(Heads), Heads),
+        SettingRules.HeadsDivideWidth(nameof(Heads), Heads, nameof(Width), Width),
+        SettingRules.FusionCount(nameof(Layers), Layers),
+        SettingRules.FusionCount(nameof(FeedForwardMultiplier), FeedForwardMultiplier),
+        SettingRules.Rate(nameof(AttentionDropout), AttentionDropout),
+        SettingRules.Rate(nameof(ReluDropout), ReluDropout),
+        SettingRules.Rate(nameof(ResidualDropout), ResidualDropout),
+        SettingRules.Rate(nameof(EmbeddingDropout), EmbeddingDropout));
 
-    /// <summary>The problems, each setting named with <paramref name="prefix"/> (e.g. <c>Fusion.</c>).</summary>
-    internal IReadOnlyList<string> Problems(string prefix)
-    {
-        var problems = new List<string>();
-        SettingRules.AddTo(problems,
-            SettingRules.AtLeast(prefix + nameof(Width), Width, 1),
-            SettingRules.AtLeast(prefix + nameof(Heads), Heads, 1),
-            SettingRules.DivisibleByHeads(prefix + nameof(Width), Width, prefix + nameof(Heads), Heads),
-            SettingRules.AtLeast(prefix + nameof(Layers), Layers, 1),
-            SettingRules.AtLeast(prefix + nameof(FeedForwardMultiplier), FeedForwardMultiplier, 1),
-            SettingRules.Rate(prefix + nameof(AttentionDropout), AttentionDropout),
-            SettingRules.Rate(prefix + nameof(ReluDropout), ReluDropout),
-            SettingRules.Rate(prefix + nameof(ResidualDropout), ResidualDropout),
-            SettingRules.Rate(prefix + nameof(EmbeddingDropout), EmbeddingDropout));
-        return problems;
-    }
-
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every problem, if any.</summary>
-    public void EnsureValid()
-    {
-        var problems = Problems();
-        if (problems.Count > 0) throw new InvalidConfigurationException("cross-modal settings", problems);
-    }
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    public void Validate() => SettingRules.ThrowIfAny("cross-modal settings", FindProblems());
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.LowRank;
@@ -86,50 +87,49 @@ public sealed record LoRAConfig
     /// <summary>The factor applied to B·A for a given rank and alpha under this configuration.</summary>
     public double ScalingFor(int rank, double alpha) => UseRsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
 
-    /// <summary>Checks every setting and throws one exception listing all problems.</summary>
-    /// <exception cref="InvalidConfigurationException">One or more settings are invalid.</exception>
-    public void Validate()
+    /// <summary>Every problem of these settings (paths relative to them, e.g. <c>Rank</c>); empty when they are valid.</summary>
+    public IReadOnlyList<SettingProblem> FindProblems()
     {
-        var problems = new List<string>();
-        SettingRules.AddTo(problems,
-            SettingRules.AtLeast(nameof(Rank), Rank, 1),
-            SettingRules.PositiveFinite(nameof(Alpha), Alpha),
+        var problems = SettingRules.Collect(
+            SettingRules.LoRARank(nameof(Rank), Rank),
+            SettingRules.Positive(nameof(Alpha), Alpha),
             SettingRules.Rate(nameof(Dropout), Dropout),
             SettingRules.Defined(nameof(Init), Init),
-            SettingRules.Defined(nameof(Bias), Bias));
-        if (LayersPattern is { } patterns && patterns.Any(string.IsNullOrWhiteSpace)) problems.Add("LayersPattern contains an empty name.");
+            SettingRules.Defined(nameof(Bias), Bias),
+            BlankEntry(nameof(TargetModules), TargetModules),
+            BlankEntry(nameof(ExcludeModules), ExcludeModules),
+            BlankEntry(nameof(ModulesToSave), ModulesToSave),
+            LayersPattern is { } patterns ? BlankEntry(nameof(LayersPattern), patterns) : null);
 
         bool hasList = TargetModules is { Count: > 0 };
         bool hasRegex = !string.IsNullOrWhiteSpace(TargetRegex);
-        if (!hasList && !hasRegex) problems.Add("Set TargetModules (names or suffixes) or TargetRegex; both are empty.");
-        if (hasList && hasRegex) problems.Add("Set either TargetModules or TargetRegex, not both.");
-        if (hasRegex && !TargetsAllLinear && !IsValidRegex(TargetRegex!)) problems.Add($"TargetRegex '{TargetRegex}' is not a valid regular expression.");
-
-        AddBlankEntryProblems(nameof(TargetModules), TargetModules, problems);
-        AddBlankEntryProblems(nameof(ExcludeModules), ExcludeModules, problems);
-        AddBlankEntryProblems(nameof(ModulesToSave), ModulesToSave, problems);
+        if (!hasList && !hasRegex) problems.Add(new(nameof(TargetModules), "set TargetModules (names or suffixes) or TargetRegex; both are empty"));
+        if (hasList && hasRegex) problems.Add(new(nameof(TargetRegex), "set either TargetModules or TargetRegex, not both"));
+        if (hasRegex && !TargetsAllLinear && !IsValidRegex(TargetRegex!)) problems.Add(new(nameof(TargetRegex), $"is not a valid regular expression, got '{TargetRegex}'"));
 
         if (LayersToTransform is { } layers && layers.Any(i => i < 0))
-            problems.Add($"LayersToTransform must hold non-negative indices but holds {string.Join(", ", layers.Where(i => i < 0))}.");
+            problems.Add(new(nameof(LayersToTransform), $"must hold non-negative indices, got {string.Join(", ", layers.Where(i => i < 0))}"));
         foreach (var (key, rank) in RankPattern ?? [])
         {
-            if (rank < 1) problems.Add($"RankPattern['{key}'] must be at least 1 but is {rank}.");
-            if (!IsValidRegex(key)) problems.Add($"RankPattern key '{key}' is not a valid regular expression.");
+            problems.AddRange(SettingRules.Collect(SettingRules.LoRARank($"{nameof(RankPattern)}['{key}']", rank)));
+            if (!IsValidRegex(key)) problems.Add(new($"{nameof(RankPattern)}['{key}']", "the key is not a valid regular expression"));
         }
         foreach (var (key, alpha) in AlphaPattern ?? [])
         {
-            if (!double.IsFinite(alpha) || alpha <= 0) problems.Add($"AlphaPattern['{key}'] must be a positive number but is {alpha}.");
-            if (!IsValidRegex(key)) problems.Add($"AlphaPattern key '{key}' is not a valid regular expression.");
+            problems.AddRange(SettingRules.Collect(SettingRules.Positive($"{nameof(AlphaPattern)}['{key}']", alpha)));
+            if (!IsValidRegex(key)) problems.Add(new($"{nameof(AlphaPattern)}['{key}']", "the key is not a valid regular expression"));
         }
-
-        if (problems.Count > 0) throw new InvalidConfigurationException("LoRA configuration", problems);
+        return problems;
     }
 
-    private static void AddBlankEntryProblems(string property, List<string>? names, List<string> problems)
-    {
-        if (names is null) problems.Add($"{property} must not be null (use an empty list).");
-        else if (names.Any(string.IsNullOrWhiteSpace)) problems.Add($"{property} contains an empty name.");
-    }
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    /// <exception cref="InvalidConfigurationException">One or more settings are invalid.</exception>
+    public void Validate() => SettingRules.ThrowIfAny("LoRA configuration", FindProblems());
+
+    private static SettingProblem? BlankEntry(string property, IReadOnlyList<string>? names) =>
+        names is null ? new(property, "must not be null (use an empty list)")
+        : names.Any(string.IsNullOrWhiteSpace) ? new(property, "contains an empty name")
+        : null;
 
     private static bool IsValidRegex(string pattern)
     {

@@ -147,7 +147,7 @@ internal static class PeftAdapterConfigJson
             "lora_only" => LoRABias.LoraOnly,
             var other => Fail(problems, $"bias is '{other}'; expected 'none', 'all' or 'lora_only'.", LoRABias.None),
         };
-        if (problems.Count > 0) throw new InvalidConfigurationException($"PEFT adapter config '{path}'", problems);
+        if (problems.Count > 0) throw new InvalidConfigurationException($"PEFT adapter config '{path}'", problems.Select(p => new SettingProblem("", p)).ToList());
 
         var known = Fields.Append("runtime_config").ToHashSet(StringComparer.Ordinal);
         var extensions = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -176,7 +176,7 @@ public static class PeftAdapterFile
         if (settings.Select(s => s.Settings.UseDora).Distinct().Count() > 1) problems.Add("layers disagree on DoRA.");
         var origins = settings.Select(s => s.Origin).OfType<LoRAConfig>().ToList();
         if (origins.Select(o => o.Bias).Distinct().Count() > 1) problems.Add("layers disagree on the bias mode.");
-        if (problems.Count > 0) throw new InvalidConfigurationException($"adapter '{adapterName}' as a PEFT config", problems);
+        if (problems.Count > 0) throw new InvalidConfigurationException($"adapter '{adapterName}' as a PEFT config", problems.Select(p => new SettingProblem("", p)).ToList());
 
         int rank = settings.GroupBy(s => s.Settings.Rank).OrderByDescending(g => g.Count()).First().Key;
         double alpha = settings.GroupBy(s => s.Settings.Alpha).OrderByDescending(g => g.Count()).First().Key;

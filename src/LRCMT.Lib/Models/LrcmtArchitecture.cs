@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using System.Text.Json.Serialization;
 using LRCMT.Errors;
 using LRCMT.Fusion;
@@ -48,21 +49,21 @@ public sealed record LrcmtArchitecture(
     /// model-level rules live (odd kernels, a classification head's classes, TextOnly without the reverse direction);
     /// options validation and the model constructor both call it.
     /// </summary>
-    public IReadOnlyList<string> Problems()
+    public IReadOnlyList<SettingProblem> Problems()
     {
-        var problems = new List<string>(FusionSettings.Problems("Fusion."));
-        SettingRules.AddTo(problems,
+        var problems = new List<SettingProblem>(FusionSettings.FindProblems().Select(p => p.Within("Fusion")));
+        problems.AddRange(SettingRules.Collect(
             SettingRules.Defined(nameof(Interaction), Interaction),
             SettingRules.Defined(nameof(Head), Head),
             SettingRules.AtLeast(nameof(AcousticFeatures), AcousticFeatures, 1),
             SettingRules.AtLeast(nameof(VisualFeatures), VisualFeatures, 1),
-            Head == HeadKind.Classification ? SettingRules.AtLeast("A classification head's Classes", Classes, 2) : null,
+            Head == HeadKind.Classification ? SettingRules.AtLeast(nameof(Classes), Classes, 2) : null,
             SettingRules.Rate(nameof(OutputDropout), OutputDropout),
             SettingRules.OddKernel(nameof(TextKernelSize), TextKernelSize),
             SettingRules.OddKernel(nameof(AcousticKernelSize), AcousticKernelSize),
-            SettingRules.OddKernel(nameof(VisualKernelSize), VisualKernelSize));
+            SettingRules.OddKernel(nameof(VisualKernelSize), VisualKernelSize)));
         if (Interaction == InteractionMode.TextOnly && TextAttendedByMemory)
-            problems.Add("TextAttendedByMemory needs acoustic and visual inputs, but the interaction is TextOnly.");
+            problems.Add(new(nameof(TextAttendedByMemory), "needs acoustic and visual inputs, but the interaction is TextOnly"));
         return problems;
     }
 }

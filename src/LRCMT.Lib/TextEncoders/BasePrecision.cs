@@ -39,7 +39,7 @@ public static class BasePrecision
         var trainingBase = encoder.named_parameters().Where(p => p.parameter.requires_grad && !IsAdapter(p.name)).Select(p => p.name).Take(3).ToList();
         if (trainingBase.Count > 0)
             throw new InvalidConfigurationException("base dtype",
-                [$"{dtype} needs a frozen base (LoRA or frozen tuning), but base parameters train: {string.Join(", ", trainingBase)}, …"]);
+                $"{dtype} needs a frozen base (LoRA or frozen tuning), but base parameters train: {string.Join(", ", trainingBase)}, …");
 
         using var scope = NewDisposeScope();
         using var _ = no_grad();

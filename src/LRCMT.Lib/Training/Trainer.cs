@@ -77,7 +77,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         ArgumentNullException.ThrowIfNull(classes);
-        classes.EnsureValid();
+        classes.Validate();
         return EvaluationLoop.Run(model, loader, new TrainingObjective(TrainingLoss.CrossEntropy, classes.Dataset, classes)).Metrics;
     }
 

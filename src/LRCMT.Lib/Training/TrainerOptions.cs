@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
 
@@ -72,35 +73,43 @@ public sealed record TrainerOptions
     /// </summary>
     public bool LimitNativeHeapGrowth { get; init; }
 
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every invalid setting.</summary>
-    public void Validate()
+    /// <summary>Every problem of these options (paths relative to them, e.g. <c>Epochs</c>); empty when they are valid.</summary>
+    public IReadOnlyList<SettingProblem> FindProblems()
     {
-        var problems = new List<string>();
-        if (Epochs is < 1 or > 100_000) problems.Add($"Epochs must be in [1, 100000], got {Epochs}.");
-        if (!(AdapterLearningRate >= 0 && double.IsFinite(AdapterLearningRate))) problems.Add($"AdapterLearningRate must be finite and >= 0, got {AdapterLearningRate}.");
-        if (!(LearningRate >= 0 && double.IsFinite(LearningRate))) problems.Add($"LearningRate must be finite and >= 0, got {LearningRate}.");
-        if (EncoderLearningRate is { } encoderRate && !(encoderRate >= 0 && double.IsFinite(encoderRate))) problems.Add($"EncoderLearningRate must be finite and >= 0 when set, got {encoderRate}.");
-        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) problems.Add($"WeightDecay must be finite and >= 0, got {WeightDecay}.");
-        if (!(WarmupRatio is >= 0 and < 1)) problems.Add($"WarmupRatio must be in [0, 1), got {WarmupRatio}.");
-        if (!(MaxGradientNorm >= 0 && double.IsFinite(MaxGradientNorm))) problems.Add($"MaxGradientNorm must be finite and >= 0 (0 = off), got {MaxGradientNorm}.");
-        if (Patience < 0) problems.Add($"Patience must be >= 0 (0 = off), got {Patience}.");
-        string? unknownDataset = SettingRules.Defined(nameof(Dataset), Dataset);
-        SettingRules.AddTo(problems, SettingRules.Defined(nameof(Decay), Decay), SettingRules.Defined(nameof(Loss), Loss), unknownDataset);
-        if (Classes is null && Loss == TrainingLoss.CrossEntropy) problems.Add("Loss CrossEntropy needs Classes (a classification head's sentiment classes).");
-        if (Classes is not null && Loss != TrainingLoss.CrossEntropy) problems.Add($"Classes is set (a classification head), so Loss must be CrossEntropy, not {Loss}.");
+        var unknownDataset = SettingRules.Defined(nameof(Dataset), Dataset);
+        var problems = SettingRules.Collect(
+            SettingRules.Epochs(nameof(Epochs), Epochs),
+            SettingRules.NonNegative(nameof(AdapterLearningRate), AdapterLearningRate),
+            SettingRules.NonNegative(nameof(LearningRate), LearningRate),
+            EncoderLearningRate is { } encoderRate ? SettingRules.NonNegative(nameof(EncoderLearningRate), encoderRate) : null,
+            SettingRules.NonNegative(nameof(WeightDecay), WeightDecay),
+            SettingRules.Rate(nameof(WarmupRatio), WarmupRatio),
+            SettingRules.NonNegative(nameof(MaxGradientNorm), MaxGradientNorm),
+            SettingRules.AtLeast(nameof(Patience), Patience, 0),
+            SettingRules.Defined(nameof(Decay), Decay),
+            SettingRules.Defined(nameof(Loss), Loss),
+            unknownDataset);
+        if (Classes is null && Loss == TrainingLoss.CrossEntropy)
+            problems.Add(new(nameof(Loss), "CrossEntropy needs Classes (a classification head's sentiment classes)"));
+        if (Classes is not null && Loss != TrainingLoss.CrossEntropy)
+            problems.Add(new(nameof(Loss), $"must be CrossEntropy when Classes is set (a classification head), got {Loss}"));
         if (Classes is { } classes)
         {
-            if (classes.Dataset != Dataset) problems.Add($"Classes follow {classes.Dataset}'s convention but Dataset is {Dataset}.");
-            if (classes.Problem() is { } problem) problems.Add("Classes: " + problem);
+            if (classes.Dataset != Dataset) problems.Add(new(nameof(Classes), $"follow {classes.Dataset}'s convention but Dataset is {Dataset}"));
+            problems.AddRange(classes.FindProblems().Select(p => p.Within(nameof(Classes))));
         }
         // An unknown dataset has no metric set to check the early-stopping metric against.
         if (unknownDataset is null && MetricNames is var metrics && EarlyStoppingMetric != LossMetric && !metrics.Contains(EarlyStoppingMetric))
-            problems.Add($"EarlyStoppingMetric '{EarlyStoppingMetric}' is not a {Dataset} {(Classes is null ? "regression" : "classification")} metric; use {LossMetric} or one of {string.Join(", ", metrics)}.");
-        if (problems.Count > 0) throw new InvalidConfigurationException("trainer options", problems);
+            problems.Add(new(nameof(EarlyStoppingMetric),
+                $"must be {LossMetric} or a {Dataset} {(Classes is null ? "regression" : "classification")} metric ({string.Join(", ", metrics)}), got '{EarlyStoppingMetric}'"));
+        return problems;
     }
 
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    public void Validate() => SettingRules.ThrowIfAny("trainer options", FindProblems());
+
     /// <summary>The metric names an evaluation under these options reports.</summary>
-    internal IReadOnlyList<string> MetricNames => Classes is { } classes && classes.Problem() is null ? classes.MetricNames : MsaMetrics.NamesFor(Dataset);
+    internal IReadOnlyList<string> MetricNames => Classes is { } classes && classes.FindProblems().Count == 0 ? classes.MetricNames : MsaMetrics.NamesFor(Dataset);
 
     internal bool HigherIsBetter => EarlyStoppingMetric != LossMetric && MsaMetricNames.HigherIsBetter(EarlyStoppingMetric);
 }

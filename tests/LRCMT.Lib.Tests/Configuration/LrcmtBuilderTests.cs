@@ -63,13 +63,13 @@ public class LrcmtBuilderTests
 
         var problems = act.Should().Throw<InvalidConfigurationException>().Which.Problems;
         problems.Should().HaveCount(7);
-        problems.Should().Contain(p => p.Contains("Layers"))
-            .And.Contain(p => p.Contains("Classes"))
-            .And.Contain(p => p.Contains("divisible"))
-            .And.Contain(p => p.Contains("VisualKernelSize"))
-            .And.Contain(p => p.Contains("TextOnly"))
-            .And.Contain(p => p.Contains("No text encoder"))
-            .And.Contain(p => p.StartsWith("LoRA:") && p.Contains("Rank"));
+        problems.Should().Contain(p => p.Path == "Fusion.Layers")
+            .And.Contain(p => p.Path == "Classes")
+            .And.Contain(p => p.Path == "Fusion.Heads" && p.Message.Contains("must divide Width (50)"))
+            .And.Contain(p => p.Path == "VisualKernelSize")
+            .And.Contain(p => p.Message.Contains("TextOnly"))
+            .And.Contain(p => p.Path == "TextEncoder" && p.Message.Contains("no text encoder"))
+            .And.Contain(p => p.Path == "LoRA.Rank");
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public class LrcmtBuilderTests
 
         var act = () => builder.Build();
 
-        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Contains("choose one source"));
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Message.Contains("choose one source"));
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public class LrcmtBuilderTests
 
         var act = () => builder.Build();
 
-        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Contains("/no/such/folder"));
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Message.Contains("/no/such/folder"));
     }
 
     [Fact]

@@ -57,10 +57,10 @@ public class LrcmtOptionsTests
         var act = () => provider.GetRequiredService<IStartupValidator>().Validate();
 
         var failures = act.Should().Throw<OptionsValidationException>().Which.Failures.ToList();
-        failures.Should().Contain(f => f.Contains("AttentionDropout"))
-            .And.Contain(f => f.Contains("VisualFeatures"))
-            .And.Contain(f => f.Contains("divisible"))
-            .And.Contain(f => f.Contains("No text encoder"));
+        failures.Should().Contain(f => f.StartsWith("Fusion.AttentionDropout: "))
+            .And.Contain(f => f.StartsWith("VisualFeatures: "))
+            .And.Contain(f => f.StartsWith("Fusion.Heads: must divide"))
+            .And.Contain(f => f.StartsWith("TextEncoder: no text encoder"));
     }
 
     [Fact]

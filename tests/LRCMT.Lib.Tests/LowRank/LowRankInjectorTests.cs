@@ -179,7 +179,7 @@ public class LowRankInjectorTests
     {
         var model = NewModel();
         FluentActions.Invoking(() => LowRankInjector.Inject(model, new LoRAConfig { Rank = 4, TargetModules = ["query", "classifier"] }))
-            .Should().Throw<InvalidConfigurationException>().WithMessage("*classifier*rank 4 exceeds min(in_features 8, out_features 3) = 3*");
+            .Should().Throw<InvalidConfigurationException>().WithMessage("*classifier*Rank: must be at most min(in_features 8, out_features 3) = 3, got 4*");
         model.modules().OfType<LoRALayer>().Should().BeEmpty();
     }
 

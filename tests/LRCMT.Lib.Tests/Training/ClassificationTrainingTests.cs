@@ -67,9 +67,9 @@ public class ClassificationTrainingTests
         var noLoss = () => new Trainer(new TrainerOptions { Classes = classes, EarlyStoppingMetric = MsaMetricNames.Has0Acc2 });
         var wrongMetric = () => new Trainer(new TrainerOptions { Classes = classes, Loss = TrainingLoss.CrossEntropy });
 
-        noClasses.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Contains("needs Classes"));
-        noLoss.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Contains("CrossEntropy"));
-        wrongMetric.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Contains("Has0_acc_2"));
+        noClasses.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Path == "Loss" && p.Message.Contains("needs Classes"));
+        noLoss.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Path == "Loss" && p.Message.Contains("CrossEntropy"));
+        wrongMetric.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Path == "EarlyStoppingMetric" && p.Message.Contains("Has0_acc_2"));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Regularization;
 using TorchSharp;
@@ -44,8 +45,7 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
     {
         if (embedDim < 1 || numHeads < 1 || embedDim % numHeads != 0)
             throw new InvalidConfigurationException("multi-head attention", $"embed_dim {embedDim} must be positive and divisible by num_heads {numHeads}.");
-        if (!(dropout >= 0 && dropout < 1))
-            throw new InvalidConfigurationException("multi-head attention", $"dropout must be in [0, 1) but is {dropout}.");
+        SettingRules.ThrowIf("multi-head attention", SettingRules.Rate(nameof(dropout), dropout));
         EmbedDim = embedDim;
         NumHeads = numHeads;
         Dropout = dropout;
