@@ -56,7 +56,7 @@ public class MessagesTests
 
     [Theory]
     [InlineData("""{ "Training": { "LearningRate": "Infinity" } }""", "Training.LearningRate: must be a finite number ≥ 0, got Infinity")]
-    [InlineData("""{ "Model": { "Interaction": { "Mode": "9" } } }""", "Model.Interaction: must be one of")]
+    [InlineData("""{ "Model": { "Interaction": { "Mode": "9" } } }""", "Model.Interaction.Mode: must be one of")]
     [InlineData("""{ "Model": { "Fusion": { "Width": 30, "Heads": 4 } } }""", "Model.Fusion.Heads: must divide Width (30), got 4")]
     public async Task Settings_that_cannot_work_are_refused_before_anything_loads(string json, string expected)
     {

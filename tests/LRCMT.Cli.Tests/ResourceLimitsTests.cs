@@ -39,7 +39,7 @@ public class ResourceLimitsTests
     [InlineData("""{ "Model": { "Fusion": { "Width": 1000000, "Heads": 4 } } }""", "Model.Fusion.Width: must be from 1 to 65536, got 1000000")]
     [InlineData("""{ "Model": { "Fusion": { "Layers": 5000 } } }""", "Model.Fusion.Layers: must be from 1 to 1024, got 5000")]
     [InlineData("""{ "Model": { "Fusion": { "FeedForwardMultiplier": 100000 } } }""", "Model.Fusion.FeedForwardMultiplier: must be from 1 to 1024, got 100000")]
-    [InlineData("""{ "Model": { "Modalities": { "AcousticKernelSize": 100001 } } }""", "Model.AcousticKernelSize: must be an odd number from 1 to 1023 (so the sequence length is kept), got 100001")]
+    [InlineData("""{ "Model": { "Modalities": { "AcousticKernelSize": 100001 } } }""", "Model.Modalities.AcousticKernelSize: must be an odd number from 1 to 1023 (so the sequence length is kept), got 100001")]
     [InlineData("""{ "Threads": 100000 }""", "Threads: must be from 0 to")]
     [InlineData("""{ "Data": { "BatchSize": 100000 } }""", "Data.BatchSize: must be from 1 to 65536, got 100000")]
     public async Task An_unbounded_size_in_a_settings_file_is_refused_before_anything_loads(string json, string expected)

@@ -41,7 +41,7 @@ internal static class AblateCommand
         {
             var settings = settingsOptions.Resolve(parse);
             Preflight.CheckData(settings.Data);
-            Preflight.CheckEncoder(settings.Encoder);
+            Preflight.CheckEncoder(settings.Model.TextEncoder);
             Preflight.CheckDevice(settings.Device);
             var chosen = parse.GetValue(variants) is { Length: > 0 } given ? given : DefaultVariants;
             var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);

@@ -58,7 +58,7 @@ internal sealed class SavedRunOptions
         if (parse.GetValue(Threads) is { } threads) settings.Threads = threads;
         RunSettingsFile.Validate(settings);
         Preflight.CheckData(settings.Data);
-        Preflight.CheckEncoder(settings.Encoder);
+        Preflight.CheckEncoder(settings.Model.TextEncoder);
         Preflight.CheckDevice(settings.Device);
         return saved;
     }

@@ -33,7 +33,7 @@ internal static class PredictionRun
                     var input = device.type == DeviceType.CPU ? batch : batch.To(device);
                     // A classification head predicts the argmax class (labels are then classes too).
                     var output = model.call(input);
-                    var predictions = (restored.Classes is null ? output.reshape(-1) : output.argmax(1)).to(torch.ScalarType.Float32).cpu().data<float>().ToArray();
+                    var predictions = (restored.IsClassifier ? output.argmax(1) : output.reshape(-1)).to(torch.ScalarType.Float32).cpu().data<float>().ToArray();
                     var labels = batch.Labels?.to(torch.ScalarType.Float32).data<float>().ToArray();
                     for (int i = 0; i < predictions.Length; i++, rows++)
                         writer.WriteLine(string.Join(',', Csv(batch.Ids[i]), Number(predictions[i]), labels is null ? "" : Number(labels[i])));

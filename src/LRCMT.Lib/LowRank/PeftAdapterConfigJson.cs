@@ -188,8 +188,9 @@ internal static class PeftAdapterConfigJson
             AlphaPattern = (json["alpha_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()) ?? [],
         };
         if (json["exclude_modules"] is JsonValue) notes.Add("exclude_modules is a string; it is read as a single module name, not as a regex.");
-        if (json["target_modules"] is JsonValue regex) config.TargetRegex = regex.GetValue<string>();
-        else config.TargetModules = Names(json["target_modules"]);
+        config = json["target_modules"] is JsonValue regex
+            ? config with { TargetRegex = regex.GetValue<string>() }
+            : config with { TargetModules = Names(json["target_modules"]) };
         if (extensions.TryGetValue(PeftKeyLayout.ExtensionField, out var layout) && layout == PeftKeyLayout.PerSliceLayout)
             notes.Add("this adapter uses LRCMT's per-slice q/k/v layout for multi-head attention (in_proj.q/k/v); PEFT cannot read it.");
         return new ReadResult(config, notes, extensions, Text(json, "base_model_name_or_path"), Text(json, "peft_version"));
@@ -232,7 +233,7 @@ internal static class PeftAdapterConfigJson
 
     public static JsonArray List(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
 
-    private static JsonObject Map<T>(Dictionary<string, T> map, Func<T, JsonNode?> value)
+    private static JsonObject Map<T>(IReadOnlyDictionary<string, T> map, Func<T, JsonNode?> value)
         => new(map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, value(kv.Value))));
 
     // Python writes floats with a decimal point (0.0); keep that so the file reads the same as PEFT's.

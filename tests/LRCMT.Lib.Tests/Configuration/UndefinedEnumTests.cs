@@ -52,21 +52,21 @@ public class UndefinedEnumTests
     }
 
     [Fact]
-    public void Architecture_refuses_an_undefined_interaction_and_head()
+    public void The_description_refuses_an_undefined_interaction_and_head()
     {
-        var architecture = new LrcmtArchitecture(Interaction: (InteractionMode)5, Head: (HeadKind)3);
+        var options = new LrcmtOptions { Interaction = new InteractionOptions { Mode = (InteractionMode)5 }, Head = new HeadOptions { Kind = (HeadKind)3 } };
 
-        architecture.Problems().Should().Contain(p => p.Path == "Interaction" && p.Message.EndsWith("got 5"))
-            .And.Contain(p => p.Path == "Head" && p.Message.EndsWith("got 3"));
+        options.FindProblems().Should().Contain(p => p.Path == "Interaction.Mode" && p.Message.EndsWith("got 5"))
+            .And.Contain(p => p.Path == "Head.Kind" && p.Message.EndsWith("got 3"));
     }
 
     [Fact]
     public void Builder_refuses_an_undefined_encoder_tuning_and_base_dtype()
     {
-        var options = new LrcmtOptions();
-        options.TextEncoder.PretrainedFolder = Fixtures.TinyBertFolder;
-        options.TextEncoder.Tuning = (EncoderTuning)9;
-        options.TextEncoder.BaseDType = (BaseDType)8;
+        var options = new LrcmtOptions
+        {
+            TextEncoder = new TextEncoderOptions { PretrainedFolder = Fixtures.TinyBertFolder, Tuning = (EncoderTuning)9, BaseDType = (BaseDType)8 },
+        };
 
         var act = () => LrcmtBuilder.FromOptions(options).Build();
 
@@ -88,8 +88,8 @@ public class UndefinedEnumTests
         var act = () => provider.GetRequiredService<IStartupValidator>().Validate();
 
         act.Should().Throw<OptionsValidationException>().Which.Failures.Should()
-            .Contain(f => f.StartsWith("Interaction: must be one of") && f.EndsWith("got 42"))
-            .And.Contain(f => f.StartsWith("Head: must be one of") && f.EndsWith("got 7"));
+            .Contain(f => f.StartsWith("Interaction.Mode: must be one of") && f.EndsWith("got 42"))
+            .And.Contain(f => f.StartsWith("Head.Kind: must be one of") && f.EndsWith("got 7"));
     }
 
     [Fact]

@@ -242,7 +242,7 @@ public class LoRALinearTests
     [Fact]
     public void Config_validation_lists_every_problem()
     {
-        var config = new LoRAConfig { Rank = 0, Alpha = -1, Dropout = 1.5, TargetRegex = "(", RankPattern = { ["query"] = 0 } };
+        var config = new LoRAConfig { Rank = 0, Alpha = -1, Dropout = 1.5, TargetRegex = "(", RankPattern = new Dictionary<string, int> { ["query"] = 0 } };
         var error = config.Invoking(c => c.Validate()).Should().Throw<InvalidConfigurationException>().Which;
         error.Problems.Should().HaveCount(5);
         error.Problems.Select(p => p.Path).Should().BeEquivalentTo(["Rank", "Alpha", "Dropout", "TargetRegex", "RankPattern['query']"]);
