@@ -43,8 +43,10 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
     public ManagedMultiheadAttention(long embedDim, long numHeads, double dropout = 0.0, bool bias = true)
         : base(nameof(ManagedMultiheadAttention))
     {
-        if (embedDim < 1 || numHeads < 1 || embedDim % numHeads != 0)
-            throw new InvalidConfigurationException("multi-head attention", $"embed_dim {embedDim} must be positive and divisible by num_heads {numHeads}.");
+        SettingRules.ThrowIfAny("multi-head attention", SettingRules.Collect(
+            SettingRules.AtLeast(nameof(embedDim), embedDim, 1),
+            SettingRules.AtLeast(nameof(numHeads), numHeads, 1),
+            SettingRules.HeadsDivideWidth(nameof(numHeads), numHeads, nameof(embedDim), embedDim)));
         SettingRules.ThrowIf("multi-head attention", SettingRules.Rate(nameof(dropout), dropout));
         EmbedDim = embedDim;
         NumHeads = numHeads;
