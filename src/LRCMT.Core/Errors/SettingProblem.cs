@@ -14,10 +14,6 @@ public sealed record SettingProblem(string Path, string Message)
     public SettingProblem Within(string section) =>
         string.IsNullOrEmpty(section) ? this : this with { Path = Path.Length == 0 ? section : $"{section}.{Path}" };
 
-    /// <summary>Whether <see cref="Path"/> is <paramref name="section"/> or lies inside it (<c>Fusion</c> holds <c>Fusion.Heads</c>).</summary>
-    public bool IsWithin(string section) =>
-        Path == section || Path.StartsWith(section + ".", StringComparison.Ordinal) || Path.StartsWith(section + "[", StringComparison.Ordinal);
-
     /// <summary><c>Path: Message</c>, or the message alone when the path is empty.</summary>
     public override string ToString() => Path.Length == 0 ? Message : $"{Path}: {Message}";
 }

@@ -113,6 +113,23 @@ public sealed record LoRAConfig
         return hash.ToHashCode();
     }
 
+    // The record's ToString, with lists and patterns by content rather than by their type names.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        static string Items<T>(IEnumerable<T>? items) => items is null ? "null" : $"[{string.Join(", ", items)}]";
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Rank = {Rank}, Alpha = {Alpha}, Dropout = {Dropout}, AllowDropoutOnSubstitutedLayers = {AllowDropoutOnSubstitutedLayers}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"UseRsLora = {UseRsLora}, UseDora = {UseDora}, Init = {Init}, TargetModules = {Items(TargetModules)}, TargetRegex = {TargetRegex}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"ExcludeModules = {Items(ExcludeModules)}, LayersToTransform = {Items(LayersToTransform)}, LayersPattern = {Items(LayersPattern)}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Bias = {Bias}, TaskType = {TaskType}, RankPattern = {Items(RankPattern?.Select(kv => $"{kv.Key}: {kv.Value}"))}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"AlphaPattern = {Items(AlphaPattern?.Select(kv => $"{kv.Key}: {kv.Value}"))}, ModulesToSave = {Items(ModulesToSave)}");
+        return true;
+    }
+
     // Init-only is not enough for lists: a caller could keep and change the list it passed in. Each setter copies.
     // A null that a binder or deserializer sets is kept, so FindProblems can name it.
     private static IReadOnlyList<T> Copy<T>(IReadOnlyList<T>? value) => value is null ? null! : [.. value];

@@ -103,6 +103,14 @@ public class LrcmtBuilderTests
     }
 
     [Fact]
+    public void A_lora_configuration_prints_its_lists_by_content()
+    {
+        var lora = new LrcmtOptions().LoRA with { RankPattern = new Dictionary<string, int> { ["value"] = 4 } };
+
+        lora.ToString().Should().Contain("TargetModules = [query, value]").And.Contain("RankPattern = [value: 4]");
+    }
+
+    [Fact]
     public void An_encoder_given_in_code_keeps_the_source_the_description_names_as_its_record()
     {
         using var model = TinyBuilder().WithPretrainedEncoder(Fixtures.TinyBertFolder).WithEncoderTuning(EncoderTuning.Frozen)

@@ -161,6 +161,51 @@ public sealed class ModelPersistenceTests : IDisposable
         LRCMTModel.ReadOptions(folder).Should().Be(model.Options);
     }
 
+    private const string UntilTheAdapterRecord =
+        "PeftAdapterFile.Save still re-derives the configuration (majority rank/alpha, suffix targets); exact once it writes the adapter's record (issue 21, item 2)";
+
+    private static readonly Dictionary<string, LoRAConfig> LoRAVariants = new()
+    {
+        ["layers"] = new LrcmtOptions().LoRA with { LayersToTransform = [1] },
+        ["layers and pattern"] = new LrcmtOptions().LoRA with { LayersToTransform = [0], LayersPattern = ["layer"] },
+        ["rsLoRA"] = new LrcmtOptions().LoRA with { UseRsLora = true },
+        ["DoRA"] = new LrcmtOptions().LoRA with { UseDora = true, Dropout = 0 },
+        ["bias"] = new LrcmtOptions().LoRA with { Bias = LoRABias.All },
+        ["init"] = new LrcmtOptions().LoRA with { Init = LoRAInit.Gaussian },
+        ["task type"] = new LrcmtOptions().LoRA with { TaskType = "SEQ_CLS" },
+        ["regex"] = new LrcmtOptions().LoRA with { TargetModules = [], TargetRegex = @"encoder\.layer\.\d+\.attention\.self\.(query|value)" },
+        ["exclude"] = new LrcmtOptions().LoRA with { TargetModules = ["query", "key", "value"], ExcludeModules = ["key"] },
+        ["rank pattern"] = new LrcmtOptions().LoRA with { RankPattern = new Dictionary<string, int> { ["value"] = 4 } },
+        ["alpha pattern"] = new LrcmtOptions().LoRA with { AlphaPattern = new Dictionary<string, double> { ["value"] = 4 } },
+        ["all-linear"] = new LrcmtOptions().LoRA with { TargetModules = [LoRAConfig.AllLinear] },
+        ["dropout on substituted layers"] = new LrcmtOptions().LoRA with { AllowDropoutOnSubstitutedLayers = true },
+    };
+
+    [Theory]
+    [InlineData("layers")]
+    [InlineData("layers and pattern")]
+    [InlineData("rsLoRA")]
+    [InlineData("DoRA")]
+    [InlineData("bias")]
+    [InlineData("init")]
+    [InlineData("task type")]
+    [InlineData("regex", Skip = UntilTheAdapterRecord)]
+    [InlineData("exclude", Skip = UntilTheAdapterRecord)]
+    [InlineData("rank pattern", Skip = UntilTheAdapterRecord)]
+    [InlineData("alpha pattern", Skip = UntilTheAdapterRecord)]
+    [InlineData("all-linear", Skip = UntilTheAdapterRecord)]
+    [InlineData("dropout on substituted layers", Skip = UntilTheAdapterRecord)]
+    public void A_lora_configuration_comes_back_from_the_adapter_folder_as_injected(string variant)
+    {
+        string folder = Path.Combine(_root, "model");
+        using var model = TinyBert(EncoderTuning.Frozen, InteractionMode.AcousticVisualFirst, false, HeadKind.Regression)
+            .WithLoRA(LoRAVariants[variant]).Build();
+
+        model.Save(folder);
+
+        LRCMTModel.ReadOptions(folder).Should().Be(model.Options);
+    }
+
     [Fact]
     public void A_non_lora_model_saves_its_lora_section_with_the_rest_of_the_description()
     {
