@@ -20,7 +20,7 @@ internal static class DataAndTraining
         var train = new MultimodalDataLoader(data.Train.Samples, collator, batchSize: 32, shuffle: true, seed: 1111);
         var valid = new MultimodalDataLoader(data.Valid.Samples, collator, batchSize: 64);
 
-        using var model = new LrcmtBuilder().WithPretrainedEncoder("bert-base-uncased").WithLoRA(l => l.TargetModules.AddRange(["query", "value"]))
+        using var model = new LrcmtBuilder().WithPretrainedEncoder("bert-base-uncased").WithLoRA(l => l with { TargetModules = ["query", "key", "value"] })
             .WithModalities(data.AcousticDim, data.VisualDim).Build();
         var trainer = new Trainer(new TrainerOptions { Epochs = 20, CheckpointDirectory = "runs/mosi" }, logger);
         var result = trainer.Fit(model, train, valid, progress, cancellationToken);   // or trainer.Resume(..., "runs/mosi/last.safetensors")

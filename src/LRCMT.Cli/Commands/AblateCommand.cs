@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LRCMT.Configuration;
+using LRCMT.Errors;
 using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
@@ -41,13 +43,14 @@ internal static class AblateCommand
         {
             var settings = settingsOptions.Resolve(parse);
             Preflight.CheckData(settings.Data);
-            Preflight.CheckEncoder(settings.Encoder);
+            Preflight.CheckEncoder(settings.Model.TextEncoder);
             Preflight.CheckDevice(settings.Device);
             var chosen = parse.GetValue(variants) is { Length: > 0 } given ? given : DefaultVariants;
             var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
             var rates = parse.GetValue(encoderRates) is { Length: > 0 } r ? r : AblationRun.DefaultEncoderRates;
-            if (rates.Any(x => !(x > 0 && x < 1)))
-                throw new CliException(ExitCodes.UsageError, $"--ft-encoder-lrs: every learning rate must lie in (0, 1) (got {string.Join(", ", rates)}).");
+            // Each rate is a TrainerOptions.EncoderLearningRate: the library's rule for it, named by the flag.
+            if (rates.Select(rate => SettingRules.NonNegative("--ft-encoder-lrs", rate)).OfType<SettingProblem>().FirstOrDefault() is { } problem)
+                throw new CliException(ExitCodes.UsageError, problem.ToString());
             using var folder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "ablation"), parse.GetValue(force));
 
             foreach (var line in folder.Recovered) context.Console.MarkupLine(Markup.Escape(line));

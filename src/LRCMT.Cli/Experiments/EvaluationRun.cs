@@ -13,9 +13,7 @@ internal static class EvaluationRun
         var loader = restored.Loader(split);
         try
         {
-            return (restored.Classes is { } classes
-                ? Trainer.Evaluate(restored.Model, loader, classes)
-                : Trainer.Evaluate(restored.Model, loader, restored.Data.MetricSet)).Values;
+            return Trainer.Evaluate(restored.Model, loader, restored.Data.MetricSet).Values;
         }
         catch (InvalidConfigurationException e)
         {

@@ -27,7 +27,7 @@ internal static class ExportRun
         Directory.CreateDirectory(tokenizerFolder);
         foreach (var file in restored.Encoder.TokenizerFiles) File.Copy(file, Path.Combine(tokenizerFolder, Path.GetFileName(file)), overwrite: true);
 
-        var classes = restored.Classes;
+        var head = restored.Model.Options.Head;
         var manifest = new OnnxModelManifest
         {
             ModelFile = Path.GetFileName(result.Path),
@@ -35,7 +35,8 @@ internal static class ExportRun
             Inputs = result.Inputs,
             Outputs = result.Outputs,
             Tokenizer = new OnnxTokenizerInfo("bert", Path.GetFileName(tokenizerFolder), run.Settings.Data.MaxTextTokens, restored.Encoder.Tokenizer.PaddingTokenId),
-            Labels = new OnnxLabelInfo(classes is null ? "regression" : "classification", restored.Data.MetricSet.ToString(), classes?.Count ?? 0),
+            Labels = new OnnxLabelInfo(restored.IsClassifier ? "classification" : "regression", restored.Data.MetricSet.ToString(),
+                restored.IsClassifier ? head.Classes : 0),
         };
         manifest.Save(OnnxModelManifest.PathFor(result.Path));
         return result;

@@ -3,7 +3,6 @@ using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Settings;
 using LRCMT.Configuration;
 using LRCMT.Errors;
-using LRCMT.Evaluation;
 using LRCMT.Models;
 using TorchSharp;
 
@@ -20,7 +19,8 @@ internal static class ModelFactory
     {
         CpuThreads.Apply(settings.Threads);
         torch.manual_seed(settings.Training.Seed);
-        var model = LrcmtBuilder.FromOptions(settings.Model)
+        // The description names the encoder's source (the packaged MiniLM resolved to its file), so the model records it.
+        var model = LrcmtBuilder.FromOptions(settings.Model with { TextEncoder = encoder.Source })
             .WithTextEncoder(encoder.Model)
             .WithModalities(data.AcousticFeatures, data.VisualFeatures)
             .Build();
@@ -45,7 +45,7 @@ internal static class ModelFactory
         {
             throw new CliException(ExitCodes.RunError, $"The saved model in '{folder}' could not be loaded: {e.Message}", e);
         }
-        var a = model.Architecture;
+        var a = model.Options.Modalities;
         if (a.AcousticFeatures != data.AcousticFeatures || a.VisualFeatures != data.VisualFeatures)
         {
             model.Dispose();
@@ -56,9 +56,8 @@ internal static class ModelFactory
         return OnDevice(model, settings);
     }
 
-    /// <summary>The sentiment classes of a classification head on this data (MMSA's convention), or null for regression.</summary>
-    internal static SentimentClasses? ClassesFor(HeadKind head, int classes, ExperimentData data) =>
-        head == HeadKind.Classification ? new SentimentClasses(data.MetricSet, classes) : null;
+    /// <summary>Whether the model predicts classes (its head's classes are read by the trainer from the model).</summary>
+    internal static bool IsClassifier(LRCMTModel model) => model.Options.Head.Kind == HeadKind.Classification;
 
     private static LRCMTModel OnDevice(LRCMTModel model, RunSettings settings)
     {

@@ -34,7 +34,7 @@ internal static class PredictionRun
                 {
                     var input = device.type == DeviceType.CPU ? batch : batch.To(device);
                     // A classification head predicts the argmax class (labels are then classes too).
-                    var predictions = onnx?.Predict(batch) ?? Torch(model, input, restored.Classes is not null);
+                    var predictions = onnx?.Predict(batch) ?? Torch(model, input, restored.IsClassifier);
                     var labels = batch.Labels?.to(torch.ScalarType.Float32).data<float>().ToArray();
                     for (int i = 0; i < predictions.Length; i++, rows++)
                         writer.WriteLine(string.Join(',', Csv(batch.Ids[i]), Number(predictions[i]), labels is null ? "" : Number(labels[i])));

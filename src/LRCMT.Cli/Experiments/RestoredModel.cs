@@ -2,9 +2,9 @@ using LRCMT.Cli.Data;
 using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Runs;
 using LRCMT.Data;
-using LRCMT.Evaluation;
 using LRCMT.Models;
 using Spectre.Console;
+using LRCMT.Configuration;
 
 namespace LRCMT.Cli.Experiments;
 
@@ -19,7 +19,7 @@ internal sealed class RestoredModel : IDisposable
         Model = model;
         Data = data;
         Encoder = encoder;
-        Classes = ModelFactory.ClassesFor(model.Architecture.Head, model.Architecture.Classes, data);
+        IsClassifier = ModelFactory.IsClassifier(model);
         _batchSize = batchSize;
         _maxTokens = maxTokens;
     }
@@ -31,12 +31,12 @@ internal sealed class RestoredModel : IDisposable
     internal ExperimentData Data { get; }
     internal EncoderLoader.LoadedEncoder Encoder { get; }
 
-    /// <summary>The classes of a classification head on this data (MMSA's convention), or null for regression.</summary>
-    internal SentimentClasses? Classes { get; }
+    /// <summary>Whether the model has a classification head (its classes are the model's; labels stay sentiment scores).</summary>
+    internal bool IsClassifier { get; }
 
-    /// <summary>Batches of one split, in file order (int64 class labels for a classification head).</summary>
+    /// <summary>Batches of one split, in file order.</summary>
     internal MultimodalDataLoader Loader(string split) =>
-        new(Data.Split(split), new MultimodalCollator(Encoder.Tokenizer, _maxTokens, Encoder.Tokenizer.PaddingTokenId, Classes), _batchSize, shuffle: false, seed: 0);
+        new(Data.Split(split), new MultimodalCollator(Encoder.Tokenizer, _maxTokens, Encoder.Tokenizer.PaddingTokenId), _batchSize, shuffle: false, seed: 0);
 
     /// <summary>Loads the data and encoder (batches of <paramref name="batchSize"/>, default twice the training batch) of <paramref name="run"/>'s settings and its saved model.</summary>
     internal static RestoredModel Open(SavedRun run, CliContext context, int? batchSize = null)
@@ -44,9 +44,11 @@ internal sealed class RestoredModel : IDisposable
         var settings = run.Settings;
         var data = ExperimentData.Load(settings.Data);
         context.Console.MarkupLine($"Data: {Markup.Escape(data.Description)}");
-        var encoder = EncoderLoader.Load(settings.Encoder);
+        var encoder = EncoderLoader.Load(settings.Model.TextEncoder);
         var model = run.ModelFolder is { } folder ? ModelFactory.Load(settings, folder, encoder, data) : LegacyRun.Load(run, encoder, data);
-        return new RestoredModel(model, data, encoder, batchSize ?? settings.Data.BatchSize * 2, settings.Data.MaxTextTokens);
+        // Twice the training batch by default (no gradients are kept), within the batch-size rule.
+        int batch = batchSize ?? (int)Math.Min(2L * settings.Data.BatchSize, Configuration.SettingRules.MaxBatchSize);
+        return new RestoredModel(model, data, encoder, batch, settings.Data.MaxTextTokens);
     }
 
     public void Dispose() => Model.Dispose();

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.Data;
@@ -24,7 +25,7 @@ public sealed class MultimodalDataLoader
     {
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(collator);
-        if (batchSize < 1) throw new InvalidConfigurationException("data loader", $"batchSize must be at least 1, got {batchSize}.");
+        SettingRules.ThrowIf("data loader", SettingRules.BatchSize(nameof(batchSize), batchSize));
         if (samples.Count == 0) throw new InvalidConfigurationException("data loader", "the dataset has no samples.");
         _samples = samples;
         _collator = collator;

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using static TorchSharp.torch;
 using N = LRCMT.Evaluation.MsaMetricNames;
 
@@ -31,7 +32,7 @@ public static class MsaMetrics
     }
 
     // An undefined dataset, e.g. (MsaDataset)7, would otherwise be scored silently with MOSI's metrics.
-    private static void RequireKnown(MsaDataset dataset) => Errors.SettingRules.RequireDefined("MSA metrics", "dataset", dataset);
+    private static void RequireKnown(MsaDataset dataset) => SettingRules.ThrowIf("MSA metrics", SettingRules.Defined(nameof(dataset), dataset));
 
     /// <summary>Computes the metrics from predictions and truths of shape [N] (or [N, 1]).</summary>
     /// <exception cref="Errors.ShapeMismatchException">A tensor is not [N] or [N, 1], or the two disagree on N
@@ -86,7 +87,7 @@ public static class MsaMetrics
     public static MetricResults Compute(SentimentClasses classes, ReadOnlySpan<int> predicted, ReadOnlySpan<int> truths)
     {
         ArgumentNullException.ThrowIfNull(classes);
-        classes.EnsureValid();
+        classes.Validate();
         if (predicted.Length != truths.Length)
             throw new ArgumentException($"MsaMetrics needs one prediction per truth, got {predicted.Length} predictions and {truths.Length} truths.", nameof(predicted));
         if (predicted.Length == 0)

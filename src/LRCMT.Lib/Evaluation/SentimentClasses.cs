@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using N = LRCMT.Evaluation.MsaMetricNames;
 
@@ -17,7 +18,7 @@ public sealed record SentimentClasses(MsaDataset Dataset, int Count)
     /// <exception cref="InvalidConfigurationException"><paramref name="dataset"/> is not a named <see cref="MsaDataset"/>.</exception>
     public static IReadOnlyList<int> SupportedCounts(MsaDataset dataset)
     {
-        SettingRules.RequireDefined("sentiment classes", nameof(Dataset), dataset);
+        SettingRules.ThrowIf("sentiment classes", SettingRules.Defined(nameof(Dataset), dataset));
         return dataset == MsaDataset.Sims ? [3] : [2, 7];
     }
 
@@ -37,7 +38,7 @@ public sealed record SentimentClasses(MsaDataset Dataset, int Count)
     /// <exception cref="InvalidConfigurationException">This dataset has no <see cref="Count"/>-class convention.</exception>
     public long ClassOf(float score)
     {
-        EnsureValid();
+        Validate();
         if (!float.IsFinite(score)) throw new InvalidInputException("sentiment score", $"{score} is not a finite number.");
         return (Dataset, Count) switch
         {
@@ -47,15 +48,12 @@ public sealed record SentimentClasses(MsaDataset Dataset, int Count)
         };
     }
 
-    /// <summary>Why these classes are not usable, or null.</summary>
-    public string? Problem() => SettingRules.Defined(nameof(Dataset), Dataset)
+    /// <summary>Why these classes are not usable (empty when they are).</summary>
+    public IReadOnlyList<SettingProblem> FindProblems() => SettingRules.Collect(SettingRules.Defined(nameof(Dataset), Dataset)
         ?? (SupportedCounts(Dataset).Contains(Count)
             ? null
-            : $"{Dataset} has MMSA class conventions for {string.Join(" or ", SupportedCounts(Dataset))} classes, not {Count}.");
+            : new SettingProblem(nameof(Count), $"{Dataset} has MMSA class conventions for {string.Join(" or ", SupportedCounts(Dataset))} classes, got {Count}")));
 
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> when <see cref="Problem"/> is not null.</summary>
-    public void EnsureValid()
-    {
-        if (Problem() is { } problem) throw new InvalidConfigurationException("sentiment classes", problem);
-    }
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    public void Validate() => SettingRules.ThrowIfAny("sentiment classes", FindProblems());
 }

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using System.Globalization;
 
 namespace LRCMT.Experiments;
@@ -6,15 +7,15 @@ namespace LRCMT.Experiments;
 public sealed class ConfidenceInterval
 {
     /// <summary>Creates the interval.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Lower above upper, a non-finite bound, or a level outside (0, 1).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Lower above upper, or a non-finite bound.</exception>
+    /// <exception cref="Errors.InvalidConfigurationException">The level lies outside (0, 1).</exception>
     public ConfidenceInterval(double lower, double upper, double level)
     {
         if (!double.IsFinite(lower) || !double.IsFinite(upper))
             throw new ArgumentOutOfRangeException(nameof(lower), $"Interval bounds must be finite, got [{lower}, {upper}].");
         if (lower > upper)
             throw new ArgumentOutOfRangeException(nameof(lower), $"The lower bound {lower} lies above the upper bound {upper}.");
-        if (!(level > 0 && level < 1))
-            throw new ArgumentOutOfRangeException(nameof(level), level, "The confidence level must lie strictly between 0 and 1.");
+        SettingRules.ThrowIf("confidence level", SettingRules.ConfidenceLevel(nameof(level), level));
         Lower = lower;
         Upper = upper;
         Level = level;

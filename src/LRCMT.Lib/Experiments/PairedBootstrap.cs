@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.Experiments;
@@ -41,7 +42,7 @@ public static class PairedBootstrap
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentOutOfRangeException.ThrowIfLessThan(resamples, 2);
-        if (!(level > 0 && level < 1)) throw new ArgumentOutOfRangeException(nameof(level), level, "The confidence level must lie strictly between 0 and 1.");
+        SettingRules.ThrowIf("confidence level", SettingRules.ConfidenceLevel(nameof(level), level));
         CheckPaired(candidate, baseline);
 
         var random = new Random(seed);

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 namespace LRCMT.Experiments;
 
 /// <summary>
@@ -43,8 +44,7 @@ internal static class StudentT
     /// <summary>The critical value c with P(−c ≤ T ≤ c) = <paramref name="level"/> (2.776 for 95% and 4 degrees of freedom).</summary>
     public static double TwoSidedCritical(double level, int degreesOfFreedom)
     {
-        if (!(level > 0 && level < 1))
-            throw new ArgumentOutOfRangeException(nameof(level), level, "The confidence level must lie strictly between 0 and 1.");
+        SettingRules.ThrowIf("confidence level", SettingRules.ConfidenceLevel(nameof(level), level));
         return Quantile(0.5 + level / 2, degreesOfFreedom);
     }
 

@@ -11,7 +11,7 @@ internal readonly record struct MaskedValue(string Values, string Mask);
 
 /// <summary>
 /// The fusion modules as ONNX (<see cref="ModalityProjection"/>, <see cref="CrossModalEncoder"/> with its blocks and
-/// attention, the relative-time bias, <see cref="MaskedPooling"/>): each method is the forward pass of its module
+/// attention, the relative-time bias, masked mean pooling (<see cref="MaskedSequence.Mean"/>)): each method is the forward pass of its module
 /// at inference (dropout is the identity), operation for operation.
 /// </summary>
 internal static class FusionGraph
@@ -55,7 +55,7 @@ internal static class FusionGraph
         return TextEncoderGraph.LayerNorm(scope.Child("layer_norm"), ModuleTree.Child<LayerNorm>(encoder, scope, "layer_norm"), x);
     }
 
-    /// <summary>Mean over the real positions; a sample without any pools to zeros (<see cref="MaskedPooling.Mean"/>).</summary>
+    /// <summary>Mean over the real positions; a sample without any pools to zeros (<see cref="MaskedSequence.Mean"/>).</summary>
     public static string MeanPool(GraphScope scope, MaskedValue sequence)
     {
         var keep = scope.Unsqueeze(sequence.Mask, 2);

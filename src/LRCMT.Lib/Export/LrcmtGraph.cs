@@ -45,7 +45,7 @@ internal static class LrcmtGraph
 
     // The one place that reads the model's description rather than its modules: whether the head's single output is
     // squeezed to [batch] (regression) or kept as logits.
-    private static bool IsRegression(LRCMTModel model) => model.Architecture.Head == HeadKind.Regression;
+    private static bool IsRegression(LRCMTModel model) => model.Options.Head.Kind == HeadKind.Regression;
 
     private static string Input(OnnxGraphBuilder builder, List<OnnxTensorInfo> inputs, string name, DataType type, string meaning, params object[] dims)
     {

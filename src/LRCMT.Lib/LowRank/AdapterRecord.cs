@@ -96,10 +96,10 @@ internal sealed class AdapterRecord
         var entries = PeftKeyLayout.Of(model, adapterName).Where(e => e.TargetPath is not null).ToList();
         var settings = entries.Select(e => (e.FilePath, e.TargetPath, Settings: e.Layer.SettingsOf(adapterName))).ToList();
         var first = settings[0].Settings;
-        var problems = new List<string>();
-        if (settings.Any(s => s.Settings.UseRsLora != first.UseRsLora)) problems.Add("layers disagree on rsLoRA.");
-        if (settings.Any(s => s.Settings.UseDora != first.UseDora)) problems.Add("layers disagree on DoRA.");
-        if (settings.Any(s => s.Settings.Dropout != first.Dropout)) problems.Add("layers disagree on dropout.");
+        var problems = new List<SettingProblem>();
+        if (settings.Any(s => s.Settings.UseRsLora != first.UseRsLora)) problems.Add(new(nameof(LoRAConfig.UseRsLora), "layers disagree"));
+        if (settings.Any(s => s.Settings.UseDora != first.UseDora)) problems.Add(new(nameof(LoRAConfig.UseDora), "layers disagree"));
+        if (settings.Any(s => s.Settings.Dropout != first.Dropout)) problems.Add(new(nameof(LoRAConfig.Dropout), "layers disagree"));
         if (problems.Count > 0) throw new InvalidConfigurationException($"adapter '{adapterName}' as a PEFT config", problems);
         return entries[0].Layer.RecordOf(adapterName).Config with
         {

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.LowRank.Substitution;
 using LRCMT.LowRank.Transformers;
@@ -23,7 +24,7 @@ internal abstract record InjectionTarget(string Path, LoRAConfig Settings)
     public virtual void Check(string adapterName)
     {
         var (inFeatures, outFeatures) = Shape;
-        if (SettingRules.RankFits(Settings.Rank, inFeatures, outFeatures) is { } problem)
+        if (SettingRules.RankFits(nameof(Settings.Rank), Settings.Rank, inFeatures, outFeatures) is { } problem)
             throw new InvalidConfigurationException($"LoRA adapter '{adapterName}' on '{Path}'", problem);
     }
 

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.LowRank.Substitution;
 using LRCMT.LowRank.Transformers;
@@ -33,8 +34,7 @@ public static class LowRankInjector
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        if (string.IsNullOrWhiteSpace(adapterName) || adapterName.Contains('.'))
-            throw new InvalidConfigurationException("LoRA adapter name", $"'{adapterName}' must be non-empty and contain no '.'.");
+        SettingRules.ThrowIf("LoRA adapter", SettingRules.PathSegment(nameof(adapterName), adapterName));
         options ??= new InjectionOptions();
         ThrowIfCarried(model, adapterName);
 

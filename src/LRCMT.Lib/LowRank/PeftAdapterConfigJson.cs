@@ -158,7 +158,7 @@ internal static class PeftAdapterConfigJson
             "lora_only" => LoRABias.LoraOnly,
             var other => Fail(problems, $"bias is '{other}'; expected 'none', 'all' or 'lora_only'.", LoRABias.None),
         };
-        if (problems.Count > 0) throw new InvalidConfigurationException($"PEFT adapter config '{path}'", problems);
+        if (problems.Count > 0) throw new InvalidConfigurationException($"PEFT adapter config '{path}'", problems.Select(p => new SettingProblem("", p)).ToList());
 
         var known = Fields.Append("runtime_config").ToHashSet(StringComparer.Ordinal);
         var extensions = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -243,7 +243,7 @@ internal static class PeftAdapterConfigJson
 
     public static JsonArray List(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
 
-    private static JsonObject Map<T>(Dictionary<string, T> map, Func<T, JsonNode?> value)
+    private static JsonObject Map<T>(IReadOnlyDictionary<string, T> map, Func<T, JsonNode?> value)
         => new(map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, value(kv.Value))));
 
     // Python writes floats with a decimal point (0.0); keep that so the file reads the same as PEFT's.

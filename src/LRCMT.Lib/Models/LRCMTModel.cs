@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Fusion;
@@ -13,7 +14,7 @@ namespace LRCMT.Models;
 /// LRCMT: a (LoRA-adapted) pretrained text encoder, per-modality projections to a shared width, the
 /// acoustic-visual-first cross-modal interaction and a prediction head. Forward returns [batch] sentiment
 /// scores, or [batch, classes] logits with a classification head. Build one with
-/// <see cref="Configuration.LrcmtBuilder"/>.
+/// <see cref="LrcmtBuilder"/> from an <see cref="LrcmtOptions"/> description.
 /// </summary>
 /// <remarks>
 /// Parameter names: <c>text_encoder.*</c> (the encoder's own Hugging Face names, adapters contain <c>lora_</c>),
@@ -29,42 +30,62 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     private readonly ModalityInteraction interaction;
     private readonly SentimentHead head;
 
-    private readonly LrcmtArchitecture _architecture;
-
-    /// <summary>Composes the model around an encoder whose trainable parameters the caller has already chosen.</summary>
+    /// <summary>Composes the model around an encoder whose tuning and base dtype are already applied.</summary>
     /// <param name="textEncoder">The (tuned) text encoder; the model owns it.</param>
-    /// <param name="architecture">Everything else that fixes the model's shape.</param>
-    /// <param name="tuning">How the encoder was tuned (recorded for <see cref="Save"/>).</param>
-    /// <param name="lora">The LoRA configuration injected, when <paramref name="tuning"/> is LoRA.</param>
-    /// <param name="injection">What the injection did, when <paramref name="tuning"/> is LoRA.</param>
-    /// <param name="baseEncoder">Where the encoder came from and the hash of its untuned weights.</param>
-    internal LRCMTModel(TextEncoder textEncoder, LrcmtArchitecture architecture, EncoderTuning tuning = EncoderTuning.Frozen,
-        LoRAConfig? lora = null, InjectionReport? injection = null, TextEncoderReference? baseEncoder = null) : base(nameof(LRCMTModel))
+    /// <param name="options">The description it is built from (validated here).</param>
+    /// <param name="injection">What the LoRA injection did, when the tuning is LoRA.</param>
+    /// <param name="baseEncoderSha256">The hash of the untuned encoder's weights (a saved model checks its base against it).</param>
+    private LRCMTModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256) : base(nameof(LRCMTModel))
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
-        ArgumentNullException.ThrowIfNull(architecture);
-        var problems = architecture.Problems();
-        if (problems.Count > 0) throw new InvalidConfigurationException("LRCMT architecture", problems);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
 
-        _architecture = architecture;
-        Tuning = tuning;
-        LoRA = lora;
+        Options = options;
         Injection = injection;
-        BaseEncoder = baseEncoder;
-        var settings = architecture.FusionSettings;
+        BaseEncoderSha256 = baseEncoderSha256;
+        var width = options.Fusion.Width;
         text_encoder = textEncoder;
-        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, settings.Width, architecture.TextKernelSize);
-        interaction = ModalityInteraction.Create(architecture);
+        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, width, options.Modalities.TextKernelSize);
+        interaction = ModalityInteraction.Create(options.Interaction, options.Fusion);
         if (interaction.UsesAcousticVisual)
         {
-            acoustic_projection = new ModalityProjection("acoustic", architecture.AcousticFeatures, settings.Width, architecture.AcousticKernelSize);
-            visual_projection = new ModalityProjection("visual", architecture.VisualFeatures, settings.Width, architecture.VisualKernelSize);
+            acoustic_projection = new ModalityProjection("acoustic", options.Modalities.AcousticFeatures, width, options.Modalities.AcousticKernelSize);
+            visual_projection = new ModalityProjection("visual", options.Modalities.VisualFeatures, width, options.Modalities.VisualKernelSize);
         }
-        head = new SentimentHead(interaction.OutputWidth, architecture.Outputs, architecture.OutputDropout);
+        head = new SentimentHead(interaction.OutputWidth, options.Head.Outputs, options.Head.Dropout);
         RegisterComponents();
     }
 
-    /// <summary>Loads a model written by <see cref="Save"/>, with the base encoder the folder refers to.</summary>
+    /// <summary>
+    /// Puts the untuned base encoder in the description's base dtype (frozen first unless it stays float32; an encoder
+    /// already loaded in that dtype is left as it is) and returns the fingerprint of the base as the model will hold it.
+    /// The conversion and the int8 quantization are deterministic, so a base loaded straight into its dtype and one
+    /// converted here hash alike. The builder and <see cref="Load(string)"/> both call this before <see cref="Compose"/>.
+    /// </summary>
+    internal static string PrepareBase(TextEncoder encoder, LrcmtOptions options)
+    {
+        options.Validate();
+        var dtype = options.TextEncoder.BaseDType;
+        if (dtype != BaseDType.Float32)
+            foreach (var parameter in encoder.parameters()) parameter.requires_grad = false;
+        BasePrecision.Apply(encoder, dtype);
+        return Persistence.EncoderFingerprint.Compute(encoder);
+    }
+
+    /// <summary>
+    /// Applies the description's tuning (LoRA injection or freezing) to a base prepared by <see cref="PrepareBase"/> and
+    /// composes the model: the one path from a description to a model, taken by the builder and by <see cref="Load(string)"/>.
+    /// </summary>
+    internal static LRCMTModel Compose(TextEncoder encoder, LrcmtOptions options, string baseEncoderSha256)
+    {
+        options.Validate();
+        var tuning = options.TextEncoder.Tuning;
+        var injection = EncoderTuner.Apply(encoder, tuning, tuning == EncoderTuning.LoRA ? options.LoRA : null);
+        return new LRCMTModel(encoder, options, injection, baseEncoderSha256);
+    }
+
+    /// <summary>Loads a model written by <see cref="Save"/>, with the base encoder its description names.</summary>
     /// <inheritdoc cref="Persistence.LrcmtModelFolder.Load(string, TextEncoder?)"/>
     public static LRCMTModel Load(string folder) => Persistence.LrcmtModelFolder.Load(folder, null);
 
@@ -77,28 +98,32 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     }
 
     /// <summary>
-    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the architecture with the
-    /// feature sizes it was built with, the tuning, the effective LoRA configuration and a reference to the base
-    /// encoder with the hash of its weights), the adapter in PEFT's format under <c>adapter/</c>, and every other
-    /// weight that is not the frozen base encoder in <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
+    /// The description of a model written by <see cref="Save"/>, read without loading any weights (a folder written
+    /// by an earlier release is converted).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The model was not built by <see cref="Configuration.LrcmtBuilder"/> (no base-encoder record).</exception>
+    /// <inheritdoc cref="Persistence.LrcmtModelFolder.ReadOptions(string)"/>
+    public static LrcmtOptions ReadOptions(string folder) => Persistence.LrcmtModelFolder.ReadOptions(folder);
+
+    /// <summary>
+    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the whole description, the
+    /// hash of the base encoder's weights, and for LoRA a pointer to <c>adapter/</c>, which holds the adapter and its
+    /// configuration in PEFT's format), and every other weight that is not the frozen base encoder in
+    /// <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
+    /// </summary>
     public void Save(string folder) => Persistence.LrcmtModelFolder.Save(this, folder);
 
-    /// <summary>The architecture this model was built with.</summary>
-    public LrcmtArchitecture Architecture => _architecture;
+    /// <summary>
+    /// The description this model was built from, as built: the encoder source as an absolute path (none when the
+    /// encoder was given in code), its tuning and base dtype, the LoRA configuration injected, the feature sizes,
+    /// fusion, interaction and head. <c>LrcmtBuilder.FromOptions(model.Options)</c> builds the same model again.
+    /// </summary>
+    public LrcmtOptions Options { get; }
 
-    /// <summary>How the text encoder is tuned: LoRA adapters, frozen, or fully fine-tuned.</summary>
-    public EncoderTuning Tuning { get; }
-
-    /// <summary>The LoRA configuration that was injected, targets resolved (null unless <see cref="Tuning"/> is LoRA).</summary>
-    public LoRAConfig? LoRA { get; }
-
-    /// <summary>What the LoRA injection did: every adapted module and the parameter counts (null unless <see cref="Tuning"/> is LoRA).</summary>
+    /// <summary>What the LoRA injection did: every adapted module and the parameter counts (null unless the tuning is LoRA).</summary>
     public InjectionReport? Injection { get; }
 
-    /// <summary>The base encoder this model was built on and the hash of its untuned weights (null for a model composed without the builder).</summary>
-    public TextEncoderReference? BaseEncoder { get; }
+    /// <summary>SHA-256 of the untuned base encoder's weights (see <c>EncoderFingerprint</c>), recorded when the model is saved.</summary>
+    internal string BaseEncoderSha256 { get; }
 
     /// <summary>The text encoder (with its adapters, if any).</summary>
     public TextEncoder TextEncoder => text_encoder;
@@ -112,7 +137,7 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     /// <exception cref="InvalidInputException">A modality's tensor is on another device than the model, or its features are not the model's dtype.</exception>
     public override Tensor forward(MultimodalBatch batch)
     {
-        BatchValidator.Validate(batch, _architecture.AcousticFeatures, _architecture.VisualFeatures, acoustic_projection?.parameters().FirstOrDefault());
+        BatchValidator.Validate(batch, Options.Modalities.AcousticFeatures, Options.Modalities.VisualFeatures, acoustic_projection?.parameters().FirstOrDefault());
         using var scope = NewDisposeScope();
 
         var textMask = batch.AttentionMask.to(ScalarType.Bool);
@@ -128,7 +153,7 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         }
 
         var prediction = head.call(interaction.call(text, acoustic, visual));
-        if (_architecture.Head == HeadKind.Regression) prediction = prediction.squeeze(1);
+        if (Options.Head.Kind == HeadKind.Regression) prediction = prediction.squeeze(1);
         return prediction.MoveToOuterDisposeScope();
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using LRCMT.Errors;
+using LRCMT.Configuration;
 
 namespace LRCMT.Training;
 
@@ -68,7 +69,7 @@ public static class NativeHeap
     /// <exception cref="InvalidConfigurationException">The policy is not one of the named values.</exception>
     public static bool Apply(HeapPolicy policy)
     {
-        SettingRules.RequireDefined("native heap policy", "policy", policy);
+        SettingRules.ThrowIf("native heap policy", SettingRules.Defined("policy", policy));
         if (Library.Value is not { } libc) return false;
         return policy switch
         {

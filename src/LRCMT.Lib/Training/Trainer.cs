@@ -11,7 +11,8 @@ namespace LRCMT.Training;
 
 /// <summary>
 /// Trains any <c>nn.Module&lt;MultimodalBatch, Tensor&gt;</c> (e.g. <c>LRCMTModel</c>) that returns one regression
-/// score per sample (L1 or MSE loss) or, with <see cref="TrainerOptions.Classes"/>, one logit per class (cross-entropy):
+/// score per sample (L1 or MSE loss) or, for an <c>LRCMTModel</c> with a classification head, one logit per class of
+/// the head (cross-entropy; the classes are read from the model):
 /// AdamW with one learning rate per <see cref="ParameterGroup"/> (adapters found by type, optionally the encoder, the
 /// rest), warm-up then linear/cosine decay, gradient clipping, evaluation with <see cref="MsaMetrics"/> after each
 /// epoch, early stopping, and checkpoints a run can resume from exactly (same weights as an uninterrupted run on the CPU).
@@ -60,25 +61,17 @@ public sealed class Trainer
         return Run(model, train, valid, checkpoint, progress, cancellationToken);
     }
 
-    /// <summary>Runs a regression model over <paramref name="loader"/> without gradients and computes MMSA's metrics.</summary>
+    /// <summary>
+    /// Runs <paramref name="model"/> over <paramref name="loader"/> without gradients and computes MMSA's metrics of
+    /// <paramref name="dataset"/>: the regression metrics, or, for an <c>LRCMTModel</c> with a classification head, the
+    /// classification metrics of its classes (the labels' sentiment scores mapped by the dataset's convention).
+    /// </summary>
+    /// <exception cref="InvalidConfigurationException">The dataset has no MMSA convention for the head's class count.</exception>
     public static MetricResults Evaluate(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
-        return EvaluationLoop.Run(model, loader, new TrainingObjective(TrainingLoss.L1, dataset, null)).Metrics;
-    }
-
-    /// <summary>
-    /// Runs a classification model over <paramref name="loader"/> (whose collator makes int64 labels of the same
-    /// <paramref name="classes"/>) without gradients and computes MMSA's classification metrics.
-    /// </summary>
-    public static MetricResults Evaluate(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, SentimentClasses classes)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(loader);
-        ArgumentNullException.ThrowIfNull(classes);
-        classes.EnsureValid();
-        return EvaluationLoop.Run(model, loader, new TrainingObjective(TrainingLoss.CrossEntropy, classes.Dataset, classes)).Metrics;
+        return EvaluationLoop.Run(model, loader, TrainingObjective.For(model, dataset)).Metrics;
     }
 
     private TrainingResult Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid,
@@ -87,11 +80,10 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
-        if (_options.LimitNativeHeapGrowth) NativeHeap.LimitGrowth();
-
+        var objective = TrainingObjective.For(model, _options);
         var groups = ParameterGroups.Of(model, _options);
+        if (_options.LimitNativeHeapGrowth ?? groups.EncoderTrains) NativeHeap.LimitGrowth();
         var trainable = groups.Trainable;
-        var objective = TrainingObjective.Of(_options);
         using var optimizer = groups.CreateAdamW();
         long totalSteps = (long)_options.Epochs * train.BatchCount;
         var schedule = new LearningRateSchedule(_options.Decay, (long)(_options.WarmupRatio * totalSteps), totalSteps);

@@ -30,7 +30,7 @@ internal static class InferenceModels
         var model = new LrcmtBuilder()
             .WithTextEncoder(encoder)
             .WithModalities(AcousticFeatures, VisualFeatures)
-            .WithFusion(s => s.RelativeTimeBias = true)
+            .WithFusion(s => s with { RelativeTimeBias = true })
             .Build();
         model.eval();
         return model;

@@ -24,18 +24,18 @@ internal static class ExportTestModels
         manual_seed(seed);
         var builder = new LrcmtBuilder()
             .WithTextEncoder(BertModel.FromPretrained(Fixtures.TinyBertFolder))
-            .WithModalities(m =>
+            .WithModalities(m => m with
             {
-                m.AcousticFeatures = AcousticFeatures;
-                m.VisualFeatures = VisualFeatures;
-                m.AcousticKernelSize = kernel;
-                m.TextKernelSize = kernel;
+                AcousticFeatures = AcousticFeatures,
+                VisualFeatures = VisualFeatures,
+                AcousticKernelSize = kernel,
+                TextKernelSize = kernel,
             })
-            .WithFusion(s => { s.Width = 16; s.Heads = 2; s.Layers = 2; s.RelativeTimeBias = relativeTime; })
+            .WithFusion(s => s with { Width = 16, Heads = 2, Layers = 2, RelativeTimeBias = relativeTime })
             .WithInteraction(interaction, reverse)
             .WithEncoderTuning(tuning);
         if (tuning == EncoderTuning.LoRA)
-            builder = builder.WithLoRA(c => { c.Rank = 4; c.Alpha = 8; c.UseDora = dora; c.TargetModules = ["query", "value", "dense"]; });
+            builder = builder.WithLoRA(c => c with { Rank = 4, Alpha = 8, UseDora = dora, TargetModules = ["query", "value", "dense"] });
         builder = classes > 0 ? builder.WithClassificationHead(classes) : builder.WithRegressionHead();
         var model = builder.Build();
         Perturb(model);

@@ -39,7 +39,7 @@ public sealed class PeftAdapterFileTests : IDisposable
         LowRankInjector.Inject(trained, new LoRAConfig
         {
             Rank = 2, Alpha = 4, UseDora = dora, Init = LoRAInit.BothRandom, TargetModules = ["query", "value"],
-            RankPattern = { ["layer.1.attention.self.value"] = 3 }, ModulesToSave = ["classifier"],
+            RankPattern = new Dictionary<string, int> { ["layer.1.attention.self.value"] = 3 }, ModulesToSave = ["classifier"],
         });
         using (no_grad()) trained.named_parameters().Single(p => p.name == "classifier.bias").parameter.add_(1);
         using var x = torch.randn(2, 3, 8);

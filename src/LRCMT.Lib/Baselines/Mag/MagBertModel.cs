@@ -8,6 +8,7 @@ using LRCMT.TextEncoders.Bert;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using LRCMT.Configuration;
 
 namespace LRCMT.Baselines;
 
@@ -58,17 +59,17 @@ public sealed class MagBertModel : nn.Module<MultimodalBatch, Tensor>
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
         settings ??= new MagSettings();
-        var problems = new List<string>(settings.Problems());
-        SettingRules.AddTo(problems,
-            SettingRules.AtLeast("acoustic feature size", acousticFeatures, 1),
-            SettingRules.AtLeast("visual feature size", visualFeatures, 1),
-            SettingRules.AtLeast("outputs", outputs, 1));
+        var problems = new List<SettingProblem>(settings.FindProblems());
+        problems.AddRange(SettingRules.Collect(
+            SettingRules.AtLeast(nameof(acousticFeatures), acousticFeatures, 1),
+            SettingRules.AtLeast(nameof(visualFeatures), visualFeatures, 1),
+            SettingRules.AtLeast(nameof(outputs), outputs, 1)));
         // Found by type: the encoder's Transformer layers, in the order they run.
         var layers = textEncoder.modules().OfType<BertLayer>().ToList();
         if (layers.Count == 0)
-            problems.Add($"MAG-BERT needs a BERT-family encoder (BertModel, RobertaModel) whose Transformer layers the gate can follow; {textEncoder.GetType().Name} has none.");
+            problems.Add(new SettingProblem(nameof(textEncoder), $"MAG-BERT needs a BERT-family encoder (BertModel, RobertaModel) whose Transformer layers the gate can follow; {textEncoder.GetType().Name} has none"));
         else if (settings.InjectionLayer > layers.Count)
-            problems.Add($"{nameof(MagSettings.InjectionLayer)} must be at most the encoder's {layers.Count} layers (got {settings.InjectionLayer}).");
+            problems.Add(new SettingProblem(nameof(MagSettings.InjectionLayer), $"must be at most the encoder's {layers.Count} layers, got {settings.InjectionLayer}"));
         if (problems.Count > 0) throw new InvalidConfigurationException("MAG-BERT", problems);
         if (Gated.TryGetValue(textEncoder, out _))
             throw new AdapterException(null, "this text encoder already carries a MAG gate; build each MagBertModel on its own encoder.");

@@ -185,8 +185,8 @@ public class ControlledBenchmarkTests
 
         var problems = act.Should().Throw<InvalidConfigurationException>().Which.Problems;
         problems.Should().HaveCount(3);
-        problems.Should().Contain(p => p.Contains("TrainCount")).And.Contain(p => p.Contains("AcousticFeatures"))
-            .And.Contain(p => p.Contains("CoOccurringRate + DecoyRate"));
+        problems.Select(p => p.Path).Should().BeEquivalentTo(["TrainCount", "AcousticFeatures", "DecoyRate"]);
+        problems.Should().Contain(p => p.Message.Contains("CoOccurringRate + DecoyRate"));
     }
 
     private static IEnumerable<MultimodalSample> AllSamples(ControlledBenchmarkSplits data) =>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace LRCMT.Tests.Fusion;
 
-public class MaskedPoolingTests
+public class MaskedSequenceMeanTests
 {
     [Fact]
     public void Mean_covers_only_real_positions_and_an_empty_row_pools_to_zero()
@@ -15,7 +15,7 @@ public class MaskedPoolingTests
         using var values = tensor(new float[] { 1, 2, 3, 100, 4, 5, 6, 7, float.NaN, 8, 9, float.PositiveInfinity }).view(3, 2, 2);
         using var mask = tensor(new[] { true, false, true, true, false, false }).view(3, 2);
 
-        using var pooled = MaskedPooling.Mean(new MaskedSequence(values, mask));
+        using var pooled = new MaskedSequence(values, mask).Mean();
 
         pooled.data<float>().ToArray().Should().Equal(1, 2, 5, 6, 0, 0);
     }
@@ -26,7 +26,7 @@ public class MaskedPoolingTests
         using var values = zeros(2, 3, 4);
         using var mask = ones(2, 5, dtype: ScalarType.Bool);
 
-        var act = () => MaskedPooling.Mean(new MaskedSequence(values, mask));
+        var act = () => new MaskedSequence(values, mask).Mean();
 
         act.Should().Throw<ShapeMismatchException>().Where(e => e.Message.Contains("[2, 5]"));
     }
