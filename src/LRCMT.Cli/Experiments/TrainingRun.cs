@@ -34,9 +34,13 @@ internal static class TrainingRun
         console.MarkupLine($"Encoder: {Markup.Escape(encoder.Description)}");
 
         using var model = ModelFactory.Build(settings, encoder, data);
-        settings.Environment = RunEnvironment.Capture(settings.Training.Seed);
+        settings.Environment = RunEnvironment.Capture(settings.Training.Seed, settings.Threads);
+        string variant = RunSettings.VariantName(settings.Model);
         var report = model.GetParameterReport();
-        console.MarkupLine($"{Markup.Escape(title)}: {Markup.Escape(report.ToString())}");
+        // What the numbers depend on first; the PEFT line on its own, so it never wraps inside a number at 80 columns.
+        console.MarkupLine(Markup.Escape(settings.Environment.Summary(withSeed: true)));
+        console.MarkupLine($"{Markup.Escape(title)} {Markup.Escape(variant)}:");
+        console.MarkupLine($"  {Markup.Escape(report.ToString())}");
 
         bool classifier = ModelFactory.IsClassifier(model);
         var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId);
@@ -57,7 +61,7 @@ internal static class TrainingRun
         var options = TrainingOptionsFor(settings.Training, data, model) with { CheckpointDirectory = checkpoints };
         // Written first as well, so a run kept after a failure (RunFolder.KeepIncomplete) can be resumed with --resume.
         RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration));
-        var curves = new TrainingCurves(options.EarlyStoppingMetric);
+        var curves = new TrainingCurves(options.EarlyStoppingMetric, $"{variant}, seed {settings.Training.Seed}");
         var result = TrainingProgressView.Run(console, title, options.Epochs * train.BatchCount, progress =>
         {
             try

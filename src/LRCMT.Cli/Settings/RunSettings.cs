@@ -54,17 +54,29 @@ public sealed class RunSettings
     /// <summary>A seed: it seeds the generated data (an int) as well as libtorch.</summary>
     internal static SettingProblem? SeedRule(string path, long seed) => SettingRules.InRange(path, seed, 0, int.MaxValue);
 
+    /// <summary>The interaction and encoder tuning that make up each ablation variant.</summary>
+    private static readonly (ModelVariant Variant, InteractionMode Mode, EncoderTuning Tuning)[] Variants =
+    [
+        (ModelVariant.Lrcmt, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.TextOnly, InteractionMode.TextOnly, EncoderTuning.LoRA),
+        (ModelVariant.NoVisualAcousticStage, InteractionMode.TextToEachModality, EncoderTuning.LoRA),
+        (ModelVariant.FullFineTuning, InteractionMode.AcousticVisualFirst, EncoderTuning.Full),
+        (ModelVariant.FrozenEncoder, InteractionMode.AcousticVisualFirst, EncoderTuning.Frozen),
+    ];
+
+    /// <summary>The variant a model description is (its interaction and tuning), or a description of both when it is none of them.</summary>
+    internal static string VariantName(LrcmtOptions model)
+    {
+        var (mode, tuning) = (model.Interaction.Mode, model.TextEncoder.Tuning);
+        foreach (var row in Variants)
+            if (row.Mode == mode && row.Tuning == tuning) return row.Variant.ToString();
+        return $"{mode} with a {tuning} encoder";
+    }
+
     /// <summary>Sets the interaction and encoder tuning that make up an ablation variant.</summary>
     public void ApplyVariant(ModelVariant variant)
     {
-        var (mode, tuning) = variant switch
-        {
-            ModelVariant.TextOnly => (InteractionMode.TextOnly, EncoderTuning.LoRA),
-            ModelVariant.NoVisualAcousticStage => (InteractionMode.TextToEachModality, EncoderTuning.LoRA),
-            ModelVariant.FullFineTuning => (InteractionMode.AcousticVisualFirst, EncoderTuning.Full),
-            ModelVariant.FrozenEncoder => (InteractionMode.AcousticVisualFirst, EncoderTuning.Frozen),
-            _ => (InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
-        };
+        var (_, mode, tuning) = Variants.Single(v => v.Variant == variant);
         Model = Model with
         {
             Interaction = Model.Interaction with { Mode = mode },
