@@ -48,6 +48,16 @@ public sealed class RunSettings
     /// </summary>
     public Experiments.RunEnvironment? Environment { get; set; }
 
+    /// <summary>
+    /// Written by <c>train --resume</c> into config.json: each time the run was resumed, from which epoch and with which
+    /// epoch budget, device and threads. Everything above stays as the run started; ignored on input.
+    /// </summary>
+    public List<Resumption> Resumptions { get; set; } = [];
+
+    /// <summary>The run's epoch budget now: the last resumption's, or <c>Training.Epochs</c> if it was never resumed.</summary>
+    [JsonIgnore]
+    public int EffectiveEpochs => Resumptions.Count > 0 ? Resumptions[^1].Epochs : Training.Epochs;
+
     /// <summary>libtorch CPU threads: 0 (auto) up to 4 × the cores (more only makes the threads wait for each other).</summary>
     internal static SettingProblem? ThreadsRule(string path, long threads) => SettingRules.InRange(path, threads, 0, 4 * System.Environment.ProcessorCount);
 

@@ -79,6 +79,9 @@ public static class RunSettingsFile
             // The binder appends configured array items to the defaults; a configured list must replace them.
             if (root.GetSection("Data:Controlled:IntensityScales").Get<float[]>() is { } scales)
                 settings.Data.Controlled.IntensityScales = scales;
+            // What a run records about itself is not a setting: a run's config.json read as settings starts a new record.
+            settings.Environment = baseline?.Environment;
+            settings.Resumptions = baseline is null ? [] : [.. baseline.Resumptions];
             var model = root.GetSection(nameof(RunSettings.Model));
             if (settings.ModelFolder is null) settings.Model = LrcmtOptions.FromConfiguration(model, start);
             else if (model.Exists() || preset is not null)
@@ -163,13 +166,18 @@ public static class RunSettingsFile
     {
         var json = JsonSerializer.SerializeToNode(settings, Json)!.AsObject();
         json.Remove(nameof(RunSettings.ModelFolder));
+        if (settings.Resumptions.Count == 0) json.Remove(nameof(RunSettings.Resumptions));
         if (modelFolder is not null)
         {
             json.Remove(nameof(RunSettings.Model));
             json[nameof(RunSettings.ModelFolder)] = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, modelFolder).Replace('\\', '/');
         }
-        File.WriteAllText(path, json.ToJsonString(Json));
+        // Atomically: a run killed at any moment leaves the previous config.json or this one, which --resume reads.
+        Runs.AtomicFile.WriteAllText(path, json.ToJsonString(Json));
     }
+
+    /// <summary>The settings as config.json writes them (the model section included).</summary>
+    internal static string ToJson(RunSettings settings) => JsonSerializer.Serialize(settings, Json);
 
     /// <summary>Replaces the model section by the description of the saved model <see cref="RunSettings.ModelFolder"/> names (relative to <paramref name="settingsFile"/>).</summary>
     private static void ReadModelFolder(RunSettings settings, string settingsFile)

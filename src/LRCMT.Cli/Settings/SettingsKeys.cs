@@ -146,7 +146,7 @@ internal static class SettingsKeys
     private static bool IsLeaf(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan);
+        return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan) || type == typeof(DateTime);
     }
 
     /// <summary>The candidate nearest to <paramref name="key"/> by edit distance, if near enough to be a typo.</summary>
