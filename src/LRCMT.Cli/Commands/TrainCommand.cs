@@ -28,8 +28,8 @@ internal static class TrainCommand
         settingsOptions.AddTo(command);
         var resume = new Option<DirectoryInfo?>("--resume")
         {
-            Description = "continue the run in this folder from its checkpoint, with its settings (--epochs may raise the total); " +
-                          "the results replace the folder unless --output is given",
+            Description = "continue the run of this name (its --output; a killed run is found too) from its last checkpoint, with its " +
+                          "own settings (only more --epochs, --device, --threads may change); the results replace it unless --output is given",
         };
         var output = OutputOptions.Output("runs/run-<timestamp>");
         var force = OutputOptions.Force();
