@@ -39,6 +39,30 @@ public partial class KeptRunTests
         Directory.GetDirectories(temp.Path, ".*").Should().BeEmpty("no hidden staging folder is left");
     }
 
+    [Fact]
+    public async Task Divergence_of_a_run_given_a_relative_output_names_the_kept_folder_and_checkpoint_by_absolute_paths()
+    {
+        if (!File.Exists(CliDll)) Assert.Skip("needs the built lrcmt.dll beside the tests");
+        var token = TestContext.Current.CancellationToken;
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.Combine("settings.json"), DivergingSettings);
+        // A real process, so the relative --output is resolved against its own working directory.
+        var start = new ProcessStartInfo("dotnet", [CliDll, "train", "-c", "settings.json", "--encoder", Fixtures.TinyBertFolder, "--output", "runs/div", "--threads", "1"])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = temp.Path,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(token);
+        var error = process.StandardError.ReadToEndAsync(token);
+        await process.WaitForExitAsync(token);
+
+        string message = await error;
+        process.ExitCode.Should().Be(ExitCodes.TrainingDiverged, message + await output);
+        string kept = Directory.GetDirectories(temp.Combine("runs"), "div.incomplete-*").Should().ContainSingle().Subject;
+        message.Should().Contain($"moved to {kept};").And.Contain(System.IO.Path.Combine(kept, "checkpoint", "last.safetensors"))
+            .And.NotContain(" runs/div", "no path in the message is relative");
+    }
+
     private const int Sigterm = 15;
     private const int Sigkill = 9;
 
