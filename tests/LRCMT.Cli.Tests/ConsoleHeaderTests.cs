@@ -56,6 +56,35 @@ public partial class ConsoleHeaderTests
         lines.Where(l => WholeReport().IsMatch(l)).Should().HaveCount(2, "the report is printed before training and with the results, whole each time");
     }
 
+    [Fact]
+    public void At_80_columns_the_progress_row_keeps_its_percentage_whole()
+    {
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes,
+        });
+        console.Profile.Width = 80;
+        // Three of four signs right: Has0_acc_2 75%.
+        var validation = LRCMT.Evaluation.MsaMetrics.Compute(LRCMT.Evaluation.MsaDataset.Mosi, [1f, 1f, 1f, -1f], [1f, 1f, 1f, 1f]);
+        var rates = new Dictionary<LRCMT.Training.ParameterGroup, double>();
+
+        TrainingProgressView.Run(console, "Resuming", totalSteps: 40, progress =>
+        {
+            progress.Report(new LRCMT.Training.TrainingProgress(LRCMT.Training.TrainingEvent.EpochCompleted, 9, 36, 40, 1.234, rates, validation, 1.5));
+            progress.Report(new LRCMT.Training.TrainingProgress(LRCMT.Training.TrainingEvent.StepCompleted, 9, 37, 40, 1.234, rates));
+            return null!;
+        });
+
+        var rows = AnsiCodes().Replace(output.ToString(), "").Split('\n', '\r').Where(l => l.Contains("epoch 10 · loss 1.234")).ToList();
+        rows.Should().NotBeEmpty();
+        rows.Should().AllSatisfy(row => row.Should().MatchRegex(@"\d+%", "the percentage stays whole on the row").And.Contain("75.0%"));
+        AnsiCodes().Replace(output.ToString(), "").Split('\n', '\r').Should().NotContain(l => l.Trim() == "%", "nothing wraps onto a line of its own");
+    }
+
+    [GeneratedRegex(@"\x1b\[[0-9;?]*[a-zA-Z]")]
+    private static partial Regex AnsiCodes();
+
     [GeneratedRegex(@"^\s*trainable params: [\d,]+ \|\| all params: [\d,]+ \|\| trainable%: [\d.]+\s*$")]
     private static partial Regex WholeReport();
 
