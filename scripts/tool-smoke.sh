@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-work=$(mktemp -d /tmp/lrcmt-tool-smoke-XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/lrcmt-tool-smoke-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 feed=$work/feed tools=$work/tools run=$work/run
 # Without RIDS, exactly what `dotnet pack src/LRCMT.Cli -c Release` does: the runtimes the project declares.
