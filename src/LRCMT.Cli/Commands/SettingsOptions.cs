@@ -35,7 +35,7 @@ internal sealed class SettingsOptions(SettingsScope scope)
         "which MMSA dataset a .pkl file holds, for its metrics (Mosi and Mosei: [-3, 3]; Sims: [-1, 1])");
     internal Option<string?> Encoder { get; } = new("--encoder", "-e")
     {
-        Description = "'minilm' (packaged ONNX MiniLM, default), a local Hugging Face folder (config.json, vocab.txt, model.safetensors) " +
+        Description = "'minilm' (packaged ONNX MiniLM, default), a local Hugging Face folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin) " +
                       "or an ONNX BERT export with vocab.txt beside it",
     };
     internal Option<string?> Preset { get; } = OptionValues.OneOf("--preset",
