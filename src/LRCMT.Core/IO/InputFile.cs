@@ -67,6 +67,37 @@ internal static class InputFile
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// A binary input (safetensors, pickle, checkpoint, data file) opened for reading as a stream: regular files only, as
+    /// for text (a FIFO never blocks the open, a device or link loop is refused), with no size limit of its own; the
+    /// format's reader checks every size it reads against the stream's length.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="InputFileException">Not a regular file, a link loop, or unreadable.</exception>
+    public static FileStream OpenRead(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var (handle, _) = OpenRegular(path);
+        try
+        {
+            return new FileStream(handle, FileAccess.Read, bufferSize: 1 << 16);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The lower-case hex SHA-256 of a regular file's bytes, read in chunks (never whole into memory).</summary>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="InputFileException">Not a regular file, a link loop, or unreadable.</exception>
+    public static string Sha256(string path)
+    {
+        using var stream = OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
     /// <summary>Every byte of the file.</summary>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="InputFileException">Not a regular file, a link loop, unreadable, or over the limit.</exception>

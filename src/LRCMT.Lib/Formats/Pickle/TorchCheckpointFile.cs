@@ -26,9 +26,8 @@ public static class TorchCheckpointFile
     public static Dictionary<string, Tensor> Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
         Span<byte> head = stackalloc byte[4];
-        using (var probe = File.OpenRead(path))
+        using (var probe = LRCMT.IO.InputFile.OpenRead(path))
             if (probe.Read(head) < 4) throw new CorruptFileException(path, 0, "the file is too short to be a torch checkpoint.");
         return head.SequenceEqual("PK\x03\x04"u8) ? LoadZip(path) : LoadLegacy(path);
     }
@@ -37,7 +36,7 @@ public static class TorchCheckpointFile
     {
         try
         {
-            using var archive = ZipFile.OpenRead(path);
+            using var archive = new ZipArchive(LRCMT.IO.InputFile.OpenRead(path), ZipArchiveMode.Read);
             var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl").ToList();
             if (pickles.Count != 1)
                 throw new CorruptFileException(path, null, $"a torch zip checkpoint has exactly one data.pkl entry; this archive has {pickles.Count}.");
@@ -67,9 +66,21 @@ public static class TorchCheckpointFile
 
     private static Dictionary<string, Tensor> LoadLegacy(string path)
     {
-        var length = new FileInfo(path).Length;
-        if (length > Array.MaxLength) throw new CorruptFileException(path, null, $"a legacy (non-zip) torch checkpoint of {length} bytes is too large to read; re-save it with torch.save's default zip format.");
-        var data = File.ReadAllBytes(path);
+        byte[] data;
+        using (var stream = LRCMT.IO.InputFile.OpenRead(path))
+        {
+            var length = stream.Length;
+            if (length > Array.MaxLength) throw new CorruptFileException(path, null, $"a legacy (non-zip) torch checkpoint of {length} bytes is too large to read; re-save it with torch.save's default zip format.");
+            data = new byte[length];
+            try
+            {
+                stream.ReadExactly(data);
+            }
+            catch (EndOfStreamException e)
+            {
+                throw new CorruptFileException(path, stream.Position, "the file became shorter while it was read.", e);
+            }
+        }
         int at = 0;
         object? Next(string what)
         {

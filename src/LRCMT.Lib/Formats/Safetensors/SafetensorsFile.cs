@@ -21,8 +21,7 @@ public static class SafetensorsFile
     internal static SafetensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file not found: {path}", path);
-        using var stream = File.OpenRead(path);
+        using var stream = LRCMT.IO.InputFile.OpenRead(path);
         return ReadHeader(stream, path);
     }
 
@@ -32,7 +31,7 @@ public static class SafetensorsFile
     public static Dictionary<string, Tensor> Load(string path)
     {
         var header = ReadHeader(path);
-        using var stream = File.OpenRead(path);
+        using var stream = LRCMT.IO.InputFile.OpenRead(path);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
