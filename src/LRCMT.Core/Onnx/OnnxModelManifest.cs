@@ -46,8 +46,11 @@ public sealed record OnnxModelManifest
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var temporary = path + ".partial";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, Options));
-        File.Move(temporary, path, overwrite: true);
+        IO.OutputFile.Write(path, () =>
+        {
+            File.WriteAllText(temporary, JsonSerializer.Serialize(this, Options));
+            File.Move(temporary, path, overwrite: true);
+        });
     }
 
     /// <summary>Reads and checks a manifest.</summary>

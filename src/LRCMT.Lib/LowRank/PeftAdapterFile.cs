@@ -42,6 +42,7 @@ public static class PeftAdapterFile
     /// <param name="revision">Recorded as <c>revision</c> (the base model's hub revision), or null.</param>
     /// <exception cref="AdapterException">No module carries the adapter, it was injected twice into parts of the model, or PEFT's target rule cannot select exactly the adapted modules.</exception>
     /// <exception cref="InvalidConfigurationException">Layers given the adapter by hand disagree on rsLoRA, DoRA or dropout, which one PEFT config cannot express.</exception>
+    /// <exception cref="OutputFileException">A file cannot be written (disk full, file too large, read-only, permission).</exception>
     public static void Save(nn.Module model, string directory, string adapterName = "default", string? baseModelNameOrPath = null, string? revision = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -68,7 +69,8 @@ public static class PeftAdapterFile
 
         Directory.CreateDirectory(directory);
         SafetensorsFile.Save(Path.Combine(directory, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        File.WriteAllText(Path.Combine(directory, ConfigFileName), PeftAdapterConfigJson.Write(config, extras));
+        var configPath = Path.Combine(directory, ConfigFileName);
+        IO.OutputFile.Write(configPath, () => File.WriteAllText(configPath, PeftAdapterConfigJson.Write(config, extras)));
     }
 
     /// <summary>

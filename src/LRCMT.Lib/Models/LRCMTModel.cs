@@ -35,7 +35,8 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     /// <param name="options">The description it is built from (validated here).</param>
     /// <param name="injection">What the LoRA injection did, when the tuning is LoRA.</param>
     /// <param name="baseEncoderSha256">The hash of the untuned encoder's weights (a saved model checks its base against it).</param>
-    private LRCMTModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256) : base(nameof(LRCMTModel))
+    /// <param name="device">Where the parts outside the encoder are created (<c>meta</c>: shapes only, see <see cref="ShapesOutsideEncoder"/>).</param>
+    private LRCMTModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256, Device? device = null) : base(nameof(LRCMTModel))
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
         ArgumentNullException.ThrowIfNull(options);
@@ -46,14 +47,14 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         BaseEncoderSha256 = baseEncoderSha256;
         var width = options.Fusion.Width;
         text_encoder = textEncoder;
-        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, width, options.Modalities.TextKernelSize);
-        interaction = ModalityInteraction.Create(options.Interaction, options.Fusion);
+        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, width, options.Modalities.TextKernelSize, device);
+        interaction = ModalityInteraction.Create(options.Interaction, options.Fusion, device);
         if (interaction.UsesAcousticVisual)
         {
-            acoustic_projection = new ModalityProjection("acoustic", options.Modalities.AcousticFeatures, width, options.Modalities.AcousticKernelSize);
-            visual_projection = new ModalityProjection("visual", options.Modalities.VisualFeatures, width, options.Modalities.VisualKernelSize);
+            acoustic_projection = new ModalityProjection("acoustic", options.Modalities.AcousticFeatures, width, options.Modalities.AcousticKernelSize, device);
+            visual_projection = new ModalityProjection("visual", options.Modalities.VisualFeatures, width, options.Modalities.VisualKernelSize, device);
         }
-        head = new SentimentHead(interaction.OutputWidth, options.Head.Outputs, options.Head.Dropout);
+        head = new SentimentHead(interaction.OutputWidth, options.Head.Outputs, options.Head.Dropout, device);
         RegisterComponents();
     }
 
@@ -85,6 +86,34 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         return new LRCMTModel(encoder, options, injection, baseEncoderSha256);
     }
 
+    /// <summary>
+    /// The shape of every tensor the description creates outside the text encoder (projections, interaction, head), by
+    /// state-dict key, from the constructors themselves run on the meta device (no memory): what a saved model's
+    /// weights file must hold, so <see cref="Load(string)"/> compares it before anything is allocated.
+    /// </summary>
+    /// <param name="options">The description (validated).</param>
+    /// <param name="hiddenSize">The text encoder's width.</param>
+    internal static Dictionary<string, long[]> ShapesOutsideEncoder(LrcmtOptions options, int hiddenSize)
+    {
+        using var model = new LRCMTModel(new ShapeOnlyEncoder(hiddenSize), options, null, "", META);
+        var encoderPrefix = EncoderPrefix(model);
+        return model.state_dict().Where(kv => !kv.Key.StartsWith(encoderPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
+    }
+
+    /// <summary>The state-dict prefix of the text encoder's keys, found by structure (the child that is the encoder).</summary>
+    internal static string EncoderPrefix(LRCMTModel model) =>
+        model.named_children().Single(c => ReferenceEquals(c.module, model.text_encoder)).name + ".";
+
+    /// <summary>A stand-in with only a width, for <see cref="ShapesOutsideEncoder"/>.</summary>
+    private sealed class ShapeOnlyEncoder(int hiddenSize) : TextEncoder(nameof(ShapeOnlyEncoder))
+    {
+        public override int HiddenSize => hiddenSize;
+
+        public override TextEncoderOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds) =>
+            throw new InvalidOperationException("A shape-only encoder does not run.");
+    }
+
     /// <summary>Loads a model written by <see cref="Save"/>, with the base encoder its description names.</summary>
     /// <inheritdoc cref="Persistence.LrcmtModelFolder.Load(string, TextEncoder?)"/>
     public static LRCMTModel Load(string folder) => Persistence.LrcmtModelFolder.Load(folder, null);
@@ -105,11 +134,18 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     public static LrcmtOptions ReadOptions(string folder) => Persistence.LrcmtModelFolder.ReadOptions(folder);
 
     /// <summary>
-    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the whole description, the
-    /// hash of the base encoder's weights, and for LoRA a pointer to <c>adapter/</c>, which holds the adapter and its
-    /// configuration in PEFT's format), and every other weight that is not the frozen base encoder in
-    /// <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
+    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the whole description, sealed
+    /// with its own hash, the hashes of the base encoder's weights and configuration and of every other file, and for
+    /// LoRA a pointer to <c>adapter/</c>, which holds the adapter and its configuration in PEFT's format), and every
+    /// other weight that is not the frozen base encoder in <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
+    /// The files are written to a hidden folder beside <paramref name="folder"/> and swapped in when complete, so a
+    /// save that fails leaves a model saved there before intact. Only a new or empty folder, or one holding only a
+    /// saved model, is written: a folder with other files is refused, never emptied.
     /// </summary>
+    /// <exception cref="OutputFileException">
+    /// The folder cannot be written (disk full, file too large, permission), or is a file, a link, or a folder holding
+    /// files that are not a saved model's; what was there is left as it was.
+    /// </exception>
     public void Save(string folder) => Persistence.LrcmtModelFolder.Save(this, folder);
 
     /// <summary>

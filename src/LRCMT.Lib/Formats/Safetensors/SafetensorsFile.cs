@@ -64,6 +64,7 @@ public static class SafetensorsFile
     /// renamed over it, so an existing file is replaced whole or not at all.
     /// </summary>
     /// <exception cref="ArgumentException">A name is empty or repeated.</exception>
+    /// <exception cref="OutputFileException">The file cannot be written (disk full, file too large, read-only, permission); the old file is kept.</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -80,24 +81,27 @@ public static class SafetensorsFile
         try
         {
             var headerBytes = BuildHeader(items.Select(kv => kv.Key).ToList(), blobs, metadata);
-            var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(directory);
-            var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-            try
+            IO.OutputFile.Write(path, () =>
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+                Directory.CreateDirectory(directory);
+                var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+                try
                 {
-                    stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
-                    stream.Write(headerBytes);
-                    foreach (var blob in blobs) stream.Write(blob.bytes);
-                    stream.Flush(flushToDisk: true);
+                    using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                    {
+                        stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
+                        stream.Write(headerBytes);
+                        foreach (var blob in blobs) stream.Write(blob.bytes);
+                        stream.Flush(flushToDisk: true);
+                    }
+                    File.Move(temp, path, overwrite: true);
                 }
-                File.Move(temp, path, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temp)) File.Delete(temp);
-            }
+                finally
+                {
+                    if (File.Exists(temp)) File.Delete(temp);
+                }
+            });
         }
         finally
         {
