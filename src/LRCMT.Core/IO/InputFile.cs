@@ -25,6 +25,7 @@ internal static class InputFile
         InputKind.Vocabulary => 32 * MiB,
         InputKind.Merges => 64 * MiB,
         InputKind.Onnx => 2048 * MiB,
+        InputKind.TorchPickle => 64 * MiB,
         _ => 16 * MiB,
     };
 
@@ -180,7 +181,7 @@ internal static class InputFile
         if (OperatingSystem.IsLinux() && LinuxFile.Available) return LinuxFile.OpenRegular(path);
         // Elsewhere .NET's own open (Windows refuses devices itself); the size limit still holds.
         if (Directory.Exists(path)) throw new InputFileException(path, "it is a directory, not a regular file.");
-        if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
+        if (!File.Exists(path)) throw Missing(path);
         try
         {
             var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -195,6 +196,16 @@ internal static class InputFile
             throw new InputFileException(path, "permission denied.", e);
         }
     }
+
+    /// <summary>
+    /// Nothing to read at <paramref name="path"/>: a <see cref="FileNotFoundException"/>, or, where the path is a
+    /// symbolic link whose target does not exist (which <see cref="IsPresent"/> counts as present), an
+    /// <see cref="InputFileException"/> naming the target.
+    /// </summary>
+    internal static Exception Missing(string path) =>
+        new FileInfo(path).LinkTarget is { } target
+            ? new InputFileException(path, $"it is a symbolic link to '{target}', which does not exist.")
+            : new FileNotFoundException($"'{path}' does not exist.", path);
 
     // size: what the file system reported, or (while reading) more than the limit.
     private static InputFileException TooLarge(string path, InputKind kind, long size, long limit) =>

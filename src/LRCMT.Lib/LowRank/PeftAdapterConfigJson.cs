@@ -124,7 +124,9 @@ internal static class PeftAdapterConfigJson
         try
         {
             // A repeated key is refused while parsing (found by the fuzz suite: JsonObject otherwise throws ArgumentException on first access).
-            json = JsonNode.Parse(IO.InputFile.ReadAllUtf8(path, IO.InputKind.AdapterConfig).Span, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+            var utf8 = IO.InputFile.ReadAllUtf8(path, IO.InputKind.AdapterConfig);
+            TextEncoders.Tokenization.JsonFields.RequireStrict(utf8, path);
+            json = JsonNode.Parse(utf8.Span, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new CorruptFileException(path, null, "adapter_config.json must hold a JSON object.");
         }
         catch (JsonException e)

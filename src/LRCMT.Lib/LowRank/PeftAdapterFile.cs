@@ -116,7 +116,7 @@ public static class PeftAdapterFile
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var path = Path.Combine(directory, ConfigFileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"No {ConfigFileName} in '{directory}'.", path);
+        if (!IO.InputFile.IsPresent(path)) throw new FileNotFoundException($"No {ConfigFileName} in '{directory}'.", path);
         return PeftAdapterConfigJson.Read(path);
     }
 
@@ -142,8 +142,8 @@ public static class PeftAdapterFile
         var config = read.Config;
         var weightsPath = Path.Combine(directory, WeightsFileName);
         var legacyPath = Path.Combine(directory, LegacyWeightsFileName);
-        if (!File.Exists(weightsPath) && File.Exists(legacyPath)) weightsPath = legacyPath;
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} (or {LegacyWeightsFileName}) in '{directory}'.", weightsPath);
+        if (!IO.InputFile.IsPresent(weightsPath) && IO.InputFile.IsPresent(legacyPath)) weightsPath = legacyPath;
+        if (!IO.InputFile.IsPresent(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} (or {LegacyWeightsFileName}) in '{directory}'.", weightsPath);
 
         InjectionReport? injection = null;
         if (AdapterRecord.Of(model, adapterName) is { } record)

@@ -86,6 +86,7 @@ public sealed record BertConfig
     public static BertConfig FromJson(string json, string source = "config.json")
     {
         ArgumentNullException.ThrowIfNull(json);
+        Tokenization.JsonFields.RequireStrict(System.Text.Encoding.UTF8.GetBytes(json), source);
         JsonDocument document;
         try
         {

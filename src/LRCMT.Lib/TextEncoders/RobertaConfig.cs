@@ -34,6 +34,7 @@ public static class RobertaConfig
     public static BertConfig FromJson(string json, string source = "config.json")
     {
         ArgumentNullException.ThrowIfNull(json);
+        Tokenization.JsonFields.RequireStrict(System.Text.Encoding.UTF8.GetBytes(json), source);
         JsonObject root;
         try
         {

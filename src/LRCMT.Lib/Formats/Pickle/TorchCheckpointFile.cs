@@ -45,7 +45,13 @@ public static class TorchCheckpointFile
             if (byteOrder is not null && ReadEntry(byteOrder, path, 16) is var order && System.Text.Encoding.ASCII.GetString(order) != "little")
                 throw new CorruptFileException(path, null, $"entry '{byteOrder.FullName}' says the storages are big-endian; only little-endian is supported.");
 
-            var tensors = Tensors(TorchPickle.Load(ReadEntry(pickles[0], path, Array.MaxLength), $"{path}!{pickles[0].FullName}"), path);
+            // The entry's size is what the archive claims: a small file can deflate to gigabytes, so it is bounded before it is read.
+            long pickleLimit = LRCMT.IO.InputFile.Limit(LRCMT.IO.InputKind.TorchPickle, path);
+            if (pickles[0].Length > pickleLimit)
+                throw new CorruptFileException(path, null,
+                    $"entry '{pickles[0].FullName}' claims {pickles[0].Length:N0} bytes; a checkpoint's tensor list may hold at most {pickleLimit:N0} " +
+                    $"(raise the limit with the environment variable {LRCMT.IO.InputFile.LimitVariable(LRCMT.IO.InputKind.TorchPickle)}).");
+            var tensors = Tensors(TorchPickle.Load(ReadEntry(pickles[0], path, pickleLimit), $"{path}!{pickles[0].FullName}"), path);
             var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (var storage in tensors.Values.Select(t => t.Storage).DistinctBy(s => s.Key))
             {

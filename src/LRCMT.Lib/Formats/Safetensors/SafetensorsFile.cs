@@ -177,6 +177,8 @@ public static class SafetensorsFile
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CorruptFileException(path, 8, "header is not a JSON object.");
+            // A lone-surrogate escape in a name would otherwise be an untyped InvalidOperationException where it is read.
+            TextEncoders.Tokenization.JsonFields.RequireUnicode(document.RootElement, path, "header");
             var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())

@@ -80,7 +80,9 @@ internal sealed record ModelManifest(LrcmtOptions Options, string BaseEncoderSha
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(InputFile.ReadAllUtf8(path, InputKind.ModelManifest).Span,
+            var utf8 = InputFile.ReadAllUtf8(path, InputKind.ModelManifest);
+            TextEncoders.Tokenization.JsonFields.RequireStrict(utf8, path);
+            root = JsonNode.Parse(utf8.Span,
                        documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
                    ?? throw new CorruptFileException(path, null, "an LRCMT model manifest must be a JSON object");
             var format = root["format"] is JsonValue value && value.TryGetValue<int>(out var number) ? number : (int?)null;
