@@ -304,7 +304,21 @@ internal static class LrcmtModelFolder
 
     private static TextEncoder LoadRecordedEncoder(TextEncoderOptions source, string folder)
     {
-        if (!string.IsNullOrWhiteSpace(source.PretrainedFolder) || !string.IsNullOrWhiteSpace(source.OnnxFile)) return LrcmtBuilder.LoadEncoder(source);
+        if (!string.IsNullOrWhiteSpace(source.PretrainedFolder) || !string.IsNullOrWhiteSpace(source.OnnxFile))
+        {
+            try
+            {
+                return LrcmtBuilder.LoadEncoder(source);
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+            {
+                // The base encoder's location is the one field of the manifest that may be edited (a moved encoder).
+                throw new InvalidConfigurationException($"model '{folder}'",
+                    $"its base encoder ({source.PretrainedFolder ?? source.OnnxFile}) cannot be found: {e.Message} Point options.TextEncoder in " +
+                    $"{ConfigFileName} to where it is now, or pass it to LRCMTModel.Load(folder, baseEncoder).");
+            }
+        }
+
         throw new InvalidConfigurationException($"model '{folder}'",
             "it was built on a text encoder given in code, so its base encoder cannot be loaded from a path; pass it to LRCMTModel.Load(folder, baseEncoder).");
     }
