@@ -45,13 +45,17 @@ internal sealed record ModelManifest(LrcmtOptions Options, string BaseEncoderSha
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    /// <summary>Writes the manifest, sealed; a LoRA-tuned model's LoRA section is replaced by a pointer to <paramref name="adapterFolderName"/>.</summary>
+    /// <summary>Writes the manifest, sealed; a LoRA-tuned model's LoRA section is replaced by a pointer to <paramref name="adapterFolderName"/> (and the one setting PEFT's file cannot hold).</summary>
     /// <exception cref="OutputFileException">The file cannot be written.</exception>
     public void Write(string path, string adapterFolderName)
     {
         var options = JsonSerializer.SerializeToNode(Options, Json)!.AsObject();
         bool lora = Options.TextEncoder.Tuning == EncoderTuning.LoRA;
-        if (lora) options.Remove(nameof(LrcmtOptions.LoRA));
+        // A LoRA model's configuration lives in the adapter folder; only what PEFT's file has no field for stays here.
+        if (lora) options[nameof(LrcmtOptions.LoRA)] = new JsonObject
+        {
+            [nameof(LoRAConfig.AllowDropoutOnSubstitutedLayers)] = Options.LoRA.AllowDropoutOnSubstitutedLayers,
+        };
         var manifest = new JsonObject
         {
             ["format"] = CurrentFormat,
@@ -128,7 +132,13 @@ internal sealed record ModelManifest(LrcmtOptions Options, string BaseEncoderSha
                 throw new CorruptFileException(path, null, $"lora_adapter must name a folder inside the model folder, not '{adapter}'");
             var adapterFolder = Path.Combine(folder, adapter);
             if (files is not null) Verify(folder, files, $"{adapter}/{PeftAdapterFile.ConfigFileName}");
-            options = options with { LoRA = PeftAdapterFile.ReadConfig(adapterFolder) };
+            options = options with
+            {
+                LoRA = PeftAdapterFile.ReadConfig(adapterFolder) with
+                {
+                    AllowDropoutOnSubstitutedLayers = options.LoRA?.AllowDropoutOnSubstitutedLayers ?? false,
+                },
+            };
         }
 
         return new ModelManifest(options, sha, hidden)
