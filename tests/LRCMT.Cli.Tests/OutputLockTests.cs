@@ -51,8 +51,9 @@ public class OutputLockTests
         using var temp = new TempFolder();
         string target = temp.Combine("run");
         string lockFile = OutputLock.PathFor(target);
-        // flock(1) takes the same kernel lock a run takes; it holds it until its sleep ends (killed below).
-        using var holder = Process.Start(new ProcessStartInfo("/usr/bin/flock", ["--exclusive", lockFile, "sleep", "60"]))!;
+        // flock(1) takes the same kernel lock a run takes and, without forking, becomes the sleep that holds it (killed
+        // below; a forked sleep would keep the lock a moment after flock itself was gone).
+        using var holder = Process.Start(new ProcessStartInfo("/usr/bin/flock", ["--exclusive", "--no-fork", lockFile, "sleep", "60"]))!;
         try
         {
             var deadline = DateTime.UtcNow.AddSeconds(10);
