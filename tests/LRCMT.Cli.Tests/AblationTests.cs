@@ -80,7 +80,11 @@ public class AblationTests
         }
         File.ReadAllText(Path.Combine(output, "robustness.md")).Should().Contain("| MagBert | 0.5 | 1 |");
         // MMSA's protocol: selection on the validation loss with MMSA's patience, and MMSA's results table beside ours.
-        RunSettingsFile.Load(Path.Combine(output, "Tfn", "seed-1", "config.json")).Training.EarlyStoppingMetric.Should().Be("Loss");
+        var tfn = RunSettingsFile.Load(Path.Combine(output, "Tfn", "seed-1", "config.json"));
+        tfn.Training.EarlyStoppingMetric.Should().Be("Loss");
+        tfn.Training.Patience.Should().Be(8);
+        tfn.Data.Controlled.WeakestEventAmplitude.Should().NotBeNull("ablate runs the unsaturated benchmark unless told otherwise");
+        new RunSettings().Data.Controlled.WeakestEventAmplitude.Should().BeNull("train keeps the easy default of the README");
         var mmsa = File.ReadAllLines(Path.Combine(output, "results-mmsa.csv"));
         mmsa[0].Should().StartWith("Model,Has0_acc_2,");
         double accuracy = Value(results, "Lmf", "1", "Has0_acc_2");
