@@ -56,7 +56,7 @@ public sealed class MultimodalDataLoader
 
     /// <summary>
     /// The same loader (samples, batching, order) whose batches have <paramref name="missing"/> applied: evaluate a
-    /// model on it (<c>Trainer.Evaluate</c>, <c>SamplePredictions.Collect</c>) to measure what missing data costs.
+    /// model on it (<c>Trainer.Evaluate</c>, <c>Trainer.Predict</c>) to measure what missing data costs.
     /// </summary>
     /// <exception cref="InvalidConfigurationException">A setting of <paramref name="missing"/> is out of range.</exception>
     public MultimodalDataLoader WithMissingModalities(MissingModalities missing)
