@@ -11,7 +11,7 @@ using LRCMT.Formats.Safetensors;
 namespace LRCMT.Models.Persistence;
 
 /// <summary>
-/// A trained <see cref="LRCMTModel"/> on disk, PEFT-style, kept as one unit: the base encoder is referenced (its source
+/// A trained <see cref="SentimentModel"/> (LRCMT or a baseline) on disk, PEFT-style, kept as one unit: the base encoder is referenced (its source
 /// in the description, the hashes of its weights and configuration), not copied. <c>lrcmt_config.json</c> holds the
 /// description as built, sealed, with the SHA-256 of every other file; <c>adapter/</c> the LoRA adapter and its
 /// configuration in PEFT's format; <c>model.safetensors</c> every other tensor that is not part of the frozen base
@@ -40,10 +40,13 @@ internal static class LrcmtModelFolder
     /// The folder cannot be written (disk full, file too large, permission), or is taken by something a save must not
     /// replace (a file, a link, a folder holding files a save does not write); the folder is left as it was.
     /// </exception>
-    internal static void Save(LRCMTModel model, string folder)
+    internal static void Save(SentimentModel model, string folder)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var baseEncoderSha256 = model.BaseEncoderSha256 ?? throw new InvalidOperationException(
+            $"This {model.GetType().Name} was composed by hand, so the untuned encoder it started from is unknown and it cannot be saved with its " +
+            "description; build it from a description (LrcmtBuilder.BuildModel) to save and load it, or save its weights with SafetensorsFile.Save(path, model.state_dict()).");
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         var parent = Path.GetDirectoryName(target) ?? throw new OutputFileException(target, "a model cannot be saved as a file-system root.");
         RefuseToReplaceOthers(target);
@@ -54,7 +57,7 @@ internal static class LrcmtModelFolder
         var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.saving-{Guid.NewGuid():N}");
         try
         {
-            WriteFiles(model, staging);
+            WriteFiles(model, staging, baseEncoderSha256);
             Swap(staging, target);
         }
         finally
@@ -63,7 +66,7 @@ internal static class LrcmtModelFolder
         }
     }
 
-    private static void WriteFiles(LRCMTModel model, string staging)
+    private static void WriteFiles(SentimentModel model, string staging, string baseEncoderSha256)
     {
         OutputFile.Write(staging, () => Directory.CreateDirectory(staging));
         var options = model.Options;
@@ -78,7 +81,7 @@ internal static class LrcmtModelFolder
             PeftAdapterFile.Save(model.TextEncoder, Path.Combine(staging, AdapterFolderName),
                 baseModelNameOrPath: options.TextEncoder.PretrainedFolder ?? options.TextEncoder.OnnxFile);
 
-        new ModelManifest(options, model.BaseEncoderSha256, model.TextEncoder.HiddenSize)
+        new ModelManifest(options, baseEncoderSha256, model.TextEncoder.HiddenSize)
         {
             BaseEncoderConfigSha256 = EncoderFingerprint.ComputeConfiguration(model.TextEncoder),
             Files = FilesRead(lora).ToDictionary(f => f, f => InputFile.Sha256(Path.Combine(staging, f)), StringComparer.Ordinal),
@@ -165,7 +168,7 @@ internal static class LrcmtModelFolder
             if (Directory.Exists(sub) && !Directory.EnumerateFileSystemEntries(sub).Any()) Directory.Delete(sub);
     }
 
-    /// <param name="folder">A folder written by <see cref="LRCMTModel.Save"/> (or by an earlier release, formats 1 and 2).</param>
+    /// <param name="folder">A folder written by <see cref="SentimentModel.Save"/> (or by an earlier release, formats 1 and 2).</param>
     /// <exception cref="FileNotFoundException">The folder lacks its manifest (or, for LoRA, its adapter configuration).</exception>
     /// <exception cref="CorruptFileException">The manifest is not valid, or it or the adapter configuration was edited after saving.</exception>
     /// <exception cref="InvalidConfigurationException">The description's values are invalid.</exception>
@@ -175,7 +178,7 @@ internal static class LrcmtModelFolder
         return ModelManifest.Read(Require(Path.Combine(Path.GetFullPath(folder), ConfigFileName))).Options;
     }
 
-    /// <param name="folder">A folder written by <see cref="LRCMTModel.Save"/> (or by an earlier release, formats 1 and 2).</param>
+    /// <param name="folder">A folder written by <see cref="SentimentModel.Save"/> (or by an earlier release, formats 1 and 2).</param>
     /// <param name="baseEncoder">
     /// The untuned base encoder, loaded by the caller (the model takes ownership of it); null loads it from the folder
     /// or ONNX file the description names.
@@ -193,7 +196,7 @@ internal static class LrcmtModelFolder
     /// the weights file's header before the model is allocated), or belongs to the frozen base encoder.
     /// </exception>
     /// <exception cref="InvalidConfigurationException">The description is invalid, or names no encoder source (it was given in code) and none was passed.</exception>
-    internal static LRCMTModel Load(string folder, TextEncoder? baseEncoder)
+    internal static SentimentModel Load(string folder, TextEncoder? baseEncoder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         folder = Path.GetFullPath(folder);
@@ -207,7 +210,8 @@ internal static class LrcmtModelFolder
 
         // The folder as a unit, before anything is built: every file as saved, and every size against the weights.
         manifest.VerifyFiles(folder, FilesRead(lora), manifestPath);
-        CheckShapesBeforeBuilding(manifest, weightsPath);
+        // The shapes of LRCMT's own parts are known without building them; a baseline's are compared after it is built.
+        if (manifest.Options.Architecture == ModelArchitecture.Lrcmt) CheckShapesBeforeBuilding(manifest, weightsPath);
 
         var encoder = baseEncoder ?? LoadRecordedEncoder(options.TextEncoder, folder);
         try
@@ -221,11 +225,11 @@ internal static class LrcmtModelFolder
                 && !string.Equals(actualConfig, recordedConfig, StringComparison.OrdinalIgnoreCase))
                 throw new BaseEncoderMismatchException(folder, source, recordedConfig, actualConfig,
                     "configuration (config.json: activation, epsilon, heads, sizes)");
-            var actual = LRCMTModel.PrepareBase(encoder, options);
+            var actual = SentimentModel.PrepareBase(encoder, options);
             if (!string.Equals(actual, manifest.BaseEncoderSha256, StringComparison.OrdinalIgnoreCase))
                 throw new BaseEncoderMismatchException(folder, source, manifest.BaseEncoderSha256, actual);
 
-            var model = LRCMTModel.Compose(encoder, options, manifest.BaseEncoderSha256);
+            var model = SentimentModel.Compose(encoder, options, manifest.BaseEncoderSha256);
             try
             {
                 if (lora) PeftAdapterFile.Load(model.TextEncoder, adapterFolder);
@@ -266,7 +270,7 @@ internal static class LrcmtModelFolder
             throw new CheckpointMismatchException(weightsPath, missing, [], mismatches);
     }
 
-    private static void LoadWeights(LRCMTModel model, string weightsPath)
+    private static void LoadWeights(SentimentModel model, string weightsPath)
     {
         var baseKeys = FrozenBaseKeys(model);
         // The frozen base comes from the base encoder (whose hash was checked) and the adapter from adapter/: a key of
@@ -290,10 +294,10 @@ internal static class LrcmtModelFolder
     /// child module that is the text encoder, its frozen parameters and buffers, and <see cref="LoRALayer"/> adapter
     /// tensors): the base encoder supplies the former, <c>adapter/</c> the latter.
     /// </summary>
-    private static HashSet<string> FrozenBaseKeys(LRCMTModel model)
+    private static HashSet<string> FrozenBaseKeys(SentimentModel model)
     {
         var encoder = model.TextEncoder;
-        var prefix = LRCMTModel.EncoderPrefix(model);
+        var prefix = model.named_children().Single(c => ReferenceEquals(c.module, encoder)).name + ".";
         var adapters = encoder.modules().OfType<LoRALayer>().SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, parameter) in encoder.named_parameters())
@@ -315,12 +319,12 @@ internal static class LrcmtModelFolder
                 // The base encoder's location is the one field of the manifest that may be edited (a moved encoder).
                 throw new InvalidConfigurationException($"model '{folder}'",
                     $"its base encoder ({source.PretrainedFolder ?? source.OnnxFile}) cannot be found: {e.Message} Point options.TextEncoder in " +
-                    $"{ConfigFileName} to where it is now, or pass it to LRCMTModel.Load(folder, baseEncoder).");
+                    $"{ConfigFileName} to where it is now, or pass it to SentimentModel.Load(folder, baseEncoder).");
             }
         }
 
         throw new InvalidConfigurationException($"model '{folder}'",
-            "it was built on a text encoder given in code, so its base encoder cannot be loaded from a path; pass it to LRCMTModel.Load(folder, baseEncoder).");
+            "it was built on a text encoder given in code, so its base encoder cannot be loaded from a path; pass it to SentimentModel.Load(folder, baseEncoder).");
     }
 
     // A dangling or looping link counts as present, so the reader reports what it is rather than "missing".
