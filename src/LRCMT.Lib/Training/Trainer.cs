@@ -87,6 +87,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
+        NativeHeap.TrainingStarted();
         if (_options.LimitNativeHeapGrowth) NativeHeap.LimitGrowth();
 
         var groups = ParameterGroups.Of(model, _options);
