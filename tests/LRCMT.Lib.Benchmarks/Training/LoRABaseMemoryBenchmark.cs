@@ -35,13 +35,16 @@ public sealed class LoRABaseMemoryBenchmark : ISelfReportingGroup
         // Each process runs `runs` timed steps (2–8) after one untimed step; LRCMT_LORA_ROUNDS rounds (default 3).
         int steps = Math.Clamp(runs, 2, 8);
         int rounds = int.Parse(Environment.GetEnvironmentVariable("LRCMT_LORA_ROUNDS") ?? "3", CultureInfo.InvariantCulture);
-        var folder = Path.Combine(Path.GetTempPath(), $"lrcmt-bench-bert-base-{Environment.ProcessId}");
+        // LRCMT_CHECKPOINT names a bert-base folder written before by --child-write-checkpoint (kept); without it one is
+        // written to a temporary folder (440 MB) and deleted at the end.
+        var given = Environment.GetEnvironmentVariable("LRCMT_CHECKPOINT");
+        var folder = string.IsNullOrEmpty(given) ? Path.Combine(Path.GetTempPath(), $"lrcmt-bench-bert-base-{Environment.ProcessId}") : given;
         try
         {
-            ChildProcess.Run("--child-write-checkpoint", "bert-base", folder); // prints no RESULT line
+            if (string.IsNullOrEmpty(given)) ChildProcess.Run("--child-write-checkpoint", "bert-base", folder); // prints no RESULT line
             if (!File.Exists(Path.Combine(folder, "model.safetensors")))
             {
-                Console.WriteLine("lora-base-memory: could not write the bert-base checkpoint (see stderr)");
+                Console.WriteLine($"lora-base-memory: no bert-base checkpoint in {folder} (see stderr)");
                 return;
             }
             Environment.SetEnvironmentVariable("LRCMT_CHECKPOINT", folder); // inherited by every child
@@ -68,7 +71,7 @@ public sealed class LoRABaseMemoryBenchmark : ISelfReportingGroup
         }
         finally
         {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); // our own temporary checkpoint
+            if (string.IsNullOrEmpty(given) && Directory.Exists(folder)) Directory.Delete(folder, recursive: true); // our own temporary checkpoint
         }
     }
 }
