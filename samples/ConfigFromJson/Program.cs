@@ -1,5 +1,6 @@
-// Configures LRCMT from appsettings.json: binds LrcmtOptions, validates them at start-up (data annotations plus the
-// cross-field validator), then builds the model with the LrcmtBuilder that AddLrcmt registers.
+// Configures LRCMT from appsettings.json: binds the model's description (LrcmtOptions), validates it at start-up (every
+// rule, each problem named by its path, e.g. "Fusion.Heads: must divide Width (40), got 7"), then builds the model with
+// the LrcmtBuilder that AddLrcmt registers.
 //
 //   dotnet run --project samples/ConfigFromJson                      # the settings as shipped
 //   dotnet run --project samples/ConfigFromJson -- Lrcmt:Fusion:Heads=7   # override any key with key=value; this one is invalid
@@ -18,13 +19,12 @@ var configuration = new ConfigurationBuilder()
     .Build();
 
 var services = new ServiceCollection()
-    .AddLrcmt(configuration.GetSection(LrcmtOptions.SectionName));
-// Relative folders in appsettings.json mean "next to the program", not "wherever it was started from".
-services.PostConfigure<LrcmtOptions>(options =>
-{
-    if (options.TextEncoder.PretrainedFolder is { } folder && !Path.IsPathRooted(folder))
-        options.TextEncoder.PretrainedFolder = Path.Combine(AppContext.BaseDirectory, folder);
-});
+    .AddLrcmt(configuration.GetSection(LrcmtOptions.SectionName))
+    // The description is immutable: a later step returns a changed copy. Relative folders in appsettings.json mean
+    // "next to the program", not "wherever it was started from".
+    .AddLrcmt(options => options.TextEncoder.PretrainedFolder is { } folder && !Path.IsPathRooted(folder)
+        ? options with { TextEncoder = options.TextEncoder with { PretrainedFolder = Path.Combine(AppContext.BaseDirectory, folder) } }
+        : options);
 
 using var provider = services.BuildServiceProvider();
 try

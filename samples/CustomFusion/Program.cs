@@ -14,7 +14,8 @@ var injection = LowRankInjector.Inject(bert, new LoRAConfig { Rank = 4, Alpha = 
 Console.WriteLine($"LoRA in {injection.Adapted.Count} BERT projections");
 
 using var model = new TextAudioFusion(bert, acousticFeatures: 5,
-    new CrossModalSettings(Width: 16, Heads: 4, Layers: 2, EmbeddingDropout: 0.1));
+    // Text has no clip time, so the relative-time bias (on by default, for streams that both have one) stays off.
+    new CrossModalSettings { Width = 16, Heads = 4, Layers = 2, RelativeTimeBias = false });
 Console.WriteLine(ParameterReport.Of(model));
 
 using var optimizer = optim.AdamW(model.parameters().Where(p => p.requires_grad), lr: 3e-3);

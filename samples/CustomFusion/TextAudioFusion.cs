@@ -39,8 +39,8 @@ internal sealed class TextAudioFusion : Module<MultimodalBatch, Tensor>
         var text = new MaskedSequence(text_projection.call(states, textMask), textMask);
         var audio = new MaskedSequence(acoustic_projection.call(batch.Acoustic, batch.AcousticMask), batch.AcousticMask);
 
-        var textPooled = MaskedPooling.Mean(new MaskedSequence(text_from_audio.Attend(text, audio), text.Mask));
-        var audioPooled = MaskedPooling.Mean(new MaskedSequence(audio_from_text.Attend(audio, text), audio.Mask));
+        var textPooled = new MaskedSequence(text_from_audio.Attend(text, audio), text.Mask).Mean();
+        var audioPooled = new MaskedSequence(audio_from_text.Attend(audio, text), audio.Mask).Mean();
         return regressor.call(cat([textPooled, audioPooled], 1)).squeeze(1).MoveToOuterDisposeScope();
     }
 }

@@ -56,7 +56,7 @@ using (torch.no_grad())
 
 // 5. Save the adapter the way PEFT does (adapter_model.safetensors + adapter_config.json).
 var folder = Path.Combine(Path.GetTempPath(), "lrcmt-lora-quickstart");
-PeftAdapterFile.Save(model, folder, modulesToSave: report.ModulesToSave);
+PeftAdapterFile.Save(model, folder);
 Console.WriteLine($"adapter saved to {folder}: {string.Join(", ", Directory.GetFiles(folder).Select(Path.GetFileName))}");
 
 /// <summary>A native TorchSharp encoder with a mean-pooled regression head.</summary>

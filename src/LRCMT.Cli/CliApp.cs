@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace LRCMT.Cli;
 
 /// <summary>
-/// The command line: <c>train</c> (also what runs with no arguments), <c>eval</c>, <c>predict</c>, <c>inspect</c>, <c>ablate</c>.
+/// The command line: <c>train</c> (also what runs with no arguments), <c>eval</c>, <c>predict</c>, <c>export</c>, <c>inspect</c>, <c>ablate</c>.
 /// Every failure ends here as one message on the error stream and a documented <see cref="ExitCodes"/> value.
 /// </summary>
 public sealed class CliApp(IAnsiConsole console, TextWriter error)
@@ -71,6 +71,7 @@ public sealed class CliApp(IAnsiConsole console, TextWriter error)
         root.Subcommands.Add(EvalCommand.Create(context));
         root.Subcommands.Add(PredictCommand.Create(context));
         root.Subcommands.Add(ExplainCommand.Create(context));
+        root.Subcommands.Add(ExportCommand.Create(context));
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(AblateCommand.Create(context));
         return root;

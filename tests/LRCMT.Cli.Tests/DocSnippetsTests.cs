@@ -16,6 +16,7 @@ public partial class DocSnippetsTests
         ["docs/data-and-training.md"] = "DataAndTraining.cs",
         ["docs/performance.md"] = "Performance.cs",
         ["docs/baselines.md"] = "Baselines.cs",
+        ["docs/deploying.md"] = "Deploying.cs",
         ["src/LRCMT.Lib/PACKAGE.md"] = "PackageReadme.cs",
     };
 

@@ -13,7 +13,7 @@ public class ExplainTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixture>
     public void A_capture_records_each_layers_softmax_weights_with_padded_keys_at_zero_and_stops_when_disposed()
     {
         torch.manual_seed(3);
-        using var encoder = new CrossModalEncoder(new CrossModalSettings(Width: 8, Heads: 2, Layers: 2));
+        using var encoder = new CrossModalEncoder(new CrossModalSettings { Width = 8, Heads = 2, Layers = 2 });
         encoder.eval();
         using var target = randn(2, 3, 8);
         using var source = randn(2, 5, 8);

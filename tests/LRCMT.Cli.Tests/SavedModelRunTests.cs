@@ -5,6 +5,7 @@ using LRCMT.Checkpoints;
 using LRCMT.Cli;
 using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Runs;
+using LRCMT.Cli.Settings;
 using LRCMT.Evaluation;
 using LRCMT.Models;
 using LRCMT.TextEncoders;
@@ -37,11 +38,14 @@ public class SavedModelRunTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixt
 
         result.ExitCode.Should().Be(ExitCodes.Success, result.Error);
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
-        var model = config.RootElement.GetProperty("Model");
-        model.GetProperty("Modalities").GetProperty("AcousticFeatures").GetInt32().Should().Be(6, "the feature sizes come from the data");
-        model.GetProperty("Modalities").GetProperty("VisualFeatures").GetInt32().Should().Be(7);
-        model.GetProperty("LoRA").GetProperty("TargetModules").EnumerateArray().Select(e => e.GetString()).Should().Equal("query", "value");
-        config.RootElement.GetProperty("Training").GetProperty("Loss").GetString().Should().Be("CrossEntropy");
+        config.RootElement.GetProperty("ModelFolder").GetString().Should().Be(RunFiles.Model, "the model's description is kept once, in the model folder");
+        config.RootElement.TryGetProperty("Model", out _).Should().BeFalse();
+        var model = LRCMTModel.ReadOptions(Path.Combine(run, RunFiles.Model));
+        model.Modalities.AcousticFeatures.Should().Be(6, "the feature sizes come from the data");
+        model.Modalities.VisualFeatures.Should().Be(7);
+        model.LoRA.TargetModules.Should().Equal("query", "value");
+        model.Head.Should().Be(new LRCMT.Configuration.HeadOptions { Kind = HeadKind.Classification, Classes = 2 });
+        RunSettingsFile.ReadResolved(Path.Combine(run, "config.json")).Model.Should().Be(model);
 
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
         var test = metrics.RootElement.GetProperty("test");
@@ -93,9 +97,10 @@ public class SavedModelRunTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixt
         using var temp = new TempFolder();
         string copy = temp.Combine("run");
         CopyFolder(run, copy);
-        var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(copy, "config.json")))!;
-        settings["Encoder"]!["Source"] = WriteOtherEncoder(temp.Combine("other-bert"));
-        File.WriteAllText(Path.Combine(copy, "config.json"), settings.ToJsonString());
+        string manifest = Path.Combine(copy, RunFiles.Model, "lrcmt_config.json");
+        var model = JsonNode.Parse(File.ReadAllText(manifest))!;
+        model["options"]!["TextEncoder"]!["PretrainedFolder"] = WriteOtherEncoder(temp.Combine("other-bert"));
+        File.WriteAllText(manifest, model.ToJsonString());
 
         var result = await CliHarness.RunAsync("eval", copy, "--data", "controlled");
 
@@ -104,14 +109,20 @@ public class SavedModelRunTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixt
     }
 
     /// <summary>
-    /// The folder an earlier release wrote for the same run: its config.json (default feature sizes, empty LoRA
-    /// targets) and every trainable tensor in trainable.safetensors, no model/ folder.
+    /// The folder an earlier release wrote for the same run: its config.json (the model section in full, empty LoRA
+    /// targets, the encoder in its own "Encoder" section) and every trainable tensor in trainable.safetensors, no model/ folder.
     /// </summary>
     private static string WriteLegacyCopy(string run, string legacy)
     {
         Directory.CreateDirectory(legacy);
-        var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "config.json")))!;
-        settings["Model"]!["LoRA"]!["TargetModules"] = new JsonArray();
+        var settings = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "config.json")))!.AsObject();
+        var options = LRCMTModel.ReadOptions(Path.Combine(run, RunFiles.Model));
+        var section = JsonSerializer.SerializeToNode(options, new JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } })!;
+        section["TextEncoder"]!["PretrainedFolder"] = null;
+        section["LoRA"]!["TargetModules"] = new JsonArray();
+        settings.Remove("ModelFolder");
+        settings["Model"] = section;
+        settings["Encoder"] = new JsonObject { ["Source"] = options.TextEncoder.PretrainedFolder };
         File.WriteAllText(Path.Combine(legacy, "config.json"), settings.ToJsonString());
         using var model = LRCMTModel.Load(Path.Combine(run, RunFiles.Model), BertModel.FromPretrained(Fixtures.TinyBertFolder));
         SafetensorsFile.Save(Path.Combine(legacy, RunFiles.TrainableWeights),

@@ -20,7 +20,7 @@ internal static class DataAndTraining
         var train = new MultimodalDataLoader(data.Train.Samples, collator, batchSize: 32, shuffle: true, seed: 1111);
         var valid = new MultimodalDataLoader(data.Valid.Samples, collator, batchSize: 64);
 
-        using var model = new LrcmtBuilder().WithPretrainedEncoder("bert-base-uncased").WithLoRA(l => l.TargetModules.AddRange(["query", "value"]))
+        using var model = new LrcmtBuilder().WithPretrainedEncoder("bert-base-uncased").WithLoRA(l => l with { TargetModules = ["query", "key", "value"] })
             .WithModalities(data.AcousticDim, data.VisualDim).Build();
         var trainer = new Trainer(new TrainerOptions { Epochs = 20, CheckpointDirectory = "runs/mosi" }, logger);
         var result = trainer.Fit(model, train, valid, progress, cancellationToken);   // or trainer.Resume(..., "runs/mosi/last.safetensors")
@@ -36,7 +36,7 @@ internal static class DataAndTraining
         var textOnly = SeedSweep.Run([1, 2, 3, 4, 5], seed => TrainAndTest(seed, variant: "TextOnly"));
         foreach (var s in lrcmt.Test) Console.WriteLine($"{s.Metric}: {s.Mean:F4} ± {s.StandardDeviation:F4} [{s.Min:F4}, {s.Max:F4}]");
 
-        // Paired by seed; the bootstrap needs each run's SamplePredictions (SamplePredictions.Collect(model, testLoader)).
+        // Paired by seed; the bootstrap needs each run's SamplePredictions (Trainer.Predict(model, testLoader)).
         var comparisons = PairedComparison.Compare("Lrcmt", lrcmt.Runs, "TextOnly", textOnly.Runs, ["Has0_acc_2", "MAE"],
             (p, t) => MsaMetrics.Compute(MsaDataset.Mosi, p, t).Values);
         // comparisons[0].TInterval, .BootstrapInterval, .SeedsFavouringCandidate, .Conclusion

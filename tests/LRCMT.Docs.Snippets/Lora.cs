@@ -12,8 +12,23 @@ internal static class Lora
     {
         var report = LowRankInjector.Inject(bert, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
         Console.WriteLine(report);   // adapted modules, then: trainable params: … || all params: … || trainable%: …
-        PeftAdapterFile.Save(bert, "my-adapter");                 // adapter_model.safetensors + adapter_config.json
+        LoRAConfig record = bert.GetAdapterConfig("default");     // PEFT's peft_config["default"]
+        PeftAdapterFile.Save(bert, "my-adapter");                 // adapter_model.safetensors + adapter_config.json (the record)
         MergedModel.Export(bert, "merged/model.safetensors");     // plain checkpoint, original names
+    }
+
+    internal static void RefreshWays(nn.Module encoder, LoRAConfig config, InjectionReport report, Tensor x, Tensor y)
+    {
+        // 1. Strict: refuse (AdapterException naming the layers, the reason and the fix; nothing changes) instead of reporting.
+        var strict = LowRankInjector.Inject(encoder, config, options: new InjectionOptions { RequireAutomaticRefresh = true });
+
+        // 2. The wrapper: its forward runs RefreshAdapters, then the model's own call with the same arguments.
+        var trainable = report.AsTrainable<Tensor, Tensor>();          // AsTrainable<T1, T2, TResult>() … up to six inputs
+        var optimizer = torch.optim.AdamW(trainable.parameters().Where(p => p.requires_grad), 1e-3);
+        var loss = nn.functional.mse_loss(trainable.call(x), y);
+
+        // 3. By hand, before each forward.
+        LowRankInjector.RefreshAdapters(encoder);
     }
 
     internal static void RegisterLinearLike()
@@ -35,8 +50,15 @@ internal static class Lora
         public override Tensor forward(Tensor input) => input;
     }
 
+    internal static void LoadIntoNative(TorchSharp.Modules.TransformerEncoder nativeEncoder)
+    {
+        var loaded = PeftAdapterFile.Load(nativeEncoder, "my-adapter");   // injects from adapter_config.json if needed
+        var model = loaded.Model;                                          // the managed twin when nativeEncoder was native
+    }
+
     internal static void Verbs(TorchSharp.torch.nn.Module model)
     {
+        var configs = model.AdapterConfigs();         // PEFT's peft_config: each adapter's record
         model.SetAdapter("b");                        // PEFT set_adapter: layers without "b" compute the base projection
         using (model.DisableAdapters()) { /* base */ } // PEFT disable_adapter(): restored on dispose
         model.DeleteAdapter("a");                     // PEFT delete_adapter

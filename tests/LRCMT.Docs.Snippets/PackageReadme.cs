@@ -10,7 +10,7 @@ internal static class PackageReadme
         // LRCMT on a local Hugging Face BERT folder (config.json, vocab.txt, model.safetensors), LoRA r=8, CMU-MOSI feature sizes.
         using var model = new LrcmtBuilder()
             .WithPretrainedEncoder("models/bert-base-uncased")
-            .WithLoRA(lora => { lora.Rank = 8; lora.Alpha = 16; })
+            .WithLoRA(lora => lora with { Rank = 8, Alpha = 16 })
             .WithModalities(acousticFeatures: 5, visualFeatures: 20)
             .Build();
         Console.WriteLine(model.GetParameterReport());

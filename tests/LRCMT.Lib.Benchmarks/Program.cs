@@ -14,6 +14,12 @@ if (args.Length == 3 && args[0] == "--child-user-loop")
 // (--child-inference SPEC FORWARDS is how inference-memory runs each case in a fresh process.)
 if (args.Length == 3 && args[0] == "--child-inference")
     return LRCMT.Benchmarks.Inference.InferenceChild.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+// (--child-onnx-inference SPEC RUNS is how onnx-inference runs each engine and case in a fresh process.)
+if (args.Length == 3 && args[0] == "--child-onnx-inference")
+    return LRCMT.Benchmarks.Export.InferenceChild.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+// (--export-inference-models DIR writes the onnx-inference models, for running --child-onnx-inference by hand.)
+if (args.Length == 2 && args[0] == "--export-inference-models")
+    return LRCMT.Benchmarks.Export.OnnxInferenceBenchmark.ExportModels(args[1]).Count > 0 ? 0 : 1;
 // (--gpu-lora-step DIR fp32|bf16 STEPS is the .NET half of gpu/run-gpu-bench.sh.)
 if (args.Length == 4 && args[0] == "--gpu-lora-step")
     return LRCMT.Benchmarks.Gpu.GpuLoRAStep.Run(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));

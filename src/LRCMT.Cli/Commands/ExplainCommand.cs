@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LRCMT.Configuration;
 using LRCMT.Cli.Experiments;
 using Spectre.Console;
 
@@ -10,7 +11,8 @@ internal static class ExplainCommand
     internal static Command Create(CliContext context)
     {
         var options = new SavedRunOptions();
-        var samples = OptionValues.Int("--samples", "how many samples of the split to draw (default 4)", 1, 64);
+        var samples = OptionValues.Int("--samples", "how many samples of the split to draw (default 4)",
+            (path, count) => SettingRules.InRange(path, count, 1, 64));
         var output = new Option<string?>("--output", "-o") { Description = "folder for the PNGs (default: <run>/explain-<split>); files in it are replaced" };
         var command = new Command("explain",
             "Draw a saved run's cross-modal attention for a few samples: which visual frames each acoustic frame attended to " +

@@ -14,7 +14,7 @@ internal static class InspectCommand
         command.SetAction(parse =>
         {
             var settings = settingsOptions.Resolve(parse);
-            Preflight.CheckEncoder(settings.Encoder);
+            Preflight.CheckEncoder(settings.Model.TextEncoder);
             ParameterInspection.Print(settings, context);
             return ExitCodes.Success;
         });

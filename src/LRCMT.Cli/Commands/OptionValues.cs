@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using LRCMT.Errors;
 
 namespace LRCMT.Cli.Commands;
 
@@ -11,34 +12,25 @@ namespace LRCMT.Cli.Commands;
 /// </summary>
 internal static class OptionValues
 {
-    /// <summary>An optional whole-number flag with an inclusive range.</summary>
-    internal static Option<int?> Int(string name, string description, int min, int max, params string[] aliases)
+    /// <summary>
+    /// An optional whole-number flag whose value is checked by <paramref name="rule"/> — the library's rule for the
+    /// setting the flag sets (<c>SettingRules</c>), called with the flag's name as the path, so the flag and the settings
+    /// file report a bad value with the same message.
+    /// </summary>
+    internal static Option<int?> Int(string name, string description, Func<string, long, SettingProblem?> rule, params string[] aliases)
     {
         var option = new Option<int?>(name, aliases) { Description = description };
         option.CustomParser = result =>
         {
             string text = Single(result);
-            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
             {
-                result.AddError($"{name} expects a whole number from {min} to {max}, got '{text}'.");
+                result.AddError($"{name} expects a whole number, got '{text}'.");
                 return null;
             }
-            return value;
-        };
-        return option;
-    }
-
-    /// <summary>An optional number flag: finite, within an inclusive range.</summary>
-    internal static Option<double?> Number(string name, string description, double min, double max)
-    {
-        var option = new Option<double?>(name) { Description = description };
-        option.CustomParser = result =>
-        {
-            string text = Single(result);
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-                || !double.IsFinite(value) || value < min || value > max)
+            if (rule(name, value) is { } problem)
             {
-                result.AddError($"{name} expects a finite number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, got '{text}'.");
+                result.AddError(problem.ToString());
                 return null;
             }
             return value;

@@ -1,4 +1,6 @@
+using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Settings;
+using LRCMT.Configuration;
 
 namespace LRCMT.Cli.Commands;
 
@@ -31,11 +33,20 @@ internal static class Preflight
                 "--device cuda needs a CUDA build of libtorch and a GPU: run from the repository with -p:TorchBackend=cuda-linux (or cuda-windows).");
     }
 
-    /// <summary>An encoder folder holds a configuration, a vocabulary and weights.</summary>
-    internal static void CheckEncoder(EncoderSettings encoder)
+    /// <summary>An encoder folder holds a configuration, a vocabulary and weights; an ONNX export has its vocabulary beside it.</summary>
+    internal static void CheckEncoder(TextEncoderOptions encoder)
     {
-        if (encoder.IsMiniLm) return;
-        string folder = Path.GetFullPath(encoder.Source);
+        if (EncoderLoader.IsMiniLm(encoder)) return;
+        if (!string.IsNullOrWhiteSpace(encoder.OnnxFile))
+        {
+            string onnx = Path.GetFullPath(encoder.OnnxFile);
+            if (!File.Exists(onnx))
+                throw new CliException(ExitCodes.EncoderError, $"The encoder file '{onnx}' does not exist (use --encoder minilm for the packaged MiniLM).");
+            if (!File.Exists(Path.Combine(Path.GetDirectoryName(onnx)!, "vocab.txt")))
+                throw new CliException(ExitCodes.EncoderError, $"The ONNX encoder '{onnx}' has no vocab.txt beside it.");
+            return;
+        }
+        string folder = Path.GetFullPath(encoder.PretrainedFolder!);
         if (!Directory.Exists(folder))
             throw new CliException(ExitCodes.EncoderError, $"The encoder folder '{folder}' does not exist (use --encoder minilm for the packaged MiniLM).");
         var missing = new List<string>();

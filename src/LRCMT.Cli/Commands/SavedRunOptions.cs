@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
+using LRCMT.Configuration;
 using LRCMT.Evaluation;
 
 namespace LRCMT.Cli.Commands;
@@ -21,7 +22,7 @@ internal sealed class SavedRunOptions
     internal Option<string?> Split { get; } = OptionValues.OneOf("--split", "which split (default: test)", "train", "valid", "test");
     internal Option<string?> Device { get; } = SettingsOptions.DeviceOption();
     internal Option<int?> Threads { get; } = SettingsOptions.ThreadsOption();
-    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per forward pass (default: twice the run's training batch)", 1, ResourceLimits.MaxBatchSize);
+    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per forward pass (default: twice the run's training batch)", SettingRules.BatchSize);
 
     internal void AddTo(Command command)
     {
@@ -57,7 +58,7 @@ internal sealed class SavedRunOptions
         if (parse.GetValue(Threads) is { } threads) settings.Threads = threads;
         RunSettingsFile.Validate(settings);
         Preflight.CheckData(settings.Data);
-        Preflight.CheckEncoder(settings.Encoder);
+        Preflight.CheckEncoder(settings.Model.TextEncoder);
         Preflight.CheckDevice(settings.Device);
         return saved;
     }

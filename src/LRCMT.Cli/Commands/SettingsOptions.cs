@@ -1,5 +1,7 @@
 using System.CommandLine;
+using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Settings;
+using LRCMT.Configuration;
 using LRCMT.Evaluation;
 
 namespace LRCMT.Cli.Commands;
@@ -31,14 +33,21 @@ internal sealed class SettingsOptions(SettingsScope scope)
     internal Option<MsaDataset?> Dataset { get; } = OptionValues.Name<MsaDataset>("--dataset",
         "which MMSA dataset a .pkl file holds, for its metrics (Mosi and Mosei: [-3, 3]; Sims: [-1, 1])");
     internal Option<string?> Encoder { get; } = new("--encoder", "-e")
-        { Description = "'minilm' (packaged ONNX MiniLM, default) or a local Hugging Face folder (config.json, vocab.txt, model.safetensors)" };
+    {
+        Description = "'minilm' (packaged ONNX MiniLM, default), a local Hugging Face folder (config.json, vocab.txt, model.safetensors) " +
+                      "or an ONNX BERT export with vocab.txt beside it",
+    };
+    internal Option<string?> Preset { get; } = OptionValues.OneOf("--preset",
+        "the model description to start from: the library's defaults, or the LRCMT paper's fusion (width 50, 5 heads, 5 layers, no time bias)",
+        RunSettingsFile.Presets.Keys.ToArray());
     internal Option<ModelVariant?> Variant { get; } = OptionValues.Name<ModelVariant>("--variant", "model variant (default Lrcmt)");
-    internal Option<int?> Epochs { get; } = OptionValues.Int("--epochs", "training epochs", 1, 100_000);
-    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per step", 1, ResourceLimits.MaxBatchSize);
-    internal Option<int?> Seed { get; } = OptionValues.Int("--seed", "seed of data generation, initialisation and shuffling", 0, int.MaxValue);
-    internal Option<int?> MaxTokens { get; } = OptionValues.Int("--max-tokens", "text length cap in tokens", 4, 512);
-    internal Option<int?> LoraRank { get; } = OptionValues.Int("--lora-rank", "LoRA rank r", 1, ResourceLimits.MaxLoraRank);
-    internal Option<int?> TrainSize { get; } = OptionValues.Int("--train-size", "controlled benchmark: training samples", 1, ResourceLimits.MaxControlledSamples);
+    internal Option<int?> Epochs { get; } = OptionValues.Int("--epochs", "training epochs", SettingRules.Epochs);
+    internal Option<int?> BatchSize { get; } = OptionValues.Int("--batch-size", "samples per step", SettingRules.BatchSize);
+    internal Option<int?> Seed { get; } = OptionValues.Int("--seed", "seed of data generation, initialisation and shuffling", RunSettings.SeedRule);
+    internal Option<int?> MaxTokens { get; } = OptionValues.Int("--max-tokens", "text length cap in tokens", SettingRules.TextTokens);
+    internal Option<int?> LoraRank { get; } = OptionValues.Int("--lora-rank", "LoRA rank r", SettingRules.LoRARank);
+    internal Option<int?> TrainSize { get; } = OptionValues.Int("--train-size", "controlled benchmark: training samples",
+        (path, count) => SettingRules.GeneratedSamples(path, count, 1));
     internal Option<string?> Device { get; } = DeviceOption();
     internal Option<string?> BaseDType { get; } = OptionValues.OneOf("--base-dtype",
         "frozen encoder base in bf16 | fp16 | fp32 (default; adapters, fusion and head stay fp32)", "bf16", "fp16", "fp32");
@@ -50,7 +59,7 @@ internal sealed class SettingsOptions(SettingsScope scope)
 
     /// <summary>--threads, shared with eval and predict.</summary>
     internal static Option<int?> ThreadsOption() =>
-        OptionValues.Int("--threads", "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)", 0, ResourceLimits.MaxThreads);
+        OptionValues.Int("--threads", "libtorch CPU threads (default 0 = auto: 1 on a busy machine, else one per core)", RunSettings.ThreadsRule);
 
     private static LRCMT.TextEncoders.BaseDType ParseBaseDType(string value) => value switch
     {
@@ -64,9 +73,9 @@ internal sealed class SettingsOptions(SettingsScope scope)
 
     private IEnumerable<Option> InScope() => scope switch
     {
-        SettingsScope.Inspect => [Config, Data, Dataset, Encoder, Variant, LoraRank],
-        SettingsScope.Ablate => [Config, Data, Dataset, Encoder, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, BaseDType, Threads],
-        _ => [Config, Data, Dataset, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, BaseDType, Threads],
+        SettingsScope.Inspect => [Config, Preset, Data, Dataset, Encoder, Variant, LoraRank],
+        SettingsScope.Ablate => [Config, Preset, Data, Dataset, Encoder, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, BaseDType, Threads],
+        _ => [Config, Preset, Data, Dataset, Encoder, Variant, Epochs, BatchSize, Seed, MaxTokens, LoraRank, TrainSize, Device, BaseDType, Threads],
     };
 
     /// <summary>Adds the flags of this scope to <paramref name="command"/>.</summary>
@@ -78,19 +87,21 @@ internal sealed class SettingsOptions(SettingsScope scope)
     /// <summary>The settings file overlaid with the flags that were given, validated.</summary>
     internal RunSettings Resolve(ParseResult parse)
     {
-        var settings = RunSettingsFile.Load(parse.GetValue(Config)?.FullName);
+        var settings = RunSettingsFile.Load(parse.GetValue(Config)?.FullName, parse.GetValue(Preset));
         if (parse.GetValue(Data) is { } data) settings.Data.Source = data;
         if (parse.GetValue(Dataset) is { } dataset) settings.Data.Dataset = dataset;
-        if (parse.GetValue(Encoder) is { } encoder) settings.Encoder.Source = encoder;
+        if (parse.GetValue(Encoder) is { } encoder)
+            settings.Model = settings.Model with { TextEncoder = EncoderLoader.Select(settings.Model.TextEncoder, encoder) };
         if (scope != SettingsScope.Ablate && parse.GetValue(Variant) is { } variant) settings.ApplyVariant(variant);
         if (parse.GetValue(Epochs) is { } epochs) settings.Training = settings.Training with { Epochs = epochs };
         if (parse.GetValue(BatchSize) is { } batch) settings.Data.BatchSize = batch;
         if (parse.GetValue(Seed) is { } seed) settings.ApplySeed(seed);
         if (parse.GetValue(MaxTokens) is { } tokens) settings.Data.MaxTextTokens = tokens;
-        if (parse.GetValue(LoraRank) is { } rank) settings.Model.LoRA.Rank = rank;
+        if (parse.GetValue(LoraRank) is { } rank) settings.Model = settings.Model with { LoRA = settings.Model.LoRA with { Rank = rank } };
         if (parse.GetValue(TrainSize) is { } size) settings.Data.Controlled.TrainCount = size;
         if (parse.GetValue(Device) is { } device) settings.Device = device;
-        if (parse.GetValue(BaseDType) is { } dtype) settings.Model.TextEncoder.BaseDType = ParseBaseDType(dtype);
+        if (parse.GetValue(BaseDType) is { } dtype)
+            settings.Model = settings.Model with { TextEncoder = settings.Model.TextEncoder with { BaseDType = ParseBaseDType(dtype) } };
         if (parse.GetValue(Threads) is { } threads) settings.Threads = threads;
         RunSettingsFile.Validate(settings);
         return settings;

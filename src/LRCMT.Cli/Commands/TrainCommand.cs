@@ -44,7 +44,7 @@ internal static class TrainCommand
             var settings = resumed is null ? settingsOptions.Resolve(parse) : ResumeSettings(parse, settingsOptions, resumed, out _);
             string? checkpoint = resumed is null ? null : Path.Combine(resumed, RunFiles.TrainerCheckpoint, Trainer.LastCheckpointName);
             Preflight.CheckData(settings.Data);
-            Preflight.CheckEncoder(settings.Encoder);
+            Preflight.CheckEncoder(settings.Model.TextEncoder);
             Preflight.CheckDevice(settings.Device);
             if (parse.GetValue(seeds) is not null)
             {

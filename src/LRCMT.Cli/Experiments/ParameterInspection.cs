@@ -1,6 +1,7 @@
 using LRCMT.Cli.Data;
 using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Settings;
+using LRCMT.LowRank;
 using Spectre.Console;
 
 namespace LRCMT.Cli.Experiments;
@@ -11,7 +12,7 @@ internal static class ParameterInspection
     internal static void Print(RunSettings settings, CliContext context)
     {
         var data = ExperimentData.Load(settings.Data);
-        var encoder = EncoderLoader.Load(settings.Encoder);
+        var encoder = EncoderLoader.Load(settings.Model.TextEncoder);
         using var model = ModelFactory.Build(settings, encoder, data);
         var console = context.Console;
 
@@ -19,7 +20,9 @@ internal static class ParameterInspection
         console.MarkupLine($"Interaction: {settings.Model.Interaction.Mode}; encoder tuning: {settings.Model.TextEncoder.Tuning}");
         var table = new Table().AddColumn("Component").AddColumn(new TableColumn("Parameters").RightAligned())
             .AddColumn(new TableColumn("Trainable").RightAligned());
-        foreach (var group in model.named_parameters().GroupBy(p => Component(p.name)))
+        // Adapters are found by structure, never by name: what trains inside the LoRA layers the injector placed.
+        var adapters = model.modules().OfType<LoRALayer>().SelectMany(l => l.parameters()).Where(p => p.requires_grad).Select(p => p.Handle).ToHashSet();
+        foreach (var group in model.named_parameters().GroupBy(p => Component(p.name, adapters.Contains(p.parameter.Handle))))
         {
             long all = group.Sum(p => p.parameter.numel());
             long trainable = group.Where(p => p.parameter.requires_grad).Sum(p => p.parameter.numel());
@@ -30,9 +33,9 @@ internal static class ParameterInspection
     }
 
     // Top-level component, with the encoder's adapters listed apart from its frozen weights.
-    private static string Component(string name)
+    private static string Component(string name, bool adapter)
     {
         string top = name.Split('.')[0];
-        return top == "text_encoder" && name.Contains("lora_", StringComparison.Ordinal) ? "text_encoder (LoRA adapters)" : top;
+        return adapter ? $"{top} (LoRA adapters)" : top;
     }
 }

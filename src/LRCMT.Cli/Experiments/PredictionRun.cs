@@ -8,8 +8,10 @@ namespace LRCMT.Cli.Experiments;
 internal static class PredictionRun
 {
     /// <returns>The number of rows written.</returns>
-    internal static int Execute(SavedRun run, string split, string csvPath, CliContext context, int? batchSize = null)
+    /// <param name="onnxModel">An exported model to run with ONNX Runtime instead of the TorchSharp model, or null.</param>
+    internal static int Execute(SavedRun run, string split, string csvPath, CliContext context, int? batchSize = null, string? onnxModel = null)
     {
+        using var onnx = onnxModel is null ? null : OnnxEngine.Open(onnxModel, run.Settings.Threads);
         using var restored = RestoredModel.Open(run, context, batchSize);
         var model = restored.Model;
         model.eval();
@@ -32,8 +34,7 @@ internal static class PredictionRun
                 {
                     var input = device.type == DeviceType.CPU ? batch : batch.To(device);
                     // A classification head predicts the argmax class (labels are then classes too).
-                    var output = model.call(input);
-                    var predictions = (restored.Classes is null ? output.reshape(-1) : output.argmax(1)).to(torch.ScalarType.Float32).cpu().data<float>().ToArray();
+                    var predictions = onnx?.Predict(batch) ?? Torch(model, input, restored.IsClassifier);
                     var labels = batch.Labels?.to(torch.ScalarType.Float32).data<float>().ToArray();
                     for (int i = 0; i < predictions.Length; i++, rows++)
                         writer.WriteLine(string.Join(',', Csv(batch.Ids[i]), Number(predictions[i]), labels is null ? "" : Number(labels[i])));
@@ -43,6 +44,12 @@ internal static class PredictionRun
         }
         File.Move(partial, csvPath, overwrite: true);
         return rows;
+    }
+
+    private static float[] Torch(LRCMT.Models.SentimentModel model, LRCMT.Data.MultimodalBatch input, bool classify)
+    {
+        var output = model.call(input);
+        return (classify ? output.argmax(1) : output.reshape(-1)).to(torch.ScalarType.Float32).cpu().data<float>().ToArray();
     }
 
     private static string Number(float value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -26,7 +26,7 @@ internal static class SeedsOption
         }
         catch (InvalidConfigurationException e)
         {
-            throw new CliException(ExitCodes.UsageError, $"--seeds '{text}': {string.Join(" ", e.Problems)}", e);
+            throw new CliException(ExitCodes.UsageError, $"--seeds '{text}': {string.Join("; ", e.Problems)}", e);
         }
     }
 

@@ -30,7 +30,7 @@ internal static class TrainingRun
         var console = context.Console;
         var data = ExperimentData.Load(settings.Data);
         console.MarkupLine($"Data: {Markup.Escape(data.Description)}");
-        var encoder = EncoderLoader.Load(settings.Encoder);
+        var encoder = EncoderLoader.Load(settings.Model.TextEncoder);
         console.MarkupLine($"Encoder: {Markup.Escape(encoder.Description)}");
 
         using var model = ModelFactory.Build(settings, encoder, data);
@@ -38,8 +38,8 @@ internal static class TrainingRun
         var report = model.GetParameterReport();
         console.MarkupLine($"{Markup.Escape(title)}: {Markup.Escape(report.ToString())}");
 
-        var classes = ModelFactory.ClassesFor(model.Architecture.Head, model.Architecture.Classes, data);
-        var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId, classes);
+        bool classifier = ModelFactory.IsClassifier(model);
+        var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId);
         int seed = (int)settings.Training.Seed;
         var train = new MultimodalDataLoader(data.Train, collator, settings.Data.BatchSize, shuffle: true, seed: seed);
         var valid = new MultimodalDataLoader(data.Valid, collator, settings.Data.BatchSize * 2, shuffle: false, seed: seed);
@@ -54,7 +54,7 @@ internal static class TrainingRun
                 File.Copy(file, Path.Combine(checkpoints, Path.GetFileName(file)), overwrite: true);
             resumeFrom = Path.Combine(checkpoints, Path.GetFileName(resumeFrom));
         }
-        var options = TrainingOptionsFor(settings.Training, data, classes) with { CheckpointDirectory = checkpoints };
+        var options = TrainingOptionsFor(settings.Training, data, model) with { CheckpointDirectory = checkpoints };
         // Written first as well, so a run kept after a failure (RunFolder.KeepIncomplete) can be resumed with --resume.
         RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration));
         var curves = new TrainingCurves(options.EarlyStoppingMetric);
@@ -76,51 +76,55 @@ internal static class TrainingRun
             }
         });
         foreach (var epoch in result.History)
-            curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss, epoch.Validation[options.EarlyStoppingMetric]));
+            curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss,
+                options.EarlyStoppingMetric == TrainerOptions.LossMetric ? epoch.ValidationLoss : epoch.Validation[options.EarlyStoppingMetric]));
 
         bool interrupted = result.StopReason == TrainingStopReason.Cancelled;
         // Per-sample scores (for the ablation statistics) exist for a regression head; a classification head is scored on its classes.
-        var testPredictions = interrupted || classes is not null ? null : SamplePredictions.Collect(model, test);
+        var testPredictions = interrupted || classifier ? null : Trainer.Predict(model, test);
         IReadOnlyDictionary<string, double>? testMetrics = interrupted ? null
-            : classes is null ? testPredictions!.Metrics(data.MetricSet).Values : Trainer.Evaluate(model, test, classes).Values;
+            : classifier ? Trainer.Evaluate(model, test, data.MetricSet).Values : testPredictions!.Metrics(data.MetricSet).Values;
         IReadOnlyDictionary<string, double>? validMetrics = result.BestEpoch >= 0
             ? result.History.First(h => h.Epoch == result.BestEpoch).Validation.Values
             : null;
 
         curves.BestEpoch = result.BestEpoch >= 0 ? result.BestEpoch + 1 : null;
-        curves.TestMetric = testMetrics?.GetValueOrDefault(options.EarlyStoppingMetric);
-        WriteFiles(directory, Resolved(settings, model, options), model, curves, testMetrics, validMetrics, interrupted);
+        // Selected on the loss, there is no test metric of that name (the test split is scored on the MMSA metrics).
+        curves.TestMetric = testMetrics is not null && testMetrics.TryGetValue(options.EarlyStoppingMetric, out double testValue) ? testValue : null;
+        WriteFiles(directory, Resolved(settings, options), model, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
             report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed,
             settings.Training.Seed, data.MetricSet, testPredictions);
     }
 
     /// <summary>
-    /// The trainer options of this data and head: the data's metric set and, for a classification head, MMSA's
-    /// classes with cross-entropy (selecting on accuracy unless a classification metric or the loss was chosen).
+    /// The trainer options of this data and model: the data's metric set and, for a classification head (whose classes
+    /// the trainer reads from the model), selection on its accuracy unless a classification metric or the loss was chosen.
     /// </summary>
-    internal static TrainerOptions TrainingOptionsFor(TrainerOptions configured, ExperimentData data, SentimentClasses? classes)
+    internal static TrainerOptions TrainingOptionsFor(TrainerOptions configured, ExperimentData data, SentimentModel model)
     {
-        var options = configured with { Dataset = data.MetricSet, Classes = classes };
-        if (classes is null) return options.Loss == TrainingLoss.CrossEntropy ? options with { Loss = TrainingLoss.L1 } : options;
-        bool metricFits = options.EarlyStoppingMetric == TrainerOptions.LossMetric || classes.MetricNames.Contains(options.EarlyStoppingMetric);
-        return options with { Loss = TrainingLoss.CrossEntropy, EarlyStoppingMetric = metricFits ? options.EarlyStoppingMetric : classes.MetricNames[0] };
+        var options = configured with { Dataset = data.MetricSet };
+        if (!ModelFactory.IsClassifier(model)) return options;
+        var metrics = new SentimentClasses(data.MetricSet, model.Options.Head.Classes).MetricNames;
+        bool metricFits = options.EarlyStoppingMetric == TrainerOptions.LossMetric || metrics.Contains(options.EarlyStoppingMetric);
+        return metricFits ? options : options with { EarlyStoppingMetric = metrics[0] };
     }
 
-    /// <summary>The settings as the run actually used them: the model's resolved options (feature sizes from the data, effective LoRA targets) and trainer options.</summary>
-    private static RunSettings Resolved(RunSettings settings, LRCMTModel model, TrainerOptions options)
+    /// <summary>The settings as the run used them: the trainer options (the model's description is the saved model's, which config.json points to).</summary>
+    private static RunSettings Resolved(RunSettings settings, TrainerOptions options)
     {
         var resolved = RunSettingsFile.Clone(settings);
-        resolved.Model = LrcmtOptions.Of(model);
         resolved.Training = options with { CheckpointDirectory = null };
         return resolved;
     }
 
-    private static void WriteFiles(string directory, RunSettings settings, LRCMTModel model,
+    private static void WriteFiles(string directory, RunSettings settings, SentimentModel model,
         TrainingCurves curves, IReadOnlyDictionary<string, double>? test, IReadOnlyDictionary<string, double>? valid, bool interrupted)
     {
-        model.Save(Path.Combine(directory, RunFiles.Model));
-        RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration));
+        string modelFolder = Path.Combine(directory, RunFiles.Model);
+        model.Save(modelFolder);
+        // The model's description lives once, in model/ (its LoRA configuration in model/adapter/); config.json points to it.
+        RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration), modelFolder);
         MetricsFile.Save(Path.Combine(directory, RunFiles.Metrics), test, valid, curves, interrupted);
         TrainingCurvesPlot.Save(curves, Path.Combine(directory, RunFiles.Curves));
     }

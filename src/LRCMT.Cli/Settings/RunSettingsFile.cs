@@ -22,11 +22,22 @@ public static class RunSettingsFile
         Converters = { new JsonStringEnumConverter() },
     };
 
-    /// <summary>Defaults, overlaid with <paramref name="path"/> when given (unknown keys are errors, so typos do not pass silently).</summary>
-    /// <exception cref="CliException">The file is missing or not valid JSON for these settings (exit code <see cref="ExitCodes.ConfigurationError"/>).</exception>
-    public static RunSettings Load(string? path)
+    /// <summary>The model descriptions <c>--preset</c> starts from: the library's defaults and its named presets.</summary>
+    public static IReadOnlyDictionary<string, LrcmtOptions> Presets { get; } = new Dictionary<string, LrcmtOptions>
     {
-        var settings = new RunSettings();
+        ["default"] = new(),
+        ["paper"] = LrcmtPresets.Paper,
+    };
+
+    /// <summary>
+    /// Defaults (the model section starting from <paramref name="preset"/>), overlaid with <paramref name="path"/> when
+    /// given (unknown keys are errors, so typos do not pass silently). A <c>ModelFolder</c> in the file is read as its model section.
+    /// </summary>
+    /// <exception cref="CliException">The file is missing or not valid JSON for these settings (exit code <see cref="ExitCodes.ConfigurationError"/>).</exception>
+    public static RunSettings Load(string? path, string? preset = null)
+    {
+        var start = preset is null ? new LrcmtOptions() : Presets[preset];
+        var settings = new RunSettings { Model = start };
         if (path is null) return settings;
         string full = Path.GetFullPath(path);
         if (!File.Exists(full))
@@ -42,12 +53,19 @@ public static class RunSettingsFile
                 throw new CliException(ExitCodes.ConfigurationError,
                     $"The configuration file '{full}' has settings that do not exist:{Environment.NewLine}  - " +
                     string.Join(Environment.NewLine + "  - ", unknown));
+            // The binder sets the model section's properties in place: it binds a throwaway copy here (for its type
+            // checks), and the library binds the section onto the preset below, lists replacing lists.
+            settings.Model = new LrcmtOptions();
             root.Bind(settings, o => o.ErrorOnUnknownConfiguration = true);
             // The binder appends configured array items to the defaults; a configured list must replace them.
             if (root.GetSection("Data:Controlled:IntensityScales").Get<float[]>() is { } scales)
                 settings.Data.Controlled.IntensityScales = scales;
-            if (root.GetSection("Model:LoRA:TargetModules").Get<List<string>>() is { } targets)
-                settings.Model.LoRA.TargetModules = targets;
+            var model = root.GetSection(nameof(RunSettings.Model));
+            if (settings.ModelFolder is null) settings.Model = LrcmtOptions.FromConfiguration(model, start);
+            else if (model.Exists() || preset is not null)
+                throw new CliException(ExitCodes.ConfigurationError,
+                    $"The configuration file '{full}' names a ModelFolder, whose description is the model; it cannot also take a Model section or --preset.");
+            else ReadModelFolder(settings, full);
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or JsonException)
         {
@@ -73,44 +91,62 @@ public static class RunSettingsFile
     }
 
     /// <summary>
-    /// Throws <see cref="InvalidConfigurationException"/> listing every invalid data, trainer and device setting.
-    /// The model section is checked by <c>LrcmtBuilder.Build</c>, which lists its own problems the same way.
+    /// Throws <see cref="InvalidConfigurationException"/> listing every problem of the settings, each at its path
+    /// (<c>Model.Fusion.Heads</c>, <c>Data.BatchSize</c>, …): the library's own rules for the model, trainer and
+    /// benchmark sections (<c>FindProblems</c>), the same rules for the data section, and the tool's own settings.
     /// </summary>
     public static void Validate(RunSettings settings)
     {
-        var problems = new List<string>();
         var data = settings.Data;
-        if (data.MaxTextTokens is < 4 or > 512) problems.Add($"Data.MaxTextTokens must lie in [4, 512] (was {data.MaxTextTokens}).");
-        if (data.BatchSize < 1) problems.Add($"Data.BatchSize must be at least 1 (was {data.BatchSize}).");
-        if (data.IsControlled) Collect("Data.Controlled", data.Controlled.Validate, problems);
-        Collect("Training", settings.Training.Validate, problems);
-        if (settings.Threads < 0) problems.Add($"Threads must be 0 (libtorch's default) or more (was {settings.Threads}).");
-        problems.AddRange(ResourceLimits.Problems(settings));
-        if (settings.Device is not ("cpu" or "cuda")) problems.Add($"Device must be 'cpu' or 'cuda' (was '{settings.Device}').");
-        if (data.IsControlled && data.Dataset == MsaDataset.Sims)
-            problems.Add("Data.Dataset Sims needs an MMSA file: the controlled benchmark has MOSI-style labels in [-3, 3].");
-        problems.AddRange(SettingsValues.Problems(settings));
-        problems.AddRange(ModelProblems(settings.Model).Select(p => $"Model: {p}"));
-        if (problems.Count > 0) throw new InvalidConfigurationException("run settings", problems);
+        var problems = SettingRules.Collect(
+            SettingRules.TextTokens("Data.MaxTextTokens", data.MaxTextTokens),
+            SettingRules.BatchSize("Data.BatchSize", data.BatchSize),
+            RunSettings.ThreadsRule("Threads", settings.Threads),
+            SettingRules.OneOf("Device", settings.Device, "cpu", "cuda"),
+            data.IsControlled && data.Dataset == MsaDataset.Sims
+                ? new SettingProblem("Data.Dataset", "Sims needs an MMSA file: the controlled benchmark has MOSI-style labels in [-3, 3]")
+                : null);
+        if (data.IsControlled) problems.AddRange(data.Controlled.FindProblems().Select(p => p.Within("Data.Controlled")));
+        problems.AddRange(settings.Training.FindProblems().Select(p => p.Within("Training")));
+        problems.AddRange(settings.Model.FindProblems().Select(p => p.Within("Model")));
+        // Non-finite numbers and unnamed enum values anywhere, where no rule above has spoken for that setting already.
+        var spoken = problems.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
+        problems.AddRange(SettingsValues.Problems(settings).Where(v => !spoken.Contains(v.Path)));
+        SettingRules.ThrowIfAny("run settings", problems);
     }
 
-    // The library's own checks of the model section (LrcmtBuilder runs them again), here so they fail before any data
-    // is generated or an encoder loaded. The CLI gives the encoder in code, so the file-source rules do not apply.
-    private static IEnumerable<string> ModelProblems(LrcmtOptions model)
+    /// <summary>
+    /// Writes the resolved settings as indented JSON (the run folder's config.json). With <paramref name="modelFolder"/>
+    /// (a saved model beside the file), the model section is that folder's description: the file points to it
+    /// instead of copying it.
+    /// </summary>
+    public static void Save(RunSettings settings, string path, string? modelFolder = null)
     {
-        var copy = JsonSerializer.Deserialize<LrcmtOptions>(JsonSerializer.Serialize(model, Json), Json)!;
-        return copy.FindProblems(encoderGivenInCode: true).Where(f => !f.Contains("TextEncoder.", StringComparison.Ordinal));
+        var json = JsonSerializer.SerializeToNode(settings, Json)!.AsObject();
+        json.Remove(nameof(RunSettings.ModelFolder));
+        if (modelFolder is not null)
+        {
+            json.Remove(nameof(RunSettings.Model));
+            json[nameof(RunSettings.ModelFolder)] = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, modelFolder).Replace('\\', '/');
+        }
+        File.WriteAllText(path, json.ToJsonString(Json));
     }
 
-    private static void Collect(string section, Action validate, List<string> problems)
+    /// <summary>Replaces the model section by the description of the saved model <see cref="RunSettings.ModelFolder"/> names (relative to <paramref name="settingsFile"/>).</summary>
+    private static void ReadModelFolder(RunSettings settings, string settingsFile)
     {
-        try { validate(); }
-        catch (InvalidConfigurationException e) { problems.AddRange(e.Problems.Select(p => $"{section}: {p}")); }
+        string folder = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(settingsFile)!, settings.ModelFolder!));
+        try
+        {
+            settings.Model = LRCMTModel.ReadOptions(folder);
+            settings.ModelFolder = null;
+        }
+        catch (Exception e) when (e is LrcmtException or FileNotFoundException or IOException)
+        {
+            throw new CliException(ExitCodes.ConfigurationError,
+                $"The model folder '{folder}' that '{settingsFile}' names could not be read: {e.Message}", e);
+        }
     }
-
-    /// <summary>Writes the resolved settings as indented JSON (the run folder's config.json).</summary>
-    public static void Save(RunSettings settings, string path) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(settings, Json));
 
     /// <summary>A deep copy (through the same JSON form as config.json).</summary>
     public static RunSettings Clone(RunSettings settings) =>
@@ -121,13 +157,31 @@ public static class RunSettingsFile
     {
         try
         {
-            return JsonSerializer.Deserialize<RunSettings>(File.ReadAllText(path), Json)
+            string text = File.ReadAllText(path);
+            var settings = JsonSerializer.Deserialize<RunSettings>(text, Json)
                 ?? throw new JsonException("the file holds null");
+            if (settings.ModelFolder is not null) ReadModelFolder(settings, Path.GetFullPath(path));
+            else settings.Model = WithLegacyEncoder(settings.Model, text);
+            return settings;
         }
         catch (JsonException e)
         {
             throw new CliException(ExitCodes.RunError, $"The run configuration '{path}' is not valid: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// A config.json of an earlier release named the encoder in its own section (<c>"Encoder": { "Source": … }</c>); the
+    /// model's description now does.
+    /// </summary>
+    private static LrcmtOptions WithLegacyEncoder(LrcmtOptions model, string json)
+    {
+        if (model.TextEncoder.PretrainedFolder is not null || model.TextEncoder.OnnxFile is not null) return model;
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("Encoder", out var encoder) && encoder.ValueKind == JsonValueKind.Object
+            && encoder.TryGetProperty("Source", out var source) && source.GetString() is { } choice
+            ? model with { TextEncoder = Encoders.EncoderLoader.Select(model.TextEncoder, choice) }
+            : model;
     }
 
     private static Exception Inner(Exception e) => e.InnerException is { } inner && e is InvalidDataException ? inner : e;

@@ -45,7 +45,7 @@ internal static class SettingsKeys
         candidates = [];
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (type.IsArray) return int.TryParse(key, out _) ? type.GetElementType() : null;
-        if (type.IsGenericType && typeof(IDictionary).IsAssignableFrom(type)) return type.GetGenericArguments()[1];
+        if (DictionaryValueType(type) is { } valueType) return valueType;
         if (type.IsGenericType && typeof(IEnumerable).IsAssignableFrom(type))
             return int.TryParse(key, out _) ? type.GetGenericArguments()[0] : null;
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -53,6 +53,12 @@ internal static class SettingsKeys
         candidates = properties.Select(p => p.Name).ToList();
         return properties.FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))?.PropertyType;
     }
+
+    /// <summary>The value type of a dictionary (mutable or read-only, e.g. a LoRA rank pattern), or null.</summary>
+    private static Type? DictionaryValueType(Type type) =>
+        type.GetInterfaces().Append(type)
+            .FirstOrDefault(i => i.IsGenericType && (i.GetGenericTypeDefinition() == typeof(IDictionary<,>) || i.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>)))
+            ?.GetGenericArguments()[1];
 
     private static bool IsLeaf(Type type)
     {

@@ -1,5 +1,7 @@
 using System.Collections;
 using System.Reflection;
+using LRCMT.Configuration;
+using LRCMT.Errors;
 
 namespace LRCMT.Cli.Settings;
 
@@ -9,27 +11,29 @@ namespace LRCMT.Cli.Settings;
 /// </summary>
 internal static class SettingsValues
 {
+    private static readonly MethodInfo DefinedRule = typeof(SettingRules).GetMethod(nameof(SettingRules.Defined))!;
+
     /// <summary>One message per non-finite number or undefined enum value reachable from <paramref name="settings"/>.</summary>
-    internal static List<string> Problems(object settings)
+    internal static List<SettingProblem> Problems(object settings)
     {
-        var problems = new List<string>();
+        var problems = new List<SettingProblem>();
         Walk(settings, "", problems, depth: 0);
         return problems;
     }
 
-    private static void Walk(object value, string path, List<string> problems, int depth)
+    private static void Walk(object value, string path, List<SettingProblem> problems, int depth)
     {
         if (depth > 8) return;
         switch (value)
         {
-            case double d when !double.IsFinite(d):
-                problems.Add($"{path} must be a finite number (was {d}).");
+            case double d when SettingRules.Finite(path, d) is { } problem:
+                problems.Add(problem);
                 return;
-            case float f when !float.IsFinite(f):
-                problems.Add($"{path} must be a finite number (was {f}).");
+            case float f when SettingRules.Finite(path, f) is { } problem:
+                problems.Add(problem);
                 return;
             case Enum e when !Enum.IsDefined(e.GetType(), e):
-                problems.Add($"{path} must be one of {string.Join(", ", Enum.GetNames(e.GetType()))} (was {e}).");
+                problems.Add((SettingProblem)DefinedRule.MakeGenericMethod(e.GetType()).Invoke(null, [path, e])!);
                 return;
             case string or ValueType:
                 return;

@@ -2,6 +2,7 @@ using LRCMT.Errors;
 using LRCMT.Fusion;
 using TorchSharp;
 using static TorchSharp.torch;
+using LRCMT.Configuration;
 
 namespace LRCMT.Baselines;
 
@@ -28,13 +29,11 @@ public abstract class FusionBody : nn.Module<MaskedSequence, MaskedSequence, Mas
     /// <exception cref="InvalidConfigurationException">A size is below 1.</exception>
     private protected FusionBody(string name, int textWidth, int acousticFeatures, int visualFeatures, int outputs) : base(name)
     {
-        var problems = new List<string>();
-        SettingRules.AddTo(problems,
-            SettingRules.AtLeast("text width", textWidth, 1),
-            SettingRules.AtLeast("acoustic feature size", acousticFeatures, 1),
-            SettingRules.AtLeast("visual feature size", visualFeatures, 1),
-            SettingRules.AtLeast("outputs", outputs, 1));
-        if (problems.Count > 0) throw new InvalidConfigurationException($"{name} sizes", problems);
+        SettingRules.ThrowIfAny($"{name} sizes", SettingRules.Collect(
+            SettingRules.AtLeast(nameof(textWidth), textWidth, 1),
+            SettingRules.AtLeast(nameof(acousticFeatures), acousticFeatures, 1),
+            SettingRules.AtLeast(nameof(visualFeatures), visualFeatures, 1),
+            SettingRules.AtLeast(nameof(outputs), outputs, 1)));
         TextWidth = textWidth;
         AcousticFeatures = acousticFeatures;
         VisualFeatures = visualFeatures;

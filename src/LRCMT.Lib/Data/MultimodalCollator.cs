@@ -1,5 +1,5 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
-using LRCMT.Evaluation;
 using LRCMT.TextEncoders;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,21 +17,14 @@ public sealed class MultimodalCollator
     private readonly ITextTokenizer? _tokenizer;
     private readonly int _maxTextLength;
     private readonly long _padTokenId;
-    private readonly SentimentClasses? _classes;
 
     /// <summary>Creates a collator.</summary>
     /// <param name="tokenizer">Tokenizer for samples without token ids; may be null when every sample carries ids.</param>
     /// <param name="maxTextLength">Longest tokenized sentence, special tokens included (MMSA uses 50; 39 for SIMS).</param>
     /// <param name="padTokenId">Id used to pad pre-tokenized ids (BERT's [PAD] is 0).</param>
-    /// <param name="classes">
-    /// For a classification head: the labels become int64 classes of the samples' scores by MMSA's convention.
-    /// Null (default) keeps the float32 regression scores.
-    /// </param>
-    public MultimodalCollator(ITextTokenizer? tokenizer = null, int maxTextLength = 50, long padTokenId = 0, SentimentClasses? classes = null)
+    public MultimodalCollator(ITextTokenizer? tokenizer = null, int maxTextLength = 50, long padTokenId = 0)
     {
-        classes?.EnsureValid();
-        _classes = classes;
-        if (maxTextLength < 2) throw new InvalidConfigurationException("collator", $"maxTextLength must be at least 2 (for [CLS] and [SEP]), got {maxTextLength}.");
+        SettingRules.ThrowIf("collator", SettingRules.TextTokens(nameof(maxTextLength), maxTextLength));
         _tokenizer = tokenizer;
         _maxTextLength = maxTextLength;
         _padTokenId = padTokenId;
@@ -49,9 +42,8 @@ public sealed class MultimodalCollator
         var (inputIds, attentionMask, tokenTypeIds) = Text(samples);
         var (acoustic, acousticMask) = Frames(samples, s => s.Acoustic, "acoustic");
         var (visual, visualMask) = Frames(samples, s => s.Visual, "visual");
-        var labels = _classes is { } classes
-            ? tensor(samples.Select(s => classes.ClassOf(s.Label)).ToArray(), ScalarType.Int64)
-            : tensor(samples.Select(s => s.Label).ToArray(), ScalarType.Float32);
+        // Always the sentiment scores: a classification head's trainer maps them to its classes.
+        var labels = tensor(samples.Select(s => s.Label).ToArray(), ScalarType.Float32);
         var batch = new MultimodalBatch(inputIds, attentionMask, tokenTypeIds, acoustic, acousticMask, visual, visualMask,
             labels, samples.Select(s => s.Id).ToArray());
         foreach (var t in new[] { inputIds, attentionMask, tokenTypeIds, acoustic, acousticMask, visual, visualMask, labels })

@@ -36,7 +36,7 @@ public sealed class CrossModalBlock : Module<Tensor, Tensor, Tensor?, Tensor>
     public CrossModalBlock(CrossModalSettings settings) : base(nameof(CrossModalBlock))
     {
         ArgumentNullException.ThrowIfNull(settings);
-        settings.EnsureValid();
+        settings.Validate();
         _width = settings.Width;
         _reluDropout = settings.ReluDropout;
         _residualDropout = settings.ResidualDropout;

@@ -24,7 +24,7 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
     public CrossModalEncoder(CrossModalSettings settings) : base(nameof(CrossModalEncoder))
     {
         ArgumentNullException.ThrowIfNull(settings);
-        settings.EnsureValid();
+        settings.Validate();
         _settings = settings with { }; // a copy: the caller may change its instance later
         // MulT scales embeddings by √d so that positions (unit amplitude) do not drown small projected features.
         _inputScale = Math.Sqrt(settings.Width);

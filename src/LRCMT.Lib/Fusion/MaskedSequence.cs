@@ -29,4 +29,24 @@ public readonly record struct MaskedSequence(Tensor Values, Tensor Mask)
             cat(parts.Select(p => p.Values).ToArray(), 1),
             cat(parts.Select(p => p.Mask).ToArray(), 1));
     }
+
+    /// <summary>
+    /// Pools the sequence into one vector per sample, looking only at real positions: the mean over them,
+    /// [batch, seq, width] → [batch, width]. A sample without any real position pools to zeros (never NaN), so an
+    /// empty modality simply contributes nothing.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The values are not [batch, seq, width] or the mask not [batch, seq].</exception>
+    public Tensor Mean()
+    {
+        if (Values.dim() != 3) throw new ShapeMismatchException("pooled sequence", "[batch, seq, width]", Values.shape);
+        if (Mask.dim() != 2 || Mask.shape[0] != Values.shape[0] || Mask.shape[1] != Values.shape[1])
+            throw new ShapeMismatchException("pooling mask", $"[{Values.shape[0]}, {Values.shape[1]}]", Mask.shape);
+
+        using var scope = NewDisposeScope();
+        var keep = Mask.to(ScalarType.Bool).unsqueeze(2);
+        // masked_fill rather than multiply: padding may hold inf/NaN, and 0 * inf is NaN.
+        var sum = Values.masked_fill(keep.logical_not(), 0).sum(1);
+        var count = keep.sum(1).to(Values.dtype).clamp_min(1);
+        return (sum / count).MoveToOuterDisposeScope();
+    }
 }

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -26,11 +27,10 @@ public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
     /// <param name="kernelSize">Odd temporal kernel size; the sequence length is preserved.</param>
     public ModalityProjection(string modality, long inputFeatures, long width, long kernelSize = 1) : base(nameof(ModalityProjection))
     {
-        var problems = new List<string>();
-        if (inputFeatures < 1) problems.Add($"{modality} feature size must be at least 1 (got {inputFeatures}).");
-        if (width < 1) problems.Add($"width must be at least 1 (got {width}).");
-        SettingRules.AddTo(problems, SettingRules.OddKernel($"{modality} kernel size", kernelSize));
-        if (problems.Count > 0) throw new InvalidConfigurationException($"{modality} projection", problems);
+        SettingRules.ThrowIfAny($"{modality} projection", SettingRules.Collect(
+            SettingRules.AtLeast(nameof(inputFeatures), inputFeatures, 1),
+            SettingRules.FusionWidth(nameof(width), width),
+            SettingRules.OddKernel(nameof(kernelSize), kernelSize)));
 
         _modality = modality;
         _inputFeatures = inputFeatures;

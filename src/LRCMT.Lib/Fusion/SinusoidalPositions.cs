@@ -15,10 +15,20 @@ internal static class SinusoidalPositions
         using var scope = NewDisposeScope();
         var pairs = (width + 1) / 2;
         var positions = arange(length, dtype: ScalarType.Float32, device: device).unsqueeze(1);
-        var frequencies = exp(arange(pairs, dtype: ScalarType.Float32, device: device) * (-2.0 * Math.Log(10000.0) / width));
-        var angles = positions * frequencies.unsqueeze(0);
+        var angles = positions * Frequencies(width, device).unsqueeze(0);
         // Interleave sin and cos so channel 2i is sin and 2i+1 is cos; trim the extra cosine for odd widths.
         var table = stack(new[] { sin(angles), cos(angles) }, 2).reshape(length, 2 * pairs).narrow(1, 0, width);
         return table.to(dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The [⌈width / 2⌉] float32 frequencies 10000^(−2i/width) of the channel pairs (the ONNX exporter writes these and
+    /// computes the table from them, so both paths share one formula).
+    /// </summary>
+    internal static Tensor Frequencies(long width, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var pairs = (width + 1) / 2;
+        return exp(arange(pairs, dtype: ScalarType.Float32, device: device) * (-2.0 * Math.Log(10000.0) / width)).MoveToOuterDisposeScope();
     }
 }

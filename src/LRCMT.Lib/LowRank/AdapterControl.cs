@@ -18,6 +18,32 @@ public static class AdapterControl
         => Layers(model).SelectMany(l => l.Layer.AdapterNames).Distinct().ToList();
 
     /// <summary>
+    /// The configuration adapter <paramref name="adapterName"/> was created with (PEFT's
+    /// <c>model.peft_config[name]</c>): what <see cref="LowRankInjector.Inject"/> was given, with
+    /// <see cref="LoRAConfig.AllLinear"/> resolved to the module names it selected; for an adapter loaded with
+    /// <see cref="PeftAdapterFile.Load"/>, the file's. It is the record <see cref="PeftAdapterFile.Save"/> writes.
+    /// For layers given the adapter by hand (<see cref="LoRALayer.AddAdapter"/>) it describes them: their paths as
+    /// targets, the first layer's settings, rank/alpha patterns for the others. A copy: changing it changes nothing.
+    /// </summary>
+    /// <exception cref="AdapterException">No layer carries the adapter, or it was injected twice into parts of the model.</exception>
+    /// <exception cref="InvalidConfigurationException">Layers given the adapter by hand disagree on rsLoRA, DoRA or dropout.</exception>
+    public static LoRAConfig GetAdapterConfig(this nn.Module model, string adapterName = "default")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(adapterName);
+        return AdapterRecord.Of(model, adapterName)
+            ?? throw new AdapterException(null, $"no layer carries adapter '{adapterName}' (the model has: {Names(model)}).");
+    }
+
+    /// <summary>Every adapter of the model with its configuration (PEFT's <c>model.peft_config</c>), in first-seen order; see <see cref="GetAdapterConfig"/>.</summary>
+    /// <inheritdoc cref="GetAdapterConfig" path="/exception"/>
+    public static IReadOnlyDictionary<string, LoRAConfig> AdapterConfigs(this nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return AdapterRecord.All(model);
+    }
+
+    /// <summary>
     /// Makes <paramref name="adapterName"/> the active adapter of the whole model (PEFT <c>set_adapter</c>): layers that
     /// carry it use it, layers that do not compute their base projection only.
     /// </summary>
@@ -28,7 +54,7 @@ public static class AdapterControl
         ArgumentException.ThrowIfNullOrEmpty(adapterName);
         var layers = Layers(model);
         if (!layers.Any(l => l.Layer.AdapterNames.Contains(adapterName)))
-            throw new AdapterException(null, $"no layer carries adapter '{adapterName}' (the model has: {string.Join(", ", model.AdapterNames())}).");
+            throw new AdapterException(null, $"no layer carries adapter '{adapterName}' (the model has: {Names(model)}).");
         var merged = layers.FirstOrDefault(l => l.Layer.MergedAdapter is { } m && m != adapterName);
         if (merged.Layer is not null)
             throw new AdapterException(merged.Path, $"adapter '{merged.Layer.MergedAdapter}' is merged into it; unmerge before switching to '{adapterName}'.");
@@ -77,13 +103,17 @@ public static class AdapterControl
     /// Merges the active adapter of every enabled layer into its weight and puts plain modules back (PEFT
     /// <c>merge_and_unload</c>): each <see cref="LoRALinear"/> becomes an <c>nn.Linear</c> holding the merged weight and
     /// the bias, attention modules lose their in-projection adapters, so the state dict has exactly the base model's
-    /// keys. Returns the model (a new <c>Linear</c> when the model itself was a LoRA layer).
+    /// keys. Returns the model as the type you called it on (when the model itself is a LoRA layer, the plain
+    /// <c>Linear</c> that replaces it: call it on the layer typed as <c>nn.Module</c> or <c>nn.Module&lt;Tensor, Tensor&gt;</c>).
     /// </summary>
     /// <remarks>A layer adapted in place (a sealed <c>Linear</c> field, a registered linear-like type) gets its own module back, with the merged weight.</remarks>
-    /// <exception cref="AdapterException">A layer of an unsupported kind carries the adapter — use <see cref="MergedModel.Export"/>.</exception>
-    public static nn.Module MergeAndUnload(this nn.Module model)
+    /// <exception cref="AdapterException">A layer of an unsupported kind carries the adapter — use <see cref="MergedModel.Export"/>; or the model is itself a LoRA layer and <typeparamref name="TModel"/> cannot hold the Linear that replaces it.</exception>
+    public static TModel MergeAndUnload<TModel>(this TModel model) where TModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (model is LoRALayer && !typeof(TModel).IsAssignableFrom(typeof(Linear)))
+            throw new AdapterException(null, $"the model is itself a LoRA layer; it becomes a plain Linear, which a {typeof(TModel).Name} cannot hold. " +
+                "Call MergeAndUnload on it typed as nn.Module or nn.Module<Tensor, Tensor>. Nothing was changed.");
         var layers = Layers(model);
         var unsupported = layers.FirstOrDefault(l => l.Layer is not (LoRALinear or InProjectionSlice or Substitution.SubstitutedLinear)
                                                      || (l.Layer is Substitution.SubstitutedLinear && l.Path.Length == 0));
@@ -109,8 +139,10 @@ public static class AdapterControl
             var parent = dot < 0 ? model : modules[path[..dot]];
             ModuleReplacer.Replace(parent, path[(dot + 1)..], layer, plain, path);
         }
-        return result;
+        return (TModel)result;
     }
+
+    private static string Names(nn.Module model) => model.AdapterNames() is { Count: > 0 } names ? string.Join(", ", names) : "none";
 
     private static Linear ToLinear(LoRALinear layer)
     {

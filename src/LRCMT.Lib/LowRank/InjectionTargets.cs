@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.LowRank.Substitution;
 using LRCMT.LowRank.Transformers;
@@ -17,10 +18,13 @@ internal abstract record InjectionTarget(string Path, LoRAConfig Settings)
 
     public abstract AdaptationMechanism Mechanism { get; }
 
+    /// <summary>For a layer adapted in place: the module its parent invokes (whose forward reads the adapted weight); else null.</summary>
+    public virtual nn.Module? AdaptedInPlace => null;
+
     public virtual void Check(string adapterName)
     {
         var (inFeatures, outFeatures) = Shape;
-        if (SettingRules.RankFits(Settings.Rank, inFeatures, outFeatures) is { } problem)
+        if (SettingRules.RankFits(nameof(Settings.Rank), Settings.Rank, inFeatures, outFeatures) is { } problem)
             throw new InvalidConfigurationException($"LoRA adapter '{adapterName}' on '{Path}'", problem);
     }
 
@@ -58,6 +62,8 @@ internal sealed record LinearLikeTarget(string Path, LoRAConfig Settings, nn.Mod
         => Module is Linear && (_plan ??= ModuleReplacer.Plan(Parent, ChildName, Module, typeof(LoRALinear), Path)).Blocker is null
             ? AdaptationMechanism.Replacement
             : AdaptationMechanism.Substitution;
+
+    public override nn.Module? AdaptedInPlace => Mechanism == AdaptationMechanism.Substitution ? Module : null;
 
     public override void Check(string adapterName)
     {
@@ -106,10 +112,10 @@ internal sealed record ExistingLayerTarget(string Path, LoRAConfig Settings, LoR
         _ => AdaptationMechanism.Replacement,
     };
 
+    public override nn.Module? AdaptedInPlace => (Layer as SubstitutedLinear)?.Wrapped;
+
     public override void Check(string adapterName)
     {
-        if (Layer.AdapterNames.Contains(adapterName))
-            throw new AdapterException(Path, $"it already carries adapter '{adapterName}'; injecting the same adapter twice is not allowed (use another adapter name).");
         base.Check(adapterName);
         if (Layer is SubstitutedLinear && Settings.Dropout > 0 && !Settings.AllowDropoutOnSubstitutedLayers)
             throw new InvalidConfigurationException($"LoRA adapter '{adapterName}' on '{Path}'",

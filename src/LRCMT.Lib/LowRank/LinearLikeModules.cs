@@ -45,7 +45,7 @@ public static class LinearLikeModules
         if (string.IsNullOrWhiteSpace(spec.WeightName) || spec.WeightName.Contains('.')) problems.Add($"weight name '{spec.WeightName}' must be non-empty and contain no '.'.");
         if (spec.BiasName is { } bias && (string.IsNullOrWhiteSpace(bias) || bias.Contains('.') || bias == spec.WeightName))
             problems.Add($"bias name '{bias}' must be non-empty, contain no '.' and differ from the weight name.");
-        if (problems.Count > 0) throw new InvalidConfigurationException($"linear-like module type {moduleType.Name}", problems);
+        if (problems.Count > 0) throw new InvalidConfigurationException($"linear-like module type {moduleType.Name}", problems.Select(p => new SettingProblem("", p)).ToList());
         Registered[moduleType] = spec;
     }
 

@@ -1,45 +1,48 @@
 using System.Text.RegularExpressions;
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.LowRank;
 
 /// <summary>
-/// Settings of a LoRA adapter and of where to put it, mirroring PEFT's <c>LoraConfig</c>. Plain data: set the
-/// properties (or bind them from configuration), then <see cref="Validate"/> (the injector does it for you).
+/// Settings of a LoRA adapter and of where to put it, mirroring PEFT's <c>LoraConfig</c> (and its defaults). Immutable
+/// data: set the properties when creating it (or bind them from configuration), derive variants with <c>with</c>, then
+/// <see cref="Validate"/> (the injector does it for you). Two configurations are equal when every setting is, lists and
+/// patterns compared by content.
 /// </summary>
 public sealed record LoRAConfig
 {
     /// <summary>Rank r of the update B·A (PEFT <c>r</c>). Default 8.</summary>
-    public int Rank { get; set; } = 8;
+    public int Rank { get; init; } = 8;
 
     /// <summary>Alpha; the update is scaled by Alpha/r, or Alpha/√r with <see cref="UseRsLora"/> (PEFT <c>lora_alpha</c>). Default 8.</summary>
-    public double Alpha { get; set; } = 8;
+    public double Alpha { get; init; } = 8;
 
     /// <summary>Dropout probability applied to the adapter's input only (PEFT <c>lora_dropout</c>). Default 0.</summary>
-    public double Dropout { get; set; }
+    public double Dropout { get; init; }
 
     /// <summary>
     /// Layers adapted in place (<see cref="AdaptationMechanism.Substitution"/>: a sealed <c>Linear</c> field, a registered
     /// linear-like type) cannot apply dropout to the adapter's input. With <see cref="Dropout"/> above 0 injection then
     /// fails, unless this is true: such layers then train without dropout. Not part of PEFT's config. Default false.
     /// </summary>
-    public bool AllowDropoutOnSubstitutedLayers { get; set; }
+    public bool AllowDropoutOnSubstitutedLayers { get; init; }
 
     /// <summary>Scale by Alpha/√r instead of Alpha/r (rank-stabilised LoRA, PEFT <c>use_rslora</c>).</summary>
-    public bool UseRsLora { get; set; }
+    public bool UseRsLora { get; init; }
 
     /// <summary>Use DoRA, the weight-decomposed variant with a trainable per-output magnitude (PEFT <c>use_dora</c>).</summary>
-    public bool UseDora { get; set; }
+    public bool UseDora { get; init; }
 
     /// <summary>How the adapter matrices start (PEFT <c>init_lora_weights</c>).</summary>
-    public LoRAInit Init { get; set; } = LoRAInit.Default;
+    public LoRAInit Init { get; init; } = LoRAInit.Default;
 
     /// <summary>
     /// Modules to adapt, each an exact dotted path or a suffix after a '.', e.g. <c>query</c> matches
     /// <c>encoder.layer.0.attention.self.query</c>. For converted multi-head attention, <c>in_proj.q</c>,
     /// <c>in_proj.k</c> and <c>in_proj.v</c> name the slices of the packed input projection.
     /// </summary>
-    public List<string> TargetModules { get; set; } = [];
+    public IReadOnlyList<string> TargetModules { get; init => field = Copy(value); } = [];
 
     /// <summary>
     /// PEFT's shorthand for "every linear layer except the output head", accepted as <see cref="TargetRegex"/> (as PEFT's
@@ -53,83 +56,141 @@ public sealed record LoRAConfig
         || (TargetRegex is null && TargetModules is [var only] && string.Equals(only, AllLinear, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A regular expression that must match a module's whole dotted path; used instead of <see cref="TargetModules"/>.</summary>
-    public string? TargetRegex { get; set; }
+    public string? TargetRegex { get; init; }
 
     /// <summary>Modules never to adapt, matched like <see cref="TargetModules"/>.</summary>
-    public List<string> ExcludeModules { get; set; } = [];
+    public IReadOnlyList<string> ExcludeModules { get; init => field = Copy(value); } = [];
 
     /// <summary>
     /// Only adapt modules whose layer index is one of these (PEFT <c>layers_to_transform</c>); null for all. The index
     /// is the first number segment after the first two segments of the path (<c>encoder.layer.3.…</c>), or, with
     /// <see cref="LayersPattern"/>, the number after one of those names. Applies to <see cref="TargetModules"/> only.
     /// </summary>
-    public List<int>? LayersToTransform { get; set; }
+    public IReadOnlyList<int>? LayersToTransform { get; init => field = value is null ? null : Copy(value); }
 
     /// <summary>Names of the layer containers whose index <see cref="LayersToTransform"/> reads, e.g. <c>layer</c> (PEFT <c>layers_pattern</c>); null for PEFT's default.</summary>
-    public List<string>? LayersPattern { get; set; }
+    public IReadOnlyList<string>? LayersPattern { get; init => field = value is null ? null : Copy(value); }
 
     /// <summary>Which biases train with the adapter (PEFT <c>bias</c>): none, all, or those of the adapted layers. Trained biases are saved in the adapter file.</summary>
-    public LoRABias Bias { get; set; } = LoRABias.None;
+    public LoRABias Bias { get; init; } = LoRABias.None;
 
     /// <summary>PEFT's <c>task_type</c> (e.g. <c>SEQ_CLS</c>), recorded in adapter files; with <c>SEQ_CLS</c> and <see cref="AllLinear"/>, a top-level <c>classifier</c>/<c>score</c> head is not adapted.</summary>
-    public string? TaskType { get; set; }
+    public string? TaskType { get; init; }
 
     /// <summary>Per-module rank overrides; a key matches a path it equals or ends with after a '.' (a regex, as in PEFT).</summary>
-    public Dictionary<string, int> RankPattern { get; set; } = [];
+    public IReadOnlyDictionary<string, int> RankPattern { get; init => field = Copy(value); } = new Dictionary<string, int>();
 
     /// <summary>Per-module alpha overrides, matched like <see cref="RankPattern"/>.</summary>
-    public Dictionary<string, double> AlphaPattern { get; set; } = [];
+    public IReadOnlyDictionary<string, double> AlphaPattern { get; init => field = Copy(value); } = new Dictionary<string, double>();
 
     /// <summary>Modules (matched like <see cref="TargetModules"/>) kept fully trainable, e.g. a task head.</summary>
-    public List<string> ModulesToSave { get; set; } = [];
+    public IReadOnlyList<string> ModulesToSave { get; init => field = Copy(value); } = [];
+
+    /// <inheritdoc />
+    public bool Equals(LoRAConfig? other) =>
+        other is not null
+        && Rank == other.Rank && Alpha.Equals(other.Alpha) && Dropout.Equals(other.Dropout)
+        && AllowDropoutOnSubstitutedLayers == other.AllowDropoutOnSubstitutedLayers && UseRsLora == other.UseRsLora
+        && UseDora == other.UseDora && Init == other.Init && TargetRegex == other.TargetRegex && Bias == other.Bias
+        && TaskType == other.TaskType
+        && SameItems(TargetModules, other.TargetModules) && SameItems(ExcludeModules, other.ExcludeModules)
+        && SameItems(LayersToTransform, other.LayersToTransform) && SameItems(LayersPattern, other.LayersPattern)
+        && SameItems(ModulesToSave, other.ModulesToSave)
+        && SameEntries(RankPattern, other.RankPattern) && SameEntries(AlphaPattern, other.AlphaPattern);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Rank);
+        hash.Add(Alpha);
+        hash.Add(Dropout);
+        hash.Add(UseRsLora);
+        hash.Add(UseDora);
+        hash.Add(Init);
+        hash.Add(TargetRegex);
+        foreach (var target in TargetModules ?? []) hash.Add(target);
+        return hash.ToHashCode();
+    }
+
+    // The record's ToString, with lists and patterns by content rather than by their type names.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        static string Items<T>(IEnumerable<T>? items) => items is null ? "null" : $"[{string.Join(", ", items)}]";
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Rank = {Rank}, Alpha = {Alpha}, Dropout = {Dropout}, AllowDropoutOnSubstitutedLayers = {AllowDropoutOnSubstitutedLayers}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"UseRsLora = {UseRsLora}, UseDora = {UseDora}, Init = {Init}, TargetModules = {Items(TargetModules)}, TargetRegex = {TargetRegex}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"ExcludeModules = {Items(ExcludeModules)}, LayersToTransform = {Items(LayersToTransform)}, LayersPattern = {Items(LayersPattern)}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"Bias = {Bias}, TaskType = {TaskType}, RankPattern = {Items(RankPattern?.Select(kv => $"{kv.Key}: {kv.Value}"))}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"AlphaPattern = {Items(AlphaPattern?.Select(kv => $"{kv.Key}: {kv.Value}"))}, ModulesToSave = {Items(ModulesToSave)}");
+        return true;
+    }
+
+    // Init-only is not enough for lists: a caller could keep and change the list it passed in. Each setter copies.
+    // A null that a binder or deserializer sets is kept, so FindProblems can name it.
+    private static IReadOnlyList<T> Copy<T>(IReadOnlyList<T>? value) => value is null ? null! : [.. value];
+
+    private static IReadOnlyDictionary<string, T> Copy<T>(IReadOnlyDictionary<string, T>? value) =>
+        value is null ? null! : new Dictionary<string, T>(value, StringComparer.Ordinal);
+
+    private static bool SameItems<T>(IReadOnlyList<T>? a, IReadOnlyList<T>? b) =>
+        a is null || b is null ? a is null && b is null : a.SequenceEqual(b);
+
+    private static bool SameEntries<T>(IReadOnlyDictionary<string, T>? a, IReadOnlyDictionary<string, T>? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && EqualityComparer<T>.Default.Equals(kv.Value, v));
 
     /// <summary>The factor applied to B·A for a given rank and alpha under this configuration.</summary>
     public double ScalingFor(int rank, double alpha) => UseRsLora ? alpha / Math.Sqrt(rank) : alpha / rank;
 
-    /// <summary>Checks every setting and throws one exception listing all problems.</summary>
-    /// <exception cref="InvalidConfigurationException">One or more settings are invalid.</exception>
-    public void Validate()
+    /// <summary>Every problem of these settings (paths relative to them, e.g. <c>Rank</c>); empty when they are valid.</summary>
+    public IReadOnlyList<SettingProblem> FindProblems()
     {
-        var problems = new List<string>();
-        SettingRules.AddTo(problems,
-            SettingRules.AtLeast(nameof(Rank), Rank, 1),
-            SettingRules.PositiveFinite(nameof(Alpha), Alpha),
+        var problems = SettingRules.Collect(
+            SettingRules.LoRARank(nameof(Rank), Rank),
+            SettingRules.Positive(nameof(Alpha), Alpha),
             SettingRules.Rate(nameof(Dropout), Dropout),
             SettingRules.Defined(nameof(Init), Init),
-            SettingRules.Defined(nameof(Bias), Bias));
-        if (LayersPattern is { } patterns && patterns.Any(string.IsNullOrWhiteSpace)) problems.Add("LayersPattern contains an empty name.");
+            SettingRules.Defined(nameof(Bias), Bias),
+            BlankEntry(nameof(TargetModules), TargetModules),
+            BlankEntry(nameof(ExcludeModules), ExcludeModules),
+            BlankEntry(nameof(ModulesToSave), ModulesToSave),
+            LayersPattern is { } patterns ? BlankEntry(nameof(LayersPattern), patterns) : null);
 
         bool hasList = TargetModules is { Count: > 0 };
         bool hasRegex = !string.IsNullOrWhiteSpace(TargetRegex);
-        if (!hasList && !hasRegex) problems.Add("Set TargetModules (names or suffixes) or TargetRegex; both are empty.");
-        if (hasList && hasRegex) problems.Add("Set either TargetModules or TargetRegex, not both.");
-        if (hasRegex && !TargetsAllLinear && !IsValidRegex(TargetRegex!)) problems.Add($"TargetRegex '{TargetRegex}' is not a valid regular expression.");
-
-        AddBlankEntryProblems(nameof(TargetModules), TargetModules, problems);
-        AddBlankEntryProblems(nameof(ExcludeModules), ExcludeModules, problems);
-        AddBlankEntryProblems(nameof(ModulesToSave), ModulesToSave, problems);
+        if (!hasList && !hasRegex) problems.Add(new(nameof(TargetModules), "set TargetModules (names or suffixes) or TargetRegex; both are empty"));
+        if (hasList && hasRegex) problems.Add(new(nameof(TargetRegex), "set either TargetModules or TargetRegex, not both"));
+        if (hasRegex && !TargetsAllLinear && !IsValidRegex(TargetRegex!)) problems.Add(new(nameof(TargetRegex), $"is not a valid regular expression, got '{TargetRegex}'"));
 
         if (LayersToTransform is { } layers && layers.Any(i => i < 0))
-            problems.Add($"LayersToTransform must hold non-negative indices but holds {string.Join(", ", layers.Where(i => i < 0))}.");
-        foreach (var (key, rank) in RankPattern ?? [])
+            problems.Add(new(nameof(LayersToTransform), $"must hold non-negative indices, got {string.Join(", ", layers.Where(i => i < 0))}"));
+        foreach (var (key, rank) in RankPattern ?? new Dictionary<string, int>())
         {
-            if (rank < 1) problems.Add($"RankPattern['{key}'] must be at least 1 but is {rank}.");
-            if (!IsValidRegex(key)) problems.Add($"RankPattern key '{key}' is not a valid regular expression.");
+            problems.AddRange(SettingRules.Collect(SettingRules.LoRARank($"{nameof(RankPattern)}['{key}']", rank)));
+            if (!IsValidRegex(key)) problems.Add(new($"{nameof(RankPattern)}['{key}']", "the key is not a valid regular expression"));
         }
-        foreach (var (key, alpha) in AlphaPattern ?? [])
+        foreach (var (key, alpha) in AlphaPattern ?? new Dictionary<string, double>())
         {
-            if (!double.IsFinite(alpha) || alpha <= 0) problems.Add($"AlphaPattern['{key}'] must be a positive number but is {alpha}.");
-            if (!IsValidRegex(key)) problems.Add($"AlphaPattern key '{key}' is not a valid regular expression.");
+            problems.AddRange(SettingRules.Collect(SettingRules.Positive($"{nameof(AlphaPattern)}['{key}']", alpha)));
+            if (!IsValidRegex(key)) problems.Add(new($"{nameof(AlphaPattern)}['{key}']", "the key is not a valid regular expression"));
         }
-
-        if (problems.Count > 0) throw new InvalidConfigurationException("LoRA configuration", problems);
+        return problems;
     }
 
-    private static void AddBlankEntryProblems(string property, List<string>? names, List<string> problems)
-    {
-        if (names is null) problems.Add($"{property} must not be null (use an empty list).");
-        else if (names.Any(string.IsNullOrWhiteSpace)) problems.Add($"{property} contains an empty name.");
-    }
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    /// <exception cref="InvalidConfigurationException">One or more settings are invalid.</exception>
+    public void Validate() => SettingRules.ThrowIfAny("LoRA configuration", FindProblems());
+
+    private static SettingProblem? BlankEntry(string property, IReadOnlyList<string>? names) =>
+        names is null ? new(property, "must not be null (use an empty list)")
+        : names.Any(string.IsNullOrWhiteSpace) ? new(property, "contains an empty name")
+        : null;
 
     private static bool IsValidRegex(string pattern)
     {

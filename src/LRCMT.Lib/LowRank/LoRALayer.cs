@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Regularization;
 using TorchSharp;
@@ -23,6 +24,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     // Plain bookkeeping, not tensors or modules, so TorchSharp does not register it.
     private readonly List<string> _adapterOrder = [];
     private readonly Dictionary<string, AdapterSettings> _settings = [];
+    private readonly Dictionary<string, AdapterRecord> _records = [];
     private string? _active;
     private string? _merged;
 
@@ -70,13 +72,12 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     /// Adds an adapter named <paramref name="adapterName"/> with <paramref name="config"/>'s rank, alpha, dropout,
     /// rsLoRA, DoRA and initialisation (target settings are ignored here). The first adapter becomes active.
     /// </summary>
-    /// <exception cref="AdapterException">The name is empty, contains '.', or is already used on this layer.</exception>
-    /// <exception cref="InvalidConfigurationException">The rank is below 1 or above min(in, out), or another setting is invalid.</exception>
+    /// <exception cref="AdapterException">The name is already used on this layer.</exception>
+    /// <exception cref="InvalidConfigurationException">The name is empty or contains '.', the rank is below 1 or above min(in, out), or another setting is invalid.</exception>
     public void AddAdapter(string adapterName, LoRAConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        if (string.IsNullOrWhiteSpace(adapterName) || adapterName.Contains('.'))
-            throw new AdapterException(null, $"adapter name '{adapterName}' must be non-empty and contain no '.'.");
+        SettingRules.ThrowIf("LoRA adapter", SettingRules.PathSegment(nameof(adapterName), adapterName));
         if (_settings.ContainsKey(adapterName))
             throw new AdapterException(null, $"the layer already has an adapter named '{adapterName}'; it was injected twice.");
         ValidateRank(adapterName, config);
@@ -97,7 +98,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         _settings[adapterName] = new AdapterSettings(config.Rank, config.Alpha, scaling, config.Dropout, config.UseRsLora, config.UseDora, variant);
         _adapterOrder.Add(adapterName);
         _active ??= adapterName;
-        AdapterOrigins.Record(this, adapterName, config);
+        _records[adapterName] = AdapterRecord.ByHand(config);
         OnAdaptersChanged();
     }
 
@@ -167,7 +168,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         _settings.Remove(adapterName);
         _adapterOrder.Remove(adapterName);
         if (_active == adapterName) _active = _adapterOrder.Count > 0 ? _adapterOrder[0] : null;
-        AdapterOrigins.Forget(this, adapterName);
+        _records.Remove(adapterName);
         OnAdaptersChanged();
     }
 
@@ -241,6 +242,20 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         return output.add(delta.to(output.dtype)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The record of a named adapter: the injection's (shared by every layer it adapted) or this layer's own.</summary>
+    internal AdapterRecord RecordOf(string adapterName)
+    {
+        SettingsOf(adapterName);
+        return _records[adapterName];
+    }
+
+    /// <summary>Makes <paramref name="record"/> (an injection's) the record of a named adapter on this layer.</summary>
+    internal void Adopt(string adapterName, AdapterRecord record)
+    {
+        SettingsOf(adapterName);
+        _records[adapterName] = record;
+    }
+
     internal AdapterSettings SettingsOf(string adapterName)
         => _settings.TryGetValue(adapterName, out var settings)
             ? settings
@@ -267,12 +282,10 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
 
     private void ValidateRank(string adapterName, LoRAConfig config)
     {
-        var problems = new List<string>();
-        SettingRules.AddTo(problems,
-            SettingRules.RankFits(config.Rank, InFeatures, OutFeatures),
-            SettingRules.PositiveFinite("alpha", config.Alpha),
-            SettingRules.Rate("dropout", config.Dropout));
-        if (problems.Count > 0) throw new InvalidConfigurationException($"LoRA adapter '{adapterName}'", problems);
+        SettingRules.ThrowIfAny($"LoRA adapter '{adapterName}'", SettingRules.Collect(
+            SettingRules.RankFits(nameof(config.Rank), config.Rank, InFeatures, OutFeatures),
+            SettingRules.Positive(nameof(config.Alpha), config.Alpha),
+            SettingRules.Rate(nameof(config.Dropout), config.Dropout)));
     }
 
     private (Linear A, Linear B) CreateMatrices(LoRAConfig config)

@@ -39,15 +39,23 @@ internal static class PeftAdapterConfigJson
     ];
 
     /// <summary>Everything written besides the LoRA settings.</summary>
-    /// <param name="TargetModules">A name list or a regex string (JSON node).</param>
     /// <param name="BaseModelNameOrPath">Recorded as base_model_name_or_path.</param>
     /// <param name="Revision">Recorded as revision.</param>
     /// <param name="AutoMapping">PEFT's auto_mapping (base model class and library), or null.</param>
     /// <param name="Extensions">Extra fields of this library (e.g. the per-slice layout marker); PEFT ignores unknown fields.</param>
-    public sealed record Extras(JsonNode TargetModules, string? BaseModelNameOrPath, string? Revision,
-        JsonObject? AutoMapping, IReadOnlyDictionary<string, string> Extensions);
+    public sealed record Extras(string? BaseModelNameOrPath, string? Revision,
+        JsonObject? AutoMapping, IReadOnlyDictionary<string, string> Extensions)
+    {
+        /// <summary>Nothing besides the LoRA settings.</summary>
+        public static readonly Extras None = new(null, null, null, new Dictionary<string, string>());
+    }
 
+    /// <summary>The file's text: <see cref="ToJson"/> indented, keys sorted.</summary>
     public static string Write(LoRAConfig config, Extras extras)
+        => ToJson(config, extras).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>Every field of the file, keys sorted as <c>save_pretrained</c> writes them.</summary>
+    public static JsonObject ToJson(LoRAConfig config, Extras extras)
     {
         var json = new JsonObject
         {
@@ -83,7 +91,7 @@ internal static class PeftAdapterConfigJson
             ["r"] = config.Rank,
             ["rank_pattern"] = Map(config.RankPattern, v => JsonValue.Create(v)),
             ["revision"] = extras.Revision,
-            ["target_modules"] = extras.TargetModules.DeepClone(),
+            ["target_modules"] = TargetModulesOf(config),
             ["target_parameters"] = null,
             ["task_type"] = config.TaskType,
             ["trainable_token_indices"] = null,
@@ -94,10 +102,13 @@ internal static class PeftAdapterConfigJson
             ["velora_config"] = null,
         };
         foreach (var (key, value) in extras.Extensions) json[key] = value;
-        var sorted = new JsonObject(json.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+        return new JsonObject(json.OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())));
-        return sorted.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    /// <summary>PEFT's <c>target_modules</c>: a regex string, or a list of names.</summary>
+    public static JsonNode TargetModulesOf(LoRAConfig config)
+        => config.TargetRegex is { } regex ? JsonValue.Create(regex) : List(config.TargetModules);
 
     /// <summary>A config read from a file, with notes on what was ignored or defaulted and this library's extension fields.</summary>
     public sealed record ReadResult(LoRAConfig Config, IReadOnlyList<string> Notes, IReadOnlyDictionary<string, string> Extensions,
@@ -147,7 +158,7 @@ internal static class PeftAdapterConfigJson
             "lora_only" => LoRABias.LoraOnly,
             var other => Fail(problems, $"bias is '{other}'; expected 'none', 'all' or 'lora_only'.", LoRABias.None),
         };
-        if (problems.Count > 0) throw new InvalidConfigurationException($"PEFT adapter config '{path}'", problems);
+        if (problems.Count > 0) throw new InvalidConfigurationException($"PEFT adapter config '{path}'", problems.Select(p => new SettingProblem("", p)).ToList());
 
         var known = Fields.Append("runtime_config").ToHashSet(StringComparer.Ordinal);
         var extensions = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -186,10 +197,10 @@ internal static class PeftAdapterConfigJson
             LayersPattern = json["layers_pattern"] is null ? null : Names(json["layers_pattern"]),
             RankPattern = (json["rank_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>()) ?? [],
             AlphaPattern = (json["alpha_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()) ?? [],
+            TargetRegex = json["target_modules"] is JsonValue regex ? regex.GetValue<string>() : null,
+            TargetModules = json["target_modules"] is JsonValue ? [] : Names(json["target_modules"]),
         };
         if (json["exclude_modules"] is JsonValue) notes.Add("exclude_modules is a string; it is read as a single module name, not as a regex.");
-        if (json["target_modules"] is JsonValue regex) config.TargetRegex = regex.GetValue<string>();
-        else config.TargetModules = Names(json["target_modules"]);
         if (extensions.TryGetValue(PeftKeyLayout.ExtensionField, out var layout) && layout == PeftKeyLayout.PerSliceLayout)
             notes.Add("this adapter uses LRCMT's per-slice q/k/v layout for multi-head attention (in_proj.q/k/v); PEFT cannot read it.");
         return new ReadResult(config, notes, extensions, Text(json, "base_model_name_or_path"), Text(json, "peft_version"));
@@ -232,7 +243,7 @@ internal static class PeftAdapterConfigJson
 
     public static JsonArray List(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
 
-    private static JsonObject Map<T>(Dictionary<string, T> map, Func<T, JsonNode?> value)
+    private static JsonObject Map<T>(IReadOnlyDictionary<string, T> map, Func<T, JsonNode?> value)
         => new(map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, value(kv.Value))));
 
     // Python writes floats with a decimal point (0.0); keep that so the file reads the same as PEFT's.

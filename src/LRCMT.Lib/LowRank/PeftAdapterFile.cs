@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using LRCMT.Checkpoints;
 using LRCMT.Errors;
 using TorchSharp;
@@ -29,23 +27,27 @@ public static class PeftAdapterFile
 
     private const string Prefix = "base_model.model.";
 
-    /// <summary>Writes adapter <paramref name="adapterName"/> of <paramref name="model"/> to <paramref name="directory"/>.</summary>
-    /// <param name="model">A model with the adapter injected.</param>
+    /// <summary>
+    /// Writes adapter <paramref name="adapterName"/> of <paramref name="model"/> to <paramref name="directory"/>: its
+    /// tensors, the biases its <see cref="LoRAConfig.Bias"/> trains, the parameters of its
+    /// <see cref="LoRAConfig.ModulesToSave"/>, and its record (<see cref="AdapterControl.GetAdapterConfig"/>) as
+    /// <c>adapter_config.json</c>. <c>target_modules</c> is written as configured (all-linear as the names it selected),
+    /// unless under PEFT's matching rule it would select other modules of <paramref name="model"/> than the adapted ones
+    /// (e.g. when saving from a parent of the module the adapter was injected into): then it lists their full paths.
+    /// </summary>
+    /// <param name="model">A model with the adapter injected (or a module that contains it).</param>
     /// <param name="directory">Folder to write (created if needed; existing files are replaced).</param>
     /// <param name="adapterName">Which adapter to save.</param>
-    /// <param name="modulesToSave">Paths of fully trained modules to include (e.g. <see cref="InjectionReport.ModulesToSave"/>).</param>
     /// <param name="baseModelNameOrPath">Recorded as <c>base_model_name_or_path</c>; when null, the folder the model was loaded from (if known).</param>
     /// <param name="revision">Recorded as <c>revision</c> (the base model's hub revision), or null.</param>
-    /// <exception cref="AdapterException">No module carries the adapter, a module to save does not exist, or no target_modules value reproduces the adapted set.</exception>
-    /// <exception cref="InvalidConfigurationException">The layers disagree on rsLoRA, DoRA, dropout or bias mode, which PEFT's config cannot express.</exception>
-    public static void Save(nn.Module model, string directory, string adapterName = "default",
-        IReadOnlyList<string>? modulesToSave = null, string? baseModelNameOrPath = null, string? revision = null)
+    /// <exception cref="AdapterException">No module carries the adapter, it was injected twice into parts of the model, or PEFT's target rule cannot select exactly the adapted modules.</exception>
+    /// <exception cref="InvalidConfigurationException">Layers given the adapter by hand disagree on rsLoRA, DoRA or dropout, which one PEFT config cannot express.</exception>
+    public static void Save(nn.Module model, string directory, string adapterName = "default", string? baseModelNameOrPath = null, string? revision = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var entries = EntriesWith(model, adapterName);
-        var saved = modulesToSave ?? [];
-        var config = AdapterConfigOf(entries, adapterName, saved);
+        var config = AdapterRecord.Of(model, adapterName)!;
 
         var filePaths = entries.ToDictionary(e => e.ModelPath, e => e.FilePath);
         var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -55,28 +57,52 @@ public static class PeftAdapterFile
         var written = tensors.Select(t => t.Value.Handle).ToHashSet();
         foreach (var (key, parameter, adaptedLayer) in BiasTraining.Selected(model, config.Bias))
             if (written.Add(parameter.Handle)) tensors.Add(new(Prefix + PeftKeyLayout.BiasFileKey(key, adaptedLayer, filePaths), parameter));
-        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
-        foreach (var path in saved)
-        {
-            if (!modules.TryGetValue(path, out var module))
-                throw new AdapterException(path, "it is listed in modulesToSave but the model has no such module.");
+        foreach (var (path, module) in ModulesToSave(model, config))
             foreach (var (name, parameter) in module.named_parameters())
                 if (written.Add(parameter.Handle)) tensors.Add(new(Prefix + path + "." + name, parameter));
-        }
 
-        var targets = TargetModuleNames.Choose(entries.Where(e => e.TargetPath is not null).Select(e => e.TargetPath!).ToList(),
-            PeftKeyLayout.BaseModuleNames(model), config);
-        if (!targets.KeepsFilters) config = config with { ExcludeModules = [], LayersToTransform = null, LayersPattern = null };
+        config = WithTargetsPeftSelects(config, entries, model, adapterName);
         var extensions = new Dictionary<string, string>();
         if (entries.Any(e => e.IsPerSlice)) extensions[PeftKeyLayout.ExtensionField] = PeftKeyLayout.PerSliceLayout;
-        var extras = new PeftAdapterConfigJson.Extras(
-            targets.Names is { } names ? PeftAdapterConfigJson.List(names) : JsonValue.Create(targets.Regex!)!,
-            baseModelNameOrPath ?? ModelSources.FolderOf(model), revision, ModelSources.AutoMappingOf(model), extensions);
+        var extras = new PeftAdapterConfigJson.Extras(baseModelNameOrPath ?? ModelSources.FolderOf(model), revision, ModelSources.AutoMappingOf(model), extensions);
 
         Directory.CreateDirectory(directory);
         SafetensorsFile.Save(Path.Combine(directory, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         File.WriteAllText(Path.Combine(directory, ConfigFileName), PeftAdapterConfigJson.Write(config, extras));
     }
+
+    /// <summary>
+    /// <paramref name="config"/> if PEFT's rule, applied to the module names PEFT would see in <paramref name="model"/>,
+    /// selects exactly the adapted modules; else the same with the adapted modules' full paths as targets.
+    /// </summary>
+    private static LoRAConfig WithTargetsPeftSelects(LoRAConfig config, List<PeftKeyLayout.Entry> entries, nn.Module model, string adapterName)
+    {
+        var adapted = entries.Where(e => e.TargetPath is not null).Select(e => e.TargetPath!).ToHashSet(StringComparer.Ordinal);
+        var names = PeftKeyLayout.BaseModuleNames(model);
+        if (PeftSelects(config, names, model).SetEquals(adapted)) return config;
+        var exact = config with
+        {
+            TargetModules = [.. adapted.Order(StringComparer.Ordinal)], TargetRegex = null,
+            ExcludeModules = [], LayersToTransform = null, LayersPattern = null,
+        };
+        if (PeftSelects(exact, names, model).SetEquals(adapted)) return exact;
+        throw new AdapterException(null,
+            $"PEFT's target rule cannot select exactly the modules that carry adapter '{adapterName}' in this model (is an adapted module also a module to save, or is one path a suffix of another?).");
+    }
+
+    /// <summary>
+    /// The module paths among <paramref name="moduleNames"/> that PEFT's rule selects under <paramref name="config"/>
+    /// (<see cref="LoRAConfig.AllLinear"/> resolved in <paramref name="model"/>).
+    /// </summary>
+    internal static HashSet<string> PeftSelects(LoRAConfig config, IEnumerable<string> moduleNames, nn.Module model)
+    {
+        var matcher = new TargetMatcher(config, model);
+        return moduleNames.Where(matcher.IsTarget).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The modules kept fully trainable with the adapter (PEFT's <c>modules_to_save</c>), by path.</summary>
+    private static IEnumerable<(string Path, nn.Module Module)> ModulesToSave(nn.Module model, LoRAConfig config)
+        => model.named_modules().Where(m => TargetMatcher.MatchesAny(config.ModulesToSave, m.name));
 
     /// <summary>Reads a folder's <c>adapter_config.json</c> as a <see cref="LoRAConfig"/>.</summary>
     /// <exception cref="FileNotFoundException">The folder has no adapter_config.json.</exception>
@@ -94,12 +120,20 @@ public static class PeftAdapterFile
 
     /// <summary>
     /// Loads an adapter folder into <paramref name="model"/>. If the model does not carry adapter
-    /// <paramref name="adapterName"/> yet, it is injected first from the folder's configuration. Every name and shape
-    /// is checked before anything is copied.
+    /// <paramref name="adapterName"/> yet, it is injected first from the folder's configuration — into any model
+    /// <see cref="LowRankInjector.Inject"/> accepts, so when <paramref name="model"/> is itself a native TorchSharp
+    /// transformer module the adapter goes into its managed twin, which <see cref="PeftAdapterLoadReport.Model"/> returns.
+    /// If it does carry the adapter, the file's configuration must agree with the adapter's record. Every name and
+    /// shape is checked before anything is copied.
     /// </summary>
-    /// <returns>The configuration read, the injection report (null when the adapter existed), the keys loaded and notes on the file.</returns>
+    /// <param name="model">The model to load into.</param>
+    /// <param name="directory">The adapter folder.</param>
+    /// <param name="adapterName">The adapter to load into (injected when missing).</param>
+    /// <param name="options">How to inject the adapter when the model lacks it (native modules' settings, strict refresh).</param>
+    /// <returns>The model to use, the configuration read, the injection report (null when the adapter existed), the keys loaded and notes on the file.</returns>
+    /// <exception cref="AdapterConfigMismatchException">The model already carries the adapter with settings that differ from the file's (each field named).</exception>
     /// <exception cref="CheckpointMismatchException">Adapter tensors are missing, unexpected or of the wrong shape.</exception>
-    public static PeftAdapterLoadReport Load(nn.Module model, string directory, string adapterName = "default")
+    public static PeftAdapterLoadReport Load(nn.Module model, string directory, string adapterName = "default", InjectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var read = ReadConfigFile(directory);
@@ -109,9 +143,14 @@ public static class PeftAdapterFile
         if (!File.Exists(weightsPath) && File.Exists(legacyPath)) weightsPath = legacyPath;
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} (or {LegacyWeightsFileName}) in '{directory}'.", weightsPath);
 
-        var injection = model.modules().OfType<LoRALayer>().Any(l => l.AdapterNames.Contains(adapterName))
-            ? null
-            : LowRankInjector.Inject(model, config, adapterName);
+        InjectionReport? injection = null;
+        if (AdapterRecord.Of(model, adapterName) is { } record)
+            AdapterRecordCheck.ThrowIfDifferent(record, config, model, adapterName, Path.Combine(directory, ConfigFileName));
+        else
+        {
+            injection = LowRankInjector.Inject(model, config, adapterName, options);
+            model = injection.Model;
+        }
 
         var file = weightsPath == legacyPath ? TorchCheckpointFile.Load(weightsPath) : SafetensorsFile.Load(weightsPath);
         try
@@ -122,7 +161,7 @@ public static class PeftAdapterFile
             var loaded = StateDictLoader.Load(model, source, weightsPath,
                 new StateDictLoadOptions(MayBeMissing: key => !adapterKeys.Contains(key), MayBeUnexpected: _ => false));
             Substitution.AdapterRefresh.RefreshQuietly(model); // layers adapted in place hand the loaded weights to their modules
-            return new PeftAdapterLoadReport(config, injection, loaded.LoadedKeys, read.Notes);
+            return new PeftAdapterLoadReport(config, injection, loaded.LoadedKeys, read.Notes) { Model = model };
         }
         finally
         {
@@ -142,7 +181,7 @@ public static class PeftAdapterFile
         var filePaths = entries.ToDictionary(e => e.ModelPath, e => e.FilePath);
         foreach (var (key, _, adaptedLayer) in BiasTraining.Selected(model, config.Bias))
             expected.TryAdd(PeftKeyLayout.BiasFileKey(key, adaptedLayer, filePaths), key);
-        foreach (var (path, module) in model.named_modules().Where(m => TargetMatcher.MatchesAny(config.ModulesToSave, m.name)))
+        foreach (var (path, module) in ModulesToSave(model, config))
             foreach (var (name, _) in module.named_parameters())
                 expected.TryAdd($"{path}.{name}", $"{path}.{name}");
         return expected;
@@ -161,50 +200,6 @@ public static class PeftAdapterFile
         if (entries.Count == 0) throw new AdapterException(null, $"no module of the model carries adapter '{adapterName}'.");
         return entries;
     }
-
-    /// <summary>
-    /// Describes the adapter as one PEFT config: the most common rank/alpha, with per-module patterns for the rest, and
-    /// what the adapter was created with (initialisation, bias mode, task type, layer filters).
-    /// </summary>
-    private static LoRAConfig AdapterConfigOf(List<PeftKeyLayout.Entry> entries, string adapterName, IReadOnlyList<string> modulesToSave)
-    {
-        // The nested out_proj of PEFT's attention layout shares its attention's settings (and has no dropout by design).
-        var targeted = entries.Where(e => e.TargetPath is not null).ToList();
-        var settings = targeted.Select(e => (Path: e.FilePath, Settings: e.Layer.SettingsOf(adapterName), Origin: AdapterOrigins.Find(e.Layer, adapterName))).ToList();
-        var problems = new List<string>();
-        if (settings.Select(s => s.Settings.UseRsLora).Distinct().Count() > 1) problems.Add("layers disagree on rsLoRA.");
-        if (settings.Select(s => s.Settings.UseDora).Distinct().Count() > 1) problems.Add("layers disagree on DoRA.");
-        var origins = settings.Select(s => s.Origin).OfType<LoRAConfig>().ToList();
-        if (origins.Select(o => o.Bias).Distinct().Count() > 1) problems.Add("layers disagree on the bias mode.");
-        if (problems.Count > 0) throw new InvalidConfigurationException($"adapter '{adapterName}' as a PEFT config", problems);
-
-        int rank = settings.GroupBy(s => s.Settings.Rank).OrderByDescending(g => g.Count()).First().Key;
-        double alpha = settings.GroupBy(s => s.Settings.Alpha).OrderByDescending(g => g.Count()).First().Key;
-        var first = settings[0].Settings;
-        var origin = origins.FirstOrDefault() ?? new LoRAConfig();
-        var dropouts = entries.Where(e => !IsPeftAttention(e)).Select(e => e.Layer.SettingsOf(adapterName).Dropout).Distinct().ToList();
-        if (dropouts.Count > 1) throw new InvalidConfigurationException($"adapter '{adapterName}' as a PEFT config", "layers disagree on dropout.");
-        return new LoRAConfig
-        {
-            Rank = rank,
-            Alpha = alpha,
-            Dropout = dropouts.Count == 1 ? dropouts[0] : origin.Dropout,
-            UseRsLora = first.UseRsLora,
-            UseDora = first.UseDora,
-            Init = origins.Select(o => o.Init).Distinct().Count() == 1 ? origin.Init : LoRAInit.Default,
-            Bias = origin.Bias,
-            TaskType = origin.TaskType,
-            ExcludeModules = origin.ExcludeModules.ToList(),
-            LayersToTransform = origin.LayersToTransform?.ToList(),
-            LayersPattern = origin.LayersPattern?.ToList(),
-            RankPattern = settings.Where(s => s.Settings.Rank != rank).ToDictionary(s => Regex.Escape(s.Path), s => s.Settings.Rank),
-            AlphaPattern = settings.Where(s => s.Settings.Alpha != alpha).ToDictionary(s => Regex.Escape(s.Path), s => s.Settings.Alpha),
-            ModulesToSave = modulesToSave.ToList(),
-        };
-    }
-
-    // PEFT's whole-attention adapters run merged, without dropout; their zero dropout says nothing about the rest.
-    private static bool IsPeftAttention(PeftKeyLayout.Entry entry) => entry.FilePath != entry.ModelPath;
 }
 
 /// <summary>What <see cref="PeftAdapterFile.Load"/> did.</summary>
@@ -212,4 +207,11 @@ public static class PeftAdapterFile
 /// <param name="Injection">The injection performed because the model lacked the adapter, or null.</param>
 /// <param name="LoadedKeys">Model state-dict keys that received values from the file.</param>
 /// <param name="Notes">What the reader ignored or defaulted (unknown fields, creation-only settings, this library's extensions PEFT cannot read).</param>
-public sealed record PeftAdapterLoadReport(LoRAConfig Config, InjectionReport? Injection, IReadOnlyList<string> LoadedKeys, IReadOnlyList<string> Notes);
+public sealed record PeftAdapterLoadReport(LoRAConfig Config, InjectionReport? Injection, IReadOnlyList<string> LoadedKeys, IReadOnlyList<string> Notes)
+{
+    /// <summary>
+    /// The model that holds the loaded adapter — use it from now on: the model passed to <see cref="PeftAdapterFile.Load"/>,
+    /// or its managed twin when that was a native TorchSharp transformer module (see <see cref="InjectionReport.Model"/>).
+    /// </summary>
+    public nn.Module Model { get; init; } = null!;
+}

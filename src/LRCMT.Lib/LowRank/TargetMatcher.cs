@@ -113,7 +113,7 @@ internal sealed class TargetMatcher
         return paths;
     }
 
-    private static T? Override<T>(Dictionary<string, T> pattern, string path) where T : struct
+    private static T? Override<T>(IReadOnlyDictionary<string, T> pattern, string path) where T : struct
     {
         foreach (var (key, value) in pattern)
             if (Regex.IsMatch(path, $"^(?:.*\\.)?(?:{key})$", RegexOptions.CultureInvariant)) return value;

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Fusion;
@@ -13,14 +14,14 @@ namespace LRCMT.Models;
 /// LRCMT: a (LoRA-adapted) pretrained text encoder, per-modality projections to a shared width, the
 /// acoustic-visual-first cross-modal interaction and a prediction head. Forward returns [batch] sentiment
 /// scores, or [batch, classes] logits with a classification head. Build one with
-/// <see cref="Configuration.LrcmtBuilder"/>.
+/// <see cref="LrcmtBuilder"/> from an <see cref="LrcmtOptions"/> description.
 /// </summary>
 /// <remarks>
 /// Parameter names: <c>text_encoder.*</c> (the encoder's own Hugging Face names, adapters contain <c>lora_</c>),
 /// <c>text_projection.*</c>, <c>acoustic_projection.*</c>, <c>visual_projection.*</c>, <c>interaction.*</c>,
 /// <c>head.*</c>.
 /// </remarks>
-public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
+public sealed class LRCMTModel : SentimentModel
 {
     private readonly TextEncoder text_encoder;
     private readonly ModalityProjection text_projection;
@@ -29,82 +30,60 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     private readonly ModalityInteraction interaction;
     private readonly SentimentHead head;
 
-    private readonly LrcmtArchitecture _architecture;
-
-    /// <summary>Composes the model around an encoder whose trainable parameters the caller has already chosen.</summary>
+    /// <summary>Composes the model around an encoder whose tuning and base dtype are already applied (<see cref="SentimentModel.Compose"/>).</summary>
     /// <param name="textEncoder">The (tuned) text encoder; the model owns it.</param>
-    /// <param name="architecture">Everything else that fixes the model's shape.</param>
-    /// <param name="tuning">How the encoder was tuned (recorded for <see cref="Save"/>).</param>
-    /// <param name="lora">The LoRA configuration injected, when <paramref name="tuning"/> is LoRA.</param>
-    /// <param name="injection">What the injection did, when <paramref name="tuning"/> is LoRA.</param>
-    /// <param name="baseEncoder">Where the encoder came from and the hash of its untuned weights.</param>
-    internal LRCMTModel(TextEncoder textEncoder, LrcmtArchitecture architecture, EncoderTuning tuning = EncoderTuning.Frozen,
-        LoRAConfig? lora = null, InjectionReport? injection = null, TextEncoderReference? baseEncoder = null) : base(nameof(LRCMTModel))
+    /// <param name="options">The description it is built from (validated here).</param>
+    /// <param name="injection">What the LoRA injection did, when the tuning is LoRA.</param>
+    /// <param name="baseEncoderSha256">The hash of the untuned encoder's weights (a saved model checks its base against it).</param>
+    internal LRCMTModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256)
+        : base(nameof(LRCMTModel), options, injection, baseEncoderSha256)
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
-        ArgumentNullException.ThrowIfNull(architecture);
-        var problems = architecture.Problems();
-        if (problems.Count > 0) throw new InvalidConfigurationException("LRCMT architecture", problems);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.Architecture != ModelArchitecture.Lrcmt)
+            throw new InvalidConfigurationException("LRCMT options", [new SettingProblem(nameof(LrcmtOptions.Architecture), $"is {options.Architecture}, not Lrcmt")]);
 
-        _architecture = architecture;
-        Tuning = tuning;
-        LoRA = lora;
-        Injection = injection;
-        BaseEncoder = baseEncoder;
-        var settings = architecture.FusionSettings;
+        var width = options.Fusion.Width;
         text_encoder = textEncoder;
-        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, settings.Width, architecture.TextKernelSize);
-        interaction = ModalityInteraction.Create(architecture);
+        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, width, options.Modalities.TextKernelSize);
+        interaction = ModalityInteraction.Create(options.Interaction, options.Fusion);
         if (interaction.UsesAcousticVisual)
         {
-            acoustic_projection = new ModalityProjection("acoustic", architecture.AcousticFeatures, settings.Width, architecture.AcousticKernelSize);
-            visual_projection = new ModalityProjection("visual", architecture.VisualFeatures, settings.Width, architecture.VisualKernelSize);
+            acoustic_projection = new ModalityProjection("acoustic", options.Modalities.AcousticFeatures, width, options.Modalities.AcousticKernelSize);
+            visual_projection = new ModalityProjection("visual", options.Modalities.VisualFeatures, width, options.Modalities.VisualKernelSize);
         }
-        head = new SentimentHead(interaction.OutputWidth, architecture.Outputs, architecture.OutputDropout);
+        head = new SentimentHead(interaction.OutputWidth, options.Head.Outputs, options.Head.Dropout);
         RegisterComponents();
     }
 
-    /// <summary>Loads a model written by <see cref="Save"/>, with the base encoder the folder refers to.</summary>
+    /// <summary>Loads an LRCMT model written by <see cref="SentimentModel.Save"/>, with the base encoder its description names.</summary>
     /// <inheritdoc cref="Persistence.LrcmtModelFolder.Load(string, TextEncoder?)"/>
-    public static LRCMTModel Load(string folder) => Persistence.LrcmtModelFolder.Load(folder, null);
-
-    /// <summary>Loads a model written by <see cref="Save"/> onto an encoder loaded by the caller (its weights must hash as recorded).</summary>
-    /// <inheritdoc cref="Persistence.LrcmtModelFolder.Load(string, TextEncoder?)"/>
-    public static LRCMTModel Load(string folder, TextEncoder baseEncoder)
+    /// <exception cref="InvalidConfigurationException">The folder holds another architecture (load it with <see cref="SentimentModel.Load(string)"/>).</exception>
+    public static new LRCMTModel Load(string folder)
     {
-        ArgumentNullException.ThrowIfNull(baseEncoder);
-        return Persistence.LrcmtModelFolder.Load(folder, baseEncoder);
+        RequireLrcmt(folder);
+        return (LRCMTModel)SentimentModel.Load(folder);
     }
 
-    /// <summary>
-    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the architecture with the
-    /// feature sizes it was built with, the tuning, the effective LoRA configuration and a reference to the base
-    /// encoder with the hash of its weights), the adapter in PEFT's format under <c>adapter/</c>, and every other
-    /// weight that is not the frozen base encoder in <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The model was not built by <see cref="Configuration.LrcmtBuilder"/> (no base-encoder record).</exception>
-    public void Save(string folder) => Persistence.LrcmtModelFolder.Save(this, folder);
+    /// <summary>Loads an LRCMT model written by <see cref="SentimentModel.Save"/> onto an encoder loaded by the caller (its weights must hash as recorded).</summary>
+    /// <inheritdoc cref="Load(string)"/>
+    public static new LRCMTModel Load(string folder, TextEncoder baseEncoder)
+    {
+        ArgumentNullException.ThrowIfNull(baseEncoder);
+        RequireLrcmt(folder);
+        return (LRCMTModel)SentimentModel.Load(folder, baseEncoder);
+    }
 
-    /// <summary>The architecture this model was built with.</summary>
-    public LrcmtArchitecture Architecture => _architecture;
-
-    /// <summary>How the text encoder is tuned: LoRA adapters, frozen, or fully fine-tuned.</summary>
-    public EncoderTuning Tuning { get; }
-
-    /// <summary>The LoRA configuration that was injected, targets resolved (null unless <see cref="Tuning"/> is LoRA).</summary>
-    public LoRAConfig? LoRA { get; }
-
-    /// <summary>What the LoRA injection did: every adapted module and the parameter counts (null unless <see cref="Tuning"/> is LoRA).</summary>
-    public InjectionReport? Injection { get; }
-
-    /// <summary>The base encoder this model was built on and the hash of its untuned weights (null for a model composed without the builder).</summary>
-    public TextEncoderReference? BaseEncoder { get; }
+    private static void RequireLrcmt(string folder)
+    {
+        var architecture = ReadOptions(folder).Architecture;
+        if (architecture != ModelArchitecture.Lrcmt)
+            throw new InvalidConfigurationException($"model '{folder}'", $"it holds a {architecture} model, not LRCMT; load it with SentimentModel.Load.");
+    }
 
     /// <summary>The text encoder (with its adapters, if any).</summary>
-    public TextEncoder TextEncoder => text_encoder;
-
-    /// <summary>Trainable and total parameter counts (PEFT's <c>print_trainable_parameters</c> line via <c>ToString()</c>).</summary>
-    public ParameterReport GetParameterReport() => ParameterReport.Of(this);
+    public override TextEncoder TextEncoder => text_encoder;
 
     /// <summary>Predicts sentiment for a batch.</summary>
     /// <returns>[batch] scores (regression) or [batch, classes] logits (classification).</returns>
@@ -112,7 +91,7 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     /// <exception cref="InvalidInputException">A modality's tensor is on another device than the model, or its features are not the model's dtype.</exception>
     public override Tensor forward(MultimodalBatch batch)
     {
-        BatchValidator.Validate(batch, _architecture.AcousticFeatures, _architecture.VisualFeatures, acoustic_projection?.parameters().FirstOrDefault());
+        BatchValidator.Validate(batch, Options.Modalities.AcousticFeatures, Options.Modalities.VisualFeatures, acoustic_projection?.parameters().FirstOrDefault());
         using var scope = NewDisposeScope();
 
         var textMask = batch.AttentionMask.to(ScalarType.Bool);
@@ -128,7 +107,7 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         }
 
         var prediction = head.call(interaction.call(text, acoustic, visual));
-        if (_architecture.Head == HeadKind.Regression) prediction = prediction.squeeze(1);
+        if (Options.Head.Kind == HeadKind.Regression) prediction = prediction.squeeze(1);
         return prediction.MoveToOuterDisposeScope();
     }
 

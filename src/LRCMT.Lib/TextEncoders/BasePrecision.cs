@@ -4,6 +4,7 @@ using LRCMT.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using LRCMT.Configuration;
 
 namespace LRCMT.TextEncoders;
 
@@ -46,7 +47,7 @@ public static class BasePrecision
     public static void Apply(nn.Module encoder, BaseDType dtype)
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        SettingRules.RequireDefined("base dtype", "dtype", dtype);
+        SettingRules.ThrowIf("base dtype", SettingRules.Defined("dtype", dtype));
         if (dtype == BaseDType.Float32) return;
         var layers = encoder.modules().Prepend(encoder).OfType<LoRALayer>().ToList();
         var adapters = layers.SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
@@ -57,11 +58,11 @@ public static class BasePrecision
         }
 
         if (layers.OfType<QuantizedLinear>().Any())
-            throw new InvalidConfigurationException("base dtype", [$"{dtype} was asked for, but the base is already int8 (QuantizedLinear layers); load the encoder again in {dtype}."]);
+            throw new InvalidConfigurationException("base dtype", $"{dtype} was asked for, but the base is already int8 (QuantizedLinear layers); load the encoder again in {dtype}.");
         var trainingBase = encoder.named_parameters().Where(p => p.parameter.requires_grad && !adapters.Contains(p.parameter.Handle)).Select(p => p.name).Take(3).ToList();
         if (trainingBase.Count > 0)
             throw new InvalidConfigurationException("base dtype",
-                [$"{dtype} needs a frozen base (LoRA or frozen tuning), but base parameters train: {string.Join(", ", trainingBase)}, …"]);
+                $"{dtype} needs a frozen base (LoRA or frozen tuning), but base parameters train: {string.Join(", ", trainingBase)}, …");
         var type = dtype.ToScalarType();
         var baseTensors = encoder.parameters().Where(p => !adapters.Contains(p.Handle)).Cast<Tensor>().Concat(encoder.buffers());
         if (baseTensors.All(t => !t.is_floating_point() || t.dtype == type)) return; // loaded in this dtype already
@@ -84,7 +85,7 @@ public static class BasePrecision
         var adapted = layers.Where(l => l is not QuantizedLinear && l.AdapterNames.Count > 0).ToList();
         if (adapted.Count > 0)
             throw new InvalidConfigurationException("base dtype",
-                [$"Int8 must be applied before LoRA is injected ({adapted.Count} float layers carry adapters already); quantize the base first, or load it with FromPretrained(folder, BaseDType.Int8)."]);
+                $"Int8 must be applied before LoRA is injected ({adapted.Count} float layers carry adapters already); quantize the base first, or load it with FromPretrained(folder, BaseDType.Int8).");
 
         var modules = encoder.named_modules().ToDictionary(m => m.name, m => m.module);
         modules[""] = encoder;
@@ -99,7 +100,7 @@ public static class BasePrecision
         // Everything is checked before anything changes.
         foreach (var (path, linear) in targets)
         {
-            if (path.Length == 0) throw new InvalidConfigurationException("base dtype", ["Int8 quantizes the projections inside an encoder, not a bare Linear; wrap it in a module."]);
+            if (path.Length == 0) throw new InvalidConfigurationException("base dtype", "Int8 quantizes the projections inside an encoder, not a bare Linear; wrap it in a module.");
             var parent = Of(path);
             ModuleReplacer.EnsureReplaceable(parent.Module, parent.ChildName, linear, typeof(QuantizedLinear), path);
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.TextEncoders;
@@ -155,32 +156,26 @@ public sealed record BertConfig
     /// <exception cref="InvalidConfigurationException">At least one value is out of range.</exception>
     public void Validate(string what = "BERT config")
     {
-        var problems = new List<string>();
-        void Positive(string name, int value, int max)
-        {
-            if (value <= 0) problems.Add($"{name} must be positive but is {value}.");
-            else if (value > max) problems.Add($"{name} is {value}, more than the {max} this library accepts (a corrupt or hostile config would otherwise allocate it).");
-        }
-
-        Positive("vocab_size", VocabSize, MaxVocabSize);
-        Positive("hidden_size", HiddenSize, MaxWidth);
-        Positive("num_hidden_layers", NumHiddenLayers, MaxCount);
-        Positive("num_attention_heads", NumAttentionHeads, MaxCount);
-        Positive("intermediate_size", IntermediateSize, MaxWidth);
-        Positive("max_position_embeddings", MaxPositionEmbeddings, MaxPositions);
-        Positive("type_vocab_size", TypeVocabSize, Tokenization.TokenizerLimits.MaxTypeVocabularySize);
+        // The upper bounds stop a corrupt or hostile config from allocating its sizes.
+        var problems = SettingRules.Collect(
+            SettingRules.InRange("vocab_size", VocabSize, 1, MaxVocabSize),
+            SettingRules.InRange("hidden_size", HiddenSize, 1, MaxWidth),
+            SettingRules.InRange("num_hidden_layers", NumHiddenLayers, 1, MaxCount),
+            SettingRules.InRange("num_attention_heads", NumAttentionHeads, 1, MaxCount),
+            SettingRules.InRange("intermediate_size", IntermediateSize, 1, MaxWidth),
+            SettingRules.InRange("max_position_embeddings", MaxPositionEmbeddings, 1, MaxPositions),
+            SettingRules.InRange("type_vocab_size", TypeVocabSize, 1, Tokenization.TokenizerLimits.MaxTypeVocabularySize));
         if (problems.Count == 0 && ParameterCount() > MaxParameters)
-            problems.Add($"the config describes {ParameterCount():N0} parameters, more than the {MaxParameters:N0} this library accepts.");
-        if (HiddenSize > 0 && NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads != 0)
-            problems.Add($"hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}.");
-        if (!SupportedActivations.Contains(HiddenAct))
-            problems.Add($"hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", SupportedActivations)}.");
-        if (!(HiddenDropoutProb is >= 0 and < 1)) problems.Add($"hidden_dropout_prob must be in [0, 1) but is {HiddenDropoutProb}.");
-        if (!(AttentionProbsDropoutProb is >= 0 and < 1))
-            problems.Add($"attention_probs_dropout_prob must be in [0, 1) but is {AttentionProbsDropoutProb}.");
-        if (!(LayerNormEps > 0 && double.IsFinite(LayerNormEps))) problems.Add($"layer_norm_eps must be positive and finite but is {LayerNormEps}.");
-        if (PadTokenId < 0 || PadTokenId >= VocabSize) problems.Add($"pad_token_id {PadTokenId} is outside the vocabulary [0, {VocabSize}).");
-        if (problems.Count > 0) throw new InvalidConfigurationException(what, problems);
+            problems.Add(new("", $"the config describes {ParameterCount():N0} parameters, more than the {MaxParameters:N0} this library accepts."));
+        problems.AddRange(SettingRules.Collect(
+            SettingRules.HeadsDivideWidth("num_attention_heads", NumAttentionHeads, "hidden_size", HiddenSize),
+            SupportedActivations.Contains(HiddenAct) ? null
+                : new SettingProblem("hidden_act", $"must be one of {string.Join(", ", SupportedActivations)}, got '{HiddenAct}'"),
+            SettingRules.Rate("hidden_dropout_prob", HiddenDropoutProb),
+            SettingRules.Rate("attention_probs_dropout_prob", AttentionProbsDropoutProb),
+            SettingRules.Positive("layer_norm_eps", LayerNormEps),
+            SettingRules.InRange("pad_token_id", PadTokenId, 0, (long)VocabSize - 1)));
+        SettingRules.ThrowIfAny(what, problems);
     }
 
     /// <summary>Typed reads of optional config keys; a key of the wrong JSON type is a corrupt file, named with its key.</summary>

@@ -3,6 +3,7 @@ using LRCMT.TextEncoders.Bert;
 using LRCMT.TextEncoders.Onnx;
 using static TorchSharp.torch;
 using LRCMT.Formats.Onnx;
+using LRCMT.Configuration;
 
 namespace LRCMT.TextEncoders;
 
@@ -33,7 +34,7 @@ public static class OnnxBertImporter
     public static BertModel Load(string onnxPath, BaseDType dtype, BertConfig? config = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(onnxPath);
-        SettingRules.RequireDefined("base dtype", "dtype", dtype);
+        SettingRules.ThrowIf("base dtype", SettingRules.Defined("dtype", dtype));
         if (!File.Exists(onnxPath)) throw new FileNotFoundException($"ONNX model '{onnxPath}' does not exist.", onnxPath);
         return Load(File.ReadAllBytes(onnxPath), onnxPath, config, dtype);
     }

@@ -56,7 +56,7 @@ internal static class EvaluationLoop
                     else
                     {
                         predictedClasses.AddRange(outputs.argmax(1).data<long>().ToArray().Select(c => (int)c));
-                        trueClasses.AddRange(labels.data<long>().ToArray().Select(c => (int)c));
+                        trueClasses.AddRange(objective.ClassLabels(labels, "evaluation labels").data<long>().ToArray().Select(c => (int)c));
                     }
                     if (!ReferenceEquals(input, batch)) input.Dispose();
                 }

@@ -2,6 +2,7 @@ using LRCMT.Errors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using LRCMT.Configuration;
 
 namespace LRCMT.Training;
 
@@ -158,7 +159,7 @@ public sealed class LeanAdamW : AdamW
 
     /// <summary>The constructor's arguments and every problem with them (checked before TorchSharp sees them).</summary>
     private sealed record Settings(IReadOnlyList<ParamGroup> Groups, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay,
-        bool AmsGrad, bool Maximize, IReadOnlyList<string> Problems, string? NullArgument)
+        bool AmsGrad, bool Maximize, IReadOnlyList<SettingProblem> Problems, string? NullArgument)
     {
         public bool Usable => Problems.Count == 0 && NullArgument is null;
 
@@ -167,23 +168,23 @@ public sealed class LeanAdamW : AdamW
         {
             if (groups is null) return new Settings([], lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, [], argumentName);
             var list = groups.ToList();
-            var problems = new List<string>();
+            var problems = new List<SettingProblem>();
             AddProblems(problems, "", lr, beta1, beta2, eps, weightDecay);
             for (int i = 0; i < list.Count; i++)
             {
-                if (list[i] is not { } group) { problems.Add($"parameter group {i} is null."); continue; }
+                if (list[i] is not { } group) { problems.Add(new SettingProblem($"groups[{i}]", "is null")); continue; }
                 if (group.Options is { } o)
-                    AddProblems(problems, $"group {i} ", o.LearningRate ?? lr, o.beta1 ?? beta1, o.beta2 ?? beta2, o.eps ?? eps, o.weight_decay ?? weightDecay);
+                    AddProblems(problems, $"groups[{i}].", o.LearningRate ?? lr, o.beta1 ?? beta1, o.beta2 ?? beta2, o.eps ?? eps, o.weight_decay ?? weightDecay);
             }
             return new Settings(list, lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, problems.Distinct().ToList(), null);
         }
 
-        private static void AddProblems(List<string> problems, string prefix, double lr, double beta1, double beta2, double eps, double weightDecay)
-            => SettingRules.AddTo(problems,
-                SettingRules.NonNegativeFinite(prefix + "lr", lr),
+        private static void AddProblems(List<SettingProblem> problems, string prefix, double lr, double beta1, double beta2, double eps, double weightDecay)
+            => problems.AddRange(SettingRules.Collect(
+                SettingRules.NonNegative(prefix + "lr", lr),
                 SettingRules.Rate(prefix + "beta1", beta1),
                 SettingRules.Rate(prefix + "beta2", beta2),
-                SettingRules.NonNegativeFinite(prefix + "eps", eps),
-                SettingRules.NonNegativeFinite(prefix + "weight_decay", weightDecay));
+                SettingRules.NonNegative(prefix + "eps", eps),
+                SettingRules.NonNegative(prefix + "weight_decay", weightDecay)));
     }
 }

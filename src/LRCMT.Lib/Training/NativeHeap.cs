@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using LRCMT.Errors;
 using Microsoft.Extensions.Logging;
+using LRCMT.Configuration;
 
 namespace LRCMT.Training;
 
@@ -23,9 +24,9 @@ namespace LRCMT.Training;
 /// environment variable <c>LRCMT_NATIVE_HEAP</c> is not <c>manual</c>. Without it every forward pays thousands of page
 /// faults and runs up to ~2.8× slower (docs/performance.md); its price is that the process keeps the memory of its
 /// largest forward pass until it exits. <see cref="Logger"/> receives a line when it happens; <see cref="Current"/> tells.</para>
-/// <para><see cref="Trainer"/> applies <see cref="HeapPolicy.Training"/> when <see cref="TrainerOptions.LimitNativeHeapGrowth"/>
-/// is set, the <c>lrcmt</c> tool does for full fine-tuning, and anyone may call <see cref="Apply"/> at any time; the
-/// last call wins. The training policy costs page faults: a block served by its own mapping is zero-filled again
+/// <para><see cref="Trainer"/> applies <see cref="HeapPolicy.Training"/> when the encoder's own weights train (unless
+/// <see cref="TrainerOptions.LimitNativeHeapGrowth"/> says otherwise), and anyone may call <see cref="Apply"/> at any
+/// time; the last call wins. The training policy costs page faults: a block served by its own mapping is zero-filled again
 /// every time it is allocated (docs/performance.md has the measured price). Off Linux, or with a C library other than
 /// glibc (musl), the methods do nothing and return false.</para>
 /// </remarks>
@@ -91,7 +92,7 @@ public static class NativeHeap
     /// <exception cref="InvalidConfigurationException">The policy is not one of the named values.</exception>
     public static bool Apply(HeapPolicy policy)
     {
-        SettingRules.RequireDefined("native heap policy", "policy", policy);
+        SettingRules.ThrowIf("native heap policy", SettingRules.Defined("policy", policy));
         return Choice.Choose(policy);
     }
 

@@ -8,8 +8,8 @@ namespace LRCMT.Training;
 
 /// <summary>
 /// Splits a model's trainable parameters by the model's structure, never by name: adapter tensors are those of the
-/// <see cref="LoRALayer"/>s the injector placed; encoder parameters are those of the model's <see cref="TextEncoder"/>
-/// modules (used only when an encoder learning rate is set); everything else that trains is "other".
+/// <see cref="LoRALayer"/>s the injector placed; encoder parameters are the other trainable parameters of the model's
+/// <see cref="TextEncoder"/> modules (its own weights under full fine-tuning); everything else that trains is "other".
 /// </summary>
 internal sealed class ParameterGroups
 {
@@ -31,12 +31,13 @@ internal sealed class ParameterGroups
     /// <summary>The non-empty groups, in optimizer order.</summary>
     public IReadOnlyList<ParameterGroup> Present => GroupOf.Distinct().ToList();
 
+    /// <summary>Whether the text encoder's own weights train (full fine-tuning).</summary>
+    public bool EncoderTrains => GroupOf.Contains(ParameterGroup.Encoder);
+
     public static ParameterGroups Of(torch.nn.Module model, TrainerOptions options)
     {
         var adapters = model.modules().OfType<LoRALayer>().SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
-        var encoder = options.EncoderLearningRate is null
-            ? []
-            : model.modules().OfType<TextEncoder>().SelectMany(e => e.parameters()).Select(p => p.Handle).ToHashSet();
+        var encoder = model.modules().OfType<TextEncoder>().SelectMany(e => e.parameters()).Select(p => p.Handle).ToHashSet();
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad)
             .Select(p => (p.name, p.parameter, Group: adapters.Contains(p.parameter.Handle) ? ParameterGroup.Adapter
                 : encoder.Contains(p.parameter.Handle) ? ParameterGroup.Encoder : ParameterGroup.Other))
@@ -51,7 +52,7 @@ internal sealed class ParameterGroups
     public double RateOf(ParameterGroup group) => group switch
     {
         ParameterGroup.Adapter => _options.AdapterLearningRate,
-        ParameterGroup.Encoder => _options.EncoderLearningRate ?? _options.LearningRate,
+        ParameterGroup.Encoder => _options.EncoderLearningRate ?? TrainerOptions.DefaultEncoderLearningRate,
         _ => _options.LearningRate,
     };
 

@@ -1,6 +1,7 @@
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
+using LRCMT.Experiments;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -11,7 +12,8 @@ namespace LRCMT.Training;
 
 /// <summary>
 /// Trains any <c>nn.Module&lt;MultimodalBatch, Tensor&gt;</c> (e.g. <c>LRCMTModel</c>) that returns one regression
-/// score per sample (L1 or MSE loss) or, with <see cref="TrainerOptions.Classes"/>, one logit per class (cross-entropy):
+/// score per sample (L1 or MSE loss) or, for a <c>SentimentModel</c> (LRCMT or a baseline) with a classification head, one logit per class of
+/// the head (cross-entropy; the classes are read from the model):
 /// AdamW with one learning rate per <see cref="ParameterGroup"/> (adapters found by type, optionally the encoder, the
 /// rest), warm-up then linear/cosine decay, gradient clipping, evaluation with <see cref="MsaMetrics"/> after each
 /// epoch, early stopping, and checkpoints a run can resume from exactly (same weights as an uninterrupted run on the CPU).
@@ -60,25 +62,59 @@ public sealed class Trainer
         return Run(model, train, valid, checkpoint, progress, cancellationToken);
     }
 
-    /// <summary>Runs a regression model over <paramref name="loader"/> without gradients and computes MMSA's metrics.</summary>
+    /// <summary>
+    /// Runs <paramref name="model"/> over <paramref name="loader"/> without gradients and computes MMSA's metrics of
+    /// <paramref name="dataset"/>: the regression metrics, or, for a <c>SentimentModel</c> with a classification head, the
+    /// classification metrics of its classes (the labels' sentiment scores mapped by the dataset's convention).
+    /// </summary>
+    /// <exception cref="InvalidConfigurationException">The dataset has no MMSA convention for the head's class count.</exception>
     public static MetricResults Evaluate(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, MsaDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
-        return EvaluationLoop.Run(model, loader, new TrainingObjective(TrainingLoss.L1, dataset, null)).Metrics;
+        return EvaluationLoop.Run(model, loader, TrainingObjective.For(model, dataset)).Metrics;
     }
 
     /// <summary>
-    /// Runs a classification model over <paramref name="loader"/> (whose collator makes int64 labels of the same
-    /// <paramref name="classes"/>) without gradients and computes MMSA's classification metrics.
+    /// Runs <paramref name="model"/> without gradients over every batch of <paramref name="loader"/> (in eval mode, restored
+    /// after) and keeps each sample's regression score with its truth, in the loader's order: what a paired comparison of
+    /// two models on the same samples needs.
     /// </summary>
-    public static MetricResults Evaluate(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, SentimentClasses classes)
+    /// <exception cref="InvalidInputException">A batch has no labels.</exception>
+    /// <exception cref="ShapeMismatchException">The model does not return one score per sample.</exception>
+    public static SamplePredictions Predict(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
-        ArgumentNullException.ThrowIfNull(classes);
-        classes.EnsureValid();
-        return EvaluationLoop.Run(model, loader, new TrainingObjective(TrainingLoss.CrossEntropy, classes.Dataset, classes)).Metrics;
+        bool wasTraining = model.training;
+        model.eval();
+        var predictions = new List<float>(loader.SampleCount);
+        var truths = new List<float>(loader.SampleCount);
+        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var batch in loader.Epoch(0))
+            {
+                using var scope = NewDisposeScope();
+                using (batch)
+                {
+                    var labels = batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.");
+                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
+                    var output = model.call(input);
+                    if (output.numel() != batch.Size)
+                        throw new ShapeMismatchException("model output", $"[{batch.Size}] (one regression score per sample)", output.shape);
+                    predictions.AddRange(output.reshape(-1).to(ScalarType.Float32).cpu().data<float>().ToArray());
+                    truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
+                    if (!ReferenceEquals(input, batch)) input.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+        return new SamplePredictions(predictions.ToArray(), truths.ToArray());
     }
 
     private TrainingResult Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid,
@@ -88,11 +124,10 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
         NativeHeap.TrainingStarted();
-        if (_options.LimitNativeHeapGrowth) NativeHeap.LimitGrowth();
-
+        var objective = TrainingObjective.For(model, _options);
         var groups = ParameterGroups.Of(model, _options);
+        if (_options.LimitNativeHeapGrowth ?? groups.EncoderTrains) NativeHeap.LimitGrowth();
         var trainable = groups.Trainable;
-        var objective = TrainingObjective.Of(_options);
         using var optimizer = groups.CreateAdamW();
         long totalSteps = (long)_options.Epochs * train.BatchCount;
         var schedule = new LearningRateSchedule(_options.Decay, (long)(_options.WarmupRatio * totalSteps), totalSteps);

@@ -1,27 +1,38 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
 
 namespace LRCMT.Training;
 
-/// <summary>Settings of a <see cref="Trainer"/> run. Plain data; <see cref="Validate"/> lists every problem at once.</summary>
+/// <summary>
+/// Settings of a <see cref="Trainer"/> run. Immutable data; <see cref="FindProblems"/> lists every problem at once.
+/// The defaults are this library's best measured schedule (docs/ablation.md). What the model already says is not
+/// repeated here: a classification head's classes come from the model (<c>LrcmtOptions.Head</c>), and so does the
+/// loss unless one is chosen.
+/// </summary>
 public sealed record TrainerOptions
 {
     /// <summary>The name <see cref="EarlyStoppingMetric"/> takes to follow the validation loss.</summary>
     public const string LossMetric = "Loss";
 
+    /// <summary>
+    /// The learning rate of a text encoder's own weights under full fine-tuning when <see cref="EncoderLearningRate"/>
+    /// is not set: a pretrained encoder needs a far smaller rate than the freshly initialised fusion and head.
+    /// </summary>
+    public const double DefaultEncoderLearningRate = 1e-4;
+
     /// <summary>Number of epochs.</summary>
     public int Epochs { get; init; } = 10;
 
     /// <summary>Learning rate of adapter parameters (the tensors of every <c>LoRALayer</c>).</summary>
-    public double AdapterLearningRate { get; init; } = 5e-4;
+    public double AdapterLearningRate { get; init; } = 1e-3;
 
     /// <summary>Learning rate of every other trainable parameter (fusion, head).</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init; } = 5e-3;
 
     /// <summary>
     /// Learning rate of the trainable non-adapter parameters of the model's text encoder (every <c>TextEncoder</c>
-    /// module in it) — the encoder's own weights when it is fully fine-tuned. Null: they use <see cref="LearningRate"/>.
-    /// A pretrained encoder usually wants a rate 10× or more below a freshly initialised fusion head's.
+    /// module in it) — the encoder's own weights when it is fully fine-tuned. Null: <see cref="DefaultEncoderLearningRate"/>.
     /// </summary>
     public double? EncoderLearningRate { get; init; }
 
@@ -37,27 +48,27 @@ public sealed record TrainerOptions
     /// <summary>Clip the global gradient norm to this value; 0 turns clipping off.</summary>
     public double MaxGradientNorm { get; init; } = 1.0;
 
-    /// <summary>Training loss: L1 (default) or MSE for a regression head, <see cref="TrainingLoss.CrossEntropy"/> for a classification head.</summary>
-    public TrainingLoss Loss { get; init; } = TrainingLoss.L1;
-
     /// <summary>
-    /// The label kind: null (default) trains one regression score per sample; set, the model returns one logit per
-    /// class, the labels are int64 classes of these <see cref="SentimentClasses"/> (a collator created with them makes
-    /// them), the loss must be <see cref="TrainingLoss.CrossEntropy"/> and the metrics are <see cref="SentimentClasses.MetricNames"/>.
+    /// Training loss. Null (default): the head's own, L1 for a regression head and cross-entropy for a classification
+    /// head. A regression head may also use <see cref="TrainingLoss.Mse"/>; a classification head only cross-entropy.
     /// </summary>
-    public SentimentClasses? Classes { get; init; }
+    public TrainingLoss? Loss { get; init; }
 
-    /// <summary>Which metric set the evaluation uses.</summary>
+    /// <summary>Which dataset's conventions the evaluation uses: its metric set, and a classification head's class boundaries.</summary>
     public MsaDataset Dataset { get; init; } = MsaDataset.Mosi;
 
-    /// <summary>A metric of <see cref="MsaMetrics.NamesFor"/> (regression) or <see cref="SentimentClasses.MetricNames"/> (classification), or <see cref="LossMetric"/>; MAE and Loss improve downwards, the others upwards.</summary>
-    public string EarlyStoppingMetric { get; init; } = MsaMetricNames.Mae;
+    /// <summary>
+    /// A metric the evaluation reports (<see cref="MsaMetrics.NamesFor"/> for a regression head,
+    /// <see cref="SentimentClasses.MetricNames"/> for a classification head), or <see cref="LossMetric"/>; MAE and Loss
+    /// improve downwards, the others upwards.
+    /// </summary>
+    public string EarlyStoppingMetric { get; init; } = MsaMetricNames.Has0Acc2;
 
-    /// <summary>Stop after this many epochs without improvement; 0 turns early stopping off.</summary>
-    public int Patience { get; init; } = 8;
+    /// <summary>Stop after this many epochs without improvement; 0 (default) turns early stopping off and keeps the best epoch's weights.</summary>
+    public int Patience { get; init; }
 
     /// <summary>Seed of libtorch's generator (dropout, initialisation done during training); set at the start of a fresh run.</summary>
-    public long Seed { get; init; } = 1111;
+    public long Seed { get; init; } = 1;
 
     /// <summary>Folder for <c>last.safetensors</c> (resume state, each epoch and on cancellation) and <c>best.safetensors</c>; null writes nothing.</summary>
     public string? CheckpointDirectory { get; init; }
@@ -66,41 +77,63 @@ public sealed record TrainerOptions
     public bool RestoreBestWeights { get; init; } = true;
 
     /// <summary>
-    /// Calls <see cref="NativeHeap.LimitGrowth"/> when training starts, so glibc's heap stops growing from step to step
-    /// (measured: full fine-tuning of a bert-base-sized encoder otherwise rose ~150 MB per step without bound). It is
-    /// process-wide and costs step time (page faults; docs/performance.md), so it is off by default; no effect off glibc.
+    /// Whether to call <see cref="NativeHeap.LimitGrowth"/> when training starts, so glibc's heap stops growing from
+    /// step to step. It is process-wide and costs step time (page faults; docs/performance.md). Null (default): only
+    /// when the encoder's own weights train, which is where the heap was measured to grow without bound (full
+    /// fine-tuning of a bert-base-sized encoder: ~150 MB per step); LoRA runs settle and keep the faster default.
+    /// No effect off glibc.
     /// </summary>
-    public bool LimitNativeHeapGrowth { get; init; }
+    public bool? LimitNativeHeapGrowth { get; init; }
 
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every invalid setting.</summary>
-    public void Validate()
+    /// <summary>MMSA's seeds (its <c>-s</c> default): 1111, 1112, 1113, 1114, 1115.</summary>
+    public static IReadOnlyList<int> MmsaSeeds { get; } = [1111, 1112, 1113, 1114, 1115];
+
+    /// <summary>
+    /// MMSA's early-stopping patience (<c>early_stop</c>): 8 epochs without a lower validation loss, the same in MMSA's
+    /// configuration for every model the library builds (TFN, LMF, MulT, MAG-BERT) and for MOSI, MOSEI and CH-SIMS.
+    /// </summary>
+    public const int MmsaPatience = 8;
+
+    /// <summary>
+    /// These options under MMSA's protocol: the model is selected on the validation loss (<see cref="LossMetric"/>,
+    /// MMSA's <c>KeyEval</c> for MOSI, MOSEI and CH-SIMS; an epoch must be strictly lower, so ties keep the earliest),
+    /// and training stops after <see cref="MmsaPatience"/> epochs without improvement. Everything else is kept.
+    /// </summary>
+    public TrainerOptions WithMmsaProtocol() => this with { EarlyStoppingMetric = LossMetric, Patience = MmsaPatience };
+
+    /// <summary>
+    /// Every problem of these options (paths relative to them, e.g. <c>Epochs</c>); empty when they are valid. Whether
+    /// the loss and the early-stopping metric fit the model's head is checked when training or evaluation starts.
+    /// </summary>
+    public IReadOnlyList<SettingProblem> FindProblems()
     {
-        var problems = new List<string>();
-        if (Epochs is < 1 or > 100_000) problems.Add($"Epochs must be in [1, 100000], got {Epochs}.");
-        if (!(AdapterLearningRate >= 0 && double.IsFinite(AdapterLearningRate))) problems.Add($"AdapterLearningRate must be finite and >= 0, got {AdapterLearningRate}.");
-        if (!(LearningRate >= 0 && double.IsFinite(LearningRate))) problems.Add($"LearningRate must be finite and >= 0, got {LearningRate}.");
-        if (EncoderLearningRate is { } encoderRate && !(encoderRate >= 0 && double.IsFinite(encoderRate))) problems.Add($"EncoderLearningRate must be finite and >= 0 when set, got {encoderRate}.");
-        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) problems.Add($"WeightDecay must be finite and >= 0, got {WeightDecay}.");
-        if (!(WarmupRatio is >= 0 and < 1)) problems.Add($"WarmupRatio must be in [0, 1), got {WarmupRatio}.");
-        if (!(MaxGradientNorm >= 0 && double.IsFinite(MaxGradientNorm))) problems.Add($"MaxGradientNorm must be finite and >= 0 (0 = off), got {MaxGradientNorm}.");
-        if (Patience < 0) problems.Add($"Patience must be >= 0 (0 = off), got {Patience}.");
-        string? unknownDataset = SettingRules.Defined(nameof(Dataset), Dataset);
-        SettingRules.AddTo(problems, SettingRules.Defined(nameof(Decay), Decay), SettingRules.Defined(nameof(Loss), Loss), unknownDataset);
-        if (Classes is null && Loss == TrainingLoss.CrossEntropy) problems.Add("Loss CrossEntropy needs Classes (a classification head's sentiment classes).");
-        if (Classes is not null && Loss != TrainingLoss.CrossEntropy) problems.Add($"Classes is set (a classification head), so Loss must be CrossEntropy, not {Loss}.");
-        if (Classes is { } classes)
-        {
-            if (classes.Dataset != Dataset) problems.Add($"Classes follow {classes.Dataset}'s convention but Dataset is {Dataset}.");
-            if (classes.Problem() is { } problem) problems.Add("Classes: " + problem);
-        }
+        var unknownDataset = SettingRules.Defined(nameof(Dataset), Dataset);
+        var problems = SettingRules.Collect(
+            SettingRules.Epochs(nameof(Epochs), Epochs),
+            SettingRules.NonNegative(nameof(AdapterLearningRate), AdapterLearningRate),
+            SettingRules.NonNegative(nameof(LearningRate), LearningRate),
+            EncoderLearningRate is { } encoderRate ? SettingRules.NonNegative(nameof(EncoderLearningRate), encoderRate) : null,
+            SettingRules.NonNegative(nameof(WeightDecay), WeightDecay),
+            SettingRules.Rate(nameof(WarmupRatio), WarmupRatio),
+            SettingRules.NonNegative(nameof(MaxGradientNorm), MaxGradientNorm),
+            SettingRules.AtLeast(nameof(Patience), Patience, 0),
+            SettingRules.Defined(nameof(Decay), Decay),
+            Loss is { } loss ? SettingRules.Defined(nameof(Loss), loss) : null,
+            unknownDataset);
         // An unknown dataset has no metric set to check the early-stopping metric against.
-        if (unknownDataset is null && MetricNames is var metrics && EarlyStoppingMetric != LossMetric && !metrics.Contains(EarlyStoppingMetric))
-            problems.Add($"EarlyStoppingMetric '{EarlyStoppingMetric}' is not a {Dataset} {(Classes is null ? "regression" : "classification")} metric; use {LossMetric} or one of {string.Join(", ", metrics)}.");
-        if (problems.Count > 0) throw new InvalidConfigurationException("trainer options", problems);
+        if (unknownDataset is null && !AnyMetricNames(Dataset).Contains(EarlyStoppingMetric))
+            problems.Add(new(nameof(EarlyStoppingMetric),
+                $"must be {LossMetric} or a {Dataset} metric ({string.Join(", ", AnyMetricNames(Dataset).Skip(1).Distinct())}), got '{EarlyStoppingMetric}'"));
+        return problems;
     }
 
-    /// <summary>The metric names an evaluation under these options reports.</summary>
-    internal IReadOnlyList<string> MetricNames => Classes is { } classes && classes.Problem() is null ? classes.MetricNames : MsaMetrics.NamesFor(Dataset);
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    public void Validate() => SettingRules.ThrowIfAny("trainer options", FindProblems());
 
     internal bool HigherIsBetter => EarlyStoppingMetric != LossMetric && MsaMetricNames.HigherIsBetter(EarlyStoppingMetric);
+
+    /// <summary>The loss, every regression metric and every classification metric of <paramref name="dataset"/>.</summary>
+    private static IReadOnlyList<string> AnyMetricNames(MsaDataset dataset) =>
+        [LossMetric, .. MsaMetrics.NamesFor(dataset),
+            .. SentimentClasses.SupportedCounts(dataset).SelectMany(count => new SentimentClasses(dataset, count).MetricNames)];
 }

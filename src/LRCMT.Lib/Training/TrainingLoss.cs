@@ -9,6 +9,6 @@ public enum TrainingLoss
     /// <summary>Mean squared error.</summary>
     Mse,
 
-    /// <summary>Cross-entropy of class logits [batch, classes] against int64 class labels (needs <see cref="TrainerOptions.Classes"/>).</summary>
+    /// <summary>Cross-entropy of class logits [batch, classes] against int64 class labels (a classification head).</summary>
     CrossEntropy,
 }

@@ -107,18 +107,19 @@ public sealed class BaselineShapeTests
             CrossModal = new MulTSettings().CrossModal with { Heads = 7 }, VisualAttentionDropout = 1.5, TextKernelSize = 2,
         });
         mult.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().HaveCount(3)
-            .And.Contain(p => p.Contains("CrossModal.Width") && p.Contains("CrossModal.Heads"))
-            .And.Contain(p => p.Contains("VisualAttentionDropout"))
-            .And.Contain(p => p.Contains("TextKernelSize"));
+            .And.Contain(p => p.Path == "CrossModal.Heads" && p.Message.Contains("Width"))
+            .And.Contain(p => p.Path == "VisualAttentionDropout")
+            .And.Contain(p => p.Path == "TextKernelSize");
 
         var tfn = () => new TfnFusion(12, 5, 4, settings: new TfnSettings { Subnetworks = new UnimodalSubnetworkSettings { TextHidden = 0 } });
-        tfn.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Contains("Subnetworks.TextHidden"));
+        tfn.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Path == "Subnetworks.TextHidden");
 
         var lmf = () => new LmfFusion(12, 5, 4, outputs: 0, settings: new LmfSettings { Rank = 0 });
         lmf.Should().Throw<InvalidConfigurationException>().Where(e => e.Message.Contains("outputs"));
-        new LmfSettings { Rank = 0 }.Problems().Should().ContainSingle(p => p.Contains("Rank"));
+        new LmfSettings { Rank = 0 }.FindProblems().Should().ContainSingle(p => p.Path == "Rank");
 
-        new MagSettings { BetaShift = 0, GateDropout = -0.1, Alignment = (NonverbalAlignment)7 }.Problems().Should().HaveCount(3);
+        new MagSettings { BetaShift = 0, GateDropout = -0.1, Alignment = (NonverbalAlignment)7 }.FindProblems().Select(p => p.Path).Should()
+            .BeEquivalentTo("BetaShift", "GateDropout", "Alignment");
     }
 
     [Fact]

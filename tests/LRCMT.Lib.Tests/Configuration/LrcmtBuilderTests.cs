@@ -54,22 +54,18 @@ public class LrcmtBuilderTests
     {
         var builder = new LrcmtBuilder()
             .WithFusion(width: 50, heads: 7, layers: 0)
-            .WithModalities(m => m.VisualKernelSize = 2)
+            .WithModalities(m => m with { VisualKernelSize = 2 })
             .WithClassificationHead(1)
             .WithInteraction(InteractionMode.TextOnly, textAttendedByMemory: true)
-            .WithLoRA(lora => lora.Rank = 0);
+            .WithLoRA(lora => lora with { Rank = 0 });
 
         var act = () => builder.Build();
 
         var problems = act.Should().Throw<InvalidConfigurationException>().Which.Problems;
         problems.Should().HaveCount(7);
-        problems.Should().Contain(p => p.Contains("Layers"))
-            .And.Contain(p => p.Contains("Classes"))
-            .And.Contain(p => p.Contains("divisible"))
-            .And.Contain(p => p.Contains("VisualKernelSize"))
-            .And.Contain(p => p.Contains("TextOnly"))
-            .And.Contain(p => p.Contains("No text encoder"))
-            .And.Contain(p => p.StartsWith("LoRA:") && p.Contains("Rank"));
+        problems.Select(p => p.Path).Should().BeEquivalentTo(
+            ["Fusion.Layers", "Head.Classes", "Fusion.Heads", "Modalities.VisualKernelSize", "Interaction.TextAttendedByMemory", "TextEncoder", "LoRA.Rank"]);
+        problems.Should().Contain(new SettingProblem("Fusion.Heads", "must divide Width (50), got 7"));
     }
 
     [Fact]
@@ -85,25 +81,53 @@ public class LrcmtBuilderTests
     [Fact]
     public void Starting_from_options_leaves_the_callers_options_untouched()
     {
-        var options = new LrcmtOptions();
-        options.LoRA.TargetModules = ["query"];
+        var options = new LrcmtOptions { LoRA = new LrcmtOptions().LoRA with { TargetModules = ["query"] } };
 
-        var builder = LrcmtBuilder.FromOptions(options).WithFusion(16, 4, 2).WithLoRA(l => l.TargetModules.Add("key"));
+        var builder = LrcmtBuilder.FromOptions(options).WithFusion(16, 4, 2).WithLoRA(l => l with { TargetModules = [.. l.TargetModules, "key"] });
 
-        options.Fusion.Width.Should().Be(50);
-        options.LoRA.TargetModules.Should().Equal("query");
+        options.Should().Be(new LrcmtOptions { LoRA = new LrcmtOptions().LoRA with { TargetModules = ["query"] } });
         builder.Options.LoRA.TargetModules.Should().Equal("query", "key");
+        builder.Options.Fusion.Width.Should().Be(16);
     }
 
     [Fact]
-    public void Two_encoder_sources_are_a_configuration_problem()
+    public void A_list_given_to_a_description_is_copied_so_changing_it_later_changes_nothing()
+    {
+        var targets = new List<string> { "query" };
+        var lora = new LrcmtOptions().LoRA with { TargetModules = targets };
+
+        targets.Add("key");
+
+        lora.TargetModules.Should().Equal("query");
+        lora.Should().Be(new LrcmtOptions().LoRA with { TargetModules = ["query"] }, "lists compare by content");
+    }
+
+    [Fact]
+    public void A_lora_configuration_prints_its_lists_by_content()
+    {
+        var lora = new LrcmtOptions().LoRA with { RankPattern = new Dictionary<string, int> { ["value"] = 4 } };
+
+        lora.ToString().Should().Contain("TargetModules = [query, value]").And.Contain("RankPattern = [value: 4]");
+    }
+
+    [Fact]
+    public void An_encoder_given_in_code_keeps_the_source_the_description_names_as_its_record()
+    {
+        using var model = TinyBuilder().WithPretrainedEncoder(Fixtures.TinyBertFolder).WithEncoderTuning(EncoderTuning.Frozen)
+            .WithTextEncoder(LRCMT.TextEncoders.BertModel.FromPretrained(Fixtures.TinyBertFolder)).Build();
+
+        model.Options.TextEncoder.PretrainedFolder.Should().Be(Path.GetFullPath(Fixtures.TinyBertFolder));
+    }
+
+    [Fact]
+    public void A_folder_and_an_onnx_file_at_once_are_a_configuration_problem()
     {
         var builder = TinyBuilder().WithTextEncoder(new FakeTextEncoder()).WithEncoderTuning(EncoderTuning.Frozen)
-            .WithPretrainedEncoder(Fixtures.TinyBertFolder);
+            .With(o => o with { TextEncoder = o.TextEncoder with { PretrainedFolder = Fixtures.TinyBertFolder, OnnxFile = "model.onnx" } });
 
         var act = () => builder.Build();
 
-        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Contains("choose one source"));
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle().Which.Path.Should().Be("TextEncoder.OnnxFile");
     }
 
     [Fact]
@@ -113,7 +137,7 @@ public class LrcmtBuilderTests
 
         var act = () => builder.Build();
 
-        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Contains("/no/such/folder"));
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle(p => p.Message.Contains("/no/such/folder"));
     }
 
     [Fact]

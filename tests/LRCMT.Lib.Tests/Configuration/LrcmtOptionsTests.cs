@@ -57,10 +57,10 @@ public class LrcmtOptionsTests
         var act = () => provider.GetRequiredService<IStartupValidator>().Validate();
 
         var failures = act.Should().Throw<OptionsValidationException>().Which.Failures.ToList();
-        failures.Should().Contain(f => f.Contains("AttentionDropout"))
-            .And.Contain(f => f.Contains("VisualFeatures"))
-            .And.Contain(f => f.Contains("divisible"))
-            .And.Contain(f => f.Contains("No text encoder"));
+        failures.Should().Contain(f => f.StartsWith("Fusion.AttentionDropout: "))
+            .And.Contain(f => f.StartsWith("Modalities.VisualFeatures: "))
+            .And.Contain(f => f.StartsWith("Fusion.Heads: must divide"))
+            .And.Contain(f => f.StartsWith("TextEncoder: no text encoder"));
     }
 
     [Fact]
@@ -72,18 +72,57 @@ public class LrcmtOptionsTests
         var builder = provider.GetRequiredService<LrcmtBuilder>();
         using var model = builder.Build();
 
-        model.Architecture.Should().BeEquivalentTo(new { AcousticFeatures = 74, VisualFeatures = 35, Classes = 7, Interaction = InteractionMode.TextToEachModality });
+        model.Options.Modalities.Should().BeEquivalentTo(new { AcousticFeatures = 74, VisualFeatures = 35 });
+        model.Options.Head.Classes.Should().Be(7);
+        model.Options.Interaction.Mode.Should().Be(InteractionMode.TextToEachModality);
         provider.GetRequiredService<LrcmtBuilder>().Should().NotBeSameAs(builder, "a builder builds one model, so each request gets a new one");
     }
 
     [Fact]
     public void Defaults_pass_validation_once_an_encoder_source_is_set()
     {
-        var options = new LrcmtOptions();
-        options.TextEncoder.PretrainedFolder = Fixtures.TinyBertFolder;
+        var options = new LrcmtOptions { TextEncoder = new TextEncoderOptions { PretrainedFolder = Fixtures.TinyBertFolder } };
 
-        var result = new LrcmtOptionsValidator().Validate(null, options);
+        options.FindProblems().Should().BeEmpty();
+        options.SourceProblems(encoderGivenInCode: false).Should().BeEmpty();
+        new LrcmtOptions().SourceProblems(encoderGivenInCode: false).Should().ContainSingle().Which.Path.Should().Be("TextEncoder");
+    }
 
-        result.Succeeded.Should().BeTrue(result.FailureMessage);
+    [Fact]
+    public void A_configured_list_replaces_the_default_list_instead_of_extending_it()
+    {
+        var options = LrcmtOptions.FromConfiguration(Json("""{ "LoRA": { "TargetModules": [ "key" ], "RankPattern": { "query": 4 } } }"""));
+
+        options.LoRA.TargetModules.Should().Equal("key");
+        options.LoRA.RankPattern.Should().Equal(new Dictionary<string, int> { ["query"] = 4 });
+        options.LoRA.Rank.Should().Be(new LrcmtOptions().LoRA.Rank, "what the configuration does not name keeps its default");
+    }
+
+    [Fact]
+    public void Configuration_overlays_a_preset_without_changing_the_preset()
+    {
+        var paper = LrcmtPresets.Paper with { };
+
+        var options = LrcmtOptions.FromConfiguration(Json("""{ "Fusion": { "Layers": 2 }, "LoRA": { "TargetModules": [ "key" ] } }"""), LrcmtPresets.Paper);
+
+        options.Fusion.Should().Be(LrcmtPresets.Paper.Fusion with { Layers = 2 });
+        LrcmtPresets.Paper.Should().Be(paper);
+        LrcmtPresets.Paper.Fusion.Layers.Should().Be(5);
+        LrcmtPresets.Paper.LoRA.TargetModules.Should().Equal("query", "value");
+    }
+
+    [Fact]
+    public void Options_described_in_code_are_registered_and_validated_like_bound_ones()
+    {
+        var services = new ServiceCollection().AddLrcmt(o => o with
+        {
+            TextEncoder = o.TextEncoder with { PretrainedFolder = Fixtures.TinyBertFolder },
+            Fusion = o.Fusion with { Heads = 5 },
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var act = () => provider.GetRequiredService<IStartupValidator>().Validate();
+
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().Equal("Fusion.Heads: must divide Width (32), got 5");
     }
 }

@@ -122,8 +122,8 @@ public class CrossModalBlockTests
     [Fact]
     public void Settings_with_several_problems_report_all_of_them()
     {
-        var act = () => new CrossModalBlock(new CrossModalSettings(Width: 10, Heads: 3, Layers: 0, AttentionDropout: 1.5));
+        var act = () => new CrossModalBlock(new CrossModalSettings { Width = 10, Heads = 3, Layers = 0, AttentionDropout = 1.5 });
 
-        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().HaveCount(3);
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Select(p => p.Path).Should().BeEquivalentTo(["Heads", "Layers", "AttentionDropout"]);
     }
 }

@@ -7,9 +7,11 @@ namespace LRCMT.Tests.Fusion;
 internal static class FusionTestData
 {
     /// <summary>Tiny, dropout-free settings so outputs are deterministic without eval().</summary>
-    public static CrossModalSettings Tiny(int layers = 2, bool positions = true) => new(
-        Width: 8, Heads: 2, Layers: layers, FeedForwardMultiplier: 2,
-        AttentionDropout: 0, ReluDropout: 0, ResidualDropout: 0, EmbeddingDropout: 0, UsePositions: positions);
+    public static CrossModalSettings Tiny(int layers = 2, bool positions = true) => new()
+    {
+        Width = 8, Heads = 2, Layers = layers, FeedForwardMultiplier = 2,
+        AttentionDropout = 0, ReluDropout = 0, ResidualDropout = 0, EmbeddingDropout = 0, UsePositions = positions, RelativeTimeBias = false,
+    };
 
     /// <summary>A [rows, length] bool mask whose row r has <paramref name="lengths"/>[r] leading real positions.</summary>
     public static Tensor Mask(long length, params long[] lengths)

@@ -122,7 +122,7 @@ public class RelativeTimeBiasTests
     [Fact]
     public void Only_the_visual_acoustic_stage_gets_slopes_and_they_survive_save_and_load()
     {
-        var architecture = ModelTestData.Architecture() with { Fusion = FusionTestData.Tiny(layers: 1) with { RelativeTimeBias = true } };
+        var architecture = ModelTestData.Options() with { Fusion = FusionTestData.Tiny(layers: 1) with { RelativeTimeBias = true } };
         using var model = ModelTestData.Model(architecture);
 
         var slopeNames = model.named_parameters().Select(p => p.name).Where(n => n.EndsWith("time_slopes")).ToList();
@@ -132,7 +132,7 @@ public class RelativeTimeBiasTests
             "interaction.acoustic_from_visual.layers.0.cross_attn.time_slopes",
             "interaction.visual_from_acoustic.layers.0.cross_attn.time_slopes");
         plain.named_parameters().Should().NotContain(p => p.name.EndsWith("time_slopes"), "the bias is off by default");
-        using var other = ModelTestData.Model(ModelTestData.Architecture(InteractionMode.TextToEachModality) with { Fusion = architecture.Fusion });
+        using var other = ModelTestData.Model(ModelTestData.Options(InteractionMode.TextToEachModality) with { Fusion = architecture.Fusion });
         other.named_parameters().Should().NotContain(p => p.name.EndsWith("time_slopes"), "text stages have no clip time");
     }
 
@@ -140,7 +140,7 @@ public class RelativeTimeBiasTests
     public void The_bias_changes_what_the_model_predicts_for_the_same_weights()
     {
         manual_seed(5);
-        var withBias = ModelTestData.Architecture() with { Fusion = FusionTestData.Tiny(layers: 1) with { RelativeTimeBias = true } };
+        var withBias = ModelTestData.Options() with { Fusion = FusionTestData.Tiny(layers: 1) with { RelativeTimeBias = true } };
         using var biased = ModelTestData.Model(withBias);
         using var plain = ModelTestData.Model(withBias with { Fusion = withBias.Fusion! with { RelativeTimeBias = false } });
         var shared = biased.state_dict().Where(kv => !kv.Key.EndsWith("time_slopes")).ToDictionary(kv => kv.Key, kv => kv.Value);

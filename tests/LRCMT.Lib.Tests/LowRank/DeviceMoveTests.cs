@@ -17,7 +17,7 @@ public class DeviceMoveTests
         var model = new NativeEncoderModel(8, 2, 1);
         model.eval();
         LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, UseDora = true, Init = LoRAInit.BothRandom, TargetModules = ["in_proj.v", "linear1"] },
-            native: new NativeTransformerOptions(2, nn.Activations.ReLU, 0.0));
+            options: new InjectionOptions { Native = new NativeTransformerOptions(2, nn.Activations.ReLU, 0.0) });
         var names = model.named_parameters().Select(p => (p.name, p.parameter.requires_grad)).ToList();
         using var x = torch.randn(4, 2, 8);
         using var expected = model.call(x);

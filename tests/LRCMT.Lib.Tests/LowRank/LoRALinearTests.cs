@@ -211,8 +211,8 @@ public class LoRALinearTests
     }
 
     [Theory]
-    [InlineData(0, "*rank must be at least 1*")]
-    [InlineData(6, "*rank 6 exceeds min(in_features 6, out_features 5) = 5*")]
+    [InlineData(0, "*Rank: must be from 1 to 4096, got 0*")]
+    [InlineData(6, "*Rank: must be at most min(in_features 6, out_features 5) = 5, got 6*")]
     public void Invalid_rank_is_a_configuration_error_naming_the_limit(int rank, string message)
     {
         var layer = new LoRALinear(nn.Linear(In, Out));
@@ -242,11 +242,10 @@ public class LoRALinearTests
     [Fact]
     public void Config_validation_lists_every_problem()
     {
-        var config = new LoRAConfig { Rank = 0, Alpha = -1, Dropout = 1.5, TargetRegex = "(", RankPattern = { ["query"] = 0 } };
+        var config = new LoRAConfig { Rank = 0, Alpha = -1, Dropout = 1.5, TargetRegex = "(", RankPattern = new Dictionary<string, int> { ["query"] = 0 } };
         var error = config.Invoking(c => c.Validate()).Should().Throw<InvalidConfigurationException>().Which;
         error.Problems.Should().HaveCount(5);
-        error.Problems.Should().Contain(p => p.Contains("Rank must be at least 1"));
-        error.Problems.Should().Contain(p => p.Contains("TargetRegex '('"));
-        error.Problems.Should().Contain(p => p.Contains("RankPattern['query']"));
+        error.Problems.Select(p => p.Path).Should().BeEquivalentTo(["Rank", "Alpha", "Dropout", "TargetRegex", "RankPattern['query']"]);
+        error.Problems.Should().Contain(p => p.Path == "TargetRegex" && p.Message.Contains("'('"));
     }
 }

@@ -70,4 +70,35 @@ public class LowRankCudaTests
         cuda.load_state_dict(cpu.state_dict());
         MaxDiff(cuda.call(x.cuda()), cpu.call(x)).Should().BeLessThanOrEqualTo(1e-4f);
     }
+
+    [Fact(Skip = Cuda.SkipReason, SkipUnless = nameof(Cuda.Available), SkipType = typeof(Cuda))]
+    public void Layers_adapted_in_place_refresh_through_block_hooks_and_report_NaN_on_cuda_as_on_the_cpu()
+    {
+        var config = new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["up", "down"], Init = LoRAInit.BothRandom };
+        torch.manual_seed(42);
+        var cpu = new NoEdit.CallingEncoder(sealedBlocks: true);
+        LowRankInjector.Inject(cpu, config);
+        var cuda = new NoEdit.CallingEncoder(sealedBlocks: true);
+        LowRankInjector.Inject(cuda, config);
+        using (no_grad()) cuda.load_state_dict(cpu.state_dict());
+        cuda.to(DeviceType.CUDA);
+        LowRankInjector.RefreshAdapters(cuda);
+        using var x = torch.randn(4, 5, 8);
+        using var y = torch.randn(4, 3);
+        foreach (var (model, device) in new[] { (cpu, torch.CPU), (cuda, torch.CUDA) })
+        {
+            using var optimizer = torch.optim.AdamW(model.parameters().Where(p => p.requires_grad).ToList(), 0.02);
+            for (int step = 0; step < 5; step++)
+            {
+                optimizer.zero_grad();
+                nn.functional.mse_loss(model.call(x.to(device)), y.to(device)).backward();
+                optimizer.step();
+            }
+        }
+        using (no_grad()) MaxDiff(cuda.call(x.cuda()), cpu.call(x)).Should().BeLessThanOrEqualTo(1e-4f);
+
+        using (no_grad()) cuda.named_parameters().First(p => p.name.EndsWith("lora_A.default.weight", StringComparison.Ordinal)).parameter.fill_(double.NaN);
+        nn.functional.mse_loss(cuda.call(x.cuda()), y.cuda()).backward();
+        FluentActions.Invoking(() => cuda.call(x.cuda())).Should().Throw<LRCMT.Errors.NonFiniteAdapterWeightsException>();
+    }
 }

@@ -87,8 +87,8 @@ public class LowRankInjectorTests
             TargetRegex = @"encoder\.layer\.\d+\.attention\.self\.(query|key|value)",
             ExcludeModules = ["key"],
             LayersToTransform = [1],
-            RankPattern = { ["value"] = 4 },
-            AlphaPattern = { [@"layer\.1\.attention\.self\.query"] = 8 },
+            RankPattern = new Dictionary<string, int> { ["value"] = 4 },
+            AlphaPattern = new Dictionary<string, double> { [@"layer\.1\.attention\.self\.query"] = 8 },
         });
 
         // PEFT applies layers_to_transform to name lists only, never to a regex (check_target_module_exists).
@@ -179,7 +179,7 @@ public class LowRankInjectorTests
     {
         var model = NewModel();
         FluentActions.Invoking(() => LowRankInjector.Inject(model, new LoRAConfig { Rank = 4, TargetModules = ["query", "classifier"] }))
-            .Should().Throw<InvalidConfigurationException>().WithMessage("*classifier*rank 4 exceeds min(in_features 8, out_features 3) = 3*");
+            .Should().Throw<InvalidConfigurationException>().WithMessage("*classifier*Rank: must be at most min(in_features 8, out_features 3) = 3, got 4*");
         model.modules().OfType<LoRALayer>().Should().BeEmpty();
     }
 

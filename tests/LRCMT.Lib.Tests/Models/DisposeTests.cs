@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using FluentAssertions;
 using LRCMT.LowRank;
 using LRCMT.Models;
@@ -26,7 +27,7 @@ public class DisposeTests
     public void Disposing_an_adapted_LRCMT_model_frees_every_parameter_and_buffer(bool roberta)
     {
         TextEncoder encoder = roberta ? new RobertaModel(TinyBert(true)) : new BertModel(TinyBert(false));
-        var model = new LRCMTModel(encoder, ModelTestData.Architecture(reverse: true));
+        var model = LrcmtBuilder.FromOptions(ModelTestData.Options(reverse: true)).WithTextEncoder(encoder).Build();
         LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["query", "value"], UseDora = true });
         var tensors = Registered(model);
         tensors.Should().Contain(t => t.Name.Contains("lora_A"), "the adapters are part of the model")

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using FluentAssertions;
 using LRCMT.Data;
 using LRCMT.Errors;
@@ -17,7 +18,7 @@ public class LRCMTModelTests
         manual_seed(20);
         using var batch = ModelTestData.Batch();
         using var regression = ModelTestData.Model();
-        using var classification = ModelTestData.Model(ModelTestData.Architecture(head: HeadKind.Classification));
+        using var classification = ModelTestData.Model(ModelTestData.Options(head: HeadKind.Classification));
 
         using var scores = regression.call(batch);
         using var logits = classification.call(batch);
@@ -35,7 +36,7 @@ public class LRCMTModelTests
     public void Changing_padded_positions_of_any_modality_does_not_change_the_prediction(InteractionMode mode, bool reverse)
     {
         manual_seed(21);
-        using var model = ModelTestData.Model(ModelTestData.Architecture(mode, reverse));
+        using var model = ModelTestData.Model(ModelTestData.Options(mode, reverse));
         using var batch = ModelTestData.Batch();
         var textPadding = batch.AttentionMask.to(ScalarType.Bool).logical_not();
         using var repadded = batch with
@@ -106,7 +107,7 @@ public class LRCMTModelTests
     public void Text_only_has_no_acoustic_or_visual_parameters_and_ignores_those_inputs()
     {
         manual_seed(25);
-        using var model = ModelTestData.Model(ModelTestData.Architecture(InteractionMode.TextOnly));
+        using var model = ModelTestData.Model(ModelTestData.Options(InteractionMode.TextOnly));
         using var batch = ModelTestData.Batch();
         using var noise = batch with { Acoustic = randn_like(batch.Acoustic), Visual = randn_like(batch.Visual) };
 
@@ -121,8 +122,8 @@ public class LRCMTModelTests
     [Fact]
     public void Each_interaction_owns_the_encoders_of_its_design()
     {
-        using var lrcmt = ModelTestData.Model(ModelTestData.Architecture(InteractionMode.AcousticVisualFirst, reverse: true));
-        using var direct = ModelTestData.Model(ModelTestData.Architecture(InteractionMode.TextToEachModality));
+        using var lrcmt = ModelTestData.Model(ModelTestData.Options(InteractionMode.AcousticVisualFirst, reverse: true));
+        using var direct = ModelTestData.Model(ModelTestData.Options(InteractionMode.TextToEachModality));
 
         Stages(lrcmt).Should().BeEquivalentTo("acoustic_from_visual", "visual_from_acoustic", "text_from_memory", "memory_from_text");
         Stages(direct).Should().BeEquivalentTo("text_from_acoustic", "text_from_visual");
@@ -149,15 +150,18 @@ public class LRCMTModelTests
     }
 
     [Fact]
-    public void An_architecture_with_several_problems_reports_all_of_them()
+    public void A_description_with_several_problems_reports_all_of_them_at_their_paths()
     {
-        var architecture = ModelTestData.Architecture(head: HeadKind.Classification) with
+        var valid = ModelTestData.Options();
+        var options = valid with
         {
-            Classes = 1, VisualFeatures = 0, TextKernelSize = 2,
+            Head = valid.Head with { Kind = HeadKind.Classification, Classes = 1 },
+            Modalities = valid.Modalities with { VisualFeatures = 0, TextKernelSize = 2 },
         };
 
-        var act = () => new LRCMTModel(new FakeTextEncoder(), architecture);
+        var act = () => LrcmtBuilder.FromOptions(options).WithTextEncoder(new FakeTextEncoder()).Build();
 
-        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().HaveCount(3);
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Select(p => p.Path)
+            .Should().BeEquivalentTo(["Head.Classes", "Modalities.VisualFeatures", "Modalities.TextKernelSize"]);
     }
 }

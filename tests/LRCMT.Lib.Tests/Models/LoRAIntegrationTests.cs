@@ -69,7 +69,7 @@ public class LoRAIntegrationTests
     [Fact]
     public void Adapters_inject_into_bert_only_never_into_the_fusion_attention()
     {
-        using var model = TinyBertWithLoRA().WithLoRA(l => l.TargetModules = ["query", "value", "q_proj"]).Build();
+        using var model = TinyBertWithLoRA().WithLoRA(l => l with { TargetModules = ["query", "value", "q_proj"] }).Build();
 
         model.named_parameters().Where(p => p.name.Contains("lora_")).Should()
             .OnlyContain(p => p.name.StartsWith("text_encoder.encoder.layer."));

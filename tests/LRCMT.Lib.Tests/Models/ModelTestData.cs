@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Fusion;
 using LRCMT.Models;
@@ -12,16 +13,22 @@ internal static class ModelTestData
     public const int Acoustic = 5;
     public const int Visual = 4;
 
-    public static LrcmtArchitecture Architecture(
-        InteractionMode mode = InteractionMode.AcousticVisualFirst, bool reverse = false, HeadKind head = HeadKind.Regression) =>
-        new(AcousticFeatures: Acoustic, VisualFeatures: Visual, Fusion: FusionTestData.Tiny(), Interaction: mode,
-            TextAttendedByMemory: reverse, Head: head, Classes: 3, OutputDropout: 0, AcousticKernelSize: 3);
-
-    public static LRCMTModel Model(LrcmtArchitecture? architecture = null, bool freezeEncoder = true)
+    public static LrcmtOptions Options(
+        InteractionMode mode = InteractionMode.AcousticVisualFirst, bool reverse = false, HeadKind head = HeadKind.Regression) => new()
     {
-        var encoder = new FakeTextEncoder();
-        if (freezeEncoder) foreach (var p in encoder.parameters()) p.requires_grad = false;
-        return new LRCMTModel(encoder, architecture ?? Architecture());
+        TextEncoder = new TextEncoderOptions { Tuning = EncoderTuning.Frozen },
+        Modalities = new ModalityOptions { AcousticFeatures = Acoustic, VisualFeatures = Visual, AcousticKernelSize = 3 },
+        Fusion = FusionTestData.Tiny(),
+        Interaction = new InteractionOptions { Mode = mode, TextAttendedByMemory = reverse },
+        Head = new HeadOptions { Kind = head, Classes = 3, Dropout = 0 },
+    };
+
+    /// <summary>A model on a <see cref="FakeTextEncoder"/> given in code: frozen, or fully trained.</summary>
+    public static LRCMTModel Model(LrcmtOptions? options = null, bool freezeEncoder = true)
+    {
+        options ??= Options();
+        if (!freezeEncoder) options = options with { TextEncoder = options.TextEncoder with { Tuning = EncoderTuning.Full } };
+        return LrcmtBuilder.FromOptions(options).WithTextEncoder(new FakeTextEncoder()).Build();
     }
 
     /// <summary>

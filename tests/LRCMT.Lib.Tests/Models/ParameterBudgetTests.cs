@@ -8,10 +8,10 @@ namespace LRCMT.Tests.Models;
 public class ParameterBudgetTests(ITestOutputHelper output)
 {
     [Fact]
-    public void Default_LRCMT_on_bert_base_with_MOSI_features_trains_between_half_and_one_percent()
+    public void The_papers_LRCMT_on_bert_base_with_MOSI_features_trains_between_half_and_one_percent()
     {
-        // bert-base (random weights) with the builder's defaults: LoRA r=8 on query/value, width 50, 5 heads, 5 layers.
-        using var model = new LrcmtBuilder().WithTextEncoder(new BertModel(BertConfig.Base())).Build();
+        // bert-base (random weights) with the paper's configuration: LoRA r=8 on query/value, width 50, 5 heads, 5 layers.
+        using var model = LrcmtBuilder.FromOptions(LrcmtPresets.Paper).WithTextEncoder(new BertModel(BertConfig.Base())).Build();
 
         var report = model.GetParameterReport();
         output.WriteLine(report.ToString());

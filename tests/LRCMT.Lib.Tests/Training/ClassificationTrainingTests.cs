@@ -1,10 +1,12 @@
 using FluentAssertions;
 using LRCMT.Configuration;
+using LRCMT.Errors;
 using LRCMT.Data;
 using LRCMT.Data.Synthetic;
 using LRCMT.Evaluation;
 using LRCMT.Models;
 using LRCMT.TextEncoders;
+using LRCMT.Tests.Models;
 using LRCMT.Tests.TestSupport;
 using LRCMT.Training;
 using Xunit;
@@ -30,7 +32,8 @@ public class ClassificationTrainingTests
         string vocab = Path.Combine(Directory.CreateTempSubdirectory("lrcmt-cls-").FullName, "vocab.txt");
         File.WriteAllLines(vocab, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "!", .. words]);
         int vocabulary = File.ReadAllLines(vocab).Length;
-        var collator = new MultimodalCollator(BertTextTokenizer.FromVocabFile(vocab), maxTextLength: 24, classes: classes);
+        // The collator keeps the sentiment scores; the trainer maps them to the classes of the model's head.
+        var collator = new MultimodalCollator(BertTextTokenizer.FromVocabFile(vocab), maxTextLength: 24);
         var train = new MultimodalDataLoader(benchmark.Train, collator, batchSize: 16, shuffle: true, seed: 1);
         var valid = new MultimodalDataLoader(benchmark.Valid, collator, batchSize: 32);
         manual_seed(7);
@@ -42,34 +45,63 @@ public class ClassificationTrainingTests
             .WithFusion(width: 16, heads: 2, layers: 1)
             .WithClassificationHead(2)
             .Build();
-        var untrained = Trainer.Evaluate(model, valid, classes)[MsaMetricNames.Has0Acc2];
+        var untrained = Trainer.Evaluate(model, valid, MsaDataset.Mosi)[MsaMetricNames.Has0Acc2];
         var positives = benchmark.Valid.Count(s => s.Label >= 0) / (double)benchmark.Valid.Count;
 
         var result = new Trainer(new TrainerOptions
         {
-            Epochs = 8, LearningRate = 1e-2, WarmupRatio = 0.1, Loss = TrainingLoss.CrossEntropy,
-            Classes = classes, EarlyStoppingMetric = MsaMetricNames.Has0Acc2, Patience = 0,
+            Epochs = 8, LearningRate = 1e-2, EncoderLearningRate = 1e-2, WarmupRatio = 0.1, EarlyStoppingMetric = MsaMetricNames.Has0Acc2,
         }).Fit(model, train, valid, cancellationToken: TestContext.Current.CancellationToken);
 
-        var accuracy = Trainer.Evaluate(model, valid, classes)[MsaMetricNames.Has0Acc2];
+        var accuracy = Trainer.Evaluate(model, valid, MsaDataset.Mosi)[MsaMetricNames.Has0Acc2];
         result.History.Should().OnlyContain(h => h.Validation.Values.Keys.SequenceEqual(classes.MetricNames));
         result.History[^1].TrainLoss.Should().BeLessThan(result.History[0].TrainLoss);
         accuracy.Should().BeGreaterThan(Math.Max(positives, 1 - positives) + 0.1, $"the majority class is {Math.Max(positives, 1 - positives):P0}, untrained {untrained:P0}");
         Directory.Delete(Path.GetDirectoryName(vocab)!, recursive: true);
     }
 
-    [Fact]
-    public void Cross_entropy_without_class_labels_and_classes_without_cross_entropy_are_refused()
+    private static (MultimodalDataLoader Train, MultimodalDataLoader Valid) TinyLoaders()
     {
-        var classes = new SentimentClasses(MsaDataset.Mosi, 2);
+        var benchmark = ControlledBenchmark.Generate(new ControlledBenchmarkOptions { TrainCount = 8, ValidCount = 8, TestCount = 0 });
+        var ids = benchmark.Train.Concat(benchmark.Valid).Select((s, i) => s with { TokenIds = [2, 5 + i % 20, 3], Text = null }).ToList();
+        var collator = new MultimodalCollator();
+        return (new MultimodalDataLoader(ids[..8], collator, 4), new MultimodalDataLoader(ids[8..], collator, 4));
+    }
 
-        var noClasses = () => new Trainer(new TrainerOptions { Loss = TrainingLoss.CrossEntropy });
-        var noLoss = () => new Trainer(new TrainerOptions { Classes = classes, EarlyStoppingMetric = MsaMetricNames.Has0Acc2 });
-        var wrongMetric = () => new Trainer(new TrainerOptions { Classes = classes, Loss = TrainingLoss.CrossEntropy });
+    private static LRCMTModel Model(HeadKind head, int classes = 2) =>
+        ModelTestData.Model(ModelTestData.Options(head: head) with { Head = new HeadOptions { Kind = head, Classes = classes, Dropout = 0 } } with
+        {
+            Modalities = new ModalityOptions { AcousticFeatures = 5, VisualFeatures = 20 },
+        });
 
-        noClasses.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Contains("needs Classes"));
-        noLoss.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Contains("CrossEntropy"));
-        wrongMetric.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().Which.Problems.Should().Contain(p => p.Contains("Has0_acc_2"));
+    [Fact]
+    public void The_trainer_reads_the_classes_from_the_model_and_scores_a_seven_class_head_on_seven_classes()
+    {
+        var (train, valid) = TinyLoaders();
+        using var model = Model(HeadKind.Classification, classes: 7);
+
+        var result = new Trainer(new TrainerOptions { Epochs = 1, EarlyStoppingMetric = TrainerOptions.LossMetric })
+            .Fit(model, train, valid, cancellationToken: TestContext.Current.CancellationToken);
+
+        result.History.Should().OnlyContain(h => h.Validation.Values.Keys.SequenceEqual(new SentimentClasses(MsaDataset.Mosi, 7).MetricNames));
+    }
+
+    [Fact]
+    public void A_loss_or_a_metric_that_does_not_fit_the_models_head_is_refused_naming_the_setting()
+    {
+        var (train, valid) = TinyLoaders();
+        using var regression = Model(HeadKind.Regression);
+        using var classifier = Model(HeadKind.Classification, classes: 7);
+
+        var crossEntropyOnScores = () => new Trainer(new TrainerOptions { Loss = TrainingLoss.CrossEntropy }).Fit(regression, train, valid);
+        var l1OnClasses = () => new Trainer(new TrainerOptions { Loss = TrainingLoss.L1, EarlyStoppingMetric = TrainerOptions.LossMetric }).Fit(classifier, train, valid);
+        var twoClassMetric = () => new Trainer(new TrainerOptions { EarlyStoppingMetric = MsaMetricNames.Has0Acc2 }).Fit(classifier, train, valid);
+        var simsInTwoClasses = () => Trainer.Evaluate(Model(HeadKind.Classification, classes: 2), valid, MsaDataset.Sims);
+
+        crossEntropyOnScores.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle().Which.Path.Should().Be("Loss");
+        l1OnClasses.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle().Which.Path.Should().Be("Loss");
+        twoClassMetric.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle().Which.Path.Should().Be("EarlyStoppingMetric");
+        simsInTwoClasses.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle().Which.Path.Should().Be("Head.Classes");
     }
 
     [Theory]

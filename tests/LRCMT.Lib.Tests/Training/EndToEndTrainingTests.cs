@@ -21,7 +21,7 @@ public class EndToEndTrainingTests
         var valid = new MultimodalDataLoader(file.Valid.Samples, collator, batchSize: 3);
         using var model = new LrcmtBuilder()
             .WithPretrainedEncoder(Fixtures.TinyBertFolder)
-            .WithLoRA(l => { l.Rank = 4; l.TargetModules = ["query", "value"]; })
+            .WithLoRA(l => l with { Rank = 4, TargetModules = ["query", "value"] })
             .WithModalities(file.AcousticDim, file.VisualDim)
             .WithFusion(width: 8, heads: 2, layers: 1)
             .Build();

@@ -26,7 +26,7 @@ public class TrainerOptionsBoundsTests
 
         var act = options.Validate;
 
-        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle().Which.Should().Contain(name).And.Contain("finite");
+        act.Should().Throw<InvalidConfigurationException>().Which.Problems.Should().ContainSingle().Which.Should().Match<SettingProblem>(p => p.Path == name && p.Message.Contains("finite"));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class LmfFusion : FusionBody
         : base(nameof(LmfFusion), textWidth, acousticFeatures, visualFeatures, outputs)
     {
         settings ??= new LmfSettings();
-        settings.EnsureValid();
+        settings.Validate();
         _settings = settings;
         var sub = settings.Subnetworks;
         subnetworks = new UnimodalSubnetworks(textWidth, acousticFeatures, visualFeatures, sub);

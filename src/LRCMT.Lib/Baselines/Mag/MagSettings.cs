@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.Configuration;
 
 namespace LRCMT.Baselines;
 
@@ -26,26 +27,14 @@ public sealed record MagSettings
     /// <summary>How the acoustic and visual frames are lined up with the tokens (see <see cref="NonverbalAlignment"/>).</summary>
     public NonverbalAlignment Alignment { get; init; } = NonverbalAlignment.ResampleToText;
 
-    /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>
-    public IReadOnlyList<string> Problems() => Problems("");
+    /// <summary>Every problem with these settings (paths relative to them); empty when they are usable.</summary>
+    public IReadOnlyList<SettingProblem> FindProblems() => SettingRules.Collect(
+        SettingRules.AtLeast(nameof(InjectionLayer), InjectionLayer, 0),
+        SettingRules.Positive(nameof(BetaShift), BetaShift),
+        SettingRules.Rate(nameof(GateDropout), GateDropout),
+        SettingRules.Rate(nameof(OutputDropout), OutputDropout),
+        SettingRules.Defined(nameof(Alignment), Alignment));
 
-    /// <summary>The problems, each setting named with <paramref name="prefix"/>.</summary>
-    internal IReadOnlyList<string> Problems(string prefix)
-    {
-        var problems = new List<string>();
-        SettingRules.AddTo(problems,
-            SettingRules.AtLeast(prefix + nameof(InjectionLayer), InjectionLayer, 0),
-            SettingRules.PositiveFinite(prefix + nameof(BetaShift), BetaShift),
-            SettingRules.Rate(prefix + nameof(GateDropout), GateDropout),
-            SettingRules.Rate(prefix + nameof(OutputDropout), OutputDropout),
-            SettingRules.Defined(prefix + nameof(Alignment), Alignment));
-        return problems;
-    }
-
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every problem, if any.</summary>
-    public void EnsureValid()
-    {
-        var problems = Problems();
-        if (problems.Count > 0) throw new InvalidConfigurationException("MAG settings", problems);
-    }
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    public void Validate() => SettingRules.ThrowIfAny("MAG settings", FindProblems());
 }

@@ -50,7 +50,7 @@ public sealed class MulTFusion : FusionBody
         : base(nameof(MulTFusion), textWidth, acousticFeatures, visualFeatures, outputs)
     {
         settings ??= new MulTSettings();
-        settings.EnsureValid();
+        settings.Validate();
         // A copy: CrossModalSettings may still be changed by its owner after this call.
         _settings = settings with { CrossModal = settings.CrossModal with { } };
         var crossModal = _settings.CrossModal;

@@ -1,5 +1,6 @@
 using LRCMT.Errors;
 using LRCMT.Fusion;
+using LRCMT.Configuration;
 
 namespace LRCMT.Baselines;
 
@@ -51,29 +52,20 @@ public sealed record MulTSettings
     /// <summary>The self-attention depth in effect (<see cref="SelfAttentionLayers"/> or the published rule).</summary>
     public int EffectiveSelfAttentionLayers => SelfAttentionLayers ?? Math.Max(CrossModal?.Layers ?? 0, 3);
 
-    /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>
-    public IReadOnlyList<string> Problems() => Problems("");
-
-    /// <summary>The problems, each setting named with <paramref name="prefix"/>.</summary>
-    internal IReadOnlyList<string> Problems(string prefix)
+    /// <summary>Every problem with these settings (paths relative to them, e.g. <c>CrossModal.Heads</c>); empty when they are usable.</summary>
+    public IReadOnlyList<SettingProblem> FindProblems()
     {
-        if (CrossModal is null) return [$"{prefix}{nameof(CrossModal)} is required."];
-        var problems = new List<string>(CrossModal.Problems(prefix + nameof(CrossModal) + "."));
-        SettingRules.AddTo(problems,
-            SettingRules.Rate(prefix + nameof(AcousticAttentionDropout), AcousticAttentionDropout),
-            SettingRules.Rate(prefix + nameof(VisualAttentionDropout), VisualAttentionDropout),
-            SelfAttentionLayers is { } layers ? SettingRules.AtLeast(prefix + nameof(SelfAttentionLayers), layers, 1) : null,
-            SettingRules.OddKernel(prefix + nameof(TextKernelSize), TextKernelSize),
-            SettingRules.OddKernel(prefix + nameof(AcousticKernelSize), AcousticKernelSize),
-            SettingRules.OddKernel(prefix + nameof(VisualKernelSize), VisualKernelSize),
-            SettingRules.Rate(prefix + nameof(OutputDropout), OutputDropout));
-        return problems;
+        if (CrossModal is null) return [new SettingProblem(nameof(CrossModal), "is required")];
+        return [.. CrossModal.FindProblems().Select(p => p.Within(nameof(CrossModal))), .. SettingRules.Collect(
+            SettingRules.Rate(nameof(AcousticAttentionDropout), AcousticAttentionDropout),
+            SettingRules.Rate(nameof(VisualAttentionDropout), VisualAttentionDropout),
+            SelfAttentionLayers is { } layers ? SettingRules.FusionCount(nameof(SelfAttentionLayers), layers) : null,
+            SettingRules.OddKernel(nameof(TextKernelSize), TextKernelSize),
+            SettingRules.OddKernel(nameof(AcousticKernelSize), AcousticKernelSize),
+            SettingRules.OddKernel(nameof(VisualKernelSize), VisualKernelSize),
+            SettingRules.Rate(nameof(OutputDropout), OutputDropout))];
     }
 
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every problem, if any.</summary>
-    public void EnsureValid()
-    {
-        var problems = Problems();
-        if (problems.Count > 0) throw new InvalidConfigurationException("MulT settings", problems);
-    }
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    public void Validate() => SettingRules.ThrowIfAny("MulT settings", FindProblems());
 }

@@ -31,7 +31,7 @@ internal sealed class AveragedFeatureSubnetwork : Module<MaskedSequence, Tensor>
     public override Tensor forward(MaskedSequence frames)
     {
         using var scope = NewDisposeScope();
-        var mean = MaskedPooling.Mean(new MaskedSequence(frames.Values, frames.Mask.to(ScalarType.Bool)));
+        var mean = new MaskedSequence(frames.Values, frames.Mask.to(ScalarType.Bool)).Mean();
         var x = functional.relu(linear_1.call(MaskDropout.Apply(mean, _dropout, training)));
         x = functional.relu(linear_2.call(x));
         return functional.relu(linear_3.call(x)).MoveToOuterDisposeScope();

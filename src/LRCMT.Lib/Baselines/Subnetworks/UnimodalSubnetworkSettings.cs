@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.Configuration;
 
 namespace LRCMT.Baselines;
 
@@ -25,19 +26,11 @@ public sealed record UnimodalSubnetworkSettings
     /// <summary>Dropout on each subnetwork's input to its first layer (the LSTM's last state; the averaged frames).</summary>
     public double Dropout { get; init; } = 0.2;
 
-    /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>
-    public IReadOnlyList<string> Problems() => Problems("");
-
-    /// <summary>The problems, each setting named with <paramref name="prefix"/>.</summary>
-    internal IReadOnlyList<string> Problems(string prefix)
-    {
-        var problems = new List<string>();
-        SettingRules.AddTo(problems,
-            SettingRules.AtLeast(prefix + nameof(TextHidden), TextHidden, 1),
-            SettingRules.AtLeast(prefix + nameof(TextOut), TextOut, 1),
-            SettingRules.AtLeast(prefix + nameof(AcousticHidden), AcousticHidden, 1),
-            SettingRules.AtLeast(prefix + nameof(VisualHidden), VisualHidden, 1),
-            SettingRules.Rate(prefix + nameof(Dropout), Dropout));
-        return problems;
-    }
+    /// <summary>Every problem with these settings (paths relative to them); empty when they are usable.</summary>
+    public IReadOnlyList<SettingProblem> FindProblems() => SettingRules.Collect(
+        SettingRules.AtLeast(nameof(TextHidden), TextHidden, 1),
+        SettingRules.AtLeast(nameof(TextOut), TextOut, 1),
+        SettingRules.AtLeast(nameof(AcousticHidden), AcousticHidden, 1),
+        SettingRules.AtLeast(nameof(VisualHidden), VisualHidden, 1),
+        SettingRules.Rate(nameof(Dropout), Dropout));
 }

@@ -38,7 +38,7 @@ public sealed class TfnFusion : FusionBody
         : base(nameof(TfnFusion), textWidth, acousticFeatures, visualFeatures, outputs)
     {
         settings ??= new TfnSettings();
-        settings.EnsureValid();
+        settings.Validate();
         _settings = settings;
         var sub = settings.Subnetworks;
         subnetworks = new UnimodalSubnetworks(textWidth, acousticFeatures, visualFeatures, sub);

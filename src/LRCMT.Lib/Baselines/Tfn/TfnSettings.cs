@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.Configuration;
 
 namespace LRCMT.Baselines;
 
@@ -17,24 +18,15 @@ public sealed record TfnSettings
     /// <summary>Dropout on the fused tensor before the inference subnetwork.</summary>
     public double PostFusionDropout { get; init; } = 0.2;
 
-    /// <summary>Every problem with these settings, one sentence each; empty when they are usable.</summary>
-    public IReadOnlyList<string> Problems() => Problems("");
-
-    /// <summary>The problems, each setting named with <paramref name="prefix"/>.</summary>
-    internal IReadOnlyList<string> Problems(string prefix)
+    /// <summary>Every problem with these settings (paths relative to them, e.g. <c>Subnetworks.Dropout</c>); empty when they are usable.</summary>
+    public IReadOnlyList<SettingProblem> FindProblems()
     {
-        if (Subnetworks is null) return [$"{prefix}{nameof(Subnetworks)} is required."];
-        var problems = new List<string>(Subnetworks.Problems(prefix + nameof(Subnetworks) + "."));
-        SettingRules.AddTo(problems,
-            SettingRules.AtLeast(prefix + nameof(PostFusionHidden), PostFusionHidden, 1),
-            SettingRules.Rate(prefix + nameof(PostFusionDropout), PostFusionDropout));
-        return problems;
+        if (Subnetworks is null) return [new SettingProblem(nameof(Subnetworks), "is required")];
+        return [.. Subnetworks.FindProblems().Select(p => p.Within(nameof(Subnetworks))), .. SettingRules.Collect(
+            SettingRules.AtLeast(nameof(PostFusionHidden), PostFusionHidden, 1),
+            SettingRules.Rate(nameof(PostFusionDropout), PostFusionDropout))];
     }
 
-    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing every problem, if any.</summary>
-    public void EnsureValid()
-    {
-        var problems = Problems();
-        if (problems.Count > 0) throw new InvalidConfigurationException("TFN settings", problems);
-    }
+    /// <summary>Throws <see cref="InvalidConfigurationException"/> listing <see cref="FindProblems"/>, if any.</summary>
+    public void Validate() => SettingRules.ThrowIfAny("TFN settings", FindProblems());
 }

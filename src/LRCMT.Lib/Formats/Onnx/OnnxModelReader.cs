@@ -1,116 +1,67 @@
+using Google.Protobuf;
 using LRCMT.Errors;
+using LRCMT.Formats.Onnx.Schema;
 
 namespace LRCMT.Formats.Onnx;
 
 /// <summary>
-/// Parses the ONNX protobuf (<c>ModelProto</c> → <c>GraphProto</c> → <c>NodeProto</c>/<c>TensorProto</c>) by field number
-/// from onnx.proto; fields it does not need are skipped.
+/// Parses an ONNX file with Google.Protobuf into the messages of <c>OnnxSchema.proto</c> and keeps what a weight
+/// import needs (<see cref="OnnxGraph"/>). Protobuf errors become <see cref="CorruptFileException"/> with the byte offset
+/// where parsing stopped.
 /// </summary>
 internal static class OnnxModelReader
 {
+    /// <summary>Parses a whole model file.</summary>
+    /// <exception cref="CorruptFileException">The bytes are not a protobuf message or are truncated.</exception>
+    public static ModelProto ParseModel(byte[] bytes, string source)
+    {
+        var input = new CodedInputStream(bytes);
+        var model = new ModelProto();
+        try
+        {
+            model.MergeFrom(input);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            var truncated = e.Message.Contains("ended unexpectedly", StringComparison.Ordinal) || e.Message.Contains("truncated", StringComparison.Ordinal);
+            throw new CorruptFileException(source, input.Position,
+                truncated ? "the file is truncated: a protobuf field runs past its end." : $"the file is not a valid ONNX protobuf ({e.Message}).", e);
+        }
+
+        return model;
+    }
+
     public static OnnxGraph Read(byte[] bytes, string source)
     {
-        var model = new ProtoReader(bytes, source);
-        OnnxGraph? graph = null;
-        while (model.TryReadTag(out var field, out var wire))
-        {
-            if (field == 7 && wire == WireType.LengthDelimited) graph = ReadGraph(model.ReadMessage());
-            else model.Skip(wire);
-        }
-
-        return graph ?? throw new CorruptFileException(source, null, "the file holds no ONNX graph (ModelProto.graph); it is not an ONNX model.");
+        var graph = ParseModel(bytes, source).Graph
+            ?? throw new CorruptFileException(source, null, "the file holds no ONNX graph (ModelProto.graph); it is not an ONNX model.");
+        return new OnnxGraph(
+            graph.Initializer.Select(t => ToTensor(t, source)).ToList(),
+            graph.Node.Select(n => ToNode(n, source)).ToList());
     }
 
-    private static OnnxGraph ReadGraph(ProtoReader graph)
+    private static OnnxNode ToNode(NodeProto node, string source)
     {
-        var initializers = new List<OnnxTensor>();
-        var nodes = new List<OnnxNode>();
-        while (graph.TryReadTag(out var field, out var wire))
-        {
-            switch (field)
-            {
-                case 1 when wire == WireType.LengthDelimited: nodes.Add(ReadNode(graph.ReadMessage())); break;
-                case 5 when wire == WireType.LengthDelimited: initializers.Add(ReadTensor(graph.ReadMessage())); break;
-                default: graph.Skip(wire); break;
-            }
-        }
-
-        return new OnnxGraph(initializers, nodes);
-    }
-
-    private static OnnxNode ReadNode(ProtoReader node)
-    {
-        var (inputs, outputs) = (new List<string>(), new List<string>());
         var attributes = new Dictionary<string, OnnxAttribute>();
-        var (name, opType) = ("", "");
-        while (node.TryReadTag(out var field, out var wire))
+        foreach (var attribute in node.Attribute)
         {
-            switch (field)
-            {
-                case 1: inputs.Add(node.ReadString()); break;
-                case 2: outputs.Add(node.ReadString()); break;
-                case 3: name = node.ReadString(); break;
-                case 4: opType = node.ReadString(); break;
-                case 5 when wire == WireType.LengthDelimited:
-                    var (attributeName, attribute) = ReadAttribute(node.ReadMessage());
-                    attributes[attributeName] = attribute;
-                    break;
-                default: node.Skip(wire); break;
-            }
+            attributes[attribute.Name] = new OnnxAttribute(
+                attribute.HasI ? attribute.I : null,
+                attribute.HasF ? attribute.F : null,
+                attribute.T is { } tensor ? ToTensor(tensor, source) : null,
+                attribute.Ints.ToList());
         }
 
-        return new OnnxNode(opType, name, inputs, outputs, attributes);
+        return new OnnxNode(node.OpType, node.Name, node.Input.ToList(), node.Output.ToList(), attributes);
     }
 
-    private static (string Name, OnnxAttribute Value) ReadAttribute(ProtoReader attribute)
+    private static OnnxTensor ToTensor(TensorProto tensor, string source)
     {
-        var name = "";
-        long? integer = null;
-        float? single = null;
-        OnnxTensor? tensor = null;
-        var ints = new List<long>();
-        while (attribute.TryReadTag(out var field, out var wire))
-        {
-            switch (field)
-            {
-                case 1: name = attribute.ReadString(); break;
-                case 2 when wire == WireType.Fixed32: single = attribute.ReadFloat(); break;
-                case 3 when wire == WireType.Varint: integer = attribute.ReadInt64(); break;
-                case 5 when wire == WireType.LengthDelimited: tensor = ReadTensor(attribute.ReadMessage()); break;
-                case 8: attribute.ReadInt64s(wire, ints); break;
-                default: attribute.Skip(wire); break;
-            }
-        }
-
-        return (name, new OnnxAttribute(integer, single, tensor, ints));
-    }
-
-    private static OnnxTensor ReadTensor(ProtoReader tensor)
-    {
-        var offset = tensor.Position;
-        var dims = new List<long>();
-        var floats = new List<float>();
-        var longs = new List<long>();
-        var (name, dataType, external) = ("", OnnxDataType.Undefined, false);
-        ReadOnlyMemory<byte>? raw = null;
-        while (tensor.TryReadTag(out var field, out var wire))
-        {
-            switch (field)
-            {
-                case 1: tensor.ReadInt64s(wire, dims); break;
-                case 2 when wire == WireType.Varint: dataType = (OnnxDataType)tensor.ReadInt64(); break;
-                case 4: tensor.ReadFloats(wire, floats); break;
-                case 7: tensor.ReadInt64s(wire, longs); break;
-                case 8: name = tensor.ReadString(); break;
-                case 9: raw = tensor.ReadBytes(); break;
-                case 13: external = true; tensor.Skip(wire); break;
-                case 14 when wire == WireType.Varint: external |= tensor.ReadInt64() == 1; break;
-                default: tensor.Skip(wire); break;
-            }
-        }
-
+        var dims = tensor.Dims.ToArray();
         if (dims.Any(d => d < 0))
-            throw new CorruptFileException(tensor.Source, offset, $"tensor '{name}' has a negative dimension {ShapeMismatchException.Format(dims.ToArray())}.");
-        return new OnnxTensor(name, dims.ToArray(), dataType, raw, floats, longs, external, offset);
+            throw new CorruptFileException(source, null, $"tensor '{tensor.Name}' has a negative dimension {ShapeMismatchException.Format(dims)}.");
+        var external = tensor.ExternalData.Count > 0 || tensor.DataLocation == TensorProto.Types.DataLocation.External;
+        return new OnnxTensor(tensor.Name, dims, (OnnxDataType)tensor.DataType, tensor.HasRawData ? tensor.RawData.Memory : (ReadOnlyMemory<byte>?)null,
+            tensor.FloatData, tensor.Int64Data, external, null);
     }
 }

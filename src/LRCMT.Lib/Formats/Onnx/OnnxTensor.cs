@@ -16,7 +16,7 @@ internal sealed record OnnxTensor(
     IReadOnlyList<float> FloatData,
     IReadOnlyList<long> Int64Data,
     bool IsExternal,
-    long Offset)
+    long? Offset)
 {
     /// <summary>The product of the dimensions; negative dimensions and products past 64 bits count as -1 (never valid).</summary>
     public long ElementCount

@@ -7,7 +7,7 @@ namespace LRCMT.Formats.Pickle;
 /// (<c>float[]</c> for float32, <c>double[]</c> for float64, <c>long[]</c> for int64, <c>bool[]</c>, <c>string[]</c>
 /// for unicode arrays, <c>object?[]</c> for object arrays, and so on).
 /// </summary>
-public sealed class NdArray
+internal sealed class NdArray
 {
     internal NdArray(string dtype, long[] shape, Array data, bool omitted = false)
     {

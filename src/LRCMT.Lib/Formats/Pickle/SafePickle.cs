@@ -15,7 +15,7 @@ namespace LRCMT.Formats.Pickle;
 /// A bytes value larger than a .NET array can hold (about 2 GB, e.g. MOSEI's BERT <c>text</c> features) is not read:
 /// its array comes back with <see cref="NdArray.IsOmitted"/> set, so the rest of the file still loads.
 /// </remarks>
-public static class SafePickle
+internal static class SafePickle
 {
     /// <summary>Reads a pickle file.</summary>
     /// <param name="path">The file.</param>

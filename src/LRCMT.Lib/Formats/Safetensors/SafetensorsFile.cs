@@ -19,7 +19,7 @@ public static class SafetensorsFile
     /// <summary>Parses and validates the header of <paramref name="path"/> without reading tensor data.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="CorruptFileException">The header is truncated, not JSON, or describes impossible tensors.</exception>
-    public static SafetensorsHeader ReadHeader(string path)
+    internal static SafetensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file not found: {path}", path);

@@ -10,6 +10,8 @@ namespace LRCMT.LowRank.Substitution;
 /// backpropagated several times (gradient accumulation over several forwards); and backward checks that A, B and m
 /// still hold the values W_eff was built from. If not, the forward used stale weights: backward records that on the
 /// layer and returns gradients of a wrong shape, so libtorch fails this backward instead of training silently wrong.
+/// Non-finite A, B or m are recorded as such (never as staleness: NaN is compared as equal to NaN). Every backward
+/// also marks the layer as possibly stale, since an optimiser step usually follows.
 /// (Backward is called from native code, where a managed exception would end the process, so it never throws.)
 /// </summary>
 internal sealed class EffectiveWeightFunction : autograd.SingleTensorFunction<EffectiveWeightFunction>
@@ -34,9 +36,12 @@ internal sealed class EffectiveWeightFunction : autograd.SingleTensorFunction<Ef
         try
         {
             build = (WeightBuild)ctx.get_data(BuildKey);
-            if (build.AdaptersChanged())
+            build.Layer.RecordBackward();
+            var (changed, finite) = build.Inspect();
+            if (!finite) build.Layer.RecordNonFinite();
+            if (changed)
             {
-                build.Layer.RecordStaleBackward();
+                if (finite) build.Layer.RecordStaleBackward();
                 return Refused(build);
             }
             // Returned tensors must outlive this call (libtorch takes them after it returns): no dispose scope of our own.
@@ -97,15 +102,28 @@ internal sealed class WeightBuild
         return value.mul(Transposed ? _scale.unsqueeze(0) : _scale.unsqueeze(1));
     }
 
-    /// <summary>Whether A, B or m no longer hold the values this W_eff was built from.</summary>
-    public bool AdaptersChanged()
-        => !Same(A, _snapA!) || !Same(B, _snapB!) || (Magnitude is not null && !Same(Magnitude, _snapM!));
-
-    private static bool Same(Tensor current, Tensor snapshot)
+    /// <summary>
+    /// Whether A, B or m no longer hold the values this W_eff was built from (NaN counts as equal to NaN), and whether
+    /// they are all finite; one device-to-host transfer.
+    /// </summary>
+    public (bool Changed, bool Finite) Inspect()
     {
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
-        using var equal = current.eq(snapshot).all();
-        return equal.item<bool>();
+        var pairs = new List<(Tensor Current, Tensor Snapshot)> { (A, _snapA!), (B, _snapB!) };
+        if (Magnitude is not null) pairs.Add((Magnitude, _snapM!));
+        var flags = stack(pairs.SelectMany(p => new[]
+        {
+            p.Current.eq(p.Snapshot).logical_or(p.Current.isnan().logical_and(p.Snapshot.isnan())).all(),
+            p.Current.isfinite().all(),
+        }).ToArray()).cpu().data<bool>().ToArray();
+        bool same = true, finite = true;
+        for (int i = 0; i < flags.Length; i += 2)
+        {
+            same &= flags[i];
+            finite &= flags[i + 1];
+        }
+        return (!same, finite);
     }
 
     /// <summary>dL/dA, dL/dB, dL/dm from dL/dW_eff (in the stored layout).</summary>

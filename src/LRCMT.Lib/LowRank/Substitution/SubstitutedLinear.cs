@@ -95,9 +95,12 @@ internal sealed class SubstitutedLinear : LoRALayer
     /// or merged). Throws first if a backward found that an earlier forward used stale weights.
     /// </summary>
     /// <exception cref="StaleAdapterWeightsException">A backward since the last refresh used stale adapter weights.</exception>
+    /// <exception cref="NonFiniteAdapterWeightsException">A backward since the last refresh found non-finite adapter weights.</exception>
     public void Refresh(bool throwIfStale = true)
     {
         if (throwIfStale) ThrowIfStale();
+        if (_host.Released) return;
+        _host.Dirty = false;
         SyncModuleTensors();
         Tensor next;
         if (EffectiveAdapter is not { } adapter)
@@ -107,6 +110,7 @@ internal sealed class SubstitutedLinear : LoRALayer
         else
         {
             var (a, b, m) = AdapterMatrices(adapter.Name);
+            Rebuilds++;
             var build = new WeightBuild(this, StoredWeight, _host.Spec.WeightIsInputByOutput, adapter.Settings.Scaling, a, b, m);
             // Built with its autograd node even under no_grad, so a later forward in grad mode still reaches A and B
             // (and a stale use is still caught) instead of silently training nothing.
@@ -126,6 +130,7 @@ internal sealed class SubstitutedLinear : LoRALayer
     /// </summary>
     internal nn.Module ReleaseModule()
     {
+        _host.Released = true;
         SyncModuleTensors();
         var weight = StoredWeight;
         foreach (var field in _host.Fields[_host.Spec.WeightName]) field.SetValue(_host.Module, weight);
@@ -137,11 +142,15 @@ internal sealed class SubstitutedLinear : LoRALayer
     /// <summary>Throws (once) the error a backward recorded.</summary>
     public void ThrowIfStale()
     {
-        if (TakeProblem() is { } problem) throw new StaleAdapterWeightsException([Path], problem);
+        switch (TakeProblem())
+        {
+            case { NonFinite: true }: throw new NonFiniteAdapterWeightsException([Path]);
+            case { } problem: throw new StaleAdapterWeightsException([Path], problem.Message);
+        }
     }
 
     /// <summary>The problem a backward recorded since the last call, or null; clears it.</summary>
-    public string? TakeProblem()
+    public RecordedProblem? TakeProblem()
     {
         lock (_host)
         {
@@ -151,18 +160,42 @@ internal sealed class SubstitutedLinear : LoRALayer
         }
     }
 
+    /// <summary>
+    /// Whether a backward has run through the current effective weight since it was built: an optimiser step may have
+    /// changed A and B since, so hooks that rebuild only what may be out of date rebuild this layer.
+    /// </summary>
+    public bool MayBeStale => _host.Dirty;
+
+    /// <summary>How many times W_eff was built (nested hooks must not rebuild a layer more than once per step).</summary>
+    internal int Rebuilds { get; private set; }
+
+    /// <summary>Whether merge-and-unload handed the module back (the layer must not touch it any more).</summary>
+    public bool Released => _host.Released;
+
+    /// <summary>Called from backward, for every backward through a weight this layer built (native callback: must not throw).</summary>
+    internal void RecordBackward() => _host.Dirty = true;
+
     /// <summary>Called from backward (native callback: must not throw).</summary>
     internal void RecordStaleBackward()
     {
         lock (_host)
-            _host.Problem ??= "a forward pass used adapter weights from before the adapters last changed (e.g. after an optimiser step), " +
-                "so its gradient was refused and libtorch reported an invalid gradient. The model was probably invoked with .forward(), which " +
-                "runs no hooks: call LowRankInjector.RefreshAdapters(model) before every such forward, or invoke the model with .call(...).";
+            _host.Problem ??= new RecordedProblem(false,
+                "a forward pass used adapter weights from before the adapters last changed (e.g. after an optimiser step), " +
+                "so its gradient was refused and libtorch reported an invalid gradient. No module on the path to this layer that runs TorchSharp's hooks " +
+                "was invoked with .call() before it (the model was probably invoked with .forward()): call LowRankInjector.RefreshAdapters(model) " +
+                "before every such forward, invoke the model with .call(...), or train through InjectionReport.AsTrainable.");
+    }
+
+    /// <summary>Called from backward when A, B or m hold NaN or infinity (native callback: must not throw); takes precedence over staleness.</summary>
+    internal void RecordNonFinite()
+    {
+        lock (_host)
+            if (_host.Problem is not { NonFinite: true }) _host.Problem = new RecordedProblem(true, "the adapter weights are not finite.");
     }
 
     internal void RecordBackwardFailure(Exception error)
     {
-        lock (_host) _host.Problem ??= $"computing the adapter gradient failed ({error.GetType().Name}: {error.Message}); the backward was refused.";
+        lock (_host) _host.Problem ??= new RecordedProblem(false, $"computing the adapter gradient failed ({error.GetType().Name}: {error.Message}); the backward was refused.");
     }
 
     private protected override void OnAdaptersChanged() => Refresh();
@@ -245,6 +278,11 @@ internal sealed class SubstitutedLinear : LoRALayer
         public string Path { get; } = path;
         public Dictionary<string, List<FieldInfo>> Fields { get; } = fields;
         public Tensor? Current { get; set; }
-        public string? Problem { get; set; }
+        public RecordedProblem? Problem { get; set; }
+        public volatile bool Dirty;
+        public bool Released;
     }
 }
+
+/// <summary>What a backward found wrong with a substituted layer: non-finite adapter weights, or a stale forward (with its explanation).</summary>
+internal sealed record RecordedProblem(bool NonFinite, string Message);

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Regularization;
 using TorchSharp;
@@ -21,7 +22,7 @@ namespace LRCMT.LowRank.Transformers;
 /// one blocks the positions that are true. The native libtorch module instead adds a boolean mask as 0/1, which
 /// blocks nothing; pass float masks (0 / −∞) where results must match the native module exactly.
 /// </remarks>
-public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>>
+internal sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>>
 {
     private static readonly string[] SliceNames = ["q", "k", "v"];
 
@@ -42,10 +43,11 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
     public ManagedMultiheadAttention(long embedDim, long numHeads, double dropout = 0.0, bool bias = true)
         : base(nameof(ManagedMultiheadAttention))
     {
-        if (embedDim < 1 || numHeads < 1 || embedDim % numHeads != 0)
-            throw new InvalidConfigurationException("multi-head attention", $"embed_dim {embedDim} must be positive and divisible by num_heads {numHeads}.");
-        if (!(dropout >= 0 && dropout < 1))
-            throw new InvalidConfigurationException("multi-head attention", $"dropout must be in [0, 1) but is {dropout}.");
+        SettingRules.ThrowIfAny("multi-head attention", SettingRules.Collect(
+            SettingRules.AtLeast(nameof(embedDim), embedDim, 1),
+            SettingRules.AtLeast(nameof(numHeads), numHeads, 1),
+            SettingRules.HeadsDivideWidth(nameof(numHeads), numHeads, nameof(embedDim), embedDim)));
+        SettingRules.ThrowIf("multi-head attention", SettingRules.Rate(nameof(dropout), dropout));
         EmbedDim = embedDim;
         NumHeads = numHeads;
         Dropout = dropout;

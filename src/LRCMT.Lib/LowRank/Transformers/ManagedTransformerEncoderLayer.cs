@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -11,7 +12,7 @@ namespace LRCMT.LowRank.Transformers;
 /// <c>linear1.*</c>, <c>linear2.*</c>, <c>norm1.*</c>, <c>norm2.*</c>), so its projections can carry LoRA.
 /// It also offers what the native layer lacks: pre-norm (<c>norm_first</c>) and batch-first input.
 /// </summary>
-public sealed class ManagedTransformerEncoderLayer : nn.Module<Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor, Tensor>
+internal sealed class ManagedTransformerEncoderLayer : nn.Module<Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly ManagedMultiheadAttention self_attn;
     private nn.Module<Tensor, Tensor> linear1;
@@ -34,8 +35,7 @@ public sealed class ManagedTransformerEncoderLayer : nn.Module<Tensor, Tensor>, 
     {
         if (activation is not (nn.Activations.ReLU or nn.Activations.GELU))
             throw new InvalidConfigurationException("Transformer encoder layer", $"activation must be ReLU or GELU but is {activation}.");
-        if (dimFeedforward < 1)
-            throw new InvalidConfigurationException("Transformer encoder layer", $"dim_feedforward must be positive but is {dimFeedforward}.");
+        SettingRules.ThrowIf("Transformer encoder layer", SettingRules.AtLeast(nameof(dimFeedforward), dimFeedforward, 1));
         self_attn = new ManagedMultiheadAttention(dModel, nHead, dropout);
         linear1 = nn.Linear(dModel, dimFeedforward);
         linear2 = nn.Linear(dimFeedforward, dModel);

@@ -47,9 +47,9 @@ internal sealed class AcousticVisualFirstInteraction : ModalityInteraction
         var memory = MaskedSequence.Concatenate(acousticEnriched, visualEnriched);
 
         // Stage 2: the text queries the joint memory.
-        var pools = new List<Tensor> { MaskedPooling.Mean(new MaskedSequence(text_from_memory.Attend(text, memory), text.Mask)) };
+        var pools = new List<Tensor> { new MaskedSequence(text_from_memory.Attend(text, memory), text.Mask).Mean() };
         if (memory_from_text is not null)
-            pools.Add(MaskedPooling.Mean(new MaskedSequence(memory_from_text.Attend(memory, text), memory.Mask)));
+            pools.Add(new MaskedSequence(memory_from_text.Attend(memory, text), memory.Mask).Mean());
         return cat(pools, 1).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Fusion;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,13 +20,13 @@ internal abstract class ModalityInteraction : nn.Module<MaskedSequence, MaskedSe
     /// <summary>Whether the forward pass needs the acoustic and visual sequences.</summary>
     public abstract bool UsesAcousticVisual { get; }
 
-    /// <summary>Creates the strategy for <paramref name="architecture"/>.</summary>
-    public static ModalityInteraction Create(LrcmtArchitecture architecture) => architecture.Interaction switch
+    /// <summary>Creates the strategy <paramref name="interaction"/> names, with cross-modal encoders of <paramref name="fusion"/>.</summary>
+    public static ModalityInteraction Create(InteractionOptions interaction, CrossModalSettings fusion) => interaction.Mode switch
     {
-        InteractionMode.AcousticVisualFirst => new AcousticVisualFirstInteraction(architecture.FusionSettings, architecture.TextAttendedByMemory),
-        InteractionMode.TextToEachModality => new TextToEachModalityInteraction(architecture.FusionSettings, architecture.TextAttendedByMemory),
-        InteractionMode.TextOnly => new TextOnlyInteraction(architecture.FusionSettings.Width),
-        _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture.Interaction, "Unknown interaction mode."),
+        InteractionMode.AcousticVisualFirst => new AcousticVisualFirstInteraction(fusion, interaction.TextAttendedByMemory),
+        InteractionMode.TextToEachModality => new TextToEachModalityInteraction(fusion, interaction.TextAttendedByMemory),
+        InteractionMode.TextOnly => new TextOnlyInteraction(fusion.Width),
+        _ => throw new ArgumentOutOfRangeException(nameof(interaction), interaction.Mode, "Unknown interaction mode."),
     };
 
     /// <summary>Unwraps an optional sequence that this strategy needs.</summary>

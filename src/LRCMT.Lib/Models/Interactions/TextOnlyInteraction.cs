@@ -18,5 +18,5 @@ internal sealed class TextOnlyInteraction : ModalityInteraction
 
     public override bool UsesAcousticVisual => false;
 
-    public override Tensor forward(MaskedSequence text, MaskedSequence? acoustic, MaskedSequence? visual) => MaskedPooling.Mean(text);
+    public override Tensor forward(MaskedSequence text, MaskedSequence? acoustic, MaskedSequence? visual) => text.Mean();
 }

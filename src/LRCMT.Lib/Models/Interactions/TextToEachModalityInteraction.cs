@@ -42,13 +42,13 @@ internal sealed class TextToEachModalityInteraction : ModalityInteraction
 
         var pools = new List<Tensor>
         {
-            MaskedPooling.Mean(new MaskedSequence(text_from_acoustic.Attend(text, acoustic), text.Mask)),
-            MaskedPooling.Mean(new MaskedSequence(text_from_visual.Attend(text, visual), text.Mask)),
+            new MaskedSequence(text_from_acoustic.Attend(text, acoustic), text.Mask).Mean(),
+            new MaskedSequence(text_from_visual.Attend(text, visual), text.Mask).Mean(),
         };
         if (acoustic_from_text is not null && visual_from_text is not null)
         {
-            pools.Add(MaskedPooling.Mean(new MaskedSequence(acoustic_from_text.Attend(acoustic, text), acoustic.Mask)));
-            pools.Add(MaskedPooling.Mean(new MaskedSequence(visual_from_text.Attend(visual, text), visual.Mask)));
+            pools.Add(new MaskedSequence(acoustic_from_text.Attend(acoustic, text), acoustic.Mask).Mean());
+            pools.Add(new MaskedSequence(visual_from_text.Attend(visual, text), visual.Mask).Mean());
         }
         return cat(pools, 1).MoveToOuterDisposeScope();
     }

@@ -6,7 +6,11 @@ using static TorchSharp.torch;
 
 namespace LRCMT.Models.Persistence;
 
-/// <summary>The SHA-256 of a text encoder's weights in the order <see cref="TextEncoderReference.WeightsSha256"/> defines.</summary>
+/// <summary>
+/// The SHA-256 of a text encoder's weights, recorded when a model is saved so it can refuse a different base encoder
+/// on load: over the untuned encoder's state dict, for every entry in ordinal key order, the UTF-8 key, a 0 byte, the
+/// dtype name, a 0 byte, each dimension as a little-endian int64, then the raw little-endian element bytes; lower-case hex.
+/// </summary>
 internal static class EncoderFingerprint
 {
     public static string Compute(TextEncoder encoder)

@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 using LRCMT.TextEncoders;
 using LRCMT.Formats.Pickle;
 using LRCMT.Formats.Safetensors;
+using LRCMT.Configuration;
 
 namespace LRCMT.TextEncoders.Bert;
 
@@ -18,7 +19,7 @@ internal static class BertCheckpointLoader
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
-        SettingRules.RequireDefined("base dtype", "dtype", dtype);
+        SettingRules.ThrowIf("base dtype", SettingRules.Defined("dtype", dtype));
         var config = BertConfig.FromFile(Path.Combine(folder, ConfigFile));
         var weightsPath = WeightsFile(folder);
         var (model, skipped) = weightsPath.EndsWith(PickleFileName, StringComparison.Ordinal)

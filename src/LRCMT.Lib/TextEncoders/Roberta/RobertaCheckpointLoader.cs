@@ -1,6 +1,7 @@
 using LRCMT.Errors;
 using LRCMT.TextEncoders.Bert;
 using LRCMT.Formats.Safetensors;
+using LRCMT.Configuration;
 
 namespace LRCMT.TextEncoders.Roberta;
 
@@ -14,7 +15,7 @@ internal static class RobertaCheckpointLoader
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
-        SettingRules.RequireDefined("base dtype", "dtype", dtype);
+        SettingRules.ThrowIf("base dtype", SettingRules.Defined("dtype", dtype));
         var config = RobertaConfig.FromFile(Path.Combine(folder, BertCheckpointLoader.ConfigFile));
         var weightsPath = Path.Combine(folder, BertCheckpointLoader.SafetensorsFileName);
         if (!File.Exists(weightsPath))

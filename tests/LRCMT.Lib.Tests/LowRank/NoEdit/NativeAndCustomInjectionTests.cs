@@ -30,7 +30,7 @@ public class NativeAndCustomInjectionTests
         using var x = randn(5, 3, 8);
         using var expected = native.call(x);
 
-        var report = LowRankInjector.Inject(native, new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["in_proj.q", "in_proj.v", "linear1"] }, native: EncoderOptions);
+        var report = LowRankInjector.Inject(native, new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["in_proj.q", "in_proj.v", "linear1"] }, options: new InjectionOptions { Native = EncoderOptions });
 
         var model = report.Model.Should().BeOfType<ManagedTransformerEncoder>().Subject;
         report.ConvertedModules.Should().ContainSingle().Which.Should().StartWith("(root)");
@@ -43,6 +43,39 @@ public class NativeAndCustomInjectionTests
     }
 
     [Fact]
+    public void A_PEFT_adapter_loads_into_a_fresh_native_encoder_and_Load_returns_the_model_to_use()
+    {
+        torch.manual_seed(15);
+        var trainedNative = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, 0.0), 2);
+        var freshNative = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, 0.0), 2);
+        using (no_grad()) freshNative.load_state_dict(trainedNative.state_dict());
+        var options = new InjectionOptions { Native = EncoderOptions };
+        var report = LowRankInjector.Inject(trainedNative, new LoRAConfig { Rank = 2, Alpha = 4, TargetModules = ["in_proj.q", "linear1"], Init = LoRAInit.BothRandom }, options: options);
+        var trained = (nn.Module<Tensor, Tensor>)report.Model;
+        trained.eval();
+        using var x = randn(5, 3, 8);
+        using var expected = trained.call(x);
+        var folder = Path.Combine(Path.GetTempPath(), "lrcmt-native-load-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            PeftAdapterFile.Save(trained, folder);
+
+            var loaded = PeftAdapterFile.Load(freshNative, folder, options: options);
+
+            var model = loaded.Model.Should().BeOfType<ManagedTransformerEncoder>().Subject;
+            loaded.Injection!.ConvertedModules.Should().ContainSingle().Which.Should().StartWith("(root)");
+            model.GetAdapterConfig().TargetModules.Should().Equal("in_proj.q", "linear1");
+            model.eval();
+            using var actual = model.call(x);
+            MaxDifference(actual, expected).Should().BeLessThan(1e-5);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_native_encoder_in_a_sealed_field_is_refused_with_the_options_and_nothing_changes()
     {
         torch.manual_seed(13);
@@ -52,7 +85,7 @@ public class NativeAndCustomInjectionTests
         using var output = model.forward(x);
         var before = Snapshot(model);
 
-        var act = () => LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, TargetModules = ["in_proj.q", "head"] }, native: EncoderOptions);
+        var act = () => LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, TargetModules = ["in_proj.q", "head"] }, options: new InjectionOptions { Native = EncoderOptions });
 
         act.Should().Throw<AdapterException>()
             .Where(e => e.ModulePath == "encoder" && e.Message.Contains("declared as TransformerEncoder") && e.Message.Contains("InjectionReport.Model")
