@@ -123,6 +123,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
+        NativeHeap.TrainingStarted();
         var objective = TrainingObjective.For(model, _options);
         var groups = ParameterGroups.Of(model, _options);
         if (_options.LimitNativeHeapGrowth ?? groups.EncoderTrains) NativeHeap.LimitGrowth();
