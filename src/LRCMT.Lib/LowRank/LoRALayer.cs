@@ -83,11 +83,12 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         ValidateRank(adapterName, config);
 
         var (a, b) = CreateMatrices(config);
+        double scaling = config.ScalingFor(config.Rank, config.Alpha);
+        if (config.InitChangesBaseWeight) MovePrincipalPart(config, a, b, scaling);
         lora_A.Add(adapterName, a);
         lora_B.Add(adapterName, b);
 
         ILoRAVariant variant = StandardLoRA.Instance;
-        double scaling = config.ScalingFor(config.Rank, config.Alpha);
         if (config.UseDora)
         {
             var magnitude = new DoraMagnitude(InitialMagnitude(a, b, scaling));
@@ -313,9 +314,37 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
                 nn.init.zeros_(b.weight);
                 break;
             case LoRAInit.BothRandom:
+            case LoRAInit.PiSSA or LoRAInit.OLoRA: // filled from W0 by MovePrincipalPart
                 break;
         }
         return (a, b);
+    }
+
+    /// <summary>
+    /// PiSSA / OLoRA: puts the principal part of W0 into <paramref name="a"/> and <paramref name="b"/> and subtracts
+    /// s·B·A from W0 in place (computed in float32, written back in W0's type), so the layer's output is unchanged.
+    /// </summary>
+    private void MovePrincipalPart(LoRAConfig config, Linear a, Linear b, double scaling)
+    {
+        try
+        {
+            BeforeWeightChange();
+        }
+        catch (AdapterException e)
+        {
+            a.Dispose();
+            b.Dispose();
+            throw new AdapterException(null, $"the {config.Init} initialisation moves part of the base weight into the adapter, which this layer cannot do: {e.Message}");
+        }
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var weight = BaseWeight;
+        var (principalA, principalB) = config.Init == LoRAInit.PiSSA
+            ? PrincipalInit.Pissa(weight, config.Rank, scaling, config.PissaIterations)
+            : PrincipalInit.OLoRA(weight, config.Rank);
+        a.weight.copy_(principalA);
+        b.weight.copy_(principalB);
+        weight.sub_(principalB.matmul(principalA).mul(scaling).to(weight.dtype));
     }
 
     // PEFT starts m at the row norms of W + s·B·A, so a new DoRA adapter leaves the output as plain LoRA would.
