@@ -142,6 +142,33 @@ public static class AdapterControl
         return (TModel)result;
     }
 
+    /// <summary>
+    /// Adds adapter <paramref name="adapterName"/>, a weighted combination of existing adapters (PEFT
+    /// <c>add_weighted_adapter</c>), to every LoRA layer that carries at least one of them; see
+    /// <see cref="AdapterCombinationMethod"/> for the methods (weights may be negative). The new adapter is not made
+    /// active (<see cref="SetAdapter"/> does that). Its record, returned, is PEFT's: the first adapter's configuration
+    /// with r = lora_alpha = the combination's rank (every source's scaling is folded into A and B, so its own scaling is
+    /// 1), no rsLoRA, the union of the sources' targets and no rank or alpha patterns — an ordinary LoRA configuration,
+    /// saved and loaded like any other. Methods that drop entries at random are repeatable with
+    /// <see cref="AdapterCombination.Seed"/>. Everything is checked before the model changes.
+    /// </summary>
+    /// <param name="model">The model carrying the adapters.</param>
+    /// <param name="adapters">Names of the adapters to combine.</param>
+    /// <param name="weights">One weight per adapter.</param>
+    /// <param name="adapterName">Name of the new adapter (not yet used in the model).</param>
+    /// <param name="combination">Method and its settings; null for PEFT's defaults (<see cref="AdapterCombinationMethod.Svd"/>).</param>
+    /// <returns>The new adapter's configuration (a copy of its record).</returns>
+    /// <exception cref="AdapterException">An adapter is unknown or uses DoRA, the new name is taken, the method needs equal ranks and they differ, or the adapters state their targets in different forms.</exception>
+    /// <exception cref="InvalidConfigurationException">The weights do not match the adapters, a setting is invalid (e.g. no density for a pruning method), or the result's rank does not fit a layer.</exception>
+    public static LoRAConfig AddWeightedAdapter(this nn.Module model, IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName,
+        AdapterCombination? combination = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(adapters);
+        ArgumentNullException.ThrowIfNull(weights);
+        return WeightedAdapter.Add(model, adapters, weights, adapterName, combination ?? new AdapterCombination());
+    }
+
     private static string Names(nn.Module model) => model.AdapterNames() is { Count: > 0 } names ? string.Join(", ", names) : "none";
 
     private static Linear ToLinear(LoRALinear layer)
