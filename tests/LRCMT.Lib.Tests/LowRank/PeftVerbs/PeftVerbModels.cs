@@ -22,22 +22,34 @@ internal sealed class ReplacementModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => down.call(nn.functional.gelu(up.call(x)));
 }
 
-/// <summary>Substitution path: sealed <c>Linear</c> fields; invoked with <c>.call</c> unless <paramref name="viaForward"/>. Input [batch, seq, 6].</summary>
+/// <summary>Substitution path: sealed <c>Linear</c> fields invoked with <c>.call</c>. Input [batch, seq, 6].</summary>
 internal sealed class SubstitutionModel : nn.Module<Tensor, Tensor>
 {
     private readonly Linear up, down;
-    private readonly bool _viaForward;
 
-    public SubstitutionModel(bool viaForward = false) : base(nameof(SubstitutionModel))
+    public SubstitutionModel() : base(nameof(SubstitutionModel))
     {
         up = nn.Linear(6, 10);
         down = nn.Linear(10, 6);
-        _viaForward = viaForward;
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-        => _viaForward ? down.forward(nn.functional.gelu(up.forward(x))) : down.call(nn.functional.gelu(up.call(x)));
+    public override Tensor forward(Tensor x) => down.call(nn.functional.gelu(up.call(x)));
+}
+
+/// <summary>Substitution path with sealed <c>Linear</c> fields invoked with <c>.forward</c> only (no hook of theirs runs).</summary>
+internal sealed class ForwardOnlySubstitutionModel : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear up, down;
+
+    public ForwardOnlySubstitutionModel() : base(nameof(ForwardOnlySubstitutionModel))
+    {
+        up = nn.Linear(6, 10);
+        down = nn.Linear(10, 6);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => down.forward(nn.functional.gelu(up.forward(x)));
 }
 
 /// <summary>In-projection path: a managed encoder layer, sequence-first ([seq, batch, 8]).</summary>
