@@ -254,6 +254,17 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         return lora_B.Get(adapterName).call(a.call(x)).mul(_settings[adapterName].Scaling);
     }
 
+    /// <summary>
+    /// After a hot-swap copied another adapter's tensors into this adapter's (zero-padded to its rank): the slot keeps
+    /// its rank and modules, and computes with the swapped-in adapter's scaling, written as the alpha that gives it at
+    /// the slot's rank.
+    /// </summary>
+    internal void TakeSwappedScaling(string adapterName, double alpha, double scaling)
+    {
+        _settings[adapterName] = SettingsOf(adapterName) with { Alpha = alpha, Scaling = scaling };
+        OnAdaptersChanged();
+    }
+
     /// <summary>A [r, in], B [out, r] and, for DoRA, m [out] of a named adapter (the registered tensors).</summary>
     internal (Parameter A, Parameter B, Parameter? Magnitude) AdapterMatrices(string adapterName)
         => (lora_A.Get(adapterName).weight, lora_B.Get(adapterName).weight,

@@ -206,6 +206,40 @@ public static class PeftAdapterFile
         }
     }
 
+    /// <summary>
+    /// Replaces the weights of adapter <paramref name="adapterName"/>, which <paramref name="model"/> already carries,
+    /// with those of an adapter folder, in place (PEFT's <c>hotswap_adapter</c>): no module or parameter is created or
+    /// replaced, so a serving process keeps its model object, its modules and their tensors. The folder's adapter must
+    /// target the same modules with the same dropout, rsLoRA, DoRA, bias and modules to save; its rank may be smaller
+    /// than the slot's on any layer (the rest of A and B becomes zeros, which changes nothing) but not larger, so inject
+    /// the slot with the largest rank you will swap in. The slot then computes with the folder's scaling (its
+    /// <c>lora_alpha</c> over its rank), and its record (<see cref="AdapterControl.GetAdapterConfig"/>) states the
+    /// alpha that gives that scaling at the slot's rank. Every name and shape is checked before anything is copied.
+    /// </summary>
+    /// <param name="model">The model carrying the adapter slot.</param>
+    /// <param name="directory">The adapter folder to swap in.</param>
+    /// <param name="adapterName">The slot to fill.</param>
+    /// <returns>The configuration read from the folder.</returns>
+    /// <exception cref="AdapterException">The model lacks the adapter, it is merged, it was initialised with PiSSA/OLoRA (its base weight is a residual), or a rank in the folder is larger than the slot's.</exception>
+    /// <exception cref="AdapterConfigMismatchException">The folder's adapter targets other modules or differs in dropout, rsLoRA, DoRA, bias or modules to save (each field named).</exception>
+    /// <exception cref="CheckpointMismatchException">The folder's tensors are not exactly the slot's LoRA tensors, or their shapes do not fit.</exception>
+    public static LoRAConfig HotSwap(nn.Module model, string directory, string adapterName = "default")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var read = ReadConfigFile(directory);
+        var weightsPath = WeightsFileIn(directory);
+        var file = ReadWeights(weightsPath);
+        try
+        {
+            AdapterHotSwap.Swap(model, read.Config, Path.Combine(directory, ConfigFileName), file, weightsPath, adapterName);
+            return read.Config;
+        }
+        finally
+        {
+            foreach (var tensor in file.Values) tensor.Dispose();
+        }
+    }
+
     /// <summary>The folder's weights file: <see cref="WeightsFileName"/>, else <see cref="LegacyWeightsFileName"/>.</summary>
     /// <exception cref="FileNotFoundException">The folder has neither.</exception>
     private static string WeightsFileIn(string directory)
