@@ -339,6 +339,14 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         => lora_A.parameters().Concat(lora_B.parameters()).Concat(lora_magnitude_vector.parameters());
 
     /// <summary>
+    /// LoRA+'s fast side of every adapter: B (which starts at zero and needs the larger step, Hayou et al. 2024) and the
+    /// one-dimensional DoRA magnitudes (PEFT puts one-dimensional adapter tensors with B); the rest of
+    /// <see cref="AdapterParameters"/> is the A side.
+    /// </summary>
+    internal IEnumerable<Parameter> LoraPlusBSide()
+        => lora_B.parameters().Concat(lora_magnitude_vector.parameters());
+
+    /// <summary>
     /// One adapter's tensors under the names PEFT uses in adapter files, relative to this layer:
     /// <c>lora_A.weight</c>, <c>lora_B.weight</c> and, for DoRA, <c>lora_magnitude_vector</c>.
     /// </summary>
