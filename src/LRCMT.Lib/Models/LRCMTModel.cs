@@ -82,6 +82,9 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
         options.Validate();
         var tuning = options.TextEncoder.Tuning;
         var injection = EncoderTuner.Apply(encoder, tuning, tuning == EncoderTuning.LoRA ? options.LoRA : null);
+        // The description keeps the adapter's record (what was injected, targets resolved as PEFT resolves
+        // "all-linear"), so Options, the saved adapter_config.json and a reloaded model all say the same.
+        if (injection is not null) options = options with { LoRA = encoder.GetAdapterConfig() };
         return new LRCMTModel(encoder, options, injection, baseEncoderSha256);
     }
 

@@ -28,12 +28,16 @@ internal sealed record ModelManifest(LrcmtOptions Options, string BaseEncoderSha
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    /// <summary>Writes the manifest; a LoRA-tuned model's LoRA section is replaced by a pointer to <paramref name="adapterFolderName"/>.</summary>
+    /// <summary>Writes the manifest; a LoRA-tuned model's LoRA section is replaced by a pointer to <paramref name="adapterFolderName"/> (and the one setting PEFT's file cannot hold).</summary>
     public void Write(string path, string adapterFolderName)
     {
         var options = JsonSerializer.SerializeToNode(Options, Json)!.AsObject();
         bool lora = Options.TextEncoder.Tuning == EncoderTuning.LoRA;
-        if (lora) options.Remove(nameof(LrcmtOptions.LoRA));
+        // A LoRA model's configuration lives in the adapter folder; only what PEFT's file has no field for stays here.
+        if (lora) options[nameof(LrcmtOptions.LoRA)] = new JsonObject
+        {
+            [nameof(LoRAConfig.AllowDropoutOnSubstitutedLayers)] = Options.LoRA.AllowDropoutOnSubstitutedLayers,
+        };
         var manifest = new JsonObject
         {
             ["format"] = CurrentFormat,
@@ -78,7 +82,13 @@ internal sealed record ModelManifest(LrcmtOptions Options, string BaseEncoderSha
             string adapter = Required(root, "lora_adapter", path);
             if (Path.IsPathRooted(adapter) || adapter.Split('/', '\\').Contains(".."))
                 throw new CorruptFileException(path, null, $"lora_adapter must name a folder inside the model folder, not '{adapter}'");
-            options = options with { LoRA = PeftAdapterFile.ReadConfig(Path.Combine(Path.GetDirectoryName(path)!, adapter)) };
+            options = options with
+            {
+                LoRA = PeftAdapterFile.ReadConfig(Path.Combine(Path.GetDirectoryName(path)!, adapter)) with
+                {
+                    AllowDropoutOnSubstitutedLayers = options.LoRA?.AllowDropoutOnSubstitutedLayers ?? false,
+                },
+            };
         }
         return new ModelManifest(options, sha, hidden);
     }
