@@ -88,4 +88,26 @@ public sealed class HotSwapTests : IDisposable
         using var after = model.call(x);
         MaxDiff(after, before).Should().Be(0);
     }
+
+    [Fact]
+    public void A_DoRA_slot_takes_the_magnitudes_too_and_a_PiSSA_slot_is_refused()
+    {
+        var (path, model, targets, input, _) = Paths().First();
+        LowRankInjector.Inject(model, new LoRAConfig { Rank = 3, Alpha = 4, UseDora = true, Init = LoRAInit.BothRandom, TargetModules = targets }, "default");
+        var folder = SaveAdapter(path, "dora", new LoRAConfig { Rank = 2, Alpha = 2, UseDora = true, Init = LoRAInit.BothRandom, TargetModules = targets });
+        using var x = input(2);
+
+        PeftAdapterFile.HotSwap(model, folder);
+
+        var reference = Paths().First().Model;
+        PeftAdapterFile.Load(reference, folder, "default");
+        using var swapped = model.call(x);
+        using var expected = reference.call(x);
+        MaxDiff(swapped, expected).Should().BeLessThanOrEqualTo(1e-6);
+
+        var (_, pissa, pissaTargets, _, _) = Paths().First();
+        LowRankInjector.Inject(pissa, new LoRAConfig { Rank = 2, Alpha = 2, Init = LoRAInit.PiSSA, TargetModules = pissaTargets }, "default");
+        var plain = SaveAdapter(path, "plain", new LoRAConfig { Rank = 2, Alpha = 2, Init = LoRAInit.BothRandom, TargetModules = targets });
+        FluentActions.Invoking(() => PeftAdapterFile.HotSwap(pissa, plain)).Should().Throw<AdapterException>().WithMessage("*PiSSA*base weights*");
+    }
 }

@@ -84,6 +84,19 @@ public sealed class LoraPlusTests
     }
 
     [Fact]
+    public void DoRA_magnitudes_train_with_B()
+    {
+        var model = new EmbeddingModel();
+        LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, UseDora = true, TargetModules = ["proj"] });
+        var nameOf = model.named_parameters().ToDictionary(p => p.parameter.Handle, p => p.name);
+
+        var groups = new Trainer(Options).ParameterGroupsOf(model);
+
+        groups.Single(g => g.Group == ParameterGroup.AdapterB).Parameters.Select(p => nameOf[p.Handle])
+            .Should().BeEquivalentTo("proj.lora_B.default.weight", "proj.lora_magnitude_vector.default.weight");
+    }
+
+    [Fact]
     public void A_users_own_TorchSharp_AdamW_with_the_groups_matches_the_reference()
     {
         var (model, reference) = Prepare();
