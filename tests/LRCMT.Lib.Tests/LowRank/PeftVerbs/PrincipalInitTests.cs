@@ -110,6 +110,37 @@ public sealed class PrincipalInitTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(LoRAInit.PiSSA)]
+    [InlineData(LoRAInit.OLoRA)]
+    public void On_every_path_a_saved_trained_adapter_loads_onto_the_original_model_as_PEFT_loads_it(LoRAInit init)
+    {
+        // PEFT re-runs the initialisation on the original weights when it loads such an adapter (the residual is the
+        // same whatever the factors' signs), then uses the trained A and B from the file.
+        foreach (var (path, model, targets, input, _) in Paths())
+        {
+            LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, Alpha = 4, Init = init, TargetModules = targets });
+            using (no_grad())
+                foreach (var layer in model.modules().OfType<LoRALayer>())
+                {
+                    var (a, b, _) = layer.AdapterMatrices("default");
+                    a.add_(randn_like(a).mul(0.1));
+                    b.add_(randn_like(b).mul(0.1));
+                }
+            LowRankInjector.RefreshAdapters(model);
+            using var x = input(2);
+            using var trained = model.call(x);
+            var folder = Path.Combine(_folder, "trained-" + init + "-" + path);
+            PeftAdapterFile.Save(model, folder);
+
+            var original = Paths().First(p => p.Path == path).Model;
+            PeftAdapterFile.Load(original, folder);
+            using var loaded = original.call(x);
+
+            MaxDiff(loaded, trained).Should().BeLessThanOrEqualTo(1e-5, path);
+        }
+    }
+
     [Fact]
     public void A_quantized_base_refuses_an_initialisation_that_changes_W0()
     {
