@@ -90,6 +90,25 @@ public sealed class HotSwapTests : IDisposable
     }
 
     [Fact]
+    public void An_rsLoRA_slot_keeps_the_files_scaling_alpha_over_root_r_and_records_it()
+    {
+        var (path, model, targets, input, _) = Paths().First();
+        LowRankInjector.Inject(model, new LoRAConfig { Rank = 4, Alpha = 8, UseRsLora = true, Init = LoRAInit.BothRandom, TargetModules = targets }, "default");
+        var folder = SaveAdapter(path, "rs-small", new LoRAConfig { Rank = 2, Alpha = 3, UseRsLora = true, Init = LoRAInit.BothRandom, TargetModules = targets });
+        using var x = input(2);
+
+        PeftAdapterFile.HotSwap(model, folder);
+
+        model.modules().OfType<LoRALayer>().Select(l => l.ScalingOf("default")).Should().AllSatisfy(s => s.Should().BeApproximately(3 / Math.Sqrt(2), 1e-12));
+        model.GetAdapterConfig("default").Alpha.Should().BeApproximately(3 / Math.Sqrt(2) * Math.Sqrt(4), 1e-12);
+        var reference = Paths().First().Model;
+        PeftAdapterFile.Load(reference, folder, "default");
+        using var swapped = model.call(x);
+        using var expected = reference.call(x);
+        MaxDiff(swapped, expected).Should().BeLessThanOrEqualTo(1e-6);
+    }
+
+    [Fact]
     public void A_DoRA_slot_takes_the_magnitudes_too_and_a_PiSSA_slot_is_refused()
     {
         var (path, model, targets, input, _) = Paths().First();
