@@ -80,7 +80,7 @@ internal static class TrainingRun
 
         bool interrupted = result.StopReason == TrainingStopReason.Cancelled;
         // Per-sample scores (for the ablation statistics) exist for a regression head; a classification head is scored on its classes.
-        var testPredictions = interrupted || classifier ? null : SamplePredictions.Collect(model, test);
+        var testPredictions = interrupted || classifier ? null : Trainer.Predict(model, test);
         IReadOnlyDictionary<string, double>? testMetrics = interrupted ? null
             : classifier ? Trainer.Evaluate(model, test, data.MetricSet).Values : testPredictions!.Metrics(data.MetricSet).Values;
         IReadOnlyDictionary<string, double>? validMetrics = result.BestEpoch >= 0

@@ -10,7 +10,7 @@ namespace LRCMT.Quantization;
 /// as q · s. Each weight is off by at most s[o] / 2 = max_i |W[o, i]| / 254 (half a quantization step), and the
 /// largest weight of every row is exact up to float32 rounding.
 /// </summary>
-public static class Int8Weights
+internal static class Int8Weights
 {
     /// <summary>The largest code; −128 is never used, so the grid is symmetric around 0.</summary>
     public const int MaxCode = 127;

@@ -1,6 +1,7 @@
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
+using LRCMT.Experiments;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -87,6 +88,48 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         return EvaluationLoop.Run(model, loader, TrainingObjective.For(model, dataset)).Metrics;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> without gradients over every batch of <paramref name="loader"/> (in eval mode, restored
+    /// after) and keeps each sample's regression score with its truth, in the loader's order: what a paired comparison of
+    /// two models on the same samples needs.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A batch has no labels.</exception>
+    /// <exception cref="ShapeMismatchException">The model does not return one score per sample.</exception>
+    public static SamplePredictions Predict(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loader);
+        bool wasTraining = model.training;
+        model.eval();
+        var predictions = new List<float>(loader.SampleCount);
+        var truths = new List<float>(loader.SampleCount);
+        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var batch in loader.Epoch(0))
+            {
+                using var scope = NewDisposeScope();
+                using (batch)
+                {
+                    var labels = batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.");
+                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
+                    var output = model.call(input);
+                    if (output.numel() != batch.Size)
+                        throw new ShapeMismatchException("model output", $"[{batch.Size}] (one regression score per sample)", output.shape);
+                    predictions.AddRange(output.reshape(-1).to(ScalarType.Float32).cpu().data<float>().ToArray());
+                    truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
+                    if (!ReferenceEquals(input, batch)) input.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+        return new SamplePredictions(predictions.ToArray(), truths.ToArray());
     }
 
     private TrainingResult Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid,

@@ -22,7 +22,7 @@ namespace LRCMT.LowRank.Transformers;
 /// one blocks the positions that are true. The native libtorch module instead adds a boolean mask as 0/1, which
 /// blocks nothing; pass float masks (0 / −∞) where results must match the native module exactly.
 /// </remarks>
-public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>>
+internal sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>>
 {
     private static readonly string[] SliceNames = ["q", "k", "v"];
 
