@@ -46,7 +46,7 @@ internal static class PredictionRun
         return rows;
     }
 
-    private static float[] Torch(LRCMT.Models.LRCMTModel model, LRCMT.Data.MultimodalBatch input, bool classify)
+    private static float[] Torch(LRCMT.Models.SentimentModel model, LRCMT.Data.MultimodalBatch input, bool classify)
     {
         var output = model.call(input);
         return (classify ? output.argmax(1) : output.reshape(-1)).to(torch.ScalarType.Float32).cpu().data<float>().ToArray();

@@ -76,7 +76,8 @@ internal static class TrainingRun
             }
         });
         foreach (var epoch in result.History)
-            curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss, epoch.Validation[options.EarlyStoppingMetric]));
+            curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss,
+                options.EarlyStoppingMetric == TrainerOptions.LossMetric ? epoch.ValidationLoss : epoch.Validation[options.EarlyStoppingMetric]));
 
         bool interrupted = result.StopReason == TrainingStopReason.Cancelled;
         // Per-sample scores (for the ablation statistics) exist for a regression head; a classification head is scored on its classes.
@@ -88,7 +89,8 @@ internal static class TrainingRun
             : null;
 
         curves.BestEpoch = result.BestEpoch >= 0 ? result.BestEpoch + 1 : null;
-        curves.TestMetric = testMetrics?.GetValueOrDefault(options.EarlyStoppingMetric);
+        // Selected on the loss, there is no test metric of that name (the test split is scored on the MMSA metrics).
+        curves.TestMetric = testMetrics is not null && testMetrics.TryGetValue(options.EarlyStoppingMetric, out double testValue) ? testValue : null;
         WriteFiles(directory, Resolved(settings, options), model, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
             report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed,
@@ -99,7 +101,7 @@ internal static class TrainingRun
     /// The trainer options of this data and model: the data's metric set and, for a classification head (whose classes
     /// the trainer reads from the model), selection on its accuracy unless a classification metric or the loss was chosen.
     /// </summary>
-    internal static TrainerOptions TrainingOptionsFor(TrainerOptions configured, ExperimentData data, LRCMTModel model)
+    internal static TrainerOptions TrainingOptionsFor(TrainerOptions configured, ExperimentData data, SentimentModel model)
     {
         var options = configured with { Dataset = data.MetricSet };
         if (!ModelFactory.IsClassifier(model)) return options;
@@ -116,7 +118,7 @@ internal static class TrainingRun
         return resolved;
     }
 
-    private static void WriteFiles(string directory, RunSettings settings, LRCMTModel model,
+    private static void WriteFiles(string directory, RunSettings settings, SentimentModel model,
         TrainingCurves curves, IReadOnlyDictionary<string, double>? test, IReadOnlyDictionary<string, double>? valid, bool interrupted)
     {
         string modelFolder = Path.Combine(directory, RunFiles.Model);

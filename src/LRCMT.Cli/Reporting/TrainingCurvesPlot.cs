@@ -39,6 +39,7 @@ internal static class TrainingCurvesPlot
 
         plot.Title(curves.TestMetric is { } test
             ? $"LRCMT training: test {metric} {ConsoleReport.Format(metric, test)}{(percent ? "%" : "")}"
+            : metric == LRCMT.Training.TrainerOptions.LossMetric ? "LRCMT training (epoch selected on the validation loss)"
             : "LRCMT training (no test score: the run was interrupted)");
         plot.XLabel("epoch");
         plot.YLabel("loss (L1)");

@@ -54,9 +54,20 @@ public sealed class RunSettings
     /// <summary>A seed: it seeds the generated data (an int) as well as libtorch.</summary>
     internal static SettingProblem? SeedRule(string path, long seed) => SettingRules.InRange(path, seed, 0, int.MaxValue);
 
-    /// <summary>Sets the interaction and encoder tuning that make up an ablation variant.</summary>
+    /// <summary>
+    /// Sets the architecture, interaction and encoder tuning that make up an ablation variant. A baseline keeps the
+    /// configured encoder tuning (LoRA by default), so a comparison with LRCMT isolates the fusion.
+    /// </summary>
     public void ApplyVariant(ModelVariant variant)
     {
+        var architecture = variant switch
+        {
+            ModelVariant.MulT => ModelArchitecture.MulT,
+            ModelVariant.Tfn => ModelArchitecture.Tfn,
+            ModelVariant.Lmf => ModelArchitecture.Lmf,
+            ModelVariant.MagBert => ModelArchitecture.MagBert,
+            _ => ModelArchitecture.Lrcmt,
+        };
         var (mode, tuning) = variant switch
         {
             ModelVariant.TextOnly => (InteractionMode.TextOnly, EncoderTuning.LoRA),
@@ -67,6 +78,7 @@ public sealed class RunSettings
         };
         Model = Model with
         {
+            Architecture = architecture,
             Interaction = Model.Interaction with { Mode = mode },
             TextEncoder = Model.TextEncoder with { Tuning = tuning },
         };

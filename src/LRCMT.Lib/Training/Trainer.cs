@@ -12,7 +12,7 @@ namespace LRCMT.Training;
 
 /// <summary>
 /// Trains any <c>nn.Module&lt;MultimodalBatch, Tensor&gt;</c> (e.g. <c>LRCMTModel</c>) that returns one regression
-/// score per sample (L1 or MSE loss) or, for an <c>LRCMTModel</c> with a classification head, one logit per class of
+/// score per sample (L1 or MSE loss) or, for a <c>SentimentModel</c> (LRCMT or a baseline) with a classification head, one logit per class of
 /// the head (cross-entropy; the classes are read from the model):
 /// AdamW with one learning rate per <see cref="ParameterGroup"/> (adapters found by type, optionally the encoder, the
 /// rest), warm-up then linear/cosine decay, gradient clipping, evaluation with <see cref="MsaMetrics"/> after each
@@ -79,7 +79,7 @@ public sealed class Trainer
 
     /// <summary>
     /// Runs <paramref name="model"/> over <paramref name="loader"/> without gradients and computes MMSA's metrics of
-    /// <paramref name="dataset"/>: the regression metrics, or, for an <c>LRCMTModel</c> with a classification head, the
+    /// <paramref name="dataset"/>: the regression metrics, or, for a <c>SentimentModel</c> with a classification head, the
     /// classification metrics of its classes (the labels' sentiment scores mapped by the dataset's convention).
     /// </summary>
     /// <exception cref="InvalidConfigurationException">The dataset has no MMSA convention for the head's class count.</exception>

@@ -105,6 +105,22 @@ public sealed record TrainerOptions
     /// </summary>
     public bool? LimitNativeHeapGrowth { get; init; }
 
+    /// <summary>MMSA's seeds (its <c>-s</c> default): 1111, 1112, 1113, 1114, 1115.</summary>
+    public static IReadOnlyList<int> MmsaSeeds { get; } = [1111, 1112, 1113, 1114, 1115];
+
+    /// <summary>
+    /// MMSA's early-stopping patience (<c>early_stop</c>): 8 epochs without a lower validation loss, the same in MMSA's
+    /// configuration for every model the library builds (TFN, LMF, MulT, MAG-BERT) and for MOSI, MOSEI and CH-SIMS.
+    /// </summary>
+    public const int MmsaPatience = 8;
+
+    /// <summary>
+    /// These options under MMSA's protocol: the model is selected on the validation loss (<see cref="LossMetric"/>,
+    /// MMSA's <c>KeyEval</c> for MOSI, MOSEI and CH-SIMS; an epoch must be strictly lower, so ties keep the earliest),
+    /// and training stops after <see cref="MmsaPatience"/> epochs without improvement. Everything else is kept.
+    /// </summary>
+    public TrainerOptions WithMmsaProtocol() => this with { EarlyStoppingMetric = LossMetric, Patience = MmsaPatience };
+
     /// <summary>
     /// Every problem of these options (paths relative to them, e.g. <c>Epochs</c>); empty when they are valid. Whether
     /// the loss and the early-stopping metric fit the model's head is checked when training or evaluation starts.

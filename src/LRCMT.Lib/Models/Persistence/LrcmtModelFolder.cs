@@ -10,7 +10,7 @@ using LRCMT.Formats.Safetensors;
 namespace LRCMT.Models.Persistence;
 
 /// <summary>
-/// A trained <see cref="LRCMTModel"/> on disk, PEFT-style: the base encoder is referenced (its source in the
+/// A trained <see cref="SentimentModel"/> (LRCMT or a baseline) on disk, PEFT-style: the base encoder is referenced (its source in the
 /// description, and the hash of its weights), not copied. <c>lrcmt_config.json</c> holds the description as built,
 /// <c>adapter/</c> the LoRA adapter and its configuration in PEFT's format, and <c>model.safetensors</c> every other
 /// tensor that is not part of the frozen base encoder (fusion, head, and the encoder's own weights when it was fine-tuned).
@@ -26,10 +26,13 @@ internal static class LrcmtModelFolder
     /// <summary>The PEFT adapter folder (LoRA-tuned models only).</summary>
     public const string AdapterFolderName = "adapter";
 
-    internal static void Save(LRCMTModel model, string folder)
+    internal static void Save(SentimentModel model, string folder)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var baseEncoderSha256 = model.BaseEncoderSha256 ?? throw new InvalidOperationException(
+            $"This {model.GetType().Name} was composed by hand, so the untuned encoder it started from is unknown and it cannot be saved with its " +
+            "description; build it from a description (LrcmtBuilder.BuildModel) to save and load it, or save its weights with SafetensorsFile.Save(path, model.state_dict()).");
         Directory.CreateDirectory(folder);
         var options = model.Options;
 
@@ -44,11 +47,11 @@ internal static class LrcmtModelFolder
             PeftAdapterFile.Save(model.TextEncoder, adapterFolder, baseModelNameOrPath: options.TextEncoder.PretrainedFolder ?? options.TextEncoder.OnnxFile);
         else if (Directory.Exists(adapterFolder)) Directory.Delete(adapterFolder, recursive: true);
 
-        new ModelManifest(options, model.BaseEncoderSha256, model.TextEncoder.HiddenSize)
+        new ModelManifest(options, baseEncoderSha256, model.TextEncoder.HiddenSize)
             .Write(Path.Combine(folder, ConfigFileName), AdapterFolderName);
     }
 
-    /// <param name="folder">A folder written by <see cref="LRCMTModel.Save"/> (or by an earlier release, format 1).</param>
+    /// <param name="folder">A folder written by <see cref="SentimentModel.Save"/> (or by an earlier release, format 1).</param>
     /// <exception cref="FileNotFoundException">The folder lacks its manifest (or, for LoRA, its adapter configuration).</exception>
     /// <exception cref="CorruptFileException">The manifest is not valid.</exception>
     internal static LrcmtOptions ReadOptions(string folder)
@@ -57,18 +60,18 @@ internal static class LrcmtModelFolder
         return ModelManifest.Read(Require(Path.Combine(Path.GetFullPath(folder), ConfigFileName))).Options;
     }
 
-    /// <param name="folder">A folder written by <see cref="LRCMTModel.Save"/> (or by an earlier release, format 1).</param>
+    /// <param name="folder">A folder written by <see cref="SentimentModel.Save"/> (or by an earlier release, format 1).</param>
     /// <param name="baseEncoder">
     /// The untuned base encoder, loaded by the caller (the model takes ownership of it); null loads it from the folder
     /// or ONNX file the description names.
     /// </param>
-    /// <returns>The model in evaluation mode, built from the saved description (base dtype included).</returns>
+    /// <returns>The model in evaluation mode, built from the saved description (architecture and base dtype included).</returns>
     /// <exception cref="FileNotFoundException">The folder lacks one of its files.</exception>
     /// <exception cref="CorruptFileException">The manifest or a weights file is not valid.</exception>
     /// <exception cref="BaseEncoderMismatchException">The base encoder's weights do not hash as recorded.</exception>
     /// <exception cref="CheckpointMismatchException">A saved tensor is missing, unexpected, or of another shape or dtype than the rebuilt model's.</exception>
     /// <exception cref="InvalidConfigurationException">The description names no encoder source (it was given in code) and none was passed.</exception>
-    internal static LRCMTModel Load(string folder, TextEncoder? baseEncoder)
+    internal static SentimentModel Load(string folder, TextEncoder? baseEncoder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         folder = Path.GetFullPath(folder);
@@ -85,12 +88,12 @@ internal static class LrcmtModelFolder
             // Layers that can carry adapters (an int8 base's QuantizedLinear) are fine; adapters already on them are not.
             if (encoder.modules().OfType<LoRALayer>().Any(layer => layer.AdapterNames.Count > 0))
                 throw new InvalidConfigurationException("base encoder", "it already carries LoRA adapters; pass the untuned pretrained encoder.");
-            var actual = LRCMTModel.PrepareBase(encoder, options);
+            var actual = SentimentModel.PrepareBase(encoder, options);
             if (!string.Equals(actual, manifest.BaseEncoderSha256, StringComparison.OrdinalIgnoreCase))
                 throw new BaseEncoderMismatchException(folder, options.TextEncoder.PretrainedFolder ?? options.TextEncoder.OnnxFile,
                     manifest.BaseEncoderSha256, actual);
 
-            var model = LRCMTModel.Compose(encoder, options, manifest.BaseEncoderSha256);
+            var model = SentimentModel.Compose(encoder, options, manifest.BaseEncoderSha256);
             try
             {
                 if (options.TextEncoder.Tuning == EncoderTuning.LoRA) PeftAdapterFile.Load(model.TextEncoder, adapterFolder);
@@ -111,7 +114,7 @@ internal static class LrcmtModelFolder
         }
     }
 
-    private static void LoadWeights(LRCMTModel model, string weightsPath)
+    private static void LoadWeights(SentimentModel model, string weightsPath)
     {
         var baseKeys = FrozenBaseKeys(model);
         var weights = SafetensorsFile.Load(weightsPath);
@@ -131,7 +134,7 @@ internal static class LrcmtModelFolder
     /// child module that is the text encoder, its frozen parameters and buffers, and <see cref="LoRALayer"/> adapter
     /// tensors): the base encoder supplies the former, <c>adapter/</c> the latter.
     /// </summary>
-    private static HashSet<string> FrozenBaseKeys(LRCMTModel model)
+    private static HashSet<string> FrozenBaseKeys(SentimentModel model)
     {
         var encoder = model.TextEncoder;
         var prefix = model.named_children().Single(c => ReferenceEquals(c.module, encoder)).name + ".";
@@ -147,7 +150,7 @@ internal static class LrcmtModelFolder
     {
         if (!string.IsNullOrWhiteSpace(source.PretrainedFolder) || !string.IsNullOrWhiteSpace(source.OnnxFile)) return LrcmtBuilder.LoadEncoder(source);
         throw new InvalidConfigurationException($"model '{folder}'",
-            "it was built on a text encoder given in code, so its base encoder cannot be loaded from a path; pass it to LRCMTModel.Load(folder, baseEncoder).");
+            "it was built on a text encoder given in code, so its base encoder cannot be loaded from a path; pass it to SentimentModel.Load(folder, baseEncoder).");
     }
 
     private static string Require(string path) =>
