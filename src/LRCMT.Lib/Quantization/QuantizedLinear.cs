@@ -18,7 +18,7 @@ namespace LRCMT.Quantization;
 /// re-quantized, so unmerging could not restore it. Keep the adapter separate (PEFT does the same for quantized bases),
 /// or merge into a float32 base.
 /// </remarks>
-public sealed class QuantizedLinear : LoRALayer
+internal sealed class QuantizedLinear : LoRALayer
 {
     private readonly Tensor weight;
     private readonly Tensor weight_scale;
