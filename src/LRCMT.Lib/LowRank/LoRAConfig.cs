@@ -37,6 +37,17 @@ public sealed record LoRAConfig
     public LoRAInit Init { get; init; } = LoRAInit.Default;
 
     /// <summary>
+    /// With <see cref="Init"/> = <see cref="LoRAInit.PiSSA"/>: null for the exact SVD of W0 (PEFT <c>"pissa"</c>), or
+    /// the number of subspace iterations of the fast randomised SVD (PEFT <c>"pissa_niter_k"</c>), which draws its
+    /// test matrix from TorchSharp's global generator (<c>torch.manual_seed</c> makes it repeatable). Must be null for
+    /// every other initialisation.
+    /// </summary>
+    public int? PissaIterations { get; init; }
+
+    /// <summary>Whether <see cref="Init"/> moves part of W0 into the adapter (PiSSA, OLoRA), changing the base weight.</summary>
+    internal bool InitChangesBaseWeight => Init is LoRAInit.PiSSA or LoRAInit.OLoRA;
+
+    /// <summary>
     /// Modules to adapt, each an exact dotted path or a suffix after a '.', e.g. <c>query</c> matches
     /// <c>encoder.layer.0.attention.self.query</c>. For converted multi-head attention, <c>in_proj.q</c>,
     /// <c>in_proj.k</c> and <c>in_proj.v</c> name the slices of the packed input projection.
@@ -90,7 +101,7 @@ public sealed record LoRAConfig
         other is not null
         && Rank == other.Rank && Alpha.Equals(other.Alpha) && Dropout.Equals(other.Dropout)
         && AllowDropoutOnSubstitutedLayers == other.AllowDropoutOnSubstitutedLayers && UseRsLora == other.UseRsLora
-        && UseDora == other.UseDora && Init == other.Init && TargetRegex == other.TargetRegex && Bias == other.Bias
+        && UseDora == other.UseDora && Init == other.Init && PissaIterations == other.PissaIterations && TargetRegex == other.TargetRegex && Bias == other.Bias
         && TaskType == other.TaskType
         && SameItems(TargetModules, other.TargetModules) && SameItems(ExcludeModules, other.ExcludeModules)
         && SameItems(LayersToTransform, other.LayersToTransform) && SameItems(LayersPattern, other.LayersPattern)
@@ -107,6 +118,7 @@ public sealed record LoRAConfig
         hash.Add(UseRsLora);
         hash.Add(UseDora);
         hash.Add(Init);
+        hash.Add(PissaIterations);
         hash.Add(TargetRegex);
         foreach (var target in TargetModules ?? []) hash.Add(target);
         return hash.ToHashCode();
@@ -119,7 +131,7 @@ public sealed record LoRAConfig
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"Rank = {Rank}, Alpha = {Alpha}, Dropout = {Dropout}, AllowDropoutOnSubstitutedLayers = {AllowDropoutOnSubstitutedLayers}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
-            $"UseRsLora = {UseRsLora}, UseDora = {UseDora}, Init = {Init}, TargetModules = {Items(TargetModules)}, TargetRegex = {TargetRegex}, ");
+            $"UseRsLora = {UseRsLora}, UseDora = {UseDora}, Init = {Init}, PissaIterations = {PissaIterations}, TargetModules = {Items(TargetModules)}, TargetRegex = {TargetRegex}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"ExcludeModules = {Items(ExcludeModules)}, LayersToTransform = {Items(LayersToTransform)}, LayersPattern = {Items(LayersPattern)}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
@@ -155,11 +167,15 @@ public sealed record LoRAConfig
             SettingRules.Positive(nameof(Alpha), Alpha),
             SettingRules.Rate(nameof(Dropout), Dropout),
             SettingRules.Defined(nameof(Init), Init),
+            PissaIterations is { } iterations ? SettingRules.AtLeast(nameof(PissaIterations), iterations, 0) : null,
             SettingRules.Defined(nameof(Bias), Bias),
             BlankEntry(nameof(TargetModules), TargetModules),
             BlankEntry(nameof(ExcludeModules), ExcludeModules),
             BlankEntry(nameof(ModulesToSave), ModulesToSave),
             LayersPattern is { } patterns ? BlankEntry(nameof(LayersPattern), patterns) : null);
+
+        if (PissaIterations is not null && Init != LoRAInit.PiSSA)
+            problems.Add(new(nameof(PissaIterations), $"applies to Init = PiSSA only (PEFT's \"pissa_niter_k\"), but Init is {Init}; leave it null"));
 
         bool hasList = TargetModules is { Count: > 0 };
         bool hasRegex = !string.IsNullOrWhiteSpace(TargetRegex);

@@ -72,7 +72,7 @@ internal static class PeftAdapterConfigJson
             ["exclude_modules"] = config.ExcludeModules.Count > 0 ? List(config.ExcludeModules) : null,
             ["fan_in_fan_out"] = false,
             ["inference_mode"] = true, // PeftModel.save_pretrained writes the config in inference mode
-            ["init_lora_weights"] = config.Init switch { LoRAInit.Gaussian => JsonValue.Create("gaussian"), LoRAInit.BothRandom => false, _ => true },
+            ["init_lora_weights"] = InitValue(config),
             ["kasa_config"] = null,
             ["layer_replication"] = null,
             ["layers_pattern"] = config.LayersPattern is { Count: > 0 } patterns ? (patterns.Count == 1 ? patterns[0] : List(patterns)) : null,
@@ -180,6 +180,7 @@ internal static class PeftAdapterConfigJson
         foreach (var field in new[] { "r", "lora_alpha", "target_modules" })
             if (!json.ContainsKey(field)) notes.Add($"field '{field}' is missing; PEFT's default is used.");
 
+        var (init, pissaIterations) = ReadInit(json["init_lora_weights"], notes);
         var config = new LoRAConfig
         {
             Rank = Optional<int>(json, "r", path) ?? 8,
@@ -187,7 +188,8 @@ internal static class PeftAdapterConfigJson
             Dropout = Optional<double>(json, "lora_dropout", path) ?? 0,
             UseRsLora = Optional<bool>(json, "use_rslora", path) ?? false,
             UseDora = Optional<bool>(json, "use_dora", path) ?? false,
-            Init = ReadInit(json["init_lora_weights"], notes),
+            Init = init,
+            PissaIterations = pissaIterations,
             Bias = bias,
             TaskType = Text(json, "task_type"),
             ExcludeModules = Names(json, "exclude_modules", path),
@@ -218,17 +220,35 @@ internal static class PeftAdapterConfigJson
         return value;
     }
 
-    private static LoRAInit ReadInit(JsonNode? node, List<string> notes)
+    // PEFT's spelling of the fast PiSSA initialisation: "pissa_niter_" followed by the number of subspace iterations.
+    private const string PissaPrefix = "pissa_niter_";
+
+    /// <summary>PEFT's <c>init_lora_weights</c> value: true, false, "gaussian", "pissa", "pissa_niter_k" or "olora".</summary>
+    private static JsonNode InitValue(LoRAConfig config) => config.Init switch
+    {
+        LoRAInit.Gaussian => JsonValue.Create("gaussian"),
+        LoRAInit.BothRandom => false,
+        LoRAInit.PiSSA => JsonValue.Create(config.PissaIterations is { } k ? PissaPrefix + k.ToString(CultureInfo.InvariantCulture) : "pissa"),
+        LoRAInit.OLoRA => JsonValue.Create("olora"),
+        _ => true,
+    };
+
+    private static (LoRAInit Init, int? PissaIterations) ReadInit(JsonNode? node, List<string> notes)
     {
         switch (node)
         {
-            case null: return LoRAInit.Default;
-            case JsonValue v when v.TryGetValue<bool>(out var b): return b ? LoRAInit.Default : LoRAInit.BothRandom;
-            case JsonValue v when v.TryGetValue<string>(out var s) && s == "gaussian": return LoRAInit.Gaussian;
+            case null: return (LoRAInit.Default, null);
+            case JsonValue v when v.TryGetValue<bool>(out var b): return (b ? LoRAInit.Default : LoRAInit.BothRandom, null);
+            case JsonValue v when v.TryGetValue<string>(out var s) && s == "gaussian": return (LoRAInit.Gaussian, null);
+            case JsonValue v when v.TryGetValue<string>(out var s) && s == "pissa": return (LoRAInit.PiSSA, null);
+            case JsonValue v when v.TryGetValue<string>(out var s) && s.StartsWith(PissaPrefix, StringComparison.Ordinal)
+                                  && int.TryParse(s.AsSpan(PissaPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var k):
+                return (LoRAInit.PiSSA, k);
+            case JsonValue v when v.TryGetValue<string>(out var s) && s.Equals("olora", StringComparison.OrdinalIgnoreCase): return (LoRAInit.OLoRA, null);
             default:
-                // pissa, olora, loftq, eva, corda, …: they only matter when creating an adapter; loaded weights replace them.
+                // loftq, eva, corda, orthogonal, …: they only matter when creating an adapter; loaded weights replace them.
                 notes.Add($"init_lora_weights {node.ToJsonString()} is not implemented here; it only matters for a new adapter, and the saved weights are used as they are.");
-                return LoRAInit.Default;
+                return (LoRAInit.Default, null);
         }
     }
 

@@ -39,6 +39,21 @@ public sealed class Trainer
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
+    /// <summary>
+    /// The optimizer groups this trainer's options give <paramref name="model"/> — each with its parameters and base
+    /// learning rate — for a TorchSharp optimizer of your own (e.g. LoRA+ with <see cref="TrainerOptions.LoraPlusRatio"/>):
+    /// <c>new AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate)))</c>. Groups are found by
+    /// the model's structure (<see cref="ParameterGroup"/>); empty ones are left out. Only learning rates come from the
+    /// options; weight decay and the schedule are the optimizer's.
+    /// </summary>
+    /// <param name="model">Any model; its parameters with <c>requires_grad</c> are grouped.</param>
+    /// <exception cref="InvalidConfigurationException">The model has no trainable parameter.</exception>
+    public IReadOnlyList<(ParameterGroup Group, IReadOnlyList<Parameter> Parameters, double LearningRate)> ParameterGroupsOf(nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return ParameterGroups.Of(model, _options).Groups();
+    }
+
     /// <summary>Trains from the model's current weights. Seeds libtorch's generator with <see cref="TrainerOptions.Seed"/> first.</summary>
     /// <param name="model">The model; its parameters with <c>requires_grad</c> are trained, on the device they live on.</param>
     /// <param name="train">Training batches (usually shuffled).</param>
@@ -123,6 +138,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
+        NativeHeap.TrainingStarted();
         var objective = TrainingObjective.For(model, _options);
         var groups = ParameterGroups.Of(model, _options);
         if (_options.LimitNativeHeapGrowth ?? groups.EncoderTrains) NativeHeap.LimitGrowth();

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using LRCMT.Errors;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LRCMT.Formats.Safetensors;
@@ -51,12 +52,38 @@ public static class SafetensorsFile
     /// </summary>
     internal static Tensor ReadEntry(Stream stream, SafetensorsHeader header, SafetensorsEntry entry)
     {
-        var bytes = new byte[entry.End - entry.Begin];
-        stream.Position = header.DataStart + entry.Begin;
-        stream.ReadExactly(bytes);
         var tensor = empty(entry.Shape, entry.DType);
-        if (bytes.Length > 0) tensor.bytes = bytes;
-        return tensor;
+        try
+        {
+            ReadElements(stream, header, entry, 0, tensor);
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads elements <paramref name="firstElement"/> … of <paramref name="entry"/> (counted in the flattened tensor)
+    /// into <paramref name="destination"/>, as many as it holds: a contiguous CPU tensor of the entry's dtype.
+    /// </summary>
+    /// <remarks>
+    /// The bytes go from the file straight into the tensor's own (native) memory: a managed buffer per tensor would put
+    /// the whole checkpoint through .NET's large-object heap, which keeps that memory long after the load.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The destination has another dtype, is not contiguous, or reaches past the entry.</exception>
+    internal static void ReadElements(Stream stream, SafetensorsHeader header, SafetensorsEntry entry, long firstElement, Tensor destination)
+    {
+        if (destination.dtype != entry.DType || !destination.is_contiguous() || destination.device_type != DeviceType.CPU)
+            throw new ArgumentException($"'{entry.Name}' is read into a contiguous CPU tensor of its dtype {entry.DType}, not {destination.dtype}.", nameof(destination));
+        long begin = entry.Begin + firstElement * destination.ElementSize, length = destination.numel() * destination.ElementSize;
+        if (firstElement < 0 || begin + length > entry.End)
+            throw new ArgumentException($"elements from {firstElement} ({destination.numel()} of them) reach past '{entry.Name}'.", nameof(firstElement));
+        if (length == 0) return;
+        stream.Position = header.DataStart + begin;
+        stream.ReadExactly(destination.bytes);
     }
 
     /// <summary>

@@ -43,7 +43,7 @@ internal static class BertCheckpointLoader
         using var stream = LRCMT.IO.InputFile.OpenRead(weightsPath);
         var source = new BaseLoading.Source(
             names.ToDictionary(n => n.Key, n => (header.Entries[n.Value].Shape, header.Entries[n.Value].DType)),
-            key => SafetensorsFile.ReadEntry(stream, header, header.Entries[names[key]]), weightsPath, Owned: true);
+            (key, first, destination) => SafetensorsFile.ReadElements(stream, header, header.Entries[names[key]], first, destination), weightsPath);
         return (Filled(createOnMeta(hasPooler), source, dtype), skipped);
     }
 
