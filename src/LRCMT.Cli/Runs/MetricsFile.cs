@@ -30,6 +30,6 @@ internal static class MetricsFile
                 epoch = p.Epoch, train_loss = p.TrainLoss, valid_loss = p.ValidLoss, valid_metric = p.ValidMetric,
             }),
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(document, Json));
+        IO.OutputFile.Write(path, () => File.WriteAllText(path, JsonSerializer.Serialize(document, Json)));
     }
 }

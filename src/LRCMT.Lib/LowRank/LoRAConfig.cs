@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using LRCMT.Configuration;
 using LRCMT.Errors;
 
@@ -182,19 +181,24 @@ public sealed record LoRAConfig
         bool hasRegex = !string.IsNullOrWhiteSpace(TargetRegex);
         if (!hasList && !hasRegex) problems.Add(new(nameof(TargetModules), "set TargetModules (names or suffixes) or TargetRegex; both are empty"));
         if (hasList && hasRegex) problems.Add(new(nameof(TargetRegex), "set either TargetModules or TargetRegex, not both"));
-        if (hasRegex && !TargetsAllLinear && !IsValidRegex(TargetRegex!)) problems.Add(new(nameof(TargetRegex), $"is not a valid regular expression, got '{TargetRegex}'"));
+        if (hasRegex && !TargetsAllLinear && ConfigRegex.Problem(TargetRegex!) is { } regexProblem) problems.Add(new(nameof(TargetRegex), regexProblem));
+        // PEFT matches modules to save and layer-container names as regular expressions too (TargetMatcher).
+        foreach (var (name, i) in (ModulesToSave ?? []).Select((n, i) => (n, i)))
+            if (!string.IsNullOrWhiteSpace(name) && ConfigRegex.Problem(name) is { } problem) problems.Add(new($"{nameof(ModulesToSave)}[{i}]", problem));
+        foreach (var (name, i) in (LayersPattern ?? []).Select((n, i) => (n, i)))
+            if (!string.IsNullOrWhiteSpace(name) && ConfigRegex.Problem(name) is { } problem) problems.Add(new($"{nameof(LayersPattern)}[{i}]", problem));
 
         if (LayersToTransform is { } layers && layers.Any(i => i < 0))
             problems.Add(new(nameof(LayersToTransform), $"must hold non-negative indices, got {string.Join(", ", layers.Where(i => i < 0))}"));
         foreach (var (key, rank) in RankPattern ?? new Dictionary<string, int>())
         {
             problems.AddRange(SettingRules.Collect(SettingRules.LoRARank($"{nameof(RankPattern)}['{key}']", rank)));
-            if (!IsValidRegex(key)) problems.Add(new($"{nameof(RankPattern)}['{key}']", "the key is not a valid regular expression"));
+            if (ConfigRegex.Problem(key) is not null) problems.Add(new($"{nameof(RankPattern)}['{key}']", "the key is not a valid regular expression"));
         }
         foreach (var (key, alpha) in AlphaPattern ?? new Dictionary<string, double>())
         {
             problems.AddRange(SettingRules.Collect(SettingRules.Positive($"{nameof(AlphaPattern)}['{key}']", alpha)));
-            if (!IsValidRegex(key)) problems.Add(new($"{nameof(AlphaPattern)}['{key}']", "the key is not a valid regular expression"));
+            if (ConfigRegex.Problem(key) is not null) problems.Add(new($"{nameof(AlphaPattern)}['{key}']", "the key is not a valid regular expression"));
         }
         return problems;
     }
@@ -207,17 +211,4 @@ public sealed record LoRAConfig
         names is null ? new(property, "must not be null (use an empty list)")
         : names.Any(string.IsNullOrWhiteSpace) ? new(property, "contains an empty name")
         : null;
-
-    private static bool IsValidRegex(string pattern)
-    {
-        try
-        {
-            _ = new Regex(pattern);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 }

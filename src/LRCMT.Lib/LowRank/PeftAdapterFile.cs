@@ -42,6 +42,7 @@ public static class PeftAdapterFile
     /// <param name="revision">Recorded as <c>revision</c> (the base model's hub revision), or null.</param>
     /// <exception cref="AdapterException">No module carries the adapter, it was injected twice into parts of the model, or PEFT's target rule cannot select exactly the adapted modules.</exception>
     /// <exception cref="InvalidConfigurationException">Layers given the adapter by hand disagree on rsLoRA, DoRA or dropout, which one PEFT config cannot express.</exception>
+    /// <exception cref="OutputFileException">A file cannot be written (disk full, file too large, read-only, permission).</exception>
     public static void Save(nn.Module model, string directory, string adapterName = "default", string? baseModelNameOrPath = null, string? revision = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -108,7 +109,8 @@ public static class PeftAdapterFile
 
         Directory.CreateDirectory(directory);
         SafetensorsFile.Save(Path.Combine(directory, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        File.WriteAllText(Path.Combine(directory, ConfigFileName), PeftAdapterConfigJson.Write(config, extras));
+        var configPath = Path.Combine(directory, ConfigFileName);
+        IO.OutputFile.Write(configPath, () => File.WriteAllText(configPath, PeftAdapterConfigJson.Write(config, extras)));
     }
 
     /// <summary>
@@ -154,7 +156,7 @@ public static class PeftAdapterFile
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var path = Path.Combine(directory, ConfigFileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"No {ConfigFileName} in '{directory}'.", path);
+        if (!IO.InputFile.IsPresent(path)) throw new FileNotFoundException($"No {ConfigFileName} in '{directory}'.", path);
         return PeftAdapterConfigJson.Read(path);
     }
 
@@ -246,8 +248,9 @@ public static class PeftAdapterFile
     {
         var weightsPath = Path.Combine(directory, WeightsFileName);
         var legacyPath = Path.Combine(directory, LegacyWeightsFileName);
-        if (!File.Exists(weightsPath) && File.Exists(legacyPath)) weightsPath = legacyPath;
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} (or {LegacyWeightsFileName}) in '{directory}'.", weightsPath);
+        // A dangling or looping link counts as present, so the reader reports what it is rather than "missing".
+        if (!IO.InputFile.IsPresent(weightsPath) && IO.InputFile.IsPresent(legacyPath)) weightsPath = legacyPath;
+        if (!IO.InputFile.IsPresent(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} (or {LegacyWeightsFileName}) in '{directory}'.", weightsPath);
         return weightsPath;
     }
 

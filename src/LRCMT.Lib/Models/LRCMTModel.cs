@@ -35,7 +35,8 @@ public sealed class LRCMTModel : SentimentModel
     /// <param name="options">The description it is built from (validated here).</param>
     /// <param name="injection">What the LoRA injection did, when the tuning is LoRA.</param>
     /// <param name="baseEncoderSha256">The hash of the untuned encoder's weights (a saved model checks its base against it).</param>
-    internal LRCMTModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256)
+    /// <param name="device">Where the parts outside the encoder are created (<c>meta</c>: shapes only, see <see cref="ShapesOutsideEncoder"/>).</param>
+    internal LRCMTModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256, Device? device = null)
         : base(nameof(LRCMTModel), options, injection, baseEncoderSha256)
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
@@ -46,15 +47,39 @@ public sealed class LRCMTModel : SentimentModel
 
         var width = options.Fusion.Width;
         text_encoder = textEncoder;
-        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, width, options.Modalities.TextKernelSize);
-        interaction = ModalityInteraction.Create(options.Interaction, options.Fusion);
+        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, width, options.Modalities.TextKernelSize, device);
+        interaction = ModalityInteraction.Create(options.Interaction, options.Fusion, device);
         if (interaction.UsesAcousticVisual)
         {
-            acoustic_projection = new ModalityProjection("acoustic", options.Modalities.AcousticFeatures, width, options.Modalities.AcousticKernelSize);
-            visual_projection = new ModalityProjection("visual", options.Modalities.VisualFeatures, width, options.Modalities.VisualKernelSize);
+            acoustic_projection = new ModalityProjection("acoustic", options.Modalities.AcousticFeatures, width, options.Modalities.AcousticKernelSize, device);
+            visual_projection = new ModalityProjection("visual", options.Modalities.VisualFeatures, width, options.Modalities.VisualKernelSize, device);
         }
-        head = new SentimentHead(interaction.OutputWidth, options.Head.Outputs, options.Head.Dropout);
+        head = new SentimentHead(interaction.OutputWidth, options.Head.Outputs, options.Head.Dropout, device);
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// The shape of every tensor the description creates outside the text encoder (projections, interaction, head), by
+    /// state-dict key, from the constructors themselves run on the meta device (no memory): what a saved model's
+    /// weights file must hold, so <see cref="Load(string)"/> compares it before anything is allocated.
+    /// </summary>
+    /// <param name="options">The description (validated).</param>
+    /// <param name="hiddenSize">The text encoder's width.</param>
+    internal static Dictionary<string, long[]> ShapesOutsideEncoder(LrcmtOptions options, int hiddenSize)
+    {
+        using var model = new LRCMTModel(new ShapeOnlyEncoder(hiddenSize), options, null, "", META);
+        var encoderPrefix = model.named_children().Single(c => ReferenceEquals(c.module, model.text_encoder)).name + ".";
+        return model.state_dict().Where(kv => !kv.Key.StartsWith(encoderPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
+    }
+
+    /// <summary>A stand-in with only a width, for <see cref="ShapesOutsideEncoder"/>.</summary>
+    private sealed class ShapeOnlyEncoder(int hiddenSize) : TextEncoder(nameof(ShapeOnlyEncoder))
+    {
+        public override int HiddenSize => hiddenSize;
+
+        public override TextEncoderOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds) =>
+            throw new InvalidOperationException("A shape-only encoder does not run.");
     }
 
     /// <summary>Loads an LRCMT model written by <see cref="SentimentModel.Save"/>, with the base encoder its description names.</summary>

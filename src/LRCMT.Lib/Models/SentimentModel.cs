@@ -50,12 +50,19 @@ public abstract class SentimentModel : nn.Module<MultimodalBatch, Tensor>
     public ParameterReport GetParameterReport() => ParameterReport.Of(this);
 
     /// <summary>
-    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the whole description, the
-    /// hash of the base encoder's weights, and for LoRA a pointer to <c>adapter/</c>, which holds the adapter and its
-    /// configuration in PEFT's format), and every other weight that is not the frozen base encoder in
-    /// <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
+    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the whole description, sealed
+    /// with its own hash, the hashes of the base encoder's weights and configuration and of every other file, and for
+    /// LoRA a pointer to <c>adapter/</c>, which holds the adapter and its configuration in PEFT's format), and every
+    /// other weight that is not the frozen base encoder in <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
+    /// The files are written to a hidden folder beside <paramref name="folder"/> and swapped in when complete, so a
+    /// save that fails leaves a model saved there before intact. Only a new or empty folder, or one holding only a
+    /// saved model, is written: a folder with other files is refused, never emptied.
     /// </summary>
     /// <exception cref="InvalidOperationException">The model was composed by hand (its base encoder's fingerprint is unknown).</exception>
+    /// <exception cref="OutputFileException">
+    /// The folder cannot be written (disk full, file too large, permission), or is a file, a link, or a folder holding
+    /// files that are not a saved model's; what was there is left as it was.
+    /// </exception>
     public void Save(string folder) => Persistence.LrcmtModelFolder.Save(this, folder);
 
     /// <summary>Loads a model written by <see cref="Save"/>, of whatever architecture it is, with the base encoder its description names.</summary>

@@ -22,8 +22,7 @@ public static class SafetensorsFile
     internal static SafetensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file not found: {path}", path);
-        using var stream = File.OpenRead(path);
+        using var stream = LRCMT.IO.InputFile.OpenRead(path);
         return ReadHeader(stream, path);
     }
 
@@ -33,7 +32,7 @@ public static class SafetensorsFile
     public static Dictionary<string, Tensor> Load(string path)
     {
         var header = ReadHeader(path);
-        using var stream = File.OpenRead(path);
+        using var stream = LRCMT.IO.InputFile.OpenRead(path);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
@@ -92,6 +91,7 @@ public static class SafetensorsFile
     /// renamed over it, so an existing file is replaced whole or not at all.
     /// </summary>
     /// <exception cref="ArgumentException">A name is empty or repeated.</exception>
+    /// <exception cref="OutputFileException">The file cannot be written (disk full, file too large, read-only, permission); the old file is kept.</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -108,24 +108,27 @@ public static class SafetensorsFile
         try
         {
             var headerBytes = BuildHeader(items.Select(kv => kv.Key).ToList(), blobs, metadata);
-            var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(directory);
-            var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-            try
+            IO.OutputFile.Write(path, () =>
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+                Directory.CreateDirectory(directory);
+                var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+                try
                 {
-                    stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
-                    stream.Write(headerBytes);
-                    foreach (var blob in blobs) stream.Write(blob.bytes);
-                    stream.Flush(flushToDisk: true);
+                    using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                    {
+                        stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
+                        stream.Write(headerBytes);
+                        foreach (var blob in blobs) stream.Write(blob.bytes);
+                        stream.Flush(flushToDisk: true);
+                    }
+                    File.Move(temp, path, overwrite: true);
                 }
-                File.Move(temp, path, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temp)) File.Delete(temp);
-            }
+                finally
+                {
+                    if (File.Exists(temp)) File.Delete(temp);
+                }
+            });
         }
         finally
         {
@@ -201,6 +204,8 @@ public static class SafetensorsFile
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CorruptFileException(path, 8, "header is not a JSON object.");
+            // A lone-surrogate escape in a name would otherwise be an untyped InvalidOperationException where it is read.
+            TextEncoders.Tokenization.JsonFields.RequireUnicode(document.RootElement, path, "header");
             var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
