@@ -50,6 +50,8 @@ public sealed class CliApp(IAnsiConsole console, TextWriter error)
     internal static (int Code, string Message) Explain(Exception e) => e switch
     {
         CliException cli => (cli.ExitCode, cli.Message),
+        // A failed write, whether the library named the file (OutputFileException) or the runtime did.
+        _ when IO.OutputFile.Describe(e) is { } problem => (ExitCodes.WriteError, e is OutputFileException ? e.Message : $"{problem} ({e.Message})"),
         InvalidConfigurationException config => (ExitCodes.ConfigurationError, config.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "Interrupted."),
         NonFiniteLossException diverged => (ExitCodes.TrainingDiverged, diverged.Message),

@@ -14,6 +14,8 @@ internal static class ExitCodeHelp
         (ExitCodes.ConfigurationError, "invalid settings"),
         (ExitCodes.RunError, "saved run missing files or not matching"),
         (ExitCodes.TrainingDiverged, "training diverged (NaN/Inf loss)"),
+        (ExitCodes.OutputInUse, "output folder in use by another run"),
+        (ExitCodes.WriteError, "a file could not be written (disk full, too large, permission)"),
         (ExitCodes.Interrupted, "interrupted by Ctrl+C (checkpoint kept)"),
     ];
 

@@ -32,6 +32,15 @@ public static class ExitCodes
     /// <summary>Training stopped because the loss became NaN or infinite.</summary>
     public const int TrainingDiverged = 8;
 
+    /// <summary>Another <c>lrcmt</c> run is writing to the same output folder (it holds the folder's lock); nothing was written.</summary>
+    public const int OutputInUse = 9;
+
+    /// <summary>
+    /// A file could not be written (disk or quota full, file larger than the file system or <c>ulimit -f</c> allows,
+    /// read-only or no permission); the message names the file and, when a checkpoint existed, the folder the run was kept in.
+    /// </summary>
+    public const int WriteError = 10;
+
     /// <summary>Ctrl+C: training stopped after the current step; the last checkpoint was kept (128 + SIGINT, as shells do).</summary>
     public const int Interrupted = 130;
 }

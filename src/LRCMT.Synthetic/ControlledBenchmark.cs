@@ -29,6 +29,8 @@ public static class ControlledBenchmark
         string split, int splitIndex, int count, ControlledBenchmarkOptions options, Dictionary<string, SampleExplanation> explanations)
     {
         var random = new Random(SplitSeed(options.Seed, splitIndex));
+        // Event heights have their own stream, so grading them changes nothing else about the samples.
+        var heights = new Random(SplitSeed(options.Seed, splitIndex + 16));
         var samples = new List<MultimodalSample>(count);
         for (int i = 0; i < count; i++)
         {
@@ -36,18 +38,24 @@ public static class ControlledBenchmark
             var sentence = SentimentSentences.Draw(random, options.NegationRate);
             var cue = DrawCue(random, options);
             var (visualTimes, acousticTimes) = DrawEventTimes(random, cue, options);
+            var visualAmplitudes = DrawAmplitudes(heights, visualTimes.Length, options);
+            var acousticAmplitudes = DrawAmplitudes(heights, acousticTimes.Length, options);
             int level = random.Next(options.IntensityScales.Length);
             float scale = options.IntensityScales[level];
 
             float sign = cue == CueKind.CoOccurring ? -1f : 1f;
             float label = Math.Clamp(sign * sentence.Polarity * scale, -3f, 3f);
 
-            var visual = EventTracks.Visual(random, options, visualTimes);
-            var acoustic = EventTracks.Acoustic(random, options, acousticTimes, level);
+            var visual = EventTracks.Visual(random, options, visualTimes, visualAmplitudes);
+            var acoustic = EventTracks.Acoustic(random, options, acousticTimes, acousticAmplitudes, level);
             samples.Add(new MultimodalSample(id, sentence.Text, null, acoustic, visual, label));
             explanations.Add(id, new SampleExplanation(
                 id, sentence.Polarity, sentence.Word, sentence.Intensifier, sentence.Negated, cue,
-                visualTimes, acousticTimes, level, scale, label));
+                visualTimes, acousticTimes, level, scale, label)
+            {
+                VisualEventAmplitudes = visualAmplitudes,
+                AcousticEventAmplitudes = acousticAmplitudes,
+            });
         }
         return samples;
     }
@@ -92,6 +100,17 @@ public static class ControlledBenchmark
             default:
                 return ([], []);
         }
+    }
+
+    // Every event at EventAmplitude unless a weakest height is set.
+    private static float[] DrawAmplitudes(Random random, int events, ControlledBenchmarkOptions options)
+    {
+        var amplitudes = new float[events];
+        for (int i = 0; i < events; i++)
+            amplitudes[i] = options.WeakestEventAmplitude is { } weakest
+                ? (float)(weakest + (options.EventAmplitude - weakest) * random.NextDouble())
+                : options.EventAmplitude;
+        return amplitudes;
     }
 
     // SplitMix64 finaliser: well-spread seeds per split without relying on HashCode (randomised per process).

@@ -14,11 +14,11 @@ internal static class EventTracks
     private const int AcousticEventChannels = 2;
 
     /// <summary>A [length, features] sequence of noise with the visual events drawn in.</summary>
-    internal static float[,] Visual(Random random, ControlledBenchmarkOptions options, IReadOnlyList<double> eventTimes)
+    internal static float[,] Visual(Random random, ControlledBenchmarkOptions options, IReadOnlyList<double> eventTimes, IReadOnlyList<float> amplitudes)
     {
         var frames = Noise(random, options.VisualLength, options.VisualFeatures, options.NoiseStd);
         int channels = Math.Min(VisualEventChannels, options.VisualFeatures);
-        foreach (double time in eventTimes) AddEvent(frames, time, channels, options);
+        for (int e = 0; e < eventTimes.Count; e++) AddEvent(frames, eventTimes[e], amplitudes[e], channels, options);
         return frames;
     }
 
@@ -26,11 +26,11 @@ internal static class EventTracks
     /// A [length, features] sequence of noise with the acoustic events drawn in and the intensity level written as a
     /// constant offset of the last channel (levels are centred on zero).
     /// </summary>
-    internal static float[,] Acoustic(Random random, ControlledBenchmarkOptions options, IReadOnlyList<double> eventTimes, int intensityLevel)
+    internal static float[,] Acoustic(Random random, ControlledBenchmarkOptions options, IReadOnlyList<double> eventTimes, IReadOnlyList<float> amplitudes, int intensityLevel)
     {
         var frames = Noise(random, options.AcousticLength, options.AcousticFeatures, options.NoiseStd);
         int channels = Math.Min(AcousticEventChannels, options.AcousticFeatures - 1);
-        foreach (double time in eventTimes) AddEvent(frames, time, channels, options);
+        for (int e = 0; e < eventTimes.Count; e++) AddEvent(frames, eventTimes[e], amplitudes[e], channels, options);
 
         int intensityChannel = options.AcousticFeatures - 1;
         float offset = (intensityLevel - (options.IntensityScales.Length - 1) / 2f) * options.IntensityStep;
@@ -41,7 +41,7 @@ internal static class EventTracks
     /// <summary>Frame index of a time given as a fraction of the clip.</summary>
     internal static int FrameOf(double time, int length) => (int)Math.Round(time * (length - 1));
 
-    private static void AddEvent(float[,] frames, double centre, int channels, ControlledBenchmarkOptions options)
+    private static void AddEvent(float[,] frames, double centre, float amplitude, int channels, ControlledBenchmarkOptions options)
     {
         int length = frames.GetLength(0);
         double halfWidth = options.EventDuration / 2;
@@ -51,11 +51,11 @@ internal static class EventTracks
             if (distance >= halfWidth) continue;
             // Raised cosine: 1 at the centre, 0 at the edges; short sequences still get at least the centre frame.
             float envelope = (float)(0.5 * (1 + Math.Cos(Math.PI * distance / halfWidth)));
-            for (int c = 0; c < channels; c++) frames[t, c] += options.EventAmplitude * envelope;
+            for (int c = 0; c < channels; c++) frames[t, c] += amplitude * envelope;
         }
         int centreFrame = FrameOf(centre, length);
         if (Math.Abs((double)centreFrame / (length - 1) - centre) >= halfWidth)
-            for (int c = 0; c < channels; c++) frames[centreFrame, c] += options.EventAmplitude;
+            for (int c = 0; c < channels; c++) frames[centreFrame, c] += amplitude;
     }
 
     private static float[,] Noise(Random random, int length, int features, float std)

@@ -27,4 +27,11 @@ public sealed record SampleExplanation(
     IReadOnlyList<double> AcousticEventTimes,
     int IntensityLevel,
     float IntensityScale,
-    float Label);
+    float Label)
+{
+    /// <summary>Peak height of each visual event, in the order of <see cref="VisualEventTimes"/>.</summary>
+    public IReadOnlyList<float> VisualEventAmplitudes { get; init; } = [];
+
+    /// <summary>Peak height of each acoustic event, in the order of <see cref="AcousticEventTimes"/>.</summary>
+    public IReadOnlyList<float> AcousticEventAmplitudes { get; init; } = [];
+}

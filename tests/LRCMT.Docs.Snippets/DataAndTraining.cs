@@ -47,7 +47,7 @@ internal static class DataAndTraining
         var textOnly = SeedSweep.Run([1, 2, 3, 4, 5], seed => TrainAndTest(seed, variant: "TextOnly"));
         foreach (var s in lrcmt.Test) Console.WriteLine($"{s.Metric}: {s.Mean:F4} ± {s.StandardDeviation:F4} [{s.Min:F4}, {s.Max:F4}]");
 
-        // Paired by seed; the bootstrap needs each run's SamplePredictions (SamplePredictions.Collect(model, testLoader)).
+        // Paired by seed; the bootstrap needs each run's SamplePredictions (Trainer.Predict(model, testLoader)).
         var comparisons = PairedComparison.Compare("Lrcmt", lrcmt.Runs, "TextOnly", textOnly.Runs, ["Has0_acc_2", "MAE"],
             (p, t) => MsaMetrics.Compute(MsaDataset.Mosi, p, t).Values);
         // comparisons[0].TInterval, .BootstrapInterval, .SeedsFavouringCandidate, .Conclusion

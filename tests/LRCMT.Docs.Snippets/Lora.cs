@@ -1,7 +1,11 @@
 // docs/lora.md
+using LRCMT.Data;
 using LRCMT.LowRank;
+using LRCMT.Models;
 using LRCMT.TextEncoders;
+using LRCMT.Training;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LRCMT.Docs.Snippets;
@@ -64,5 +68,44 @@ internal static class Lora
         model.DeleteAdapter("a");                     // PEFT delete_adapter
         var plain = model.MergeAndUnload();           // plain nn.Linear modules, merged weights, the base model's state-dict keys
         Console.WriteLine(plain);
+    }
+
+    internal static void MixedBatch(nn.Module<Tensor, Tensor> model, Tensor batch)
+    {
+        model.eval();
+        using (model.AdaptersPerSample(["sentiment", AdapterControl.BaseAdapterName, "emotion"]))
+        {
+            var mixed = model.call(batch);              // sample 0 with "sentiment", 1 with the base model, 2 with "emotion"
+        }
+    }
+
+    internal static void Combine(nn.Module model)
+    {
+        LoRAConfig merged = model.AddWeightedAdapter(["sentiment", "emotion"], [1.0, -0.5], "mix",
+            new AdapterCombination { Method = AdapterCombinationMethod.DareTies, Density = 0.5, Seed = 7 });
+        model.SetAdapter("mix");
+    }
+
+    internal static void HotSwap(nn.Module model)
+    {
+        PeftAdapterFile.Load(model, "adapters/customer-a");      // the slot "default", injected once (rank 16)
+        PeftAdapterFile.HotSwap(model, "adapters/customer-b");   // same modules, rank ≤ 16: weights replaced in place
+    }
+
+    internal static void Principal(BertModel bert)
+    {
+        LowRankInjector.Inject(bert, new LoRAConfig { Rank = 8, Alpha = 8, Init = LoRAInit.PiSSA, PissaIterations = 4, TargetModules = ["query", "value"] });
+        PeftAdapterFile.Save(bert, "pissa-init");                          // A₀, B₀ before training
+        // … train …
+        PeftAdapterFile.SaveConvertedToLoRA(bert, "pissa-as-lora", "pissa-init");   // loads onto the unchanged base model
+    }
+
+    internal static void LoraPlus(LRCMTModel lrcmt, MultimodalDataLoader train, MultimodalDataLoader valid, nn.Module model)
+    {
+        var options = new TrainerOptions { AdapterLearningRate = 2e-4, LoraPlusRatio = 16 };
+        var result = new Trainer(options).Fit(lrcmt, train, valid);                 // the library's trainer
+
+        var groups = new Trainer(options).ParameterGroupsOf(model);                 // or your own optimizer
+        var optimizer = torch.optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate)));
     }
 }

@@ -11,6 +11,7 @@ internal static class Performance
 {
     internal static void OwnLoop(TorchSharp.torch.nn.Module model, Func<TorchSharp.torch.nn.Module, TorchSharp.torch.Tensor> Loss, int steps)
     {
+        NativeHeap.Apply(HeapPolicy.Training);   // whole-encoder fine-tuning: the heap stays flat (process-wide; glibc only)
         using var optimizer = new LeanAdamW(model.parameters().Where(p => p.requires_grad), lr: 2e-5, weight_decay: 0.01);
         for (int step = 0; step < steps; step++)
         {
@@ -29,7 +30,8 @@ internal static class Performance
 
     internal static void InferenceHeap()
     {
-        NativeHeap.Apply(HeapPolicy.Inference);   // a process that only runs forward passes (process-wide; glibc only)
+        NativeHeap.Apply(HeapPolicy.Default);   // before the first forward: keep glibc's own heap (process-wide; glibc only)
+        // or, without code: LRCMT_NATIVE_HEAP=manual; NativeHeap.Current tells which policy is in force
     }
 
     internal static void NativeHeapGrowth()

@@ -8,6 +8,9 @@ if (args.Length == 3 && args[0] == "--child-train-step")
     return LRCMT.Benchmarks.Training.TrainStepChild.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
 if (args.Length == 3 && args[0] == "--child-write-checkpoint")
     return LRCMT.Benchmarks.Training.TrainStepChild.WriteCheckpoint(args[1], args[2]);
+// (--child-user-loop SPEC STEPS is how user-loop runs each .NET case in a fresh process.)
+if (args.Length == 3 && args[0] == "--child-user-loop")
+    return LRCMT.Benchmarks.Training.UserLoopChild.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
 // (--child-inference SPEC FORWARDS is how inference-memory runs each case in a fresh process.)
 if (args.Length == 3 && args[0] == "--child-inference")
     return LRCMT.Benchmarks.Inference.InferenceChild.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LRCMT.Configuration;
 using LRCMT.Errors;
+using LRCMT.Training;
 using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
@@ -24,20 +25,32 @@ internal static class AblateCommand
         var output = OutputOptions.Output("runs/ablation-<timestamp>");
         var force = OutputOptions.Force();
         var variants = OptionValues.Names<ModelVariant>("--variant",
-            "variants to compare, e.g. --variant Lrcmt TextOnly (default: Lrcmt TextOnly NoVisualAcousticStage FullFineTuning)");
+            "variants to compare, e.g. --variant Lrcmt TextOnly MulT Tfn Lmf MagBert (default: Lrcmt TextOnly NoVisualAcousticStage FullFineTuning); " +
+            "the baselines keep the encoder's tuning (LoRA), so a comparison isolates the fusion");
         var seeds = SeedsOption.Create();
+        var missing = new MissingDataOptions(severalRates: true);
+        var difficulty = OptionValues.OneOf("--difficulty",
+            "controlled benchmark: unsaturated (default: weak events among strong ones, docs/ablation.md §6) or settings (the settings' own, e.g. the easy default of train)",
+            "unsaturated", "settings");
+        var protocol = OptionValues.OneOf("--protocol",
+            "mmsa: select each run's epoch on the validation loss, stop after 8 epochs without improvement, and run MMSA's seeds " +
+            "1111..1115 unless --seeds/--seed is given (default for .pkl data); settings: the configured selection metric and seeds (default for the controlled benchmark)",
+            "mmsa", "settings");
         var encoderRates = new Option<double[]>("--ft-encoder-lrs")
         {
             Description = "full fine-tuning: encoder learning rates to try, the best mean validation metric wins (default: 1e-5 3e-5 1e-4)",
             AllowMultipleArgumentsPerToken = true,
         };
-        var command = new Command("ablate", "Compare LRCMT with text-only, no-V↔A and full fine-tuning under the same seeds.");
+        var command = new Command("ablate", "Compare LRCMT with its variants (text-only, no-V↔A, full fine-tuning) and the baselines (MulT, TFN, LMF, MAG-BERT) under the same seeds.");
         settingsOptions.AddTo(command);
         command.Options.Add(output);
         command.Options.Add(force);
         command.Options.Add(variants);
         command.Options.Add(seeds);
         command.Options.Add(encoderRates);
+        missing.AddTo(command);
+        command.Options.Add(protocol);
+        command.Options.Add(difficulty);
 
         command.SetAction(parse =>
         {
@@ -46,7 +59,19 @@ internal static class AblateCommand
             Preflight.CheckEncoder(settings.Model.TextEncoder);
             Preflight.CheckDevice(settings.Device);
             var chosen = parse.GetValue(variants) is { Length: > 0 } given ? given : DefaultVariants;
+            if (settings.Data.IsControlled && (parse.GetValue(difficulty) ?? "unsaturated") == "unsaturated")
+                settings.Data.Controlled.UseUnsaturatedDifficulty();
             var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
+            bool applySeeds = parse.GetValue(seeds) is not null;
+            if ((parse.GetValue(protocol) ?? (settings.Data.IsControlled ? "settings" : "mmsa")) == "mmsa")
+            {
+                settings.Training = settings.Training.WithMmsaProtocol();
+                if (!applySeeds && parse.GetValue(settingsOptions.Seed) is null)
+                {
+                    seedList = TrainerOptions.MmsaSeeds;
+                    applySeeds = true;
+                }
+            }
             var rates = parse.GetValue(encoderRates) is { Length: > 0 } r ? r : AblationRun.DefaultEncoderRates;
             // Each rate is a TrainerOptions.EncoderLearningRate: the library's rule for it, named by the flag.
             if (rates.Select(rate => SettingRules.NonNegative("--ft-encoder-lrs", rate)).OfType<SettingProblem>().FirstOrDefault() is { } problem)
@@ -55,7 +80,7 @@ internal static class AblateCommand
 
             foreach (var line in folder.Recovered) context.Console.MarkupLine(Markup.Escape(line));
 
-            bool interrupted = folder.CommitAfter(() => AblationRun.Execute(settings, chosen, seedList, applySeeds: parse.GetValue(seeds) is not null, rates, folder, context));
+            bool interrupted = folder.CommitAfter(() => AblationRun.Execute(settings, chosen, seedList, applySeeds, rates, folder, context, missing.Resolve(parse)));
             context.Console.MarkupLine($"Ablation folder: [bold]{Markup.Escape(folder.Target)}[/]");
             return interrupted ? ExitCodes.Interrupted : ExitCodes.Success;
         });

@@ -19,10 +19,23 @@ internal static class Preflight
             throw new CliException(ExitCodes.DataError, $"The data path '{path}' is a folder; give an MMSA features file such as aligned_50.pkl.");
         if (!File.Exists(path))
             throw new CliException(ExitCodes.DataError, $"The data file '{path}' does not exist (use --data controlled for the built-in benchmark).");
-        using var stream = File.OpenRead(path);
+        // Regular files only: a FIFO would block the open, a device would stream forever.
+        using var stream = OpenData(path);
         // Every pickle of protocol 2 or later starts with the PROTO opcode 0x80.
         if (stream.ReadByte() != 0x80)
             throw new CliException(ExitCodes.DataError, $"The data file '{path}' is not a pickle (protocol 2 or later); MMSA features files are.");
+    }
+
+    private static FileStream OpenData(string path)
+    {
+        try
+        {
+            return IO.InputFile.OpenRead(path);
+        }
+        catch (Errors.InputFileException e)
+        {
+            throw new CliException(ExitCodes.DataError, $"The data file cannot be read: {e.Message}", e);
+        }
     }
 
     /// <summary>CUDA is asked for only where libtorch has it.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using LRCMT.Cli.Experiments.Reports;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
+using LRCMT.Data;
 using LRCMT.Evaluation;
 using LRCMT.Experiments;
 using Spectre.Console;
@@ -33,11 +34,13 @@ internal static class AblationRun
 
     /// <param name="seeds">The seeds to run; with <paramref name="applySeeds"/> false, the single seed the settings already hold.</param>
     /// <param name="applySeeds">Whether each seed replaces the settings' data and training seeds (true for <c>--seeds</c>).</param>
+    /// <param name="missing">Missing-data settings to evaluate every finished run's test split with (<c>--missing-rates</c>); empty for none.</param>
     /// <returns>True when Ctrl+C stopped the ablation.</returns>
     internal static bool Execute(RunSettings settings, IReadOnlyList<ModelVariant> variants, IReadOnlyList<int> seeds, bool applySeeds,
-        IReadOnlyList<double> encoderRates, RunFolder folder, CliContext context)
+        IReadOnlyList<double> encoderRates, RunFolder folder, CliContext context, IReadOnlyList<MissingModalities>? missing = null)
     {
         var arms = Arms(variants, encoderRates);
+        var robustness = new List<RobustnessResult>();
         bool interrupted = false;
         MsaDataset dataset = MsaDataset.Mosi;
         foreach (int seed in seeds)
@@ -58,25 +61,46 @@ internal static class AblationRun
                 dataset = outcome.Dataset;
                 context.Console.MarkupLine(Markup.Escape(
                     $"{arm.Label}, seed {seed}: {MetricUnits.Label(Columns[0])} {MetricUnits.Format(Columns[0], run.Test[Columns[0]])} in {outcome.Elapsed.TotalSeconds:F0} s"));
+                if (missing is { Count: > 0 }) robustness.AddRange(EvaluateMissing(directory, arm.Label, seed, missing, context));
             }
             if (interrupted) break;
         }
 
         var columns = ColumnsFor(dataset);
-        var (results, grid) = Collect(arms, settings.Training.EarlyStoppingMetric);
+        // Runs keep their validation metrics, not their loss: under selection on the (L1) loss the grid is chosen on MAE, the same number for a score head.
+        string gridMetric = settings.Training.EarlyStoppingMetric == Training.TrainerOptions.LossMetric ? MsaMetricNames.Mae : settings.Training.EarlyStoppingMetric;
+        var (results, grid) = Collect(arms, gridMetric);
         var comparisons = Compare(results, dataset, columns);
         var summary = new AblationSummary(Describe(settings), seeds, settings.Training.Epochs, results, comparisons, grid, interrupted);
 
         ResultsCsv.Save(folder.File("results.csv"), results);
+        ResultsCsv.SaveMmsa(folder.File("results-mmsa.csv"), results, columns);
         AblationJson.Save(folder.File("ablation.json"), summary);
         AblationMarkdown.Save(folder.File("ablation.md"), summary, columns);
         RunSettingsFile.Save(settings, folder.File(RunFiles.Configuration));
+        RobustnessReport.Save(folder.File(""), robustness, columns);
         if (results.Any(r => r.Runs.Count > 0))
         {
             SweepConsole.Aggregates(context.Console, "Ablation (test split)", results, columns);
             SweepConsole.Comparisons(context.Console, comparisons, columns[0]);
         }
         return interrupted;
+    }
+
+    /// <summary>The saved model of a finished run, evaluated on its test split once per missing-data setting.</summary>
+    private static IEnumerable<RobustnessResult> EvaluateMissing(string directory, string variant, int seed, IReadOnlyList<MissingModalities> missing, CliContext context)
+    {
+        using var restored = RestoredModel.Open(SavedRun.Open(directory), context);
+        var results = new List<RobustnessResult>();
+        foreach (var setting in missing)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            var test = EvaluationRun.Evaluate(restored, "test", setting);
+            results.Add(new RobustnessResult(variant, seed, setting, test));
+            context.Console.MarkupLine(Markup.Escape(
+                $"{variant}, seed {seed}, missing {setting.Rate:0.###}: {MetricUnits.Label(Columns[0])} {MetricUnits.Format(Columns[0], test[Columns[0]])}"));
+        }
+        return results;
     }
 
     /// <summary>A learning rate as people write it: 1e-5, 3e-5, 1e-4.</summary>

@@ -21,7 +21,7 @@ internal static class ExportRun
     internal static OnnxExportResult Execute(SavedRun run, string modelPath, CliContext context, OnnxExportOptions options)
     {
         using var restored = RestoredModel.Open(run, context);
-        var result = OnnxExporter.Export(restored.Model, modelPath, options);
+        var result = OnnxExporter.Export(restored.Lrcmt("ONNX export"), modelPath, options);
 
         var tokenizerFolder = TokenizerFolder(result.Path);
         Directory.CreateDirectory(tokenizerFolder);

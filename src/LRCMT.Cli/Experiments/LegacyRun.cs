@@ -14,11 +14,11 @@ namespace LRCMT.Cli.Experiments;
 /// </summary>
 internal static class LegacyRun
 {
-    internal static LRCMTModel Load(SavedRun run, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
+    internal static SentimentModel Load(SavedRun run, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
     {
         string weightsPath = run.LegacyTrainableWeights!;
         var settings = run.Settings;
-        LRCMTModel model;
+        SentimentModel model;
         try
         {
             model = ModelFactory.Build(settings, encoder, data);

@@ -15,7 +15,7 @@ internal static class ModelFactory
     /// Seeds libtorch first, so the fusion module and the adapters start from the same weights in every variant
     /// of an ablation and in every repetition of a run.
     /// </summary>
-    internal static LRCMTModel Build(RunSettings settings, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
+    internal static SentimentModel Build(RunSettings settings, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
     {
         CpuThreads.Apply(settings.Threads);
         torch.manual_seed(settings.Training.Seed);
@@ -23,19 +23,19 @@ internal static class ModelFactory
         var model = LrcmtBuilder.FromOptions(settings.Model with { TextEncoder = encoder.Source })
             .WithTextEncoder(encoder.Model)
             .WithModalities(data.AcousticFeatures, data.VisualFeatures)
-            .Build();
+            .BuildModel();
         return OnDevice(model, settings);
     }
 
-    /// <summary>Loads the model a run saved (<c>LRCMTModel.Load</c>) onto the run's encoder, checking that it fits the data.</summary>
+    /// <summary>Loads the model a run saved (<c>SentimentModel.Load</c>, any architecture) onto the run's encoder, checking that it fits the data.</summary>
     /// <exception cref="CliException">The encoder is not the one the run trained on, the files do not fit, or the data has other feature sizes.</exception>
-    internal static LRCMTModel Load(RunSettings settings, string folder, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
+    internal static SentimentModel Load(RunSettings settings, string folder, EncoderLoader.LoadedEncoder encoder, ExperimentData data)
     {
         CpuThreads.Apply(settings.Threads);
-        LRCMTModel model;
+        SentimentModel model;
         try
         {
-            model = LRCMTModel.Load(folder, encoder.Model);
+            model = SentimentModel.Load(folder, encoder.Model);
         }
         catch (BaseEncoderMismatchException e)
         {
@@ -57,9 +57,9 @@ internal static class ModelFactory
     }
 
     /// <summary>Whether the model predicts classes (its head's classes are read by the trainer from the model).</summary>
-    internal static bool IsClassifier(LRCMTModel model) => model.Options.Head.Kind == HeadKind.Classification;
+    internal static bool IsClassifier(SentimentModel model) => model.Options.Head.Kind == HeadKind.Classification;
 
-    private static LRCMTModel OnDevice(LRCMTModel model, RunSettings settings)
+    private static T OnDevice<T>(T model, RunSettings settings) where T : SentimentModel
     {
         if (settings.Device == "cuda")
         {

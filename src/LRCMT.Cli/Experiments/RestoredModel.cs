@@ -9,12 +9,12 @@ using LRCMT.Configuration;
 namespace LRCMT.Cli.Experiments;
 
 /// <summary>
-/// A saved run's model loaded (pretrained encoder + the run's <c>model/</c> folder via <c>LRCMTModel.Load</c>, or an
+/// A saved run's model loaded (pretrained encoder + the run's <c>model/</c> folder via <c>SentimentModel.Load</c>, any architecture, or an
 /// earlier release's <c>trainable.safetensors</c>) with the data to run it on.
 /// </summary>
 internal sealed class RestoredModel : IDisposable
 {
-    private RestoredModel(LRCMTModel model, ExperimentData data, EncoderLoader.LoadedEncoder encoder, int batchSize, int maxTokens)
+    private RestoredModel(SentimentModel model, ExperimentData data, EncoderLoader.LoadedEncoder encoder, int batchSize, int maxTokens)
     {
         Model = model;
         Data = data;
@@ -27,7 +27,12 @@ internal sealed class RestoredModel : IDisposable
     private readonly int _batchSize;
     private readonly int _maxTokens;
 
-    internal LRCMTModel Model { get; }
+    internal SentimentModel Model { get; }
+
+    /// <summary>The model as an LRCMT model, for what only LRCMT supports (ONNX export).</summary>
+    /// <exception cref="CliException">The run trained a baseline.</exception>
+    internal LRCMTModel Lrcmt(string what) => Model as LRCMTModel ?? throw new CliException(ExitCodes.ConfigurationError,
+        $"{what} needs an LRCMT model, but this run trained {Model.Options.Architecture}.");
     internal ExperimentData Data { get; }
     internal EncoderLoader.LoadedEncoder Encoder { get; }
 

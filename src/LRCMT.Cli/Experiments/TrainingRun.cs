@@ -103,11 +103,12 @@ internal static class TrainingRun
             }
         });
         foreach (var epoch in result.History)
-            curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss, epoch.Validation[options.EarlyStoppingMetric]));
+            curves.Add(new(epoch.Epoch + 1, epoch.TrainLoss, epoch.ValidationLoss,
+                options.EarlyStoppingMetric == TrainerOptions.LossMetric ? epoch.ValidationLoss : epoch.Validation[options.EarlyStoppingMetric]));
 
         bool interrupted = result.StopReason == TrainingStopReason.Cancelled;
         // Per-sample scores (for the ablation statistics) exist for a regression head; a classification head is scored on its classes.
-        var testPredictions = interrupted || classifier ? null : SamplePredictions.Collect(model, test);
+        var testPredictions = interrupted || classifier ? null : Trainer.Predict(model, test);
         IReadOnlyDictionary<string, double>? testMetrics = interrupted ? null
             : classifier ? Trainer.Evaluate(model, test, data.MetricSet).Values : testPredictions!.Metrics(data.MetricSet).Values;
         IReadOnlyDictionary<string, double>? validMetrics = result.BestEpoch >= 0
@@ -115,7 +116,8 @@ internal static class TrainingRun
             : null;
 
         curves.BestEpoch = result.BestEpoch >= 0 ? result.BestEpoch + 1 : null;
-        curves.TestMetric = testMetrics?.GetValueOrDefault(options.EarlyStoppingMetric);
+        // Selected on the loss, there is no test metric of that name (the test split is scored on the MMSA metrics).
+        curves.TestMetric = testMetrics is not null && testMetrics.TryGetValue(options.EarlyStoppingMetric, out double testValue) ? testValue : null;
         if (resumption is not null) resumption.FromEpoch = result.History.Count - trained.Count;
         WriteFiles(directory, Resolved(record, options), model, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
@@ -127,7 +129,7 @@ internal static class TrainingRun
     /// The trainer options of this data and model: the data's metric set and, for a classification head (whose classes
     /// the trainer reads from the model), selection on its accuracy unless a classification metric or the loss was chosen.
     /// </summary>
-    internal static TrainerOptions TrainingOptionsFor(TrainerOptions configured, ExperimentData data, LRCMTModel model)
+    internal static TrainerOptions TrainingOptionsFor(TrainerOptions configured, ExperimentData data, SentimentModel model)
     {
         var options = configured with { Dataset = data.MetricSet };
         if (!ModelFactory.IsClassifier(model)) return options;
@@ -164,7 +166,7 @@ internal static class TrainingRun
         }
     }
 
-    private static void WriteFiles(string directory, RunSettings settings, LRCMTModel model,
+    private static void WriteFiles(string directory, RunSettings settings, SentimentModel model,
         TrainingCurves curves, IReadOnlyDictionary<string, double>? test, IReadOnlyDictionary<string, double>? valid, bool interrupted)
     {
         string modelFolder = Path.Combine(directory, RunFiles.Model);

@@ -43,6 +43,7 @@ internal static class TrainingCurvesPlot
 
         plot.Title(curves.TestMetric is { } test
             ? $"{curves.Run}: test {metric} {ConsoleReport.Format(metric, test)}{(percent ? "%" : "")}"
+            : metric == LRCMT.Training.TrainerOptions.LossMetric ? $"{curves.Run} (epoch selected on the validation loss)"
             : $"{curves.Run} (no test score: the run was interrupted)");
         plot.XLabel("epoch");
         plot.YLabel("loss (L1)");

@@ -1,3 +1,5 @@
+using LRCMT.Errors;
+
 namespace LRCMT.Cli.Runs;
 
 /// <summary>
@@ -19,14 +21,17 @@ public sealed class RunFolder : IDisposable
     /// <summary>What a kept run's name holds after the target's name: <c>&lt;name&gt;.incomplete-&lt;UTC time&gt;</c>.</summary>
     internal const string IncompleteInfix = ".incomplete-";
     private readonly StagingMarker _marker;
+    private readonly OutputLock _lock;
     private bool _committed;
     private bool _released;
+    private bool _disposed;
 
-    private RunFolder(string target, string staging, StagingMarker marker, IReadOnlyList<string> recovered)
+    private RunFolder(string target, string staging, StagingMarker marker, OutputLock outputLock, IReadOnlyList<string> recovered)
     {
         Target = target;
         Staging = staging;
         _marker = marker;
+        _lock = outputLock;
         Recovered = recovered;
     }
 
@@ -42,23 +47,40 @@ public sealed class RunFolder : IDisposable
     /// <summary>One line per stale staging folder of an earlier, killed run that <see cref="Create"/> recovered or removed.</summary>
     public IReadOnlyList<string> Recovered { get; }
 
-    /// <summary>Checks the target, recovers stale staging folders beside it, and creates the staging folder.</summary>
-    /// <exception cref="CliException">The target exists and <paramref name="force"/> is false (exit code <see cref="ExitCodes.OutputExists"/>).</exception>
+    /// <summary>
+    /// Takes the target's <see cref="OutputLock"/> (held until disposal), checks the target, recovers stale staging
+    /// folders beside it, and creates the staging folder.
+    /// </summary>
+    /// <exception cref="CliException">
+    /// Another run holds the target (<see cref="ExitCodes.OutputInUse"/>), or the target exists and
+    /// <paramref name="force"/> is false (<see cref="ExitCodes.OutputExists"/>).
+    /// </exception>
+    /// <exception cref="OutputFileException">The parent, the lock or the staging folder cannot be written.</exception>
     public static RunFolder Create(string target, bool force)
     {
-        target = Path.GetFullPath(target);
+        target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(target));
         if (System.IO.File.Exists(target))
             throw new CliException(ExitCodes.OutputExists, $"The output path '{target}' is an existing file; choose another --output.");
-        if (Directory.Exists(target) && !force)
-            throw new CliException(ExitCodes.OutputExists,
-                $"The output folder '{target}' already exists. Choose another --output, or add --force to replace it.");
-
         string parent = Path.GetDirectoryName(target) ?? ".";
-        Directory.CreateDirectory(parent);
-        var recovered = RecoverStale(parent);
-        string staging = Path.Combine(parent, $".{Path.GetFileName(target)}{StagingInfix}{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        return new RunFolder(target, staging, StagingMarker.Create(staging), recovered);
+        IO.OutputFile.Write(parent, () => Directory.CreateDirectory(parent));
+        // Locked before the existence check: of two runs starting into the same new folder, the second stops here.
+        var outputLock = OutputLock.Acquire(target);
+        try
+        {
+            if (Directory.Exists(target) && !force)
+                throw new CliException(ExitCodes.OutputExists,
+                    $"The output folder '{target}' already exists. Choose another --output, or add --force to replace it.");
+
+            var recovered = RecoverStale(parent);
+            string staging = Path.Combine(parent, $".{Path.GetFileName(target)}{StagingInfix}{Guid.NewGuid():N}");
+            IO.OutputFile.Write(staging, () => Directory.CreateDirectory(staging));
+            return new RunFolder(target, staging, StagingMarker.Create(staging), outputLock, recovered);
+        }
+        catch
+        {
+            outputLock.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Path of a file inside the staging folder.</summary>
@@ -122,16 +144,25 @@ public sealed class RunFolder : IDisposable
         return KeptAt;
     }
 
-    /// <summary>Keeps an uncommitted run that holds a checkpoint (see <see cref="KeepIncomplete"/>); removes any other.</summary>
+    /// <summary>Keeps an uncommitted run that holds a checkpoint (see <see cref="KeepIncomplete"/>); removes any other; releases the output's lock.</summary>
     public void Dispose()
     {
-        if (_committed) return;
-        if (KeepIncomplete() is null && Directory.Exists(Staging))
+        if (_disposed) return;
+        _disposed = true;
+        try
         {
+            if (_committed) return;
+            if (KeepIncomplete() is null && Directory.Exists(Staging))
+            {
+                ReleaseMarker();
+                Directory.Delete(Staging, recursive: true);
+            }
             ReleaseMarker();
-            Directory.Delete(Staging, recursive: true);
         }
-        ReleaseMarker();
+        finally
+        {
+            _lock.Dispose();
+        }
     }
 
     private void ReleaseMarker()

@@ -17,4 +17,16 @@ public enum ModelVariant
 
     /// <summary>Frozen encoder without adapters: only fusion and head train.</summary>
     FrozenEncoder,
+
+    /// <summary>MulT (Tsai et al., 2019) behind the same LoRA encoder (<c>Model.MulT</c> settings).</summary>
+    MulT,
+
+    /// <summary>TFN (Zadeh et al., 2017) behind the same LoRA encoder (<c>Model.Tfn</c> settings).</summary>
+    Tfn,
+
+    /// <summary>LMF (Liu et al., 2018) behind the same LoRA encoder (<c>Model.Lmf</c> settings).</summary>
+    Lmf,
+
+    /// <summary>MAG-BERT (Rahman et al., 2020): its gate injected into the same LoRA encoder (<c>Model.Mag</c> settings).</summary>
+    MagBert,
 }

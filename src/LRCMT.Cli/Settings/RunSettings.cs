@@ -64,31 +64,43 @@ public sealed class RunSettings
     /// <summary>A seed: it seeds the generated data (an int) as well as libtorch.</summary>
     internal static SettingProblem? SeedRule(string path, long seed) => SettingRules.InRange(path, seed, 0, int.MaxValue);
 
-    /// <summary>The interaction and encoder tuning that make up each ablation variant.</summary>
-    private static readonly (ModelVariant Variant, InteractionMode Mode, EncoderTuning Tuning)[] Variants =
+    /// <summary>The architecture, interaction and encoder tuning that make up each ablation variant.</summary>
+    private static readonly (ModelVariant Variant, ModelArchitecture Architecture, InteractionMode Mode, EncoderTuning Tuning)[] Variants =
     [
-        (ModelVariant.Lrcmt, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
-        (ModelVariant.TextOnly, InteractionMode.TextOnly, EncoderTuning.LoRA),
-        (ModelVariant.NoVisualAcousticStage, InteractionMode.TextToEachModality, EncoderTuning.LoRA),
-        (ModelVariant.FullFineTuning, InteractionMode.AcousticVisualFirst, EncoderTuning.Full),
-        (ModelVariant.FrozenEncoder, InteractionMode.AcousticVisualFirst, EncoderTuning.Frozen),
+        (ModelVariant.Lrcmt, ModelArchitecture.Lrcmt, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.TextOnly, ModelArchitecture.Lrcmt, InteractionMode.TextOnly, EncoderTuning.LoRA),
+        (ModelVariant.NoVisualAcousticStage, ModelArchitecture.Lrcmt, InteractionMode.TextToEachModality, EncoderTuning.LoRA),
+        (ModelVariant.FullFineTuning, ModelArchitecture.Lrcmt, InteractionMode.AcousticVisualFirst, EncoderTuning.Full),
+        (ModelVariant.FrozenEncoder, ModelArchitecture.Lrcmt, InteractionMode.AcousticVisualFirst, EncoderTuning.Frozen),
+        (ModelVariant.MulT, ModelArchitecture.MulT, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.Tfn, ModelArchitecture.Tfn, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.Lmf, ModelArchitecture.Lmf, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.MagBert, ModelArchitecture.MagBert, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
     ];
 
-    /// <summary>The variant a model description is (its interaction and tuning), or a description of both when it is none of them.</summary>
+    /// <summary>The variant a model description is (its architecture, interaction and tuning), or a description of them when it is none.</summary>
     internal static string VariantName(LrcmtOptions model)
     {
-        var (mode, tuning) = (model.Interaction.Mode, model.TextEncoder.Tuning);
+        // A baseline's fusion does not use the interaction mode: its architecture and tuning name it.
         foreach (var row in Variants)
-            if (row.Mode == mode && row.Tuning == tuning) return row.Variant.ToString();
-        return $"{mode} with a {tuning} encoder";
+            if (row.Architecture == model.Architecture && row.Tuning == model.TextEncoder.Tuning
+                && (model.Architecture != ModelArchitecture.Lrcmt || row.Mode == model.Interaction.Mode))
+                return row.Variant.ToString();
+        return model.Architecture == ModelArchitecture.Lrcmt
+            ? $"{model.Interaction.Mode} with a {model.TextEncoder.Tuning} encoder"
+            : $"{model.Architecture} with a {model.TextEncoder.Tuning} encoder";
     }
 
-    /// <summary>Sets the interaction and encoder tuning that make up an ablation variant.</summary>
+    /// <summary>
+    /// Sets the architecture, interaction and encoder tuning that make up an ablation variant (a baseline behind the
+    /// same LoRA encoder, so a comparison with LRCMT isolates the fusion).
+    /// </summary>
     public void ApplyVariant(ModelVariant variant)
     {
-        var (_, mode, tuning) = Variants.Single(v => v.Variant == variant);
+        var (_, architecture, mode, tuning) = Variants.Single(v => v.Variant == variant);
         Model = Model with
         {
+            Architecture = architecture,
             Interaction = Model.Interaction with { Mode = mode },
             TextEncoder = Model.TextEncoder with { Tuning = tuning },
         };

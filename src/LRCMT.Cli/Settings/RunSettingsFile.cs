@@ -58,12 +58,14 @@ public static class RunSettingsFile
         settings.Model = start;
         if (path is null) return settings;
         string full = Path.GetFullPath(path);
-        if (!File.Exists(full))
+        if (!IO.InputFile.IsPresent(full))
             throw new CliException(ExitCodes.ConfigurationError, $"The configuration file '{full}' does not exist.");
-        CheckSyntax(full);
+        var bytes = ReadBounded(full, ExitCodes.ConfigurationError);
+        CheckSyntax(full, bytes);
         try
         {
-            var configuration = new ConfigurationBuilder().AddJsonFile(full, optional: false).Build();
+            // From the bytes read once through the bounded reader (the JSON file provider would open the path again, and block on a FIFO).
+            var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes, writable: false)).Build();
             // Accept the settings at the root or under a "LrcmtRun" section of a larger appsettings.json (not "Lrcmt",
             // which is where the library's own LrcmtOptions bind).
             bool inSection = configuration.GetSection(SectionName).Exists();
@@ -87,9 +89,10 @@ public static class RunSettingsFile
             else if (model.Exists() || preset is not null)
                 throw new CliException(ExitCodes.ConfigurationError,
                     $"The configuration file '{full}' names a ModelFolder, whose description is the model; it cannot also take a Model section or --preset.");
-            else ReadModelFolder(settings, full);
+            else ReadModelFolder(settings, full, ExitCodes.ConfigurationError);
         }
-        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or JsonException)
+        // InvalidCastException: the binder meeting an object where a list of numbers goes (found by the fuzz suite).
+        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or JsonException or InvalidCastException)
         {
             throw new CliException(ExitCodes.ConfigurationError, $"The configuration file '{full}' could not be read: {Inner(e).Message}", e);
         }
@@ -101,13 +104,21 @@ public static class RunSettingsFile
         return settings;
     }
 
-    /// <summary>Refuses a file that is not JSON, naming the line and column of the first error (both from 1).</summary>
-    private static void CheckSyntax(string path)
+    /// <summary>
+    /// The most JSON values a settings file may hold: real ones hold a few hundred, and the configuration binder spends
+    /// kilobytes on each (a 100 KB file of 20,000 nulls made it allocate 70 MB).
+    /// </summary>
+    private const int MaxValues = 10_000;
+
+    /// <summary>Refuses a file that is not JSON, naming the line and column of the first error (both from 1), or one of more than <see cref="MaxValues"/> values.</summary>
+    private static void CheckSyntax(string path, byte[] bytes)
     {
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path),
+            using var document = JsonDocument.Parse(bytes,
                 new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            if (CountValues(document.RootElement) is var count and > MaxValues)
+                throw new CliException(ExitCodes.ConfigurationError, $"The configuration file '{path}' holds {count:N0} or more JSON values; a settings file may hold at most {MaxValues:N0}.");
         }
         catch (JsonException e)
         {
@@ -173,14 +184,42 @@ public static class RunSettingsFile
             json[nameof(RunSettings.ModelFolder)] = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, modelFolder).Replace('\\', '/');
         }
         // Atomically: a run killed at any moment leaves the previous config.json or this one, which --resume reads.
-        Runs.AtomicFile.WriteAllText(path, json.ToJsonString(Json));
+        IO.OutputFile.Write(path, () => Runs.AtomicFile.WriteAllText(path, json.ToJsonString(Json)));
     }
 
     /// <summary>The settings as config.json writes them (the model section included).</summary>
     internal static string ToJson(RunSettings settings) => JsonSerializer.Serialize(settings, Json);
 
-    /// <summary>Replaces the model section by the description of the saved model <see cref="RunSettings.ModelFolder"/> names (relative to <paramref name="settingsFile"/>).</summary>
-    private static void ReadModelFolder(RunSettings settings, string settingsFile)
+    // Values under element (itself included), counted up to one past MaxValues.
+    private static int CountValues(JsonElement element)
+    {
+        int count = 1;
+        if (element.ValueKind == JsonValueKind.Array)
+            foreach (var item in element.EnumerateArray()) { count += CountValues(item); if (count > MaxValues) break; }
+        else if (element.ValueKind == JsonValueKind.Object)
+            foreach (var property in element.EnumerateObject()) { count += CountValues(property.Value); if (count > MaxValues) break; }
+        return count;
+    }
+
+    /// <summary>A settings file or run record through the bounded reader (regular file, at most its limit, strict UTF-8).</summary>
+    private static byte[] ReadBounded(string path, int exitCode)
+    {
+        try
+        {
+            return IO.InputFile.ReadAllUtf8(path, IO.InputKind.RunSettings).ToArray();
+        }
+        catch (Exception e) when (e is InputFileException or CorruptFileException)
+        {
+            throw new CliException(exitCode, $"The file '{path}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Replaces the model section by the description of the saved model <see cref="RunSettings.ModelFolder"/> names
+    /// (relative to <paramref name="settingsFile"/>); a folder that cannot be read (missing, tampered) ends with
+    /// <paramref name="exitCode"/>: a settings error for a file the user wrote, a run error for a run folder's record.
+    /// </summary>
+    private static void ReadModelFolder(RunSettings settings, string settingsFile, int exitCode)
     {
         string folder = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(settingsFile)!, settings.ModelFolder!));
         try
@@ -190,7 +229,7 @@ public static class RunSettingsFile
         }
         catch (Exception e) when (e is LrcmtException or FileNotFoundException or IOException)
         {
-            throw new CliException(ExitCodes.ConfigurationError,
+            throw new CliException(exitCode,
                 $"The model folder '{folder}' that '{settingsFile}' names could not be read: {e.Message}", e);
         }
     }
@@ -204,10 +243,11 @@ public static class RunSettingsFile
     {
         try
         {
-            string text = File.ReadAllText(path);
+            string text = System.Text.Encoding.UTF8.GetString(ReadBounded(path, ExitCodes.RunError));
             var settings = JsonSerializer.Deserialize<RunSettings>(text, Json)
                 ?? throw new JsonException("the file holds null");
-            if (settings.ModelFolder is not null) ReadModelFolder(settings, Path.GetFullPath(path));
+            if (settings.ModelFolder is not null) ReadModelFolder(settings, Path.GetFullPath(path), ExitCodes.RunError);
+            else if (settings.Model?.TextEncoder is null) throw new JsonException("the run record holds neither a ModelFolder nor a Model section with its TextEncoder");
             else settings.Model = WithLegacyEncoder(settings.Model, text);
             return settings;
         }

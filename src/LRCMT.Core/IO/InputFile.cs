@@ -25,6 +25,7 @@ internal static class InputFile
         InputKind.Vocabulary => 32 * MiB,
         InputKind.Merges => 64 * MiB,
         InputKind.Onnx => 2048 * MiB,
+        InputKind.TorchPickle => 64 * MiB,
         _ => 16 * MiB,
     };
 
@@ -65,6 +66,37 @@ internal static class InputFile
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// A binary input (safetensors, pickle, checkpoint, data file) opened for reading as a stream: regular files only, as
+    /// for text (a FIFO never blocks the open, a device or link loop is refused), with no size limit of its own; the
+    /// format's reader checks every size it reads against the stream's length.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="InputFileException">Not a regular file, a link loop, or unreadable.</exception>
+    public static FileStream OpenRead(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var (handle, _) = OpenRegular(path);
+        try
+        {
+            return new FileStream(handle, FileAccess.Read, bufferSize: 1 << 16);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The lower-case hex SHA-256 of a regular file's bytes, read in chunks (never whole into memory).</summary>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="InputFileException">Not a regular file, a link loop, or unreadable.</exception>
+    public static string Sha256(string path)
+    {
+        using var stream = OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
     /// <summary>Every byte of the file.</summary>
@@ -149,7 +181,7 @@ internal static class InputFile
         if (OperatingSystem.IsLinux() && LinuxFile.Available) return LinuxFile.OpenRegular(path);
         // Elsewhere .NET's own open (Windows refuses devices itself); the size limit still holds.
         if (Directory.Exists(path)) throw new InputFileException(path, "it is a directory, not a regular file.");
-        if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
+        if (!File.Exists(path)) throw Missing(path);
         try
         {
             var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -164,6 +196,16 @@ internal static class InputFile
             throw new InputFileException(path, "permission denied.", e);
         }
     }
+
+    /// <summary>
+    /// Nothing to read at <paramref name="path"/>: a <see cref="FileNotFoundException"/>, or, where the path is a
+    /// symbolic link whose target does not exist (which <see cref="IsPresent"/> counts as present), an
+    /// <see cref="InputFileException"/> naming the target.
+    /// </summary>
+    internal static Exception Missing(string path) =>
+        new FileInfo(path).LinkTarget is { } target
+            ? new InputFileException(path, $"it is a symbolic link to '{target}', which does not exist.")
+            : new FileNotFoundException($"'{path}' does not exist.", path);
 
     // size: what the file system reported, or (while reading) more than the limit.
     private static InputFileException TooLarge(string path, InputKind kind, long size, long limit) =>

@@ -32,4 +32,10 @@ internal enum InputKind
 
     /// <summary>An ONNX model (<c>.onnx</c>, protobuf).</summary>
     Onnx,
+
+    /// <summary>
+    /// The <c>data.pkl</c> entry of a torch zip checkpoint (<c>pytorch_model.bin</c>, <c>adapter_model.bin</c>): the
+    /// pickle that lists the tensors, about 200 bytes each, not their data.
+    /// </summary>
+    TorchPickle,
 }

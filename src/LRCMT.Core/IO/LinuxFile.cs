@@ -71,7 +71,7 @@ internal static class LinuxFile
 
     private static Exception OpenError(string path, int errno) => errno switch
     {
-        NoSuchFile or NotADirectory => new FileNotFoundException($"'{path}' does not exist.", path),
+        NoSuchFile or NotADirectory => InputFile.Missing(path),
         TooManyLinks => new Errors.InputFileException(path, "it is a loop of symbolic links (or a chain of more than 40)."),
         AccessDenied => new Errors.InputFileException(path, "permission denied."),
         IsADirectory => new Errors.InputFileException(path, "it is a directory, not a regular file."),

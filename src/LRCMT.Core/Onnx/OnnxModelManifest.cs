@@ -46,21 +46,25 @@ public sealed record OnnxModelManifest
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var temporary = path + ".partial";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, Options));
-        File.Move(temporary, path, overwrite: true);
+        IO.OutputFile.Write(path, () =>
+        {
+            File.WriteAllText(temporary, JsonSerializer.Serialize(this, Options));
+            File.Move(temporary, path, overwrite: true);
+        });
     }
 
     /// <summary>Reads and checks a manifest.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="CorruptFileException">The file is not a manifest of a format this library reads, or a field is missing.</exception>
+    /// <exception cref="InputFileException">The path is not a regular file (a FIFO, a device, a link loop) or is over its size limit.</exception>
+    /// <exception cref="CorruptFileException">The file is not UTF-8, not a manifest of a format this library reads, or a field is missing.</exception>
     public static OnnxModelManifest Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"The model manifest '{path}' does not exist.", path);
+        if (!IO.InputFile.IsPresent(path)) throw new FileNotFoundException($"The model manifest '{path}' does not exist.", path);
         OnnxModelManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<OnnxModelManifest>(File.ReadAllText(path), Options);
+            manifest = JsonSerializer.Deserialize<OnnxModelManifest>(IO.InputFile.ReadAllUtf8(path, IO.InputKind.ModelManifest).Span, Options);
         }
         catch (JsonException e)
         {

@@ -1,6 +1,8 @@
+using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.LowRank;
+using LRCMT.Models;
 using LRCMT.TextEncoders;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,7 +14,8 @@ namespace LRCMT.Baselines;
 /// prepared it) turns the tokens into states, and a <see cref="FusionBody"/> (<see cref="MulTFusion"/>,
 /// <see cref="TfnFusion"/>, <see cref="LmfFusion"/>) fuses them with the acoustic and visual frames. Forward returns
 /// [batch] scores for a body with one output, or [batch, classes] logits; train it with <c>Trainer</c> like
-/// <c>LRCMTModel</c>.
+/// <c>LRCMTModel</c>. Built from a description (<c>LrcmtBuilder.BuildModel()</c> with architecture MulT, Tfn or Lmf) it
+/// saves and loads like LRCMT (<see cref="SentimentModel.Save"/>).
 /// <code>
 /// var bert = BertModel.FromPretrained("bert-base-uncased");
 /// LowRankInjector.Inject(bert, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
@@ -20,7 +23,7 @@ namespace LRCMT.Baselines;
 /// </code>
 /// </summary>
 /// <remarks>Parameter names: <c>text_encoder.*</c> (the encoder's own), <c>fusion.*</c> (the body's).</remarks>
-public sealed class BaselineModel : nn.Module<MultimodalBatch, Tensor>
+public sealed class BaselineModel : SentimentModel
 {
     private readonly TextEncoder text_encoder;
     private readonly FusionBody fusion;
@@ -29,26 +32,61 @@ public sealed class BaselineModel : nn.Module<MultimodalBatch, Tensor>
     /// <param name="textEncoder">The text encoder, its trainable parameters already chosen (e.g. LoRA injected, or frozen).</param>
     /// <param name="fusion">The fusion body; its <see cref="FusionBody.TextWidth"/> must be the encoder's hidden size.</param>
     /// <exception cref="InvalidConfigurationException">The body was built for another text width.</exception>
-    public BaselineModel(TextEncoder textEncoder, FusionBody fusion) : base(nameof(BaselineModel))
+    /// <remarks>
+    /// A model composed this way reports what it is made of (<see cref="SentimentModel.Options"/>: architecture, body
+    /// settings, feature sizes, head, and the tuning read from the encoder) but cannot be saved with its description,
+    /// since the untuned encoder it started from is unknown: build it with <c>LrcmtBuilder.BuildModel()</c> for that.
+    /// </remarks>
+    public BaselineModel(TextEncoder textEncoder, FusionBody fusion)
+        : base(nameof(BaselineModel), Describe(textEncoder, fusion), injection: null, baseEncoderSha256: null)
+    {
+        text_encoder = textEncoder;
+        this.fusion = fusion;
+        RegisterComponents();
+    }
+
+    /// <summary>The body a description names, behind an encoder whose tuning is applied (<see cref="SentimentModel.Compose"/>).</summary>
+    internal BaselineModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256)
+        : base(nameof(BaselineModel), options, injection, baseEncoderSha256)
+    {
+        ArgumentNullException.ThrowIfNull(textEncoder);
+        options.Validate();
+        var (hidden, acoustic, visual, outputs) = (textEncoder.HiddenSize, options.Modalities.AcousticFeatures, options.Modalities.VisualFeatures, options.Head.Outputs);
+        text_encoder = textEncoder;
+        fusion = options.Architecture switch
+        {
+            ModelArchitecture.MulT => new MulTFusion(hidden, acoustic, visual, outputs, options.MulT),
+            ModelArchitecture.Tfn => new TfnFusion(hidden, acoustic, visual, outputs, options.Tfn),
+            ModelArchitecture.Lmf => new LmfFusion(hidden, acoustic, visual, outputs, options.Lmf),
+            var other => throw new InvalidConfigurationException("baseline model",
+                [new SettingProblem(nameof(LrcmtOptions.Architecture), $"is {other}, which is not a fusion body behind an encoder (MulT, Tfn or Lmf)")]),
+        };
+        RegisterComponents();
+    }
+
+    private static LrcmtOptions Describe(TextEncoder textEncoder, FusionBody fusion)
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
         ArgumentNullException.ThrowIfNull(fusion);
         if (fusion.TextWidth != textEncoder.HiddenSize)
             throw new InvalidConfigurationException("baseline model",
                 $"the fusion body expects text states of width {fusion.TextWidth} but the text encoder's hidden size is {textEncoder.HiddenSize}.");
-        text_encoder = textEncoder;
-        this.fusion = fusion;
-        RegisterComponents();
+        // FusionBody's constructor is not visible outside the library: these are all the bodies there are.
+        var (architecture, section) = fusion switch
+        {
+            MulTFusion mult => (ModelArchitecture.MulT, (Func<LrcmtOptions, LrcmtOptions>)(o => o with { MulT = mult.Settings })),
+            TfnFusion tfn => (ModelArchitecture.Tfn, o => o with { Tfn = tfn.Settings }),
+            LmfFusion lmf => (ModelArchitecture.Lmf, o => o with { Lmf = lmf.Settings }),
+            _ => throw new ArgumentException($"Unknown fusion body {fusion.GetType().Name}.", nameof(fusion)),
+        };
+        return Describe(textEncoder, architecture, fusion.AcousticFeatures, fusion.VisualFeatures, fusion.Outputs, section);
     }
 
     /// <summary>The text encoder (with its adapters, if any).</summary>
-    public TextEncoder TextEncoder => text_encoder;
+    public override TextEncoder TextEncoder => text_encoder;
 
     /// <summary>The fusion body.</summary>
     public FusionBody Fusion => fusion;
-
-    /// <summary>Trainable and total parameter counts.</summary>
-    public ParameterReport GetParameterReport() => ParameterReport.Of(this);
 
     /// <summary>Predicts sentiment for a batch.</summary>
     /// <returns>[batch] scores (one output) or [batch, classes] logits.</returns>

@@ -1,3 +1,4 @@
+using LRCMT.Baselines;
 using LRCMT.Errors;
 using LRCMT.Fusion;
 using LRCMT.LowRank;
@@ -7,8 +8,9 @@ using LRCMT.TextEncoders;
 namespace LRCMT.Configuration;
 
 /// <summary>
-/// Builds an <see cref="LRCMTModel"/> step by step: pick the text encoder, LoRA settings, modality sizes, fusion
-/// shape, head and ablation switches, then <see cref="Build"/>. Every step only changes the <see cref="LrcmtOptions"/>
+/// Builds an <see cref="LRCMTModel"/> (or a baseline, <see cref="WithArchitecture"/>) step by step: pick the text
+/// encoder, LoRA settings, modality sizes, fusion shape, head and ablation switches, then <see cref="Build"/> (or
+/// <see cref="BuildModel"/>, for any architecture). Every step only changes the <see cref="LrcmtOptions"/>
 /// the builder holds (a step that adjusts a section takes a function from the current section to the new one, e.g.
 /// <c>l =&gt; l with { Rank = 16 }</c>); <see cref="Build"/> validates them all and throws one
 /// <see cref="InvalidConfigurationException"/> listing every problem. A builder builds one model: reuse after a
@@ -34,7 +36,7 @@ public sealed class LrcmtBuilder
 
     private LrcmtBuilder(LrcmtOptions options) => _options = options;
 
-    /// <summary>Starts from a description: bound from configuration, a preset (<see cref="LrcmtPresets"/>), or a saved model's <see cref="LRCMTModel.Options"/>.</summary>
+    /// <summary>Starts from a description: bound from configuration, a preset (<see cref="LrcmtPresets"/>), or a saved model's <see cref="SentimentModel.Options"/>.</summary>
     public static LrcmtBuilder FromOptions(LrcmtOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -79,6 +81,9 @@ public sealed class LrcmtBuilder
         ArgumentNullException.ThrowIfNull(change);
         return With(o => o with { LoRA = change(o.LoRA), TextEncoder = o.TextEncoder with { Tuning = EncoderTuning.LoRA } });
     }
+
+    /// <summary>Chooses the model behind the encoder: LRCMT (the default) or a baseline (build a baseline with <see cref="BuildModel"/>).</summary>
+    public LrcmtBuilder WithArchitecture(ModelArchitecture architecture) => With(o => o with { Architecture = architecture });
 
     /// <summary>Chooses which encoder parameters train: LoRA adapters, none (<see cref="EncoderTuning.Frozen"/>) or all.</summary>
     public LrcmtBuilder WithEncoderTuning(EncoderTuning tuning) => With(o => o with { TextEncoder = o.TextEncoder with { Tuning = tuning } });
@@ -135,17 +140,33 @@ public sealed class LrcmtBuilder
     public InjectionReport? InjectionReport { get; private set; }
 
     /// <summary>
-    /// Validates the description, loads the encoder if a source was given, applies the tuning (LoRA injection,
-    /// freezing) and the base dtype, and composes the model. A build that fails validation leaves the builder usable,
-    /// so the settings can be fixed and <see cref="Build"/> called again.
+    /// Builds the LRCMT model the description names (<see cref="LrcmtOptions.Architecture"/> Lrcmt, the default): as
+    /// <see cref="BuildModel"/>, typed as <see cref="LRCMTModel"/>.
     /// </summary>
-    /// <exception cref="InvalidConfigurationException">One or more settings are invalid; all are listed.</exception>
+    /// <exception cref="InvalidConfigurationException">One or more settings are invalid (all are listed), or the architecture is a baseline (use <see cref="BuildModel"/>).</exception>
     /// <exception cref="InvalidOperationException">This builder has already built a model.</exception>
     public LRCMTModel Build()
     {
         EnsureNotBuilt();
-        var problems = _options.FindProblems().Concat(_options.SourceProblems(encoderGivenInCode: _encoder is not null)).ToList();
-        SettingRules.ThrowIfAny("LRCMT options", problems);
+        if (_options.Architecture != ModelArchitecture.Lrcmt)
+            SettingRules.ThrowIfAny("LRCMT options", [new SettingProblem(nameof(LrcmtOptions.Architecture),
+                $"is {_options.Architecture}: Build() makes an LRCMTModel; call BuildModel() for a baseline"), .. Problems()]);
+        return (LRCMTModel)BuildModel();
+    }
+
+    /// <summary>
+    /// Validates the description, loads the encoder if a source was given, applies the tuning (LoRA injection,
+    /// freezing) and the base dtype, and composes the model of the description's architecture: an
+    /// <see cref="LRCMTModel"/>, or a baseline (<see cref="BaselineModel"/> for MulT, TFN and LMF,
+    /// <see cref="MagBertModel"/>). A build that fails validation leaves the builder usable, so the settings can be fixed
+    /// and the model built again.
+    /// </summary>
+    /// <exception cref="InvalidConfigurationException">One or more settings are invalid; all are listed.</exception>
+    /// <exception cref="InvalidOperationException">This builder has already built a model.</exception>
+    public SentimentModel BuildModel()
+    {
+        EnsureNotBuilt();
+        SettingRules.ThrowIfAny("LRCMT options", Problems());
         _built = true;
 
         // The description records where the encoder came from as an absolute path, so a saved model finds it again.
@@ -160,7 +181,7 @@ public sealed class LrcmtBuilder
         var encoder = _encoder ?? LoadEncoder(options.TextEncoder);
         try
         {
-            var model = LRCMTModel.Compose(encoder, options, LRCMTModel.PrepareBase(encoder, options));
+            var model = SentimentModel.Compose(encoder, options, SentimentModel.PrepareBase(encoder, options));
             InjectionReport = model.Injection;
             return model;
         }
@@ -171,6 +192,9 @@ public sealed class LrcmtBuilder
             throw;
         }
     }
+
+    private List<SettingProblem> Problems() =>
+        _options.FindProblems().Concat(_options.SourceProblems(encoderGivenInCode: _encoder is not null)).ToList();
 
     private static string? FullPathOrNull(string? path) => string.IsNullOrWhiteSpace(path) ? null : Path.GetFullPath(path);
 

@@ -12,6 +12,7 @@ public sealed class MultimodalDataLoader
 {
     private readonly IReadOnlyList<MultimodalSample> _samples;
     private readonly MultimodalCollator _collator;
+    private MissingModalities? _missing;
 
     /// <summary>Creates a loader.</summary>
     /// <param name="samples">The dataset (e.g. <c>MmsaFeatureFile.Train.Samples</c>).</param>
@@ -50,6 +51,21 @@ public sealed class MultimodalDataLoader
     /// <summary>Number of samples.</summary>
     public int SampleCount => _samples.Count;
 
+    /// <summary>The missing data applied to every batch (<see cref="WithMissingModalities"/>), or null.</summary>
+    public MissingModalities? Missing => _missing;
+
+    /// <summary>
+    /// The same loader (samples, batching, order) whose batches have <paramref name="missing"/> applied: evaluate a
+    /// model on it (<c>Trainer.Evaluate</c>, <c>Trainer.Predict</c>) to measure what missing data costs.
+    /// </summary>
+    /// <exception cref="InvalidConfigurationException">A setting of <paramref name="missing"/> is out of range.</exception>
+    public MultimodalDataLoader WithMissingModalities(MissingModalities missing)
+    {
+        ArgumentNullException.ThrowIfNull(missing);
+        missing.Validate();
+        return new MultimodalDataLoader(_samples, _collator, BatchSize, Shuffle, Seed, DropLast) { _missing = missing };
+    }
+
     /// <summary>Batches per epoch.</summary>
     public int BatchCount => DropLast ? _samples.Count / BatchSize : (_samples.Count + BatchSize - 1) / BatchSize;
 
@@ -74,7 +90,15 @@ public sealed class MultimodalDataLoader
         for (int b = skipBatches; b < BatchCount; b++)
         {
             var members = order.Skip(b * BatchSize).Take(BatchSize).Select(i => _samples[i]).ToList();
-            yield return _collator.Collate(members);
+            var batch = _collator.Collate(members);
+            if (_missing is null)
+            {
+                yield return batch;
+                continue;
+            }
+            MultimodalBatch masked;
+            using (batch) masked = _missing.Apply(batch);
+            yield return masked;
         }
     }
 }

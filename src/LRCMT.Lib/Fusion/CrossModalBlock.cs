@@ -33,19 +33,23 @@ public sealed class CrossModalBlock : Module<Tensor, Tensor, Tensor?, Tensor>
     private readonly double _residualDropout;
 
     /// <summary>Creates the layer; throws <see cref="InvalidConfigurationException"/> for unusable settings.</summary>
-    public CrossModalBlock(CrossModalSettings settings) : base(nameof(CrossModalBlock))
+    public CrossModalBlock(CrossModalSettings settings) : this(settings, null) { }
+
+    /// <param name="settings">The layer's settings.</param>
+    /// <param name="device">Where the weights are created (<c>meta</c>: shapes only).</param>
+    internal CrossModalBlock(CrossModalSettings settings, Device? device) : base(nameof(CrossModalBlock))
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         _width = settings.Width;
         _reluDropout = settings.ReluDropout;
         _residualDropout = settings.ResidualDropout;
-        cross_attn = new MultiheadCrossAttention(settings.Width, settings.Heads, settings.AttentionDropout, settings.RelativeTimeBias);
-        target_norm = LayerNorm(settings.Width);
-        source_norm = LayerNorm(settings.Width);
-        ffn_norm = LayerNorm(settings.Width);
-        fc1 = Linear(settings.Width, settings.Width * settings.FeedForwardMultiplier);
-        fc2 = Linear(settings.Width * settings.FeedForwardMultiplier, settings.Width);
+        cross_attn = new MultiheadCrossAttention(settings.Width, settings.Heads, settings.AttentionDropout, settings.RelativeTimeBias, device);
+        target_norm = LayerNorm(settings.Width, device: device);
+        source_norm = LayerNorm(settings.Width, device: device);
+        ffn_norm = LayerNorm(settings.Width, device: device);
+        fc1 = Linear(settings.Width, settings.Width * settings.FeedForwardMultiplier, device: device);
+        fc2 = Linear(settings.Width * settings.FeedForwardMultiplier, settings.Width, device: device);
         RegisterComponents();
     }
 

@@ -21,7 +21,11 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
     private readonly double _inputScale;
 
     /// <summary>Creates <see cref="CrossModalSettings.Layers"/> layers of the given settings.</summary>
-    public CrossModalEncoder(CrossModalSettings settings) : base(nameof(CrossModalEncoder))
+    public CrossModalEncoder(CrossModalSettings settings) : this(settings, null) { }
+
+    /// <param name="settings">The layers' settings.</param>
+    /// <param name="device">Where the weights are created (<c>meta</c>: shapes only).</param>
+    internal CrossModalEncoder(CrossModalSettings settings, Device? device) : base(nameof(CrossModalEncoder))
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
@@ -29,8 +33,8 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
         // MulT scales embeddings by √d so that positions (unit amplitude) do not drown small projected features.
         _inputScale = Math.Sqrt(settings.Width);
         layers = new ModuleList<CrossModalBlock>();
-        for (var i = 0; i < settings.Layers; i++) layers.Add(new CrossModalBlock(settings));
-        layer_norm = LayerNorm(settings.Width);
+        for (var i = 0; i < settings.Layers; i++) layers.Add(new CrossModalBlock(settings, device));
+        layer_norm = LayerNorm(settings.Width, device: device);
         RegisterComponents();
     }
 

@@ -31,7 +31,15 @@ public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
     /// <param name="inputFeatures">Raw feature size (e.g. 5 for COVAREP on CMU-MOSI in MMSA).</param>
     /// <param name="width">Shared fusion width.</param>
     /// <param name="kernelSize">Odd temporal kernel size; the sequence length is preserved.</param>
-    public ModalityProjection(string modality, long inputFeatures, long width, long kernelSize = 1) : base(nameof(ModalityProjection))
+    public ModalityProjection(string modality, long inputFeatures, long width, long kernelSize = 1) : this(modality, inputFeatures, width, kernelSize, null) { }
+
+    /// <inheritdoc cref="ModalityProjection(string, long, long, long)"/>
+    /// <param name="modality">Name used in error messages.</param>
+    /// <param name="inputFeatures">Raw feature size.</param>
+    /// <param name="width">Shared fusion width.</param>
+    /// <param name="kernelSize">Odd temporal kernel size.</param>
+    /// <param name="device">Where the weights are created (<c>meta</c>: shapes only, for checks before anything is allocated).</param>
+    internal ModalityProjection(string modality, long inputFeatures, long width, long kernelSize, Device? device) : base(nameof(ModalityProjection))
     {
         SettingRules.ThrowIfAny($"{modality} projection", SettingRules.Collect(
             SettingRules.AtLeast(nameof(inputFeatures), inputFeatures, 1),
@@ -41,7 +49,7 @@ public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
         _modality = modality;
         _inputFeatures = inputFeatures;
         _width = width;
-        conv = Conv1d(inputFeatures, width, kernelSize, padding: kernelSize / 2, bias: false);
+        conv = Conv1d(inputFeatures, width, kernelSize, padding: kernelSize / 2, bias: false, device: device);
         RegisterComponents();
     }
 

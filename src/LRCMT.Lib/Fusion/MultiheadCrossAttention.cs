@@ -27,16 +27,16 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
     private readonly long _headWidth;
     private readonly double _dropout;
 
-    public MultiheadCrossAttention(long width, long heads, double dropout, bool relativeTimeBias = false) : base(nameof(MultiheadCrossAttention))
+    public MultiheadCrossAttention(long width, long heads, double dropout, bool relativeTimeBias = false, Device? device = null) : base(nameof(MultiheadCrossAttention))
     {
         _heads = heads;
         _headWidth = width / heads;
         _dropout = dropout;
-        q_proj = Linear(width, width);
-        k_proj = Linear(width, width);
-        v_proj = Linear(width, width);
-        out_proj = Linear(width, width);
-        if (relativeTimeBias) time_slopes = new Parameter(tensor(RelativeTime.InitialSlopes(heads)));
+        q_proj = Linear(width, width, device: device);
+        k_proj = Linear(width, width, device: device);
+        v_proj = Linear(width, width, device: device);
+        out_proj = Linear(width, width, device: device);
+        if (relativeTimeBias) time_slopes = new Parameter(tensor(RelativeTime.InitialSlopes(heads), device: device));
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.LowRank.Transformers;
 using TorchSharp;
@@ -13,6 +14,9 @@ namespace LRCMT.LowRank;
 /// </summary>
 public static class AdapterControl
 {
+    /// <summary>The adapter name that selects the base model for a sample in <see cref="AdaptersPerSample"/> (PEFT's <c>"__base__"</c>).</summary>
+    public const string BaseAdapterName = "__base__";
+
     /// <summary>Names of the adapters anywhere in <paramref name="model"/>, in first-seen order.</summary>
     public static IReadOnlyList<string> AdapterNames(this nn.Module model)
         => Layers(model).SelectMany(l => l.Layer.AdapterNames).Distinct().ToList();
@@ -86,6 +90,34 @@ public static class AdapterControl
         });
     }
 
+    /// <summary>
+    /// Runs each sample of a batch with its own adapter until the returned scope is disposed (PEFT's
+    /// <c>model(x, adapter_names=[…])</c>): <c>using (model.AdaptersPerSample(["a", "__base__", "b"])) y = model.call(x);</c>.
+    /// Every LoRA layer computes the base output for the whole batch and adds, for the samples of each adapter it
+    /// carries, that adapter's s·B·A·x; samples named <see cref="BaseAdapterName"/>, or whose adapter a layer lacks, keep
+    /// the base output there — so each sample's output is the one it gets alone with that adapter active (nothing is
+    /// merged). For inference, with LoRA and rsLoRA adapters (PEFT's limits: no DoRA, nothing merged, eval mode). On
+    /// every path: replaced layers, layers adapted in place whose module is invoked with <c>.call</c> (a forward hook adds
+    /// the adapters), and attention in-projections (slices and PEFT's whole-module layout). While the scope is open, the
+    /// input of each LoRA layer must have one entry per name along <paramref name="batchDimension"/>; inside this
+    /// library's attention and encoder layers (sequence-first inside) the samples are on dimension 1 whatever you pass.
+    /// </summary>
+    /// <param name="model">The model carrying the adapters.</param>
+    /// <param name="adapterNames">The adapter of each sample, in batch order; <see cref="BaseAdapterName"/> for none.</param>
+    /// <param name="batchDimension">The dimension of the adapted layers' inputs that indexes the samples (0 for [batch, seq, features]).</param>
+    /// <exception cref="AdapterException">An adapter is unknown or uses DoRA, an adapter is merged, the model is in training mode, a scope is already open, or a layer adapted in place cannot see its input (invoked with <c>.forward()</c>).</exception>
+    /// <exception cref="ShapeMismatchException">(From the forward.) A layer's input does not have one sample per name along the batch dimension.</exception>
+    public static IDisposable AdaptersPerSample(this nn.Module model, IReadOnlyList<string> adapterNames, int batchDimension = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(adapterNames);
+        SettingRules.ThrowIfAny("adapters per sample", SettingRules.Collect(
+            SettingRules.AtLeast($"{nameof(adapterNames)}.Count", adapterNames.Count, 1),
+            SettingRules.AtLeast(nameof(batchDimension), batchDimension, 0),
+            adapterNames.Any(string.IsNullOrEmpty) ? new SettingProblem(nameof(adapterNames), "contains an empty name") : null));
+        return PerSampleAdapters.Begin(model, adapterNames, batchDimension);
+    }
+
     /// <summary>Removes adapter <paramref name="adapterName"/> from every layer (PEFT <c>delete_adapter</c>); returns how many layers had it.</summary>
     /// <exception cref="AdapterException">No layer carries the adapter.</exception>
     public static int DeleteAdapter(this nn.Module model, string adapterName)
@@ -140,6 +172,33 @@ public static class AdapterControl
             ModuleReplacer.Replace(parent, path[(dot + 1)..], layer, plain, path);
         }
         return (TModel)result;
+    }
+
+    /// <summary>
+    /// Adds adapter <paramref name="adapterName"/>, a weighted combination of existing adapters (PEFT
+    /// <c>add_weighted_adapter</c>), to every LoRA layer that carries at least one of them; see
+    /// <see cref="AdapterCombinationMethod"/> for the methods (weights may be negative). The new adapter is not made
+    /// active (<see cref="SetAdapter"/> does that). Its record, returned, is PEFT's: the first adapter's configuration
+    /// with r = lora_alpha = the combination's rank (every source's scaling is folded into A and B, so its own scaling is
+    /// 1), no rsLoRA, the union of the sources' targets and no rank or alpha patterns — an ordinary LoRA configuration,
+    /// saved and loaded like any other. Methods that drop entries at random are repeatable with
+    /// <see cref="AdapterCombination.Seed"/>. Everything is checked before the model changes.
+    /// </summary>
+    /// <param name="model">The model carrying the adapters.</param>
+    /// <param name="adapters">Names of the adapters to combine.</param>
+    /// <param name="weights">One weight per adapter.</param>
+    /// <param name="adapterName">Name of the new adapter (not yet used in the model).</param>
+    /// <param name="combination">Method and its settings; null for PEFT's defaults (<see cref="AdapterCombinationMethod.Svd"/>).</param>
+    /// <returns>The new adapter's configuration (a copy of its record).</returns>
+    /// <exception cref="AdapterException">An adapter is unknown or uses DoRA, the new name is taken, the method needs equal ranks and they differ, or the adapters state their targets in different forms.</exception>
+    /// <exception cref="InvalidConfigurationException">The weights do not match the adapters, a setting is invalid (e.g. no density for a pruning method), or the result's rank does not fit a layer.</exception>
+    public static LoRAConfig AddWeightedAdapter(this nn.Module model, IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName,
+        AdapterCombination? combination = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(adapters);
+        ArgumentNullException.ThrowIfNull(weights);
+        return WeightedAdapter.Add(model, adapters, weights, adapterName, combination ?? new AdapterCombination());
     }
 
     private static string Names(nn.Module model) => model.AdapterNames() is { Count: > 0 } names ? string.Join(", ", names) : "none";

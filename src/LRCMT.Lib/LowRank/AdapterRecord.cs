@@ -28,6 +28,9 @@ internal sealed class AdapterRecord
     /// <summary>The record of an adapter added by hand to one layer.</summary>
     public static AdapterRecord ByHand(LoRAConfig config) => new(config, null);
 
+    /// <summary>The same adapter described by <paramref name="config"/> (after a hot-swap changed its scaling), with the same targets root.</summary>
+    public AdapterRecord WithConfig(LoRAConfig config) => new(config, _root is not null && _root.TryGetTarget(out var root) ? root : null);
+
     /// <summary>The configuration (a private copy: the caller's object may change later).</summary>
     public LoRAConfig Config { get; }
 

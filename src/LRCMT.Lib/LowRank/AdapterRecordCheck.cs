@@ -15,13 +15,22 @@ internal static class AdapterRecordCheck
     private static readonly string[] ComparedFields =
         ["r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora", "bias", "rank_pattern", "alpha_pattern", "modules_to_save"];
 
+    /// <summary>What a hot-swap must keep: everything but rank and alpha (the slot keeps its rank; scaling follows the file).</summary>
+    public static readonly string[] HotSwapFields = ["lora_dropout", "use_rslora", "use_dora", "bias", "modules_to_save"];
+
+    /// <param name="record">The model's adapter record.</param>
+    /// <param name="file">The file's configuration.</param>
+    /// <param name="model">The model whose module names decide what the targets select.</param>
+    /// <param name="adapterName">The model's adapter.</param>
+    /// <param name="configPath">The file, for the message.</param>
+    /// <param name="fields">The fields to compare besides the targets (default: every field that changes what the adapter computes).</param>
     /// <exception cref="AdapterConfigMismatchException">A compared field differs.</exception>
-    public static void ThrowIfDifferent(LoRAConfig record, LoRAConfig file, torch.nn.Module model, string adapterName, string configPath)
+    public static void ThrowIfDifferent(LoRAConfig record, LoRAConfig file, torch.nn.Module model, string adapterName, string configPath, IReadOnlyList<string>? fields = null)
     {
         var mine = PeftAdapterConfigJson.ToJson(record, PeftAdapterConfigJson.Extras.None);
         var theirs = PeftAdapterConfigJson.ToJson(file, PeftAdapterConfigJson.Extras.None);
         var disagreements = new List<(string Field, string ModelValue, string FileValue)>();
-        foreach (var field in ComparedFields)
+        foreach (var field in fields ?? ComparedFields)
         {
             string a = Canonical(mine[field]), b = Canonical(theirs[field]);
             if (a != b) disagreements.Add((field, a, b));

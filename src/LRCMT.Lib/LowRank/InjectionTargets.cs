@@ -89,11 +89,13 @@ internal sealed record LinearLikeTarget(string Path, LoRAConfig Settings, nn.Mod
         {
             // The old Linear is not disposed: the LoRALinear now owns the very same weight and bias tensors.
             var layer = new LoRALinear((Linear)Module);
+            layer.train(Module.training); // a new module starts in training mode; the layer follows the one it replaces
             layer.AddAdapter(adapterName, Settings);
             foreach (var assign in _plan!.Slots) assign(layer);
             return layer;
         }
         var substituted = SubstitutedLinear.Create(Module, Spec, Path);
+        substituted.train(Module.training);
         substituted.AddAdapter(adapterName, Settings);
         ModuleReplacer.Plan(Parent, ChildName, Module, typeof(SubstitutedLinear), Path).Registration!(substituted);
         return substituted;

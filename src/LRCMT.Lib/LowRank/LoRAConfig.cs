@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using LRCMT.Configuration;
 using LRCMT.Errors;
 
@@ -36,6 +35,17 @@ public sealed record LoRAConfig
 
     /// <summary>How the adapter matrices start (PEFT <c>init_lora_weights</c>).</summary>
     public LoRAInit Init { get; init; } = LoRAInit.Default;
+
+    /// <summary>
+    /// With <see cref="Init"/> = <see cref="LoRAInit.PiSSA"/>: null for the exact SVD of W0 (PEFT <c>"pissa"</c>), or
+    /// the number of subspace iterations of the fast randomised SVD (PEFT <c>"pissa_niter_k"</c>), which draws its
+    /// test matrix from TorchSharp's global generator (<c>torch.manual_seed</c> makes it repeatable). Must be null for
+    /// every other initialisation.
+    /// </summary>
+    public int? PissaIterations { get; init; }
+
+    /// <summary>Whether <see cref="Init"/> moves part of W0 into the adapter (PiSSA, OLoRA), changing the base weight.</summary>
+    internal bool InitChangesBaseWeight => Init is LoRAInit.PiSSA or LoRAInit.OLoRA;
 
     /// <summary>
     /// Modules to adapt, each an exact dotted path or a suffix after a '.', e.g. <c>query</c> matches
@@ -91,7 +101,7 @@ public sealed record LoRAConfig
         other is not null
         && Rank == other.Rank && Alpha.Equals(other.Alpha) && Dropout.Equals(other.Dropout)
         && AllowDropoutOnSubstitutedLayers == other.AllowDropoutOnSubstitutedLayers && UseRsLora == other.UseRsLora
-        && UseDora == other.UseDora && Init == other.Init && TargetRegex == other.TargetRegex && Bias == other.Bias
+        && UseDora == other.UseDora && Init == other.Init && PissaIterations == other.PissaIterations && TargetRegex == other.TargetRegex && Bias == other.Bias
         && TaskType == other.TaskType
         && SameItems(TargetModules, other.TargetModules) && SameItems(ExcludeModules, other.ExcludeModules)
         && SameItems(LayersToTransform, other.LayersToTransform) && SameItems(LayersPattern, other.LayersPattern)
@@ -108,6 +118,7 @@ public sealed record LoRAConfig
         hash.Add(UseRsLora);
         hash.Add(UseDora);
         hash.Add(Init);
+        hash.Add(PissaIterations);
         hash.Add(TargetRegex);
         foreach (var target in TargetModules ?? []) hash.Add(target);
         return hash.ToHashCode();
@@ -120,7 +131,7 @@ public sealed record LoRAConfig
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"Rank = {Rank}, Alpha = {Alpha}, Dropout = {Dropout}, AllowDropoutOnSubstitutedLayers = {AllowDropoutOnSubstitutedLayers}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
-            $"UseRsLora = {UseRsLora}, UseDora = {UseDora}, Init = {Init}, TargetModules = {Items(TargetModules)}, TargetRegex = {TargetRegex}, ");
+            $"UseRsLora = {UseRsLora}, UseDora = {UseDora}, Init = {Init}, PissaIterations = {PissaIterations}, TargetModules = {Items(TargetModules)}, TargetRegex = {TargetRegex}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"ExcludeModules = {Items(ExcludeModules)}, LayersToTransform = {Items(LayersToTransform)}, LayersPattern = {Items(LayersPattern)}, ");
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
@@ -156,29 +167,38 @@ public sealed record LoRAConfig
             SettingRules.Positive(nameof(Alpha), Alpha),
             SettingRules.Rate(nameof(Dropout), Dropout),
             SettingRules.Defined(nameof(Init), Init),
+            PissaIterations is { } iterations ? SettingRules.AtLeast(nameof(PissaIterations), iterations, 0) : null,
             SettingRules.Defined(nameof(Bias), Bias),
             BlankEntry(nameof(TargetModules), TargetModules),
             BlankEntry(nameof(ExcludeModules), ExcludeModules),
             BlankEntry(nameof(ModulesToSave), ModulesToSave),
             LayersPattern is { } patterns ? BlankEntry(nameof(LayersPattern), patterns) : null);
 
+        if (PissaIterations is not null && Init != LoRAInit.PiSSA)
+            problems.Add(new(nameof(PissaIterations), $"applies to Init = PiSSA only (PEFT's \"pissa_niter_k\"), but Init is {Init}; leave it null"));
+
         bool hasList = TargetModules is { Count: > 0 };
         bool hasRegex = !string.IsNullOrWhiteSpace(TargetRegex);
         if (!hasList && !hasRegex) problems.Add(new(nameof(TargetModules), "set TargetModules (names or suffixes) or TargetRegex; both are empty"));
         if (hasList && hasRegex) problems.Add(new(nameof(TargetRegex), "set either TargetModules or TargetRegex, not both"));
-        if (hasRegex && !TargetsAllLinear && !IsValidRegex(TargetRegex!)) problems.Add(new(nameof(TargetRegex), $"is not a valid regular expression, got '{TargetRegex}'"));
+        if (hasRegex && !TargetsAllLinear && ConfigRegex.Problem(TargetRegex!) is { } regexProblem) problems.Add(new(nameof(TargetRegex), regexProblem));
+        // PEFT matches modules to save and layer-container names as regular expressions too (TargetMatcher).
+        foreach (var (name, i) in (ModulesToSave ?? []).Select((n, i) => (n, i)))
+            if (!string.IsNullOrWhiteSpace(name) && ConfigRegex.Problem(name) is { } problem) problems.Add(new($"{nameof(ModulesToSave)}[{i}]", problem));
+        foreach (var (name, i) in (LayersPattern ?? []).Select((n, i) => (n, i)))
+            if (!string.IsNullOrWhiteSpace(name) && ConfigRegex.Problem(name) is { } problem) problems.Add(new($"{nameof(LayersPattern)}[{i}]", problem));
 
         if (LayersToTransform is { } layers && layers.Any(i => i < 0))
             problems.Add(new(nameof(LayersToTransform), $"must hold non-negative indices, got {string.Join(", ", layers.Where(i => i < 0))}"));
         foreach (var (key, rank) in RankPattern ?? new Dictionary<string, int>())
         {
             problems.AddRange(SettingRules.Collect(SettingRules.LoRARank($"{nameof(RankPattern)}['{key}']", rank)));
-            if (!IsValidRegex(key)) problems.Add(new($"{nameof(RankPattern)}['{key}']", "the key is not a valid regular expression"));
+            if (ConfigRegex.Problem(key) is not null) problems.Add(new($"{nameof(RankPattern)}['{key}']", "the key is not a valid regular expression"));
         }
         foreach (var (key, alpha) in AlphaPattern ?? new Dictionary<string, double>())
         {
             problems.AddRange(SettingRules.Collect(SettingRules.Positive($"{nameof(AlphaPattern)}['{key}']", alpha)));
-            if (!IsValidRegex(key)) problems.Add(new($"{nameof(AlphaPattern)}['{key}']", "the key is not a valid regular expression"));
+            if (ConfigRegex.Problem(key) is not null) problems.Add(new($"{nameof(AlphaPattern)}['{key}']", "the key is not a valid regular expression"));
         }
         return problems;
     }
@@ -191,17 +211,4 @@ public sealed record LoRAConfig
         names is null ? new(property, "must not be null (use an empty list)")
         : names.Any(string.IsNullOrWhiteSpace) ? new(property, "contains an empty name")
         : null;
-
-    private static bool IsValidRegex(string pattern)
-    {
-        try
-        {
-            _ = new Regex(pattern);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 }

@@ -27,6 +27,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     private readonly Dictionary<string, AdapterRecord> _records = [];
     private string? _active;
     private string? _merged;
+    private (PerSampleAdapters Plan, int BatchDimension)? _perSample;
 
     /// <summary>Creates the layer's adapter containers; derived constructors end with <c>RegisterComponents()</c>.</summary>
     protected LoRALayer(string name, long inFeatures, long outFeatures) : base(name)
@@ -83,11 +84,12 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         ValidateRank(adapterName, config);
 
         var (a, b) = CreateMatrices(config);
+        double scaling = config.ScalingFor(config.Rank, config.Alpha);
+        if (config.InitChangesBaseWeight) MovePrincipalPart(config, a, b, scaling);
         lora_A.Add(adapterName, a);
         lora_B.Add(adapterName, b);
 
         ILoRAVariant variant = StandardLoRA.Instance;
-        double scaling = config.ScalingFor(config.Rank, config.Alpha);
         if (config.UseDora)
         {
             var magnitude = new DoraMagnitude(InitialMagnitude(a, b, scaling));
@@ -133,6 +135,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     public void Merge()
     {
         if (_merged is not null) throw new AdapterException(null, $"adapter '{_merged}' is already merged; call Unmerge() first.");
+        if (_perSample is not null) throw new AdapterException(null, "adapters per sample are in use (AdaptersPerSample); merge after that scope ends.");
         if (!AdaptersEnabled) throw new AdapterException(null, "adapters are disabled; call EnableAdapters() before merging.");
         var name = _active ?? throw new AdapterException(null, "the layer has no adapter to merge.");
         BeforeWeightChange();
@@ -190,9 +193,77 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     /// <summary>Elements of frozen base tensors held as buffers rather than parameters (counted by <see cref="ParameterReport"/>).</summary>
     internal virtual long FrozenBufferElements => 0;
 
-    /// <summary>The settings of the adapter that forward uses now, or null when the layer computes the base projection only.</summary>
+    /// <summary>
+    /// The settings of the adapter that forward uses for every sample now, or null when the layer computes the base
+    /// projection only (or adapters per sample, <see cref="PerSample"/>, on top of it).
+    /// </summary>
     internal (string Name, AdapterSettings Settings)? EffectiveAdapter
-        => AdaptersEnabled && _merged is null && _active is { } name ? (name, _settings[name]) : null;
+        => AdaptersEnabled && _merged is null && _perSample is null && _active is { } name ? (name, _settings[name]) : null;
+
+    /// <summary>The per-sample adapters of an open <see cref="AdapterControl.AdaptersPerSample"/> scope and the dimension of this layer's input that indexes the samples.</summary>
+    internal (PerSampleAdapters Plan, int BatchDimension)? PerSample => _perSample;
+
+    /// <summary>Starts computing each sample with its own adapter (PEFT's <c>adapter_names</c>); see <see cref="AddPerSample"/>.</summary>
+    internal void BeginPerSample(PerSampleAdapters plan, int batchDimension)
+    {
+        _perSample = (plan, batchDimension);
+        OnPerSampleChanged();
+        OnAdaptersChanged();
+    }
+
+    /// <summary>Ends <see cref="BeginPerSample"/>: forward uses the active adapter again.</summary>
+    internal void EndPerSample()
+    {
+        if (_perSample is null) return;
+        _perSample = null;
+        OnPerSampleChanged();
+        OnAdaptersChanged();
+    }
+
+    /// <summary>Called when per-sample adapters start or end (a layer adapted in place hooks its module then). The default does nothing.</summary>
+    private protected virtual void OnPerSampleChanged() { }
+
+    /// <summary>
+    /// PEFT's mixed-batch forward on top of the base output: for every adapter of the plan that this layer carries,
+    /// the samples that use it go through the adapter (s·B·A·x, from <paramref name="adapterOutput"/>) and the result is
+    /// added to their rows of <paramref name="output"/>; samples of <c>"__base__"</c>, or of an adapter this layer lacks,
+    /// keep the base output.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">The input's batch dimension does not have one entry per adapter name.</exception>
+    internal Tensor AddPerSample(Tensor input, Tensor output, Func<string, Tensor, Tensor> adapterOutput)
+    {
+        var (plan, dim) = _perSample ?? throw new InvalidOperationException("no per-sample adapters are set.");
+        if (input.dim() <= dim || input.shape[dim] != plan.Count)
+            throw new ShapeMismatchException($"input of {GetType().Name} with adapters per sample",
+                $"{plan.Count} samples (one per adapter name) along dimension {dim}", input.shape);
+        foreach (var (name, indices) in plan.Groups)
+        {
+            if (!_settings.ContainsKey(name)) continue; // "__base__", or an adapter this layer lacks: the base output
+            var index = plan.IndexOn(name, input.device);
+            var delta = adapterOutput(name, input.index_select(dim, index));
+            output = output.index_add(dim, index, delta.to(output.dtype), 1);
+        }
+        return output;
+    }
+
+    /// <summary>s·B·A·x of a named plain-LoRA adapter, in the adapter's dtype (no dropout: per-sample adapters are for inference).</summary>
+    internal Tensor StandardAdapterOutput(string adapterName, Tensor input)
+    {
+        var a = lora_A.Get(adapterName);
+        var x = input.dtype == a.weight.dtype ? input : input.to(a.weight.dtype);
+        return lora_B.Get(adapterName).call(a.call(x)).mul(_settings[adapterName].Scaling);
+    }
+
+    /// <summary>
+    /// After a hot-swap copied another adapter's tensors into this adapter's (zero-padded to its rank): the slot keeps
+    /// its rank and modules, and computes with the swapped-in adapter's scaling, written as the alpha that gives it at
+    /// the slot's rank.
+    /// </summary>
+    internal void TakeSwappedScaling(string adapterName, double alpha, double scaling)
+    {
+        _settings[adapterName] = SettingsOf(adapterName) with { Alpha = alpha, Scaling = scaling };
+        OnAdaptersChanged();
+    }
 
     /// <summary>A [r, in], B [out, r] and, for DoRA, m [out] of a named adapter (the registered tensors).</summary>
     internal (Parameter A, Parameter B, Parameter? Magnitude) AdapterMatrices(string adapterName)
@@ -215,6 +286,8 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             throw new ShapeMismatchException($"input of {GetType().Name}", $"[..., {InFeatures}]", input.shape);
 
         using var scope = NewDisposeScope();
+        if (_perSample is not null && AdaptersEnabled)
+            return AddPerSample(input, BaseProjection(input), StandardAdapterOutput).MoveToOuterDisposeScope();
         if (!AdaptersEnabled || _merged is not null || _active is not { } name)
             return BaseProjection(input).MoveToOuterDisposeScope();
         var weight = BaseWeight;
@@ -266,6 +339,14 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         => lora_A.parameters().Concat(lora_B.parameters()).Concat(lora_magnitude_vector.parameters());
 
     /// <summary>
+    /// LoRA+'s fast side of every adapter: B (which starts at zero and needs the larger step, Hayou et al. 2024) and the
+    /// one-dimensional DoRA magnitudes (PEFT puts one-dimensional adapter tensors with B); the rest of
+    /// <see cref="AdapterParameters"/> is the A side.
+    /// </summary>
+    internal IEnumerable<Parameter> LoraPlusBSide()
+        => lora_B.parameters().Concat(lora_magnitude_vector.parameters());
+
+    /// <summary>
     /// One adapter's tensors under the names PEFT uses in adapter files, relative to this layer:
     /// <c>lora_A.weight</c>, <c>lora_B.weight</c> and, for DoRA, <c>lora_magnitude_vector</c>.
     /// </summary>
@@ -313,9 +394,37 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
                 nn.init.zeros_(b.weight);
                 break;
             case LoRAInit.BothRandom:
+            case LoRAInit.PiSSA or LoRAInit.OLoRA: // filled from W0 by MovePrincipalPart
                 break;
         }
         return (a, b);
+    }
+
+    /// <summary>
+    /// PiSSA / OLoRA: puts the principal part of W0 into <paramref name="a"/> and <paramref name="b"/> and subtracts
+    /// s·B·A from W0 in place (computed in float32, written back in W0's type), so the layer's output is unchanged.
+    /// </summary>
+    private void MovePrincipalPart(LoRAConfig config, Linear a, Linear b, double scaling)
+    {
+        try
+        {
+            BeforeWeightChange();
+        }
+        catch (AdapterException e)
+        {
+            a.Dispose();
+            b.Dispose();
+            throw new AdapterException(null, $"the {config.Init} initialisation moves part of the base weight into the adapter, which this layer cannot do: {e.Message}");
+        }
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var weight = BaseWeight;
+        var (principalA, principalB) = config.Init == LoRAInit.PiSSA
+            ? PrincipalInit.Pissa(weight, config.Rank, scaling, config.PissaIterations)
+            : PrincipalInit.OLoRA(weight, config.Rank);
+        a.weight.copy_(principalA);
+        b.weight.copy_(principalB);
+        weight.sub_(principalB.matmul(principalA).mul(scaling).to(weight.dtype));
     }
 
     // PEFT starts m at the row norms of W + s·B·A, so a new DoRA adapter leaves the output as plain LoRA would.

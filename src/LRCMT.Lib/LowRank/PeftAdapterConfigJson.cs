@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.LowRank;
@@ -71,7 +72,7 @@ internal static class PeftAdapterConfigJson
             ["exclude_modules"] = config.ExcludeModules.Count > 0 ? List(config.ExcludeModules) : null,
             ["fan_in_fan_out"] = false,
             ["inference_mode"] = true, // PeftModel.save_pretrained writes the config in inference mode
-            ["init_lora_weights"] = config.Init switch { LoRAInit.Gaussian => JsonValue.Create("gaussian"), LoRAInit.BothRandom => false, _ => true },
+            ["init_lora_weights"] = InitValue(config),
             ["kasa_config"] = null,
             ["layer_replication"] = null,
             ["layers_pattern"] = config.LayersPattern is { Count: > 0 } patterns ? (patterns.Count == 1 ? patterns[0] : List(patterns)) : null,
@@ -114,15 +115,18 @@ internal static class PeftAdapterConfigJson
     public sealed record ReadResult(LoRAConfig Config, IReadOnlyList<string> Notes, IReadOnlyDictionary<string, string> Extensions,
         string? BaseModelNameOrPath, string? PeftVersionWritten);
 
-    /// <exception cref="CorruptFileException">The file is not JSON or a field has the wrong type.</exception>
-    /// <exception cref="InvalidConfigurationException">The adapter is not a LoRA adapter this library can use.</exception>
+    /// <exception cref="InputFileException">The path is not a regular file (a FIFO, a device, a link loop) or is over its size limit.</exception>
+    /// <exception cref="CorruptFileException">The file is not UTF-8 JSON, or a field (or an item of one) is null or has the wrong type; the field is named.</exception>
+    /// <exception cref="InvalidConfigurationException">The adapter is not a LoRA adapter this library can use, or a value is invalid (an invalid regular expression, a rank out of range); the PEFT field is named.</exception>
     public static ReadResult Read(string path)
     {
         JsonObject json;
         try
         {
             // A repeated key is refused while parsing (found by the fuzz suite: JsonObject otherwise throws ArgumentException on first access).
-            json = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+            var utf8 = IO.InputFile.ReadAllUtf8(path, IO.InputKind.AdapterConfig);
+            TextEncoders.Tokenization.JsonFields.RequireStrict(utf8, path);
+            json = JsonNode.Parse(utf8.Span, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new CorruptFileException(path, null, "adapter_config.json must hold a JSON object.");
         }
         catch (JsonException e)
@@ -145,9 +149,9 @@ internal static class PeftAdapterConfigJson
         var notes = new List<string>();
         var problems = new List<string>();
         if (Text(json, "peft_type") is { } type && type != "LORA") problems.Add($"peft_type is '{type}'; only LORA adapters are supported.");
-        if (json["fan_in_fan_out"]?.GetValue<bool>() == true) problems.Add("fan_in_fan_out is true; only [out, in] weights are supported.");
-        if (json["lora_bias"]?.GetValue<bool>() == true) problems.Add("lora_bias is true (a bias on lora_B); not supported.");
-        if (json["use_qalora"]?.GetValue<bool>() == true) problems.Add("use_qalora is true; QALoRA is not supported.");
+        if (Optional<bool>(json, "fan_in_fan_out", path) == true) problems.Add("fan_in_fan_out is true; only [out, in] weights are supported.");
+        if (Optional<bool>(json, "lora_bias", path) == true) problems.Add("lora_bias is true (a bias on lora_B); not supported.");
+        if (Optional<bool>(json, "use_qalora", path) == true) problems.Add("use_qalora is true; QALoRA is not supported.");
         foreach (var field in UnsupportedWhenSet)
             if (json[field] is { } value && !(value is JsonObject { Count: 0 }))
                 problems.Add($"{field} is set ({Abbreviate(value)}); this variant is not supported.");
@@ -176,30 +180,34 @@ internal static class PeftAdapterConfigJson
         foreach (var field in new[] { "r", "lora_alpha", "target_modules" })
             if (!json.ContainsKey(field)) notes.Add($"field '{field}' is missing; PEFT's default is used.");
 
+        var (init, pissaIterations) = ReadInit(json["init_lora_weights"], notes);
         var config = new LoRAConfig
         {
-            Rank = json["r"]?.GetValue<int>() ?? 8,
-            Alpha = json["lora_alpha"]?.GetValue<double>() ?? 8,
-            Dropout = json["lora_dropout"]?.GetValue<double>() ?? 0,
-            UseRsLora = json["use_rslora"]?.GetValue<bool>() ?? false,
-            UseDora = json["use_dora"]?.GetValue<bool>() ?? false,
-            Init = ReadInit(json["init_lora_weights"], notes),
+            Rank = Optional<int>(json, "r", path) ?? 8,
+            Alpha = Optional<double>(json, "lora_alpha", path) ?? 8,
+            Dropout = Optional<double>(json, "lora_dropout", path) ?? 0,
+            UseRsLora = Optional<bool>(json, "use_rslora", path) ?? false,
+            UseDora = Optional<bool>(json, "use_dora", path) ?? false,
+            Init = init,
+            PissaIterations = pissaIterations,
             Bias = bias,
             TaskType = Text(json, "task_type"),
-            ExcludeModules = Names(json["exclude_modules"]),
-            ModulesToSave = Names(json["modules_to_save"]),
+            ExcludeModules = Names(json, "exclude_modules", path),
+            ModulesToSave = Names(json, "modules_to_save", path),
             LayersToTransform = json["layers_to_transform"] switch
             {
                 null => null,
-                JsonArray a => a.Select(n => n!.GetValue<int>()).ToList(),
-                var n => [n.GetValue<int>()],
+                JsonArray a => a.Select((n, i) => Item<int>(n, $"layers_to_transform[{i}]", path)).ToList(),
+                var n => [Item<int>(n, "layers_to_transform", path)],
             },
-            LayersPattern = json["layers_pattern"] is null ? null : Names(json["layers_pattern"]),
-            RankPattern = (json["rank_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>()) ?? [],
-            AlphaPattern = (json["alpha_pattern"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()) ?? [],
-            TargetRegex = json["target_modules"] is JsonValue regex ? regex.GetValue<string>() : null,
-            TargetModules = json["target_modules"] is JsonValue ? [] : Names(json["target_modules"]),
+            LayersPattern = json["layers_pattern"] is null ? null : Names(json, "layers_pattern", path),
+            RankPattern = Pattern<int>(json, "rank_pattern", path),
+            AlphaPattern = Pattern<double>(json, "alpha_pattern", path),
+            TargetRegex = json["target_modules"] is JsonValue regex ? Item<string>(regex, "target_modules", path) : null,
+            TargetModules = json["target_modules"] is JsonValue ? [] : Names(json, "target_modules", path),
         };
+        // Every value rule of LoRAConfig (ranks, regular expressions…), reported under PEFT's field names.
+        SettingRules.ThrowIfAny($"PEFT adapter config '{path}'", config.FindProblems().Select(ToPeftField).ToList());
         if (json["exclude_modules"] is JsonValue) notes.Add("exclude_modules is a string; it is read as a single module name, not as a regex.");
         if (extensions.TryGetValue(PeftKeyLayout.ExtensionField, out var layout) && layout == PeftKeyLayout.PerSliceLayout)
             notes.Add("this adapter uses LRCMT's per-slice q/k/v layout for multi-head attention (in_proj.q/k/v); PEFT cannot read it.");
@@ -212,17 +220,35 @@ internal static class PeftAdapterConfigJson
         return value;
     }
 
-    private static LoRAInit ReadInit(JsonNode? node, List<string> notes)
+    // PEFT's spelling of the fast PiSSA initialisation: "pissa_niter_" followed by the number of subspace iterations.
+    private const string PissaPrefix = "pissa_niter_";
+
+    /// <summary>PEFT's <c>init_lora_weights</c> value: true, false, "gaussian", "pissa", "pissa_niter_k" or "olora".</summary>
+    private static JsonNode InitValue(LoRAConfig config) => config.Init switch
+    {
+        LoRAInit.Gaussian => JsonValue.Create("gaussian"),
+        LoRAInit.BothRandom => false,
+        LoRAInit.PiSSA => JsonValue.Create(config.PissaIterations is { } k ? PissaPrefix + k.ToString(CultureInfo.InvariantCulture) : "pissa"),
+        LoRAInit.OLoRA => JsonValue.Create("olora"),
+        _ => true,
+    };
+
+    private static (LoRAInit Init, int? PissaIterations) ReadInit(JsonNode? node, List<string> notes)
     {
         switch (node)
         {
-            case null: return LoRAInit.Default;
-            case JsonValue v when v.TryGetValue<bool>(out var b): return b ? LoRAInit.Default : LoRAInit.BothRandom;
-            case JsonValue v when v.TryGetValue<string>(out var s) && s == "gaussian": return LoRAInit.Gaussian;
+            case null: return (LoRAInit.Default, null);
+            case JsonValue v when v.TryGetValue<bool>(out var b): return (b ? LoRAInit.Default : LoRAInit.BothRandom, null);
+            case JsonValue v when v.TryGetValue<string>(out var s) && s == "gaussian": return (LoRAInit.Gaussian, null);
+            case JsonValue v when v.TryGetValue<string>(out var s) && s == "pissa": return (LoRAInit.PiSSA, null);
+            case JsonValue v when v.TryGetValue<string>(out var s) && s.StartsWith(PissaPrefix, StringComparison.Ordinal)
+                                  && int.TryParse(s.AsSpan(PissaPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var k):
+                return (LoRAInit.PiSSA, k);
+            case JsonValue v when v.TryGetValue<string>(out var s) && s.Equals("olora", StringComparison.OrdinalIgnoreCase): return (LoRAInit.OLoRA, null);
             default:
-                // pissa, olora, loftq, eva, corda, …: they only matter when creating an adapter; loaded weights replace them.
+                // loftq, eva, corda, orthogonal, …: they only matter when creating an adapter; loaded weights replace them.
                 notes.Add($"init_lora_weights {node.ToJsonString()} is not implemented here; it only matters for a new adapter, and the saved weights are used as they are.");
-                return LoRAInit.Default;
+                return (LoRAInit.Default, null);
         }
     }
 
@@ -234,12 +260,54 @@ internal static class PeftAdapterConfigJson
         return text.Length > 60 ? text[..60] + "…" : text;
     }
 
-    private static List<string> Names(JsonNode? node) => node switch
+    private static List<string> Names(JsonObject json, string field, string path) => json[field] switch
     {
         null => [],
-        JsonArray a => a.Select(n => n!.GetValue<string>()).ToList(),
-        var n => [n.GetValue<string>()],
+        JsonArray a => a.Select((n, i) => Item<string>(n, $"{field}[{i}]", path)).ToList(),
+        var n => [Item<string>(n, field, path)],
     };
+
+    // A field PEFT may leave out or set to null (both mean its default).
+    private static T? Optional<T>(JsonObject json, string field, string path) where T : struct =>
+        json[field] is { } node ? Item<T>(node, field, path) : null;
+
+    // One value of the file, of the JSON type T needs: a null or another type is a corrupt file naming the field and value.
+    private static T Item<T>(JsonNode? node, string field, string path)
+    {
+        if (node is JsonValue value && value.TryGetValue<T>(out var result) && result is not null) return result;
+        var expected = typeof(T) == typeof(string) ? "a string" : typeof(T) == typeof(bool) ? "true or false" : typeof(T) == typeof(int) ? "a whole number" : "a number";
+        throw new CorruptFileException(path, null, $"{field} is {node?.ToJsonString() ?? "null"}; expected {expected}.");
+    }
+
+    private static Dictionary<string, T> Pattern<T>(JsonObject json, string field, string path) => json[field] switch
+    {
+        null => [],
+        JsonObject map => map.ToDictionary(kv => kv.Key, kv => Item<T>(kv.Value, $"{field}['{kv.Key}']", path), StringComparer.Ordinal),
+        var other => throw new CorruptFileException(path, null, $"{field} is {Abbreviate(other)}; expected an object mapping module patterns to values."),
+    };
+
+    // LoRAConfig's property names as PEFT's adapter_config.json fields, so a problem names the field in the file.
+    private static SettingProblem ToPeftField(SettingProblem problem)
+    {
+        var (property, rest) = problem.Path.IndexOfAny(['[', '.']) is var cut and >= 0 ? (problem.Path[..cut], problem.Path[cut..]) : (problem.Path, "");
+        var field = property switch
+        {
+            nameof(LoRAConfig.Rank) => "r",
+            nameof(LoRAConfig.Alpha) => "lora_alpha",
+            nameof(LoRAConfig.Dropout) => "lora_dropout",
+            nameof(LoRAConfig.TargetModules) or nameof(LoRAConfig.TargetRegex) => "target_modules",
+            nameof(LoRAConfig.ExcludeModules) => "exclude_modules",
+            nameof(LoRAConfig.ModulesToSave) => "modules_to_save",
+            nameof(LoRAConfig.LayersToTransform) => "layers_to_transform",
+            nameof(LoRAConfig.LayersPattern) => "layers_pattern",
+            nameof(LoRAConfig.RankPattern) => "rank_pattern",
+            nameof(LoRAConfig.AlphaPattern) => "alpha_pattern",
+            nameof(LoRAConfig.Init) => "init_lora_weights",
+            nameof(LoRAConfig.Bias) => "bias",
+            _ => property,
+        };
+        return new SettingProblem(field + rest, problem.Message);
+    }
 
     public static JsonArray List(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
 

@@ -42,10 +42,47 @@ public static class PeftAdapterFile
     /// <param name="revision">Recorded as <c>revision</c> (the base model's hub revision), or null.</param>
     /// <exception cref="AdapterException">No module carries the adapter, it was injected twice into parts of the model, or PEFT's target rule cannot select exactly the adapted modules.</exception>
     /// <exception cref="InvalidConfigurationException">Layers given the adapter by hand disagree on rsLoRA, DoRA or dropout, which one PEFT config cannot express.</exception>
+    /// <exception cref="OutputFileException">A file cannot be written (disk full, file too large, read-only, permission).</exception>
     public static void Save(nn.Module model, string directory, string adapterName = "default", string? baseModelNameOrPath = null, string? revision = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        Write(model, directory, adapterName, baseModelNameOrPath, revision, conversion: null);
+    }
+
+    /// <summary>
+    /// Writes a PiSSA or OLoRA adapter as a plain LoRA adapter relative to the <b>original</b> base weight W0 (PEFT's
+    /// <c>save_pretrained(…, path_initial_model_for_weight_conversion=…)</c>), so tools that load LoRA onto the
+    /// unchanged base model can use it. Such an adapter was trained on the residual W0 − s·B₀·A₀; with A₀, B₀ read from
+    /// <paramref name="initialAdapterDirectory"/> (the adapter as <see cref="Save"/> wrote it right after injection, before
+    /// training), the written adapter is A' = [A; A₀], B' = [B, −B₀] at rank 2r, with <c>lora_alpha</c> doubled (×√2 with
+    /// rsLoRA, so the scaling is unchanged), rank and alpha patterns doubled and <c>init_lora_weights</c> true:
+    /// W0 + s·B'·A' = W0 − s·B₀·A₀ + s·B·A, exactly what the model computes now. Biases and modules to save are written as
+    /// <see cref="Save"/> writes them. The model and the initial folder are not changed.
+    /// </summary>
+    /// <param name="model">A model carrying the adapter (a module that contains it).</param>
+    /// <param name="directory">Folder to write (created if needed; existing files are replaced).</param>
+    /// <param name="initialAdapterDirectory">The adapter folder saved before training (A₀, B₀).</param>
+    /// <param name="adapterName">Which adapter to write.</param>
+    /// <param name="baseModelNameOrPath">Recorded as <c>base_model_name_or_path</c>; when null, the folder the model was loaded from (if known).</param>
+    /// <param name="revision">Recorded as <c>revision</c>, or null.</param>
+    /// <exception cref="AdapterException">No module carries the adapter, it is a DoRA adapter, or it uses rsLoRA together with rank or alpha patterns (PEFT refuses both conversions too).</exception>
+    /// <exception cref="CheckpointMismatchException">The initial folder lacks some of the adapter's A/B tensors or holds them in other shapes.</exception>
+    /// <exception cref="FileNotFoundException">The initial folder has no adapter weights file.</exception>
+    public static void SaveConvertedToLoRA(nn.Module model, string directory, string initialAdapterDirectory, string adapterName = "default",
+        string? baseModelNameOrPath = null, string? revision = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrEmpty(initialAdapterDirectory);
+        var entries = EntriesWith(model, adapterName);
+        var initialPath = WeightsFileIn(initialAdapterDirectory);
+        using var conversion = PrincipalConversion.Prepare(AdapterRecord.Of(model, adapterName)!, entries, adapterName, ReadWeights(initialPath), initialPath, Prefix);
+        Write(model, directory, adapterName, baseModelNameOrPath, revision, conversion);
+    }
+
+    private static void Write(nn.Module model, string directory, string adapterName, string? baseModelNameOrPath, string? revision, PrincipalConversion? conversion)
+    {
         var entries = EntriesWith(model, adapterName);
         var config = AdapterRecord.Of(model, adapterName)!;
 
@@ -53,7 +90,10 @@ public static class PeftAdapterFile
         var tensors = new List<KeyValuePair<string, Tensor>>();
         foreach (var entry in entries)
             foreach (var (suffix, tensor) in entry.Layer.AdapterTensors(adapterName))
-                tensors.Add(new(Prefix + entry.FilePath + "." + suffix, tensor));
+            {
+                var key = Prefix + entry.FilePath + "." + suffix;
+                tensors.Add(new(key, conversion?.Converted(key, tensor) ?? tensor));
+            }
         var written = tensors.Select(t => t.Value.Handle).ToHashSet();
         foreach (var (key, parameter, adaptedLayer) in BiasTraining.Selected(model, config.Bias))
             if (written.Add(parameter.Handle)) tensors.Add(new(Prefix + PeftKeyLayout.BiasFileKey(key, adaptedLayer, filePaths), parameter));
@@ -62,13 +102,15 @@ public static class PeftAdapterFile
                 if (written.Add(parameter.Handle)) tensors.Add(new(Prefix + path + "." + name, parameter));
 
         config = WithTargetsPeftSelects(config, entries, model, adapterName);
+        if (conversion is not null) config = PrincipalConversion.ConvertedConfig(config);
         var extensions = new Dictionary<string, string>();
         if (entries.Any(e => e.IsPerSlice)) extensions[PeftKeyLayout.ExtensionField] = PeftKeyLayout.PerSliceLayout;
         var extras = new PeftAdapterConfigJson.Extras(baseModelNameOrPath ?? ModelSources.FolderOf(model), revision, ModelSources.AutoMappingOf(model), extensions);
 
         Directory.CreateDirectory(directory);
         SafetensorsFile.Save(Path.Combine(directory, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        File.WriteAllText(Path.Combine(directory, ConfigFileName), PeftAdapterConfigJson.Write(config, extras));
+        var configPath = Path.Combine(directory, ConfigFileName);
+        IO.OutputFile.Write(configPath, () => File.WriteAllText(configPath, PeftAdapterConfigJson.Write(config, extras)));
     }
 
     /// <summary>
@@ -114,7 +156,7 @@ public static class PeftAdapterFile
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var path = Path.Combine(directory, ConfigFileName);
-        if (!File.Exists(path)) throw new FileNotFoundException($"No {ConfigFileName} in '{directory}'.", path);
+        if (!IO.InputFile.IsPresent(path)) throw new FileNotFoundException($"No {ConfigFileName} in '{directory}'.", path);
         return PeftAdapterConfigJson.Read(path);
     }
 
@@ -138,10 +180,7 @@ public static class PeftAdapterFile
         ArgumentNullException.ThrowIfNull(model);
         var read = ReadConfigFile(directory);
         var config = read.Config;
-        var weightsPath = Path.Combine(directory, WeightsFileName);
-        var legacyPath = Path.Combine(directory, LegacyWeightsFileName);
-        if (!File.Exists(weightsPath) && File.Exists(legacyPath)) weightsPath = legacyPath;
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} (or {LegacyWeightsFileName}) in '{directory}'.", weightsPath);
+        var weightsPath = WeightsFileIn(directory);
 
         InjectionReport? injection = null;
         if (AdapterRecord.Of(model, adapterName) is { } record)
@@ -152,7 +191,7 @@ public static class PeftAdapterFile
             model = injection.Model;
         }
 
-        var file = weightsPath == legacyPath ? TorchCheckpointFile.Load(weightsPath) : SafetensorsFile.Load(weightsPath);
+        var file = ReadWeights(weightsPath);
         try
         {
             var expected = ExpectedKeys(model, adapterName, config);
@@ -168,6 +207,55 @@ public static class PeftAdapterFile
             foreach (var tensor in file.Values) tensor.Dispose();
         }
     }
+
+    /// <summary>
+    /// Replaces the weights of adapter <paramref name="adapterName"/>, which <paramref name="model"/> already carries,
+    /// with those of an adapter folder, in place (PEFT's <c>hotswap_adapter</c>): no module or parameter is created or
+    /// replaced, so a serving process keeps its model object, its modules and their tensors. The folder's adapter must
+    /// target the same modules with the same dropout, rsLoRA, DoRA, bias and modules to save; its rank may be smaller
+    /// than the slot's on any layer (the rest of A and B becomes zeros, which changes nothing) but not larger, so inject
+    /// the slot with the largest rank you will swap in. The slot then computes with the folder's scaling (its
+    /// <c>lora_alpha</c> over its rank), and its record (<see cref="AdapterControl.GetAdapterConfig"/>) states the
+    /// alpha that gives that scaling at the slot's rank. Every name and shape is checked before anything is copied.
+    /// </summary>
+    /// <param name="model">The model carrying the adapter slot.</param>
+    /// <param name="directory">The adapter folder to swap in.</param>
+    /// <param name="adapterName">The slot to fill.</param>
+    /// <returns>The configuration read from the folder.</returns>
+    /// <exception cref="AdapterException">The model lacks the adapter, it is merged, it was initialised with PiSSA/OLoRA (its base weight is a residual), or a rank in the folder is larger than the slot's.</exception>
+    /// <exception cref="AdapterConfigMismatchException">The folder's adapter targets other modules or differs in dropout, rsLoRA, DoRA, bias or modules to save (each field named).</exception>
+    /// <exception cref="CheckpointMismatchException">The folder's tensors are not exactly the slot's LoRA tensors, or their shapes do not fit.</exception>
+    public static LoRAConfig HotSwap(nn.Module model, string directory, string adapterName = "default")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var read = ReadConfigFile(directory);
+        var weightsPath = WeightsFileIn(directory);
+        var file = ReadWeights(weightsPath);
+        try
+        {
+            AdapterHotSwap.Swap(model, read.Config, Path.Combine(directory, ConfigFileName), file, weightsPath, adapterName);
+            return read.Config;
+        }
+        finally
+        {
+            foreach (var tensor in file.Values) tensor.Dispose();
+        }
+    }
+
+    /// <summary>The folder's weights file: <see cref="WeightsFileName"/>, else <see cref="LegacyWeightsFileName"/>.</summary>
+    /// <exception cref="FileNotFoundException">The folder has neither.</exception>
+    private static string WeightsFileIn(string directory)
+    {
+        var weightsPath = Path.Combine(directory, WeightsFileName);
+        var legacyPath = Path.Combine(directory, LegacyWeightsFileName);
+        // A dangling or looping link counts as present, so the reader reports what it is rather than "missing".
+        if (!IO.InputFile.IsPresent(weightsPath) && IO.InputFile.IsPresent(legacyPath)) weightsPath = legacyPath;
+        if (!IO.InputFile.IsPresent(weightsPath)) throw new FileNotFoundException($"No {WeightsFileName} (or {LegacyWeightsFileName}) in '{directory}'.", weightsPath);
+        return weightsPath;
+    }
+
+    private static Dictionary<string, Tensor> ReadWeights(string path)
+        => Path.GetFileName(path) == LegacyWeightsFileName ? TorchCheckpointFile.Load(path) : SafetensorsFile.Load(path);
 
     /// <summary>Model state-dict key of every file key this adapter should have, by file key without the prefix.</summary>
     private static Dictionary<string, string> ExpectedKeys(nn.Module model, string adapterName, LoRAConfig config)

@@ -18,9 +18,12 @@ internal sealed class TargetMatcher
     private static readonly string[] SequenceClassificationHeads = ["score", "classifier"];
 
     private readonly LoRAConfig _config;
-    private readonly Regex? _targetRegex;
+    private readonly ConfigRegex? _targetRegex;
     private readonly IReadOnlyCollection<string> _targetNames;
-    private readonly Regex[] _modulesToSave;
+    private readonly ConfigRegex[] _modulesToSave;
+    private readonly (ConfigRegex Key, int Rank)[] _rankPattern;
+    private readonly (ConfigRegex Key, double Alpha)[] _alphaPattern;
+    private readonly ConfigRegex[]? _layerPatterns;
 
     public TargetMatcher(LoRAConfig config, nn.Module? model = null)
     {
@@ -31,12 +34,17 @@ internal sealed class TargetMatcher
         {
             _targetNames = config.TargetModules;
             if (!string.IsNullOrWhiteSpace(config.TargetRegex))
-                _targetRegex = new Regex($"^(?:{config.TargetRegex})$", RegexOptions.CultureInvariant);
+                _targetRegex = new ConfigRegex($"^(?:{config.TargetRegex})$", nameof(LoRAConfig.TargetRegex), config.TargetRegex);
         }
         // PEFT: re.match(rf"(^|.*\.){m}($|\..*)", key) — the module itself or anything inside it.
         _modulesToSave = config.ModulesToSave
-            .Select(m => new Regex($"^(?:|.*\\.)(?:{m})(?:$|\\..*)", RegexOptions.CultureInvariant | RegexOptions.Singleline)).ToArray();
+            .Select((m, i) => new ConfigRegex($"^(?:|.*\\.)(?:{m})(?:$|\\..*)", $"{nameof(LoRAConfig.ModulesToSave)}[{i}]", m, RegexOptions.Singleline)).ToArray();
+        _rankPattern = config.RankPattern.Select(kv => (PatternKey(nameof(LoRAConfig.RankPattern), kv.Key), kv.Value)).ToArray();
+        _alphaPattern = config.AlphaPattern.Select(kv => (PatternKey(nameof(LoRAConfig.AlphaPattern), kv.Key), kv.Value)).ToArray();
+        _layerPatterns = config.LayersPattern is { Count: > 0 } patterns ? LayerPatterns(patterns) : null;
     }
+
+    private static ConfigRegex PatternKey(string setting, string key) => new($"^(?:.*\\.)?(?:{key})$", $"{setting}['{key}']", key);
 
     /// <summary>The concrete target list after resolving <see cref="LoRAConfig.AllLinear"/> (what PEFT writes back as target_modules).</summary>
     public IReadOnlyCollection<string> TargetNames => _targetNames;
@@ -49,7 +57,7 @@ internal sealed class TargetMatcher
         if (_targetRegex is not null) return _targetRegex.IsMatch(path);
         if (!MatchesAny(_targetNames, path)) return false;
         if (_config.LayersToTransform is not { Count: > 0 } layers) return true;
-        return LayerOf(path, _config.LayersPattern) is { } index && layers.Contains(index);
+        return LayerOf(path, _layerPatterns) is { } index && layers.Contains(index);
     }
 
     /// <summary>Whether <paramref name="path"/> is one of <see cref="LoRAConfig.ModulesToSave"/>.</summary>
@@ -58,8 +66,8 @@ internal sealed class TargetMatcher
     /// <summary>The configuration to use for the adapter at <paramref name="path"/>: rank and alpha after pattern overrides.</summary>
     public LoRAConfig ConfigFor(string path) => _config with
     {
-        Rank = Override(_config.RankPattern, path) ?? _config.Rank,
-        Alpha = Override(_config.AlphaPattern, path) ?? _config.Alpha,
+        Rank = Override(_rankPattern, path) ?? _config.Rank,
+        Alpha = Override(_alphaPattern, path) ?? _config.Alpha,
     };
 
     /// <summary>List rule: equal to an entry, or ends with '.' + entry.</summary>
@@ -71,17 +79,23 @@ internal sealed class TargetMatcher
     /// (<c>re.match(r".*?\.[^.]*\.(\d+)\.")</c>, so <c>encoder.layer.3.attention</c> gives 3); with patterns, the number
     /// after the first pattern that matches (<c>.*?\.{pattern}\.(\d+)\.</c>). A number must be followed by a '.'.
     /// </summary>
-    public static int? LayerOf(string path, IReadOnlyList<string>? patterns = null)
+    public static int? LayerOf(string path, IReadOnlyList<string>? patterns = null) =>
+        LayerOf(path, patterns is { Count: > 0 } ? LayerPatterns(patterns) : null);
+
+    private static ConfigRegex[] LayerPatterns(IReadOnlyList<string> patterns) =>
+        patterns.Select((p, i) => new ConfigRegex($@"^.*?\.{p}\.(\d+)\.", $"{nameof(LoRAConfig.LayersPattern)}[{i}]", p, RegexOptions.Singleline)).ToArray();
+
+    private static int? LayerOf(string path, ConfigRegex[]? patterns)
     {
         Match match;
-        if (patterns is not { Count: > 0 })
-            match = Regex.Match(path, @"^.*?\.[^.]*\.(\d+)\.", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+        if (patterns is null)
+            match = DefaultLayerIndex.Match(path);
         else
         {
             match = Match.Empty;
             foreach (var pattern in patterns)
             {
-                match = Regex.Match(path, $@"^.*?\.{pattern}\.(\d+)\.", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+                match = pattern.Match(path);
                 if (match.Success) break;
             }
         }
@@ -113,10 +127,14 @@ internal sealed class TargetMatcher
         return paths;
     }
 
-    private static T? Override<T>(IReadOnlyDictionary<string, T> pattern, string path) where T : struct
+    private static T? Override<T>((ConfigRegex Key, T Value)[] pattern, string path) where T : struct
     {
         foreach (var (key, value) in pattern)
-            if (Regex.IsMatch(path, $"^(?:.*\\.)?(?:{key})$", RegexOptions.CultureInvariant)) return value;
+            if (key.IsMatch(path)) return value;
         return null;
     }
+
+    // The library's own pattern (no user text in it): a compiled regex with the same timeout as every other.
+    private static readonly Regex DefaultLayerIndex =
+        new(@"^.*?\.[^.]*\.(\d+)\.", RegexOptions.CultureInvariant | RegexOptions.Singleline, ConfigRegex.MatchTimeout);
 }

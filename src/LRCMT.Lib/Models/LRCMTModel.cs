@@ -21,7 +21,7 @@ namespace LRCMT.Models;
 /// <c>text_projection.*</c>, <c>acoustic_projection.*</c>, <c>visual_projection.*</c>, <c>interaction.*</c>,
 /// <c>head.*</c>.
 /// </remarks>
-public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
+public sealed class LRCMTModel : SentimentModel
 {
     private readonly TextEncoder text_encoder;
     private readonly ModalityProjection text_projection;
@@ -30,106 +30,85 @@ public sealed class LRCMTModel : nn.Module<MultimodalBatch, Tensor>
     private readonly ModalityInteraction interaction;
     private readonly SentimentHead head;
 
-    /// <summary>Composes the model around an encoder whose tuning and base dtype are already applied.</summary>
+    /// <summary>Composes the model around an encoder whose tuning and base dtype are already applied (<see cref="SentimentModel.Compose"/>).</summary>
     /// <param name="textEncoder">The (tuned) text encoder; the model owns it.</param>
     /// <param name="options">The description it is built from (validated here).</param>
     /// <param name="injection">What the LoRA injection did, when the tuning is LoRA.</param>
     /// <param name="baseEncoderSha256">The hash of the untuned encoder's weights (a saved model checks its base against it).</param>
-    private LRCMTModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256) : base(nameof(LRCMTModel))
+    /// <param name="device">Where the parts outside the encoder are created (<c>meta</c>: shapes only, see <see cref="ShapesOutsideEncoder"/>).</param>
+    internal LRCMTModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256, Device? device = null)
+        : base(nameof(LRCMTModel), options, injection, baseEncoderSha256)
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Architecture != ModelArchitecture.Lrcmt)
+            throw new InvalidConfigurationException("LRCMT options", [new SettingProblem(nameof(LrcmtOptions.Architecture), $"is {options.Architecture}, not Lrcmt")]);
 
-        Options = options;
-        Injection = injection;
-        BaseEncoderSha256 = baseEncoderSha256;
         var width = options.Fusion.Width;
         text_encoder = textEncoder;
-        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, width, options.Modalities.TextKernelSize);
-        interaction = ModalityInteraction.Create(options.Interaction, options.Fusion);
+        text_projection = new ModalityProjection("text", textEncoder.HiddenSize, width, options.Modalities.TextKernelSize, device);
+        interaction = ModalityInteraction.Create(options.Interaction, options.Fusion, device);
         if (interaction.UsesAcousticVisual)
         {
-            acoustic_projection = new ModalityProjection("acoustic", options.Modalities.AcousticFeatures, width, options.Modalities.AcousticKernelSize);
-            visual_projection = new ModalityProjection("visual", options.Modalities.VisualFeatures, width, options.Modalities.VisualKernelSize);
+            acoustic_projection = new ModalityProjection("acoustic", options.Modalities.AcousticFeatures, width, options.Modalities.AcousticKernelSize, device);
+            visual_projection = new ModalityProjection("visual", options.Modalities.VisualFeatures, width, options.Modalities.VisualKernelSize, device);
         }
-        head = new SentimentHead(interaction.OutputWidth, options.Head.Outputs, options.Head.Dropout);
+        head = new SentimentHead(interaction.OutputWidth, options.Head.Outputs, options.Head.Dropout, device);
         RegisterComponents();
     }
 
     /// <summary>
-    /// Puts the untuned base encoder in the description's base dtype (frozen first unless it stays float32; an encoder
-    /// already loaded in that dtype is left as it is) and returns the fingerprint of the base as the model will hold it.
-    /// The conversion and the int8 quantization are deterministic, so a base loaded straight into its dtype and one
-    /// converted here hash alike. The builder and <see cref="Load(string)"/> both call this before <see cref="Compose"/>.
+    /// The shape of every tensor the description creates outside the text encoder (projections, interaction, head), by
+    /// state-dict key, from the constructors themselves run on the meta device (no memory): what a saved model's
+    /// weights file must hold, so <see cref="Load(string)"/> compares it before anything is allocated.
     /// </summary>
-    internal static string PrepareBase(TextEncoder encoder, LrcmtOptions options)
+    /// <param name="options">The description (validated).</param>
+    /// <param name="hiddenSize">The text encoder's width.</param>
+    internal static Dictionary<string, long[]> ShapesOutsideEncoder(LrcmtOptions options, int hiddenSize)
     {
-        options.Validate();
-        var dtype = options.TextEncoder.BaseDType;
-        if (dtype != BaseDType.Float32)
-            foreach (var parameter in encoder.parameters()) parameter.requires_grad = false;
-        BasePrecision.Apply(encoder, dtype);
-        return Persistence.EncoderFingerprint.Compute(encoder);
+        using var model = new LRCMTModel(new ShapeOnlyEncoder(hiddenSize), options, null, "", META);
+        var encoderPrefix = model.named_children().Single(c => ReferenceEquals(c.module, model.text_encoder)).name + ".";
+        return model.state_dict().Where(kv => !kv.Key.StartsWith(encoderPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
     }
 
-    /// <summary>
-    /// Applies the description's tuning (LoRA injection or freezing) to a base prepared by <see cref="PrepareBase"/> and
-    /// composes the model: the one path from a description to a model, taken by the builder and by <see cref="Load(string)"/>.
-    /// </summary>
-    internal static LRCMTModel Compose(TextEncoder encoder, LrcmtOptions options, string baseEncoderSha256)
+    /// <summary>A stand-in with only a width, for <see cref="ShapesOutsideEncoder"/>.</summary>
+    private sealed class ShapeOnlyEncoder(int hiddenSize) : TextEncoder(nameof(ShapeOnlyEncoder))
     {
-        options.Validate();
-        var tuning = options.TextEncoder.Tuning;
-        var injection = EncoderTuner.Apply(encoder, tuning, tuning == EncoderTuning.LoRA ? options.LoRA : null);
-        return new LRCMTModel(encoder, options, injection, baseEncoderSha256);
+        public override int HiddenSize => hiddenSize;
+
+        public override TextEncoderOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds) =>
+            throw new InvalidOperationException("A shape-only encoder does not run.");
     }
 
-    /// <summary>Loads a model written by <see cref="Save"/>, with the base encoder its description names.</summary>
+    /// <summary>Loads an LRCMT model written by <see cref="SentimentModel.Save"/>, with the base encoder its description names.</summary>
     /// <inheritdoc cref="Persistence.LrcmtModelFolder.Load(string, TextEncoder?)"/>
-    public static LRCMTModel Load(string folder) => Persistence.LrcmtModelFolder.Load(folder, null);
+    /// <exception cref="InvalidConfigurationException">The folder holds another architecture (load it with <see cref="SentimentModel.Load(string)"/>).</exception>
+    public static new LRCMTModel Load(string folder)
+    {
+        RequireLrcmt(folder);
+        return (LRCMTModel)SentimentModel.Load(folder);
+    }
 
-    /// <summary>Loads a model written by <see cref="Save"/> onto an encoder loaded by the caller (its weights must hash as recorded).</summary>
-    /// <inheritdoc cref="Persistence.LrcmtModelFolder.Load(string, TextEncoder?)"/>
-    public static LRCMTModel Load(string folder, TextEncoder baseEncoder)
+    /// <summary>Loads an LRCMT model written by <see cref="SentimentModel.Save"/> onto an encoder loaded by the caller (its weights must hash as recorded).</summary>
+    /// <inheritdoc cref="Load(string)"/>
+    public static new LRCMTModel Load(string folder, TextEncoder baseEncoder)
     {
         ArgumentNullException.ThrowIfNull(baseEncoder);
-        return Persistence.LrcmtModelFolder.Load(folder, baseEncoder);
+        RequireLrcmt(folder);
+        return (LRCMTModel)SentimentModel.Load(folder, baseEncoder);
     }
 
-    /// <summary>
-    /// The description of a model written by <see cref="Save"/>, read without loading any weights (a folder written
-    /// by an earlier release is converted).
-    /// </summary>
-    /// <inheritdoc cref="Persistence.LrcmtModelFolder.ReadOptions(string)"/>
-    public static LrcmtOptions ReadOptions(string folder) => Persistence.LrcmtModelFolder.ReadOptions(folder);
-
-    /// <summary>
-    /// Writes the model to <paramref name="folder"/> PEFT-style: <c>lrcmt_config.json</c> (the whole description, the
-    /// hash of the base encoder's weights, and for LoRA a pointer to <c>adapter/</c>, which holds the adapter and its
-    /// configuration in PEFT's format), and every other weight that is not the frozen base encoder in
-    /// <c>model.safetensors</c>. Load it with <see cref="Load(string)"/>.
-    /// </summary>
-    public void Save(string folder) => Persistence.LrcmtModelFolder.Save(this, folder);
-
-    /// <summary>
-    /// The description this model was built from, as built: the encoder source as an absolute path (none when the
-    /// encoder was given in code), its tuning and base dtype, the LoRA configuration injected, the feature sizes,
-    /// fusion, interaction and head. <c>LrcmtBuilder.FromOptions(model.Options)</c> builds the same model again.
-    /// </summary>
-    public LrcmtOptions Options { get; }
-
-    /// <summary>What the LoRA injection did: every adapted module and the parameter counts (null unless the tuning is LoRA).</summary>
-    public InjectionReport? Injection { get; }
-
-    /// <summary>SHA-256 of the untuned base encoder's weights (see <c>EncoderFingerprint</c>), recorded when the model is saved.</summary>
-    internal string BaseEncoderSha256 { get; }
+    private static void RequireLrcmt(string folder)
+    {
+        var architecture = ReadOptions(folder).Architecture;
+        if (architecture != ModelArchitecture.Lrcmt)
+            throw new InvalidConfigurationException($"model '{folder}'", $"it holds a {architecture} model, not LRCMT; load it with SentimentModel.Load.");
+    }
 
     /// <summary>The text encoder (with its adapters, if any).</summary>
-    public TextEncoder TextEncoder => text_encoder;
-
-    /// <summary>Trainable and total parameter counts (PEFT's <c>print_trainable_parameters</c> line via <c>ToString()</c>).</summary>
-    public ParameterReport GetParameterReport() => ParameterReport.Of(this);
+    public override TextEncoder TextEncoder => text_encoder;
 
     /// <summary>Predicts sentiment for a batch.</summary>
     /// <returns>[batch] scores (regression) or [batch, classes] logits (classification).</returns>

@@ -17,12 +17,12 @@ internal sealed class SentimentHead : Module<Tensor, Tensor>
 
     private readonly double _dropout;
 
-    public SentimentHead(long inputWidth, long outputs, double dropout) : base(nameof(SentimentHead))
+    public SentimentHead(long inputWidth, long outputs, double dropout, Device? device = null) : base(nameof(SentimentHead))
     {
         _dropout = dropout;
-        proj1 = Linear(inputWidth, inputWidth);
-        proj2 = Linear(inputWidth, inputWidth);
-        out_layer = Linear(inputWidth, outputs);
+        proj1 = Linear(inputWidth, inputWidth, device: device);
+        proj2 = Linear(inputWidth, inputWidth, device: device);
+        out_layer = Linear(inputWidth, outputs, device: device);
         RegisterComponents();
     }
 

@@ -9,9 +9,17 @@ namespace LRCMT.Quantization;
 /// the model at once, as much memory as a float32 base. Here backward dequantises again: dL/dx = dL/dy · (q · s).
 /// The codes, scales and bias are frozen, so they get no gradient.
 /// </summary>
+/// <remarks>
+/// TorchSharp hands backward the upstream gradient as a tensor wrapper of its own and keeps the wrapper of the
+/// returned gradient in the caller's dispose scope: both would stay alive until the training step's scope ends — every
+/// projection's gradients at once, more than the int8 base saves. So backward releases the upstream gradient once it
+/// is used, and the gradient it returned last is released at the next call (libtorch has copied it by then).
+/// </remarks>
 internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int8ProjectionFunction>
 {
-    private const string CodesKey = "lrcmt.codes", ScalesKey = "lrcmt.scales", CountKey = "lrcmt.count";
+    private const string SavedKey = "lrcmt.int8";
+
+    [ThreadStatic] private static Tensor? lastReturned;
 
     public override string Name => "Int8Projection";
 
@@ -20,11 +28,12 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        ReleaseLastReturned();
         var (input, codes, scales) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
         var bias = vars.Length > 3 ? (Tensor)vars[3] : null;
-        ctx.save_data(CodesKey, codes);
-        ctx.save_data(ScalesKey, scales);
-        ctx.save_data(CountKey, vars.Length);
+        // One object, not the tensors themselves: the context's data slots are for non-tensors (TorchSharp prints a
+        // warning for a tensor), and the codes and scales are the layer's own buffers, alive as long as the layer.
+        ctx.save_data(SavedKey, new Saved(codes, scales, vars.Length));
         using var scope = NewDisposeScope();
         // TorchSharp runs this with gradients on: without no_grad the inner linear would record its own node and keep
         // the dequantised weight for backward after all.
@@ -35,14 +44,24 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var codes = (Tensor)ctx.get_data(CodesKey);
-        var scales = (Tensor)ctx.get_data(ScalesKey);
+        ReleaseLastReturned();
+        var saved = (Saved)ctx.get_data(SavedKey);
         // Returned tensors must outlive this call (libtorch takes them after it returns): no dispose scope around them.
         Tensor gradInput;
-        using (var weight = Int8Weights.Dequantize(codes, scales, grad_output.dtype))
+        using (var weight = Int8Weights.Dequantize(saved.Codes, saved.Scales, grad_output.dtype))
             gradInput = grad_output.matmul(weight);
+        grad_output.Dispose(); // this wrapper's reference only; the engine holds its own for as long as it needs it
+        lastReturned = gradInput;
         var gradients = new List<Tensor> { gradInput };
-        for (int i = 1; i < (int)ctx.get_data(CountKey); i++) gradients.Add(null!);
+        for (int i = 1; i < saved.Count; i++) gradients.Add(null!);
         return gradients;
     }
+
+    private static void ReleaseLastReturned()
+    {
+        lastReturned?.Dispose();
+        lastReturned = null;
+    }
+
+    private sealed record Saved(Tensor Codes, Tensor Scales, int Count);
 }

@@ -10,7 +10,7 @@ namespace LRCMT.Quantization;
 /// as q · s. Each weight is off by at most s[o] / 2 = max_i |W[o, i]| / 254 (half a quantization step), and the
 /// largest weight of every row is exact up to float32 rounding.
 /// </summary>
-public static class Int8Weights
+internal static class Int8Weights
 {
     /// <summary>The largest code; −128 is never used, so the grid is symmetric around 0.</summary>
     public const int MaxCode = 127;
@@ -24,15 +24,40 @@ public static class Int8Weights
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.dim() != 2) throw new ShapeMismatchException("weight to quantize", "[out_features, in_features]", weight.shape);
         if (!weight.is_floating_point()) throw new InvalidInputException("weight to quantize", $"it must be floating point (got {weight.dtype}).");
+        var codes = empty(weight.shape, ScalarType.Int8, weight.device);
+        var scales = empty(weight.shape[0], ScalarType.Float32, weight.device);
+        try
+        {
+            QuantizeRows(weight, codes, scales);
+        }
+        catch
+        {
+            codes.Dispose();
+            scales.Dispose();
+            throw;
+        }
+        return (codes, scales);
+    }
+
+    /// <summary>
+    /// Quantizes the rows of <paramref name="rows"/> [n, in] (floating point) into <paramref name="codes"/> [n, in] and
+    /// <paramref name="scales"/> [n] — the rows of the full codes and scales they belong to, so a loader can quantize a
+    /// weight a block of rows at a time (every row is quantized on its own: the result is the same).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A row holds NaN or infinity.</exception>
+    internal static void QuantizeRows(Tensor rows, Tensor codes, Tensor scales)
+    {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var w = weight.detach().to(ScalarType.Float32);
-        if (!w.isfinite().all().item<bool>()) throw new InvalidInputException("weight to quantize", "it holds NaN or infinity.");
+        var w = rows.detach().to(ScalarType.Float32);
+        // max |row| is NaN or infinite exactly when the row holds a NaN or an infinity (the maximum propagates NaN).
         var largest = w.abs().amax([1]);
+        if (!largest.isfinite().all().item<bool>()) throw new InvalidInputException("weight to quantize", "it holds NaN or infinity.");
         // An all-zero row keeps scale 1 (its codes are 0 whatever the scale), so nothing divides by zero.
-        var scales = where(largest > 0, largest / MaxCode, ones_like(largest));
-        var codes = w.div(scales.unsqueeze(1)).round_().clamp_(-MaxCode, MaxCode).to(ScalarType.Int8);
-        return (codes.MoveToOuterDisposeScope(), scales.MoveToOuterDisposeScope());
+        var rowScales = where(largest > 0, largest / MaxCode, ones_like(largest));
+        scales.copy_(rowScales);
+        // Rounded and clamped, the values are whole numbers in [−127, 127]: the cast to int8 is exact.
+        codes.copy_(w.div(rowScales.unsqueeze(1)).round_().clamp_(-MaxCode, MaxCode));
     }
 
     /// <summary>Reads quantized rows back: codes [out, in] · scales [out], in <paramref name="dtype"/>.</summary>

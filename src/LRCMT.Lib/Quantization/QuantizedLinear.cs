@@ -18,7 +18,7 @@ namespace LRCMT.Quantization;
 /// re-quantized, so unmerging could not restore it. Keep the adapter separate (PEFT does the same for quantized bases),
 /// or merge into a float32 base.
 /// </remarks>
-public sealed class QuantizedLinear : LoRALayer
+internal sealed class QuantizedLinear : LoRALayer
 {
     private readonly Tensor weight;
     private readonly Tensor weight_scale;
@@ -31,13 +31,14 @@ public sealed class QuantizedLinear : LoRALayer
     /// <summary>Quantizes a weight [out, in] (any floating type); the optional bias [out] is copied to float32 and frozen.</summary>
     /// <exception cref="ShapeMismatchException">The weight is not 2-D, or the bias is not [out].</exception>
     /// <exception cref="InvalidInputException">The weight is not floating point, or holds NaN or infinity.</exception>
-    public QuantizedLinear(Tensor weight, Tensor? bias) : base(nameof(QuantizedLinear), InFeaturesOf(weight), weight.shape[0])
+    public QuantizedLinear(Tensor weight, Tensor? bias) : this(CheckBias(weight, bias), Int8Weights.Quantize(weight), bias) { }
+
+    // The codes and scales become the layer's own; the bias is copied.
+    private QuantizedLinear(long inFeatures, (Tensor Codes, Tensor Scales) quantized, Tensor? bias)
+        : base(nameof(QuantizedLinear), inFeatures, quantized.Codes.shape[0])
     {
-        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.shape[0]))
-            throw new ShapeMismatchException("QuantizedLinear bias", $"[{weight.shape[0]}]", bias.shape);
-        var (codes, scales) = Int8Weights.Quantize(weight);
-        this.weight = codes.DetachFromDisposeScope();
-        weight_scale = scales.DetachFromDisposeScope();
+        weight = quantized.Codes.DetachFromDisposeScope();
+        weight_scale = quantized.Scales.DetachFromDisposeScope();
         if (bias is not null)
         {
             using var _ = no_grad();
@@ -45,6 +46,9 @@ public sealed class QuantizedLinear : LoRALayer
         }
         RegisterComponents();
     }
+
+    /// <summary>A layer over codes and scales quantized already (<see cref="Int8Weights.QuantizeRows"/>); it takes them over.</summary>
+    internal static QuantizedLinear FromQuantized(Tensor codes, Tensor scales, Tensor? bias) => new(codes.shape[1], (codes, scales), bias);
 
     /// <summary>The int8 codes [out, in].</summary>
     public Tensor Codes => weight;
@@ -76,10 +80,13 @@ public sealed class QuantizedLinear : LoRALayer
         return source;
     }
 
-    private static long InFeaturesOf(Tensor weight)
+    // Checks the weight's and bias's shapes before anything is quantized; returns in_features.
+    private static long CheckBias(Tensor weight, Tensor? bias)
     {
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.dim() != 2) throw new ShapeMismatchException("QuantizedLinear weight", "[out_features, in_features]", weight.shape);
+        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.shape[0]))
+            throw new ShapeMismatchException("QuantizedLinear bias", $"[{weight.shape[0]}]", bias.shape);
         return weight.shape[1];
     }
 }

@@ -13,25 +13,58 @@ namespace LRCMT.TextEncoders;
 /// base's projections are quantized one by one (<see cref="QuantizedLinear"/>). Names, shapes and dtypes are checked
 /// against the checkpoint's table of contents before any tensor is read; the caller disposes the model if this throws.
 /// </summary>
+/// <remarks>
+/// Memory: each weight is allocated once, in its final dtype, and the checkpoint's bytes go straight into it. A weight
+/// whose stored dtype differs (a float32 checkpoint loaded as bf16, or quantized to int8) passes through one small
+/// staging block at a time instead of a float32 copy of the whole tensor, so the load allocates little besides the
+/// model itself and leaves no holes in the native heap for the training that follows to grow around.
+/// </remarks>
 internal static class BaseLoading
 {
-    /// <summary>Where the weights come from: each tensor's shape and dtype up front, and a reader for one tensor at a time.</summary>
-    /// <param name="Entries">Shape and dtype by model key.</param>
-    /// <param name="Read">Reads the tensor of a model key; the result is disposed after use when <paramref name="Owned"/>.</param>
+    /// <summary>Where the weights come from: each tensor's shape and dtype up front, and a reader of element ranges.</summary>
+    /// <param name="Entries">Shape and stored dtype by model key.</param>
+    /// <param name="ReadElements">Reads the tensor of a model key from a flat element index into a contiguous CPU tensor of
+    /// the stored dtype, as many elements as that tensor holds.</param>
     /// <param name="Name">The file or source named in error messages.</param>
-    /// <param name="Owned">True when each read tensor is a fresh copy this loader may dispose at once.</param>
-    public sealed record Source(IReadOnlyDictionary<string, (long[] Shape, ScalarType DType)> Entries, Func<string, Tensor> Read, string Name, bool Owned)
+    public sealed record Source(IReadOnlyDictionary<string, (long[] Shape, ScalarType DType)> Entries, Action<string, long, Tensor> ReadElements, string Name)
     {
         /// <summary>A source over tensors already in memory (they stay the caller's).</summary>
         public static Source Of(IReadOnlyDictionary<string, Tensor> tensors, string name)
-            => new(tensors.ToDictionary(t => t.Key, t => (t.Value.shape, t.Value.dtype)), key => tensors[key], name, Owned: false);
+            => new(tensors.ToDictionary(t => t.Key, t => (t.Value.shape, t.Value.dtype)), (key, first, destination) =>
+            {
+                using var scope = NewDisposeScope();
+                destination.copy_(tensors[key].reshape(-1).narrow(0, first, destination.numel()).view_as(destination));
+            }, name);
     }
 
     /// <summary>The meta device models are built on before <see cref="Fill"/>.</summary>
     public static Device Meta => META;
 
+    /// <summary>
+    /// An <c>nn.Embedding</c> of <paramref name="count"/> × <paramref name="dimension"/> on <paramref name="device"/>. On the
+    /// meta device it holds no table in memory: TorchSharp's embedding is a native module that initialises its table on
+    /// the CPU and keeps it registered for the module's lifetime — moving the module treats meta as the CPU, and setting
+    /// <c>weight</c> replaces only the module's member. So on meta the native module gets the fewest rows its padding
+    /// index allows (that leftover is all it keeps) and the meta table is set as its weight, which forward uses.
+    /// </summary>
+    public static Embedding NewEmbedding(long count, long dimension, long? paddingIdx, Device? device)
+    {
+        if (device is null || device.type != META.type)
+            return nn.Embedding(count, dimension, padding_idx: paddingIdx, device: device);
+        var embedding = nn.Embedding(paddingIdx is long padding ? padding + 1 : 1, dimension, padding_idx: paddingIdx);
+        embedding.weight = new Parameter(empty(count, dimension, device: device));
+        return embedding;
+    }
+
+    /// <summary>Elements per staging block: 4 MB of float32, small next to any model and large enough for fast reads.</summary>
+    public const long DefaultBlockElements = 1L << 20;
+
+    /// <param name="model">The model built on <see cref="Meta"/>.</param>
+    /// <param name="source">The weights.</param>
+    /// <param name="dtype">The dtype the base is held in.</param>
+    /// <param name="blockElements">Staging block size (tests use tiny blocks to check that block-wise reading changes nothing).</param>
     /// <exception cref="CheckpointMismatchException">A key is missing or unexpected, or a shape or dtype differs.</exception>
-    public static void Fill(nn.Module model, Source source, BaseDType dtype)
+    public static void Fill(nn.Module model, Source source, BaseDType dtype, long blockElements = DefaultBlockElements)
     {
         Check(model, source);
         var floating = dtype == BaseDType.Int8 ? ScalarType.Float32 : dtype.ToScalarType();
@@ -39,40 +72,30 @@ internal static class BaseLoading
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
         modules[""] = model;
         using var _ = no_grad();
+        using var reader = new Reader(source, blockElements);
         foreach (var (path, module) in modules.ToList())
         {
             string Key(string name) => path.Length == 0 ? name : $"{path}.{name}";
-            Parameter Load(string name, ScalarType type)
-            {
-                var read = source.Read(Key(name));
-                try
-                {
-                    return new Parameter(read.to(type, copy: true).contiguous(), trainable);
-                }
-                finally
-                {
-                    if (source.Owned) read.Dispose();
-                }
-            }
+            Parameter Load(string name) => new(reader.Read(Key(name), floating), trainable);
 
             switch (module)
             {
                 case Linear linear when dtype == BaseDType.Int8:
-                    var quantized = QuantizedFrom(source, Key("weight"), linear.bias is null ? null : Key("bias"));
+                    var quantized = reader.ReadQuantized(Key("weight"), linear.bias is null ? null : Key("bias"));
                     var dot = path.LastIndexOf('.');
                     ModuleReplacer.Replace(modules[dot < 0 ? "" : path[..dot]], path[(dot + 1)..], linear, quantized, path);
                     linear.Dispose();
                     break;
                 case Linear linear:
-                    linear.weight = Load("weight", floating);
-                    if (linear.bias is not null) linear.bias = Load("bias", floating);
+                    linear.weight = Load("weight");
+                    if (linear.bias is not null) linear.bias = Load("bias");
                     break;
                 case Embedding embedding:
-                    embedding.weight = Load("weight", floating);
+                    embedding.weight = Load("weight");
                     break;
                 case LayerNorm norm:
-                    norm.weight = Load("weight", floating);
-                    if (norm.bias is not null) norm.bias = Load("bias", floating);
+                    norm.weight = Load("weight");
+                    if (norm.bias is not null) norm.bias = Load("bias");
                     break;
                 default:
                     if (module.named_parameters(recurse: false).Any() || module.named_buffers(recurse: false).Any())
@@ -82,23 +105,92 @@ internal static class BaseLoading
         }
     }
 
-    private static QuantizedLinear QuantizedFrom(Source source, string weightKey, string? biasKey)
+    /// <summary>Reads tensors into their final dtype through a reused staging block (see the class remarks).</summary>
+    private sealed class Reader(Source source, long blockElements) : IDisposable
     {
-        var weight = source.Read(weightKey);
-        var bias = biasKey is null ? null : source.Read(biasKey);
-        try
+        private readonly Dictionary<ScalarType, Tensor> staging = [];
+
+        /// <summary>The tensor of <paramref name="key"/> in <paramref name="type"/>: read straight into it when stored so, else block by block.</summary>
+        public Tensor Read(string key, ScalarType type)
         {
-            var layer = new QuantizedLinear(weight, bias);
-            foreach (var parameter in layer.parameters()) parameter.requires_grad = false;
-            return layer;
-        }
-        finally
-        {
-            if (source.Owned)
+            var (shape, stored) = source.Entries[key];
+            var result = empty(shape, type);
+            try
             {
-                weight.Dispose();
+                if (stored == type)
+                {
+                    source.ReadElements(key, 0, result);
+                    return result;
+                }
+                using var flat = result.view(-1);
+                long total = flat.numel();
+                for (long first = 0; first < total; first += blockElements)
+                {
+                    using var scope = NewDisposeScope();
+                    var block = Block(stored, Math.Min(blockElements, total - first));
+                    source.ReadElements(key, first, block);
+                    flat.narrow(0, first, block.numel()).copy_(block); // converts (round to nearest even, as .to(dtype) does)
+                }
+                return result;
+            }
+            catch
+            {
+                result.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>A frozen <see cref="QuantizedLinear"/> from the weight [out, in] of <paramref name="weightKey"/>, quantized a block of whole rows at a time.</summary>
+        public QuantizedLinear ReadQuantized(string weightKey, string? biasKey)
+        {
+            var (shape, stored) = source.Entries[weightKey];
+            if (shape.Length != 2) throw new ShapeMismatchException($"{weightKey} (to quantize)", "[out_features, in_features]", shape);
+            var (rows, columns) = (shape[0], shape[1]);
+            var codes = empty(shape, ScalarType.Int8);
+            var scales = empty(rows, ScalarType.Float32);
+            Tensor? bias = null;
+            try
+            {
+                long step = Math.Max(1, blockElements / Math.Max(1, columns));
+                for (long first = 0; first < rows; first += step)
+                {
+                    using var scope = NewDisposeScope();
+                    long count = Math.Min(step, rows - first);
+                    var block = Block(stored, count * columns).view(count, columns);
+                    source.ReadElements(weightKey, first * columns, block);
+                    Int8Weights.QuantizeRows(block, codes.narrow(0, first, count), scales.narrow(0, first, count));
+                }
+                bias = biasKey is null ? null : Read(biasKey, ScalarType.Float32);
+                var layer = QuantizedLinear.FromQuantized(codes, scales, bias);
+                foreach (var parameter in layer.parameters()) parameter.requires_grad = false;
+                return layer;
+            }
+            catch
+            {
+                codes.Dispose();
+                scales.Dispose();
+                throw;
+            }
+            finally
+            {
                 bias?.Dispose();
             }
+        }
+
+        // The first `count` elements of the staging buffer for `type`, grown (never shrunk) when a block needs more.
+        private Tensor Block(ScalarType type, long count)
+        {
+            if (!staging.TryGetValue(type, out var buffer) || buffer.numel() < count)
+            {
+                buffer?.Dispose();
+                staging[type] = buffer = empty(Math.Max(count, blockElements), type).DetachFromDisposeScope();
+            }
+            return buffer.narrow(0, 0, count);
+        }
+
+        public void Dispose()
+        {
+            foreach (var buffer in staging.Values) buffer.Dispose();
         }
     }
 

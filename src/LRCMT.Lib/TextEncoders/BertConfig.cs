@@ -62,27 +62,36 @@ public sealed record BertConfig
     /// <summary>Hugging Face's <c>BertConfig()</c> defaults: 30522 words, 768 wide, 12 layers, 12 heads, 3072 FFN, 512 positions.</summary>
     public static BertConfig Base() => new();
 
-    /// <summary>Reads a Hugging Face <c>config.json</c>; keys it does not name keep Hugging Face's defaults.</summary>
+    /// <summary>
+    /// Reads a Hugging Face <c>config.json</c>; keys it does not name keep Hugging Face's defaults. The file is read
+    /// through the bounded input reader (a regular file of at most 16 MiB, strict UTF-8; docs/reliability.md).
+    /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="CorruptFileException">The file is not JSON, or a key has the wrong JSON type.</exception>
+    /// <exception cref="InputFileException">The path is not a regular file (a FIFO, a device, a link loop) or is over its size limit.</exception>
+    /// <exception cref="CorruptFileException">The file is not UTF-8 JSON, repeats a key, or a key has the wrong JSON type.</exception>
     /// <exception cref="InvalidConfigurationException">The config is not a BERT config, or its values are inconsistent.</exception>
     public static BertConfig FromFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"BERT config '{path}' does not exist.", path);
-        return FromJson(File.ReadAllText(path), path);
+        if (!IO.InputFile.IsPresent(path)) throw new FileNotFoundException($"BERT config '{path}' does not exist.", path);
+        return FromJson(IO.InputFile.ReadAllText(path, IO.InputKind.ModelConfig), path);
     }
 
     /// <summary>Parses the text of a Hugging Face <c>config.json</c>; <paramref name="source"/> names it in errors.</summary>
-    /// <exception cref="CorruptFileException">The text is not JSON, or a key has the wrong JSON type.</exception>
-    /// <exception cref="InvalidConfigurationException">The config is not a BERT config, or its values are inconsistent.</exception>
+    /// <exception cref="CorruptFileException">The text is not JSON, repeats a key, or a key has the wrong JSON type.</exception>
+    /// <exception cref="InvalidConfigurationException">
+    /// The config is not a BERT encoder config (another <c>model_type</c> or position embedding, or a flag that makes it a
+    /// decoder: <c>is_decoder</c>, <c>add_cross_attention</c>, <c>is_encoder_decoder</c>, or <c>pruned_heads</c>), or its values are inconsistent.
+    /// </exception>
     public static BertConfig FromJson(string json, string source = "config.json")
     {
         ArgumentNullException.ThrowIfNull(json);
+        Tokenization.JsonFields.RequireStrict(System.Text.Encoding.UTF8.GetBytes(json), source);
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json);
+            // A repeated key would leave which value counts to the parser: refused, as for every other JSON input.
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
@@ -105,6 +114,7 @@ public sealed record BertConfig
             if (positionType != "absolute")
                 throw new InvalidConfigurationException(
                     $"BERT config '{source}'", $"position_embedding_type '{positionType}' is not supported; only 'absolute' is.");
+            SettingRules.ThrowIfAny($"BERT config '{source}'", UnsupportedFlags(reader));
 
             var defaults = new BertConfig();
             var config = new BertConfig
@@ -125,6 +135,26 @@ public sealed record BertConfig
             config.Validate($"BERT config '{source}'");
             return config;
         }
+    }
+
+    // Flags that turn Hugging Face's BERT into a decoder or another shape; this library computes the encoder only, so a
+    // config that sets one describes a model it would run differently (silently, if the flag were ignored).
+    private static List<SettingProblem> UnsupportedFlags(BertConfigJson reader)
+    {
+        var problems = new List<SettingProblem>();
+        foreach (var (flag, meaning) in new[]
+                 {
+                     ("is_decoder", "a causal (left-to-right) attention mask"),
+                     ("add_cross_attention", "cross-attention layers over an encoder's output"),
+                     ("is_encoder_decoder", "an encoder-decoder model"),
+                 })
+        {
+            if (reader.Bool(flag, false))
+                problems.Add(new SettingProblem(flag, $"is true ({meaning}); only BERT encoders are supported, so the model would compute something else."));
+        }
+        if (reader.Count("pruned_heads") > 0)
+            problems.Add(new SettingProblem("pruned_heads", "is not empty; pruned attention heads are not supported (every layer must keep num_attention_heads heads)."));
+        return problems;
     }
 
     /// <summary>Largest accepted <see cref="VocabSize"/> (multilingual vocabularies stay near 250,000).</summary>
@@ -186,6 +216,18 @@ public sealed record BertConfig
 
         public double Double(string key, double fallback) =>
             Get(key) is { } e ? e.ValueKind == JsonValueKind.Number ? e.GetDouble() : throw Wrong(key, "a number", e) : fallback;
+
+        public bool Bool(string key, bool fallback) =>
+            Get(key) is { } e ? e.ValueKind is JsonValueKind.True or JsonValueKind.False ? e.GetBoolean() : throw Wrong(key, "true or false", e) : fallback;
+
+        // The number of entries of an object or array value (0 when absent).
+        public int Count(string key) => Get(key) switch
+        {
+            null => 0,
+            { ValueKind: JsonValueKind.Object } e => e.EnumerateObject().Count(),
+            { ValueKind: JsonValueKind.Array } e => e.GetArrayLength(),
+            { } e => throw Wrong(key, "an object", e),
+        };
 
         public string? String(string key, string? fallback) =>
             Get(key) is { } e ? e.ValueKind == JsonValueKind.String ? e.GetString() : throw Wrong(key, "a string", e) : fallback;

@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.Training;
 using LRCMT.TextEncoders.Bert;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -96,6 +97,7 @@ public sealed class BertModel : TextEncoder
     public override TextEncoderOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
     {
         BertInputValidator.Validate(Config, embeddings.Device, inputIds, attentionMask, tokenTypeIds, ValidateIdsOnDevice);
+        NativeHeap.EncoderForward(training, is_grad_enabled(), inputIds.device_type == DeviceType.CPU);
         using var scope = NewDisposeScope();
         var types = tokenTypeIds ?? zeros_like(inputIds);
         var hidden = embeddings.call(inputIds, types);

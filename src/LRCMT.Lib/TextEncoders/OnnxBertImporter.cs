@@ -20,6 +20,7 @@ public static class OnnxBertImporter
     /// <param name="config">The model's config; when null it is inferred from the graph (sizes, heads, activation, epsilon).</param>
     /// <returns>The model in eval mode.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InputFileException">The path is not a regular file (a FIFO, a device, a link loop) or is over the ONNX size limit.</exception>
     /// <exception cref="CorruptFileException">The file is truncated, not ONNX, or stores weights externally or in an unsupported type.</exception>
     /// <exception cref="InvalidConfigurationException">The config cannot be inferred, or the given one is invalid.</exception>
     /// <exception cref="CheckpointMismatchException">The graph's weights do not fit the config (missing, unexpected or mis-shaped keys).</exception>
@@ -35,11 +36,11 @@ public static class OnnxBertImporter
     {
         ArgumentException.ThrowIfNullOrEmpty(onnxPath);
         SettingRules.ThrowIf("base dtype", SettingRules.Defined("dtype", dtype));
-        if (!File.Exists(onnxPath)) throw new FileNotFoundException($"ONNX model '{onnxPath}' does not exist.", onnxPath);
-        return Load(File.ReadAllBytes(onnxPath), onnxPath, config, dtype);
+        if (!IO.InputFile.IsPresent(onnxPath)) throw new FileNotFoundException($"ONNX model '{onnxPath}' does not exist.", onnxPath);
+        return Load(IO.InputFile.ReadAllBytes(onnxPath, IO.InputKind.Onnx), onnxPath, config, dtype);
     }
 
-    /// <summary>Imports an ONNX model from a stream (read to its end, not disposed), e.g. an embedded resource.</summary>
+    /// <summary>Imports an ONNX model from a stream (read to its end, not disposed, at most the ONNX input limit), e.g. an embedded resource.</summary>
     /// <param name="onnx">The model bytes.</param>
     /// <param name="sourceName">Names the model in error messages.</param>
     /// <param name="config">The model's config; when null it is inferred from the graph.</param>
@@ -48,7 +49,7 @@ public static class OnnxBertImporter
     public static BertModel Load(Stream onnx, string sourceName, BertConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(onnx);
-        return Load(ReadToEnd(onnx), sourceName, config, BaseDType.Float32);
+        return Load(ReadToEnd(onnx, sourceName), sourceName, config, BaseDType.Float32);
     }
 
     /// <summary>The graph's weights under Hugging Face <c>BertModel</c> names (weights transposed to torch layout).</summary>
@@ -58,19 +59,26 @@ public static class OnnxBertImporter
         return OnnxBertStateDict.Build(graph, sourceName);
     }
 
-    // Seekable streams (files, embedded resources) are read straight into one array of the right size.
-    private static byte[] ReadToEnd(Stream stream)
+    // Seekable streams (files, embedded resources) are read straight into one array of the right size, after their
+    // length is checked against the ONNX input limit; others through the bounded reader, which stops past the limit.
+    private static byte[] ReadToEnd(Stream stream, string sourceName)
     {
-        if (stream.CanSeek)
+        if (!stream.CanSeek) return IO.InputFile.ReadAllBytes(stream, IO.InputKind.Onnx, sourceName);
+        var remaining = stream.Length - stream.Position;
+        var limit = IO.InputFile.Limit(IO.InputKind.Onnx, sourceName);
+        if (remaining > limit)
+            throw new InputFileException(sourceName, $"it holds {remaining:N0} bytes; an ONNX model may hold at most {limit:N0} " +
+                                                     $"(raise the limit with the environment variable {IO.InputFile.LimitVariable(IO.InputKind.Onnx)}).");
+        var bytes = new byte[remaining];
+        try
         {
-            var bytes = new byte[stream.Length - stream.Position];
             stream.ReadExactly(bytes);
-            return bytes;
         }
-
-        using var buffer = new MemoryStream();
-        stream.CopyTo(buffer);
-        return buffer.ToArray();
+        catch (EndOfStreamException e)
+        {
+            throw new CorruptFileException(sourceName, stream.Position, "the stream ended before the length it reported.", e);
+        }
+        return bytes;
     }
 
     private static BertModel Load(byte[] onnx, string sourceName, BertConfig? config, BaseDType dtype)

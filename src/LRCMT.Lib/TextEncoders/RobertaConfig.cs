@@ -18,13 +18,14 @@ public static class RobertaConfig
 
     /// <summary>Reads a Hugging Face RoBERTa <c>config.json</c>; keys it does not name keep roberta-base's values.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="CorruptFileException">The file is not JSON, or a key has the wrong JSON type.</exception>
-    /// <exception cref="InvalidConfigurationException">The config is not a RoBERTa config, or its values are inconsistent.</exception>
+    /// <exception cref="InputFileException">The path is not a regular file (a FIFO, a device, a link loop) or is over its size limit.</exception>
+    /// <exception cref="CorruptFileException">The file is not UTF-8 JSON, repeats a key, or a key has the wrong JSON type.</exception>
+    /// <exception cref="InvalidConfigurationException">The config is not a RoBERTa encoder config, or its values are inconsistent.</exception>
     public static BertConfig FromFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"RoBERTa config '{path}' does not exist.", path);
-        return FromJson(File.ReadAllText(path), path);
+        if (!IO.InputFile.IsPresent(path)) throw new FileNotFoundException($"RoBERTa config '{path}' does not exist.", path);
+        return FromJson(IO.InputFile.ReadAllText(path, IO.InputKind.ModelConfig), path);
     }
 
     /// <summary>Parses the text of a Hugging Face RoBERTa <c>config.json</c>; <paramref name="source"/> names it in errors.</summary>
@@ -33,17 +34,25 @@ public static class RobertaConfig
     public static BertConfig FromJson(string json, string source = "config.json")
     {
         ArgumentNullException.ThrowIfNull(json);
+        Tokenization.JsonFields.RequireStrict(System.Text.Encoding.UTF8.GetBytes(json), source);
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new CorruptFileException(source, null, "a config must be a JSON object.");
+            // A repeated key is refused while parsing (JsonObject would otherwise throw ArgumentException on first access).
+            root = JsonNode.Parse(json, documentOptions: new System.Text.Json.JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                ?? throw new CorruptFileException(source, null, "a config must be a JSON object.");
         }
         catch (System.Text.Json.JsonException e)
         {
             throw new CorruptFileException(source, null, "not valid JSON: " + e.Message, e);
         }
 
-        var modelType = root["model_type"]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? root["model_type"]!.GetValue<string>() : null;
+        var modelType = root["model_type"] switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue<string>(out var text) => text,
+            var other => throw new CorruptFileException(source, null, $"key 'model_type' must be a string but is {other.ToJsonString()}."),
+        };
         if (modelType is not (null or "roberta"))
             throw new InvalidConfigurationException($"RoBERTa config '{source}'", $"model_type is '{modelType}', but only 'roberta' checkpoints load as RobertaModel.");
         // BertConfig reads the shape; RoBERTa's own defaults fill the keys the file leaves out.

@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using LRCMT.Training;
 using LRCMT.TextEncoders.Bert;
 using LRCMT.TextEncoders.Roberta;
 using Microsoft.Extensions.Logging;
@@ -85,6 +86,7 @@ public sealed class RobertaModel : TextEncoder
             throw new ShapeMismatchException(
                 "input ids", $"[batch, 1..{longest}] (positions run from pad_token_id + 1 = {Config.PadTokenId + 1} to {Config.MaxPositionEmbeddings - 1})", inputIds.shape);
         BertInputValidator.Validate(Config, embeddings.Device, inputIds, attentionMask, tokenTypeIds);
+        NativeHeap.EncoderForward(training, is_grad_enabled(), inputIds.device_type == DeviceType.CPU);
         using var scope = NewDisposeScope();
         var types = tokenTypeIds ?? zeros_like(inputIds);
         var hidden = embeddings.call(inputIds, types);

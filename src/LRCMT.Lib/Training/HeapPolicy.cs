@@ -21,7 +21,9 @@ public enum HeapPolicy
 
     /// <summary>
     /// For inference (evaluation, serving): every block comes from the heap and freed memory stays in the process, so
-    /// repeated forwards reuse the same pages. The process keeps its largest forward's memory until it exits.
+    /// repeated forwards reuse the same pages. The process keeps its largest forward's memory until it exits. The
+    /// library applies it by itself at the first CPU inference forward of its encoders unless something else was chosen
+    /// (the rules: <see cref="NativeHeap"/>'s remarks).
     /// </summary>
     Inference,
 }

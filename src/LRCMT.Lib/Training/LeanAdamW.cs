@@ -109,8 +109,7 @@ public sealed class LeanAdamW : AdamW
     public new void load_state_dict(string location)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(location);
-        if (!File.Exists(location)) throw new FileNotFoundException($"Optimizer state file '{location}' does not exist.", location);
-        using var reader = new BinaryReader(File.OpenRead(location));
+        using var reader = new BinaryReader(LRCMT.IO.InputFile.OpenRead(location));
         AdamWStateFile.Load(this, reader, location);
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using LRCMT.Errors;
+using Microsoft.Extensions.Logging;
 using LRCMT.Configuration;
 
 namespace LRCMT.Training;
@@ -14,12 +15,20 @@ namespace LRCMT.Training;
 /// call it at start-up, before the heap has grown.
 /// </summary>
 /// <remarks>
-/// The setting is process-wide (it changes how every native allocation of the process is served), so the library
-/// never applies it on its own: <see cref="Trainer"/> applies it when <see cref="TrainerOptions.LimitNativeHeapGrowth"/>
-/// is set, the <c>lrcmt</c> tool applies it for the processes it owns, and anyone else may call
-/// <see cref="LimitGrowth"/> once at start-up. It costs page faults: a block served by its own mapping is zero-filled
-/// again every time it is allocated (docs/performance.md has the measured price). Off Linux, or with a C library
-/// other than glibc (musl), the methods do nothing and return false.
+/// <para>The settings are process-wide (they change how every native allocation of the process is served). The library
+/// applies one by itself in a single case: <see cref="HeapPolicy.Inference"/>, once, the first time one of its text
+/// encoders (<c>BertModel</c>, <c>RobertaModel</c>, and so every model built on them) runs a CPU forward pass for
+/// inference — eval mode with gradients off — provided that nothing chose a policy before: no call to
+/// <see cref="Apply"/> or <see cref="LimitGrowth"/> (<c>Apply(HeapPolicy.Default)</c> keeps glibc's heap and is a
+/// choice too), no training forward of a library encoder and no <see cref="Trainer"/> run in the process, and the
+/// environment variable <c>LRCMT_NATIVE_HEAP</c> is not <c>manual</c>. Without it every forward pays thousands of page
+/// faults and runs up to ~2.8× slower (docs/performance.md); its price is that the process keeps the memory of its
+/// largest forward pass until it exits. <see cref="Logger"/> receives a line when it happens; <see cref="Current"/> tells.</para>
+/// <para><see cref="Trainer"/> applies <see cref="HeapPolicy.Training"/> when the encoder's own weights train (unless
+/// <see cref="TrainerOptions.LimitNativeHeapGrowth"/> says otherwise), and anyone may call <see cref="Apply"/> at any
+/// time; the last call wins. The training policy costs page faults: a block served by its own mapping is zero-filled again
+/// every time it is allocated (docs/performance.md has the measured price). Off Linux, or with a C library other than
+/// glibc (musl), the methods do nothing and return false.</para>
 /// </remarks>
 public static class NativeHeap
 {
@@ -33,7 +42,20 @@ public static class NativeHeap
     private const int M_MMAP_THRESHOLD = -3;
     private const int M_MMAP_MAX = -4;
 
+    /// <summary>The environment variable that, set to <c>manual</c>, keeps the library from applying a policy by itself.</summary>
+    public const string Variable = "LRCMT_NATIVE_HEAP";
+
     private static readonly Lazy<Glibc?> Library = new(Glibc.TryLoad);
+
+    private static readonly HeapPolicyChoice Choice = new(Set,
+        !string.Equals(Environment.GetEnvironmentVariable(Variable), "manual", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The policy applied last in this process — by <see cref="Apply"/>, <see cref="LimitGrowth"/> or by the library
+    /// itself (see the remarks); <see cref="HeapPolicy.Default"/> while glibc's own behaviour is in force.</summary>
+    public static HeapPolicy Current => Choice.Current;
+
+    /// <summary>Receives one information line when the library applies a policy by itself (null: no log).</summary>
+    public static ILogger? Logger { get; set; }
 
     /// <summary>True when the process runs on glibc, so <see cref="LimitGrowth"/> and <see cref="Trim"/> take effect.</summary>
     public static bool IsSupported => Library.Value is not null;
@@ -50,7 +72,7 @@ public static class NativeHeap
         if (mmapThresholdBytes is < 1 or > MaxMmapThreshold)
             throw new ArgumentOutOfRangeException(nameof(mmapThresholdBytes), mmapThresholdBytes,
                 $"the mmap threshold must be 1 to {MaxMmapThreshold} bytes (glibc refuses larger values).");
-        return Library.Value is { } libc && libc.SetOption(M_MMAP_THRESHOLD, mmapThresholdBytes) & libc.SetOption(M_MMAP_MAX, DefaultMmapMax);
+        return Choice.Choose(HeapPolicy.Training, () => Library.Value is { } libc && SetTraining(libc, mmapThresholdBytes));
     }
 
     // glibc's own limit on simultaneous mappings (65536); the inference policy sets it to 0, the training one restores it.
@@ -63,24 +85,46 @@ public static class NativeHeap
     /// Sets how glibc serves libtorch's CPU tensors for the phase that follows (process-wide; see
     /// <see cref="HeapPolicy"/> for what each does and docs/performance.md for the measured effect). Call it when the
     /// phase changes, e.g. <see cref="HeapPolicy.Inference"/> before serving predictions and
-    /// <see cref="HeapPolicy.Training"/> before full fine-tuning. <see cref="HeapPolicy.Default"/> leaves the heap as it is.
+    /// <see cref="HeapPolicy.Training"/> before full fine-tuning. <see cref="HeapPolicy.Default"/> leaves the heap as it is
+    /// (and, like every call, keeps the library from choosing a policy by itself later).
     /// </summary>
     /// <returns>True when the policy was applied (or is <see cref="HeapPolicy.Default"/>); false off glibc.</returns>
     /// <exception cref="InvalidConfigurationException">The policy is not one of the named values.</exception>
     public static bool Apply(HeapPolicy policy)
     {
         SettingRules.ThrowIf("native heap policy", SettingRules.Defined("policy", policy));
+        return Choice.Choose(policy);
+    }
+
+    /// <summary>A library text encoder runs a forward pass (see the remarks: the first CPU one for inference may apply
+    /// <see cref="HeapPolicy.Inference"/>).</summary>
+    internal static void EncoderForward(bool training, bool gradients, bool onCpu)
+    {
+        if (Choice.EncoderForward(training, gradients, onCpu))
+            Logger?.LogInformation("LRCMT applied the native heap policy {Policy} for inference (process-wide; keeps freed memory for the next forward pass). Call NativeHeap.Apply before the first forward, or set {Variable}=manual, to choose otherwise.",
+                HeapPolicy.Inference, Variable);
+    }
+
+    /// <summary>A <see cref="Trainer"/> starts training: its evaluation passes must not switch the heap to inference.</summary>
+    internal static void TrainingStarted() => Choice.TrainingStarted();
+
+    private static bool Set(HeapPolicy policy)
+    {
         if (Library.Value is not { } libc) return false;
         return policy switch
         {
-            HeapPolicy.Training => libc.SetOption(M_MMAP_THRESHOLD, DefaultMmapThreshold) & libc.SetOption(M_MMAP_MAX, DefaultMmapMax)
-                                   & libc.SetOption(M_TRIM_THRESHOLD, DefaultTrimThreshold),
+            HeapPolicy.Training => SetTraining(libc, DefaultMmapThreshold),
             // No block gets its own mapping, and the heap keeps what is freed: the next forward reuses the same pages
             // instead of having the kernel map and zero them again.
             HeapPolicy.Inference => libc.SetOption(M_MMAP_MAX, 0) & libc.SetOption(M_TRIM_THRESHOLD, int.MaxValue),
             _ => true,
         };
     }
+
+    // Also undoes the inference policy (mappings allowed again, free memory at the top of the heap returned).
+    private static bool SetTraining(Glibc libc, int mmapThresholdBytes) =>
+        libc.SetOption(M_MMAP_THRESHOLD, mmapThresholdBytes) & libc.SetOption(M_MMAP_MAX, DefaultMmapMax)
+        & libc.SetOption(M_TRIM_THRESHOLD, DefaultTrimThreshold);
 
     /// <summary>Returns the free parts of the heap to the system now (glibc's <c>malloc_trim(0)</c>).</summary>
     /// <returns>True when glibc released memory; false when there was nothing to release or the process is not on glibc.</returns>

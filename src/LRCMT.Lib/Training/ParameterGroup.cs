@@ -14,4 +14,17 @@ public enum ParameterGroup
 
     /// <summary>Every other trainable parameter (fusion, head); <see cref="TrainerOptions.LearningRate"/>.</summary>
     Other,
+
+    /// <summary>
+    /// LoRA+ (when <see cref="TrainerOptions.LoraPlusRatio"/> is set): the B side of every adapter — <c>lora_B</c> and,
+    /// for DoRA, the magnitude vector — at <see cref="TrainerOptions.LoraPlusRatio"/> × <see cref="TrainerOptions.AdapterLearningRate"/>;
+    /// <see cref="Adapter"/> then holds the A side.
+    /// </summary>
+    AdapterB,
+
+    /// <summary>
+    /// LoRA+ (when <see cref="TrainerOptions.LoraPlusRatio"/> is set): trainable weights of embedding tables (found by
+    /// type: every <c>Embedding</c> module), at <see cref="TrainerOptions.LoraPlusEmbeddingLearningRate"/>.
+    /// </summary>
+    Embedding,
 }

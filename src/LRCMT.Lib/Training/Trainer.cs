@@ -1,6 +1,7 @@
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
+using LRCMT.Experiments;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -11,7 +12,7 @@ namespace LRCMT.Training;
 
 /// <summary>
 /// Trains any <c>nn.Module&lt;MultimodalBatch, Tensor&gt;</c> (e.g. <c>LRCMTModel</c>) that returns one regression
-/// score per sample (L1 or MSE loss) or, for an <c>LRCMTModel</c> with a classification head, one logit per class of
+/// score per sample (L1 or MSE loss) or, for a <c>SentimentModel</c> (LRCMT or a baseline) with a classification head, one logit per class of
 /// the head (cross-entropy; the classes are read from the model):
 /// AdamW with one learning rate per <see cref="ParameterGroup"/> (adapters found by type, optionally the encoder, the
 /// rest), warm-up then linear/cosine decay, gradient clipping, evaluation with <see cref="MsaMetrics"/> after each
@@ -36,6 +37,21 @@ public sealed class Trainer
         options.Validate();
         _options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>
+    /// The optimizer groups this trainer's options give <paramref name="model"/> — each with its parameters and base
+    /// learning rate — for a TorchSharp optimizer of your own (e.g. LoRA+ with <see cref="TrainerOptions.LoraPlusRatio"/>):
+    /// <c>new AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate)))</c>. Groups are found by
+    /// the model's structure (<see cref="ParameterGroup"/>); empty ones are left out. Only learning rates come from the
+    /// options; weight decay and the schedule are the optimizer's.
+    /// </summary>
+    /// <param name="model">Any model; its parameters with <c>requires_grad</c> are grouped.</param>
+    /// <exception cref="InvalidConfigurationException">The model has no trainable parameter.</exception>
+    public IReadOnlyList<(ParameterGroup Group, IReadOnlyList<Parameter> Parameters, double LearningRate)> ParameterGroupsOf(nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return ParameterGroups.Of(model, _options).Groups();
     }
 
     /// <summary>Trains from the model's current weights. Seeds libtorch's generator with <see cref="TrainerOptions.Seed"/> first.</summary>
@@ -63,7 +79,7 @@ public sealed class Trainer
 
     /// <summary>
     /// Runs <paramref name="model"/> over <paramref name="loader"/> without gradients and computes MMSA's metrics of
-    /// <paramref name="dataset"/>: the regression metrics, or, for an <c>LRCMTModel</c> with a classification head, the
+    /// <paramref name="dataset"/>: the regression metrics, or, for a <c>SentimentModel</c> with a classification head, the
     /// classification metrics of its classes (the labels' sentiment scores mapped by the dataset's convention).
     /// </summary>
     /// <exception cref="InvalidConfigurationException">The dataset has no MMSA convention for the head's class count.</exception>
@@ -74,12 +90,55 @@ public sealed class Trainer
         return EvaluationLoop.Run(model, loader, TrainingObjective.For(model, dataset)).Metrics;
     }
 
+    /// <summary>
+    /// Runs <paramref name="model"/> without gradients over every batch of <paramref name="loader"/> (in eval mode, restored
+    /// after) and keeps each sample's regression score with its truth, in the loader's order: what a paired comparison of
+    /// two models on the same samples needs.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A batch has no labels.</exception>
+    /// <exception cref="ShapeMismatchException">The model does not return one score per sample.</exception>
+    public static SamplePredictions Predict(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loader);
+        bool wasTraining = model.training;
+        model.eval();
+        var predictions = new List<float>(loader.SampleCount);
+        var truths = new List<float>(loader.SampleCount);
+        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var batch in loader.Epoch(0))
+            {
+                using var scope = NewDisposeScope();
+                using (batch)
+                {
+                    var labels = batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.");
+                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
+                    var output = model.call(input);
+                    if (output.numel() != batch.Size)
+                        throw new ShapeMismatchException("model output", $"[{batch.Size}] (one regression score per sample)", output.shape);
+                    predictions.AddRange(output.reshape(-1).to(ScalarType.Float32).cpu().data<float>().ToArray());
+                    truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
+                    if (!ReferenceEquals(input, batch)) input.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+        return new SamplePredictions(predictions.ToArray(), truths.ToArray());
+    }
+
     private TrainingResult Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader train, MultimodalDataLoader valid,
         string? checkpoint, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
+        NativeHeap.TrainingStarted();
         var objective = TrainingObjective.For(model, _options);
         var groups = ParameterGroups.Of(model, _options);
         if (_options.LimitNativeHeapGrowth ?? groups.EncoderTrains) NativeHeap.LimitGrowth();

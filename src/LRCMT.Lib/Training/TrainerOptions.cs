@@ -21,6 +21,12 @@ public sealed record TrainerOptions
     /// </summary>
     public const double DefaultEncoderLearningRate = 1e-4;
 
+    /// <summary>
+    /// The learning rate of embedding tables under LoRA+ when <see cref="LoraPlusEmbeddingLearningRate"/> is not set
+    /// (PEFT's <c>loraplus_lr_embedding</c> default).
+    /// </summary>
+    public const double DefaultLoraPlusEmbeddingLearningRate = 1e-6;
+
     /// <summary>Number of epochs.</summary>
     public int Epochs { get; init; } = 10;
 
@@ -35,6 +41,20 @@ public sealed record TrainerOptions
     /// module in it) — the encoder's own weights when it is fully fine-tuned. Null: <see cref="DefaultEncoderLearningRate"/>.
     /// </summary>
     public double? EncoderLearningRate { get; init; }
+
+    /// <summary>
+    /// LoRA+ (Hayou et al., 2024; PEFT's <c>loraplus_lr_ratio</c>): when set, the B side of every adapter
+    /// (<see cref="ParameterGroup.AdapterB"/>) trains at this ratio × <see cref="AdapterLearningRate"/> and the A side at
+    /// <see cref="AdapterLearningRate"/>; trainable embedding tables get <see cref="LoraPlusEmbeddingLearningRate"/>
+    /// (<see cref="ParameterGroup.Embedding"/>). The paper suggests about 16. Null: one adapter learning rate.
+    /// </summary>
+    public double? LoraPlusRatio { get; init; }
+
+    /// <summary>
+    /// Under LoRA+ (<see cref="LoraPlusRatio"/>), the learning rate of trainable embedding tables (PEFT's
+    /// <c>loraplus_lr_embedding</c>). Null: <see cref="DefaultLoraPlusEmbeddingLearningRate"/>.
+    /// </summary>
+    public double? LoraPlusEmbeddingLearningRate { get; init; }
 
     /// <summary>AdamW's decoupled weight decay.</summary>
     public double WeightDecay { get; init; } = 0.01;
@@ -85,6 +105,22 @@ public sealed record TrainerOptions
     /// </summary>
     public bool? LimitNativeHeapGrowth { get; init; }
 
+    /// <summary>MMSA's seeds (its <c>-s</c> default): 1111, 1112, 1113, 1114, 1115.</summary>
+    public static IReadOnlyList<int> MmsaSeeds { get; } = [1111, 1112, 1113, 1114, 1115];
+
+    /// <summary>
+    /// MMSA's early-stopping patience (<c>early_stop</c>): 8 epochs without a lower validation loss, the same in MMSA's
+    /// configuration for every model the library builds (TFN, LMF, MulT, MAG-BERT) and for MOSI, MOSEI and CH-SIMS.
+    /// </summary>
+    public const int MmsaPatience = 8;
+
+    /// <summary>
+    /// These options under MMSA's protocol: the model is selected on the validation loss (<see cref="LossMetric"/>,
+    /// MMSA's <c>KeyEval</c> for MOSI, MOSEI and CH-SIMS; an epoch must be strictly lower, so ties keep the earliest),
+    /// and training stops after <see cref="MmsaPatience"/> epochs without improvement. Everything else is kept.
+    /// </summary>
+    public TrainerOptions WithMmsaProtocol() => this with { EarlyStoppingMetric = LossMetric, Patience = MmsaPatience };
+
     /// <summary>
     /// Every problem of these options (paths relative to them, e.g. <c>Epochs</c>); empty when they are valid. Whether
     /// the loss and the early-stopping metric fit the model's head is checked when training or evaluation starts.
@@ -97,6 +133,10 @@ public sealed record TrainerOptions
             SettingRules.NonNegative(nameof(AdapterLearningRate), AdapterLearningRate),
             SettingRules.NonNegative(nameof(LearningRate), LearningRate),
             EncoderLearningRate is { } encoderRate ? SettingRules.NonNegative(nameof(EncoderLearningRate), encoderRate) : null,
+            LoraPlusRatio is { } ratio ? SettingRules.Positive(nameof(LoraPlusRatio), ratio) : null,
+            LoraPlusEmbeddingLearningRate is { } embeddingRate ? SettingRules.NonNegative(nameof(LoraPlusEmbeddingLearningRate), embeddingRate) : null,
+            LoraPlusEmbeddingLearningRate is not null && LoraPlusRatio is null
+                ? new SettingProblem(nameof(LoraPlusEmbeddingLearningRate), $"applies only under LoRA+; set {nameof(LoraPlusRatio)} too") : null,
             SettingRules.NonNegative(nameof(WeightDecay), WeightDecay),
             SettingRules.Rate(nameof(WarmupRatio), WarmupRatio),
             SettingRules.NonNegative(nameof(MaxGradientNorm), MaxGradientNorm),

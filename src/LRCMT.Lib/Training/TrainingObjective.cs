@@ -10,7 +10,7 @@ namespace LRCMT.Training;
 
 /// <summary>
 /// What the trainer optimises and scores, decided by the model's head: one regression score per sample with L1 (or
-/// MSE) and MMSA's regression metrics, or, for an <see cref="LRCMTModel"/> with a classification head, its classes
+/// MSE) and MMSA's regression metrics, or, for a <see cref="SentimentModel"/> (LRCMT or a baseline) with a classification head, its classes
 /// (by the dataset's MMSA convention) with cross-entropy and MMSA's classification metrics. The class count is read
 /// from the model, never kept a second time.
 /// </summary>
@@ -48,7 +48,7 @@ internal sealed class TrainingObjective(TrainingLoss loss, MsaDataset dataset, S
     /// <summary>The classes of a classification head, read from the model's description; null for a regression model.</summary>
     private static SentimentClasses? ClassesOf(nn.Module<MultimodalBatch, Tensor> model, MsaDataset dataset)
     {
-        if (model is not LRCMTModel { Options.Head: { Kind: HeadKind.Classification } head }) return null;
+        if (model is not SentimentModel { Options.Head: { Kind: HeadKind.Classification } head }) return null;
         var classes = new SentimentClasses(dataset, head.Classes);
         // The count is the head's (LrcmtOptions.Head.Classes): a problem with it is named there.
         SettingRules.ThrowIfAny("the model's classification head",

@@ -13,11 +13,28 @@ public static class ChildProcess
     public static double[] Run(params string[] arguments)
     {
         var host = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
         // Started as `dotnet LRCMT.Lib.Benchmarks.dll` the process is the dotnet host, which needs the assembly again.
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
+        return Path.GetFileNameWithoutExtension(host) == "dotnet"
+            ? RunProgram(host, [typeof(ChildProcess).Assembly.Location, .. arguments])
+            : RunProgram(host, arguments);
+    }
+
+    /// <summary>Runs another program (e.g. <c>python3</c> with a script) that prints a <c>RESULT</c> line the same way.</summary>
+    /// <returns>The numbers after <c>RESULT</c>, or an empty array when it printed none or could not be started.</returns>
+    public static double[] RunProgram(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var arg in arguments) start.ArgumentList.Add(arg);
-        using var child = Process.Start(start)!;
+        Process? started;
+        try
+        {
+            started = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return []; // not installed
+        }
+        using var child = started!;
         var output = child.StandardOutput.ReadToEnd();
         if (!child.WaitForExit(TimeSpan.FromMinutes(20))) child.Kill(entireProcessTree: true);
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));

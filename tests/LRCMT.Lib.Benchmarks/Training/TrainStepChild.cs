@@ -20,9 +20,6 @@ namespace LRCMT.Benchmarks.Training;
 /// </summary>
 public static class TrainStepChild
 {
-    /// <param name="spec">size:tuning:dtype:optimizer:batch:seq[:heap], e.g. bert-base:full:fp32:lean:8:64; a trailing
-    /// <c>:limited</c> applies <see cref="HeapPolicy.Training"/> (<see cref="NativeHeap.LimitGrowth"/>) before anything is
-    /// allocated, <c>:inference</c> <see cref="HeapPolicy.Inference"/>.</param>
     /// <summary>Writes a random model of <paramref name="size"/> as a Hugging Face folder (config.json + model.safetensors).</summary>
     public static int WriteCheckpoint(string size, string folder)
     {
@@ -37,6 +34,9 @@ public static class TrainStepChild
         return 0;
     }
 
+    /// <param name="spec">size:tuning:dtype:optimizer:batch:seq[:heap], e.g. bert-base:full:fp32:lean:8:64; a trailing
+    /// <c>:limited</c> applies <see cref="HeapPolicy.Training"/> (<see cref="NativeHeap.LimitGrowth"/>) before anything is
+    /// allocated, <c>:inference</c> <see cref="HeapPolicy.Inference"/>.</param>
     public static int Run(string spec, int steps)
     {
         var parts = spec.Split(':');
@@ -46,20 +46,41 @@ public static class TrainStepChild
         if (heap != HeapPolicy.Default && !NativeHeap.Apply(heap))
             Console.Error.WriteLine("NativeHeap policies are not supported here (not glibc); measuring the default heap.");
 
+        // LRCMT_STEP_TRACE=1 prints resident and peak memory after each phase and every step's time to stderr
+        // (where does the peak come from; does memory settle or creep?).
+        bool trace = Environment.GetEnvironmentVariable("LRCMT_STEP_TRACE") == "1";
+        void Phase(string name)
+        {
+            if (trace)
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: RSS {Harness.PeakMemory.CurrentMegabytes():F0} MB, peak {Harness.PeakMemory.PeakMegabytes():F0} MB"));
+        }
+        Phase("start");
+
         torch.manual_seed(5);
         var config = BertSizes.Named(size);
-        // "bf16-load" and "int8" read a checkpoint (LRCMT_CHECKPOINT, written by --child-write-checkpoint) straight into
-        // their dtype, as BertModel.FromPretrained(folder, dtype) does; the other dtypes build a random float32 model.
+        // "fp32-load", "bf16-load" and "int8" read a checkpoint (LRCMT_CHECKPOINT, written by --child-write-checkpoint)
+        // straight into their dtype, as BertModel.FromPretrained(folder, dtype) does; the other dtypes build a random
+        // float32 model ("bf16"/"fp16" then convert it with BasePrecision.Apply).
         var folder = Environment.GetEnvironmentVariable("LRCMT_CHECKPOINT");
+        if (dtype is "fp32-load" or "bf16-load" or "int8" && string.IsNullOrEmpty(folder))
+        {
+            Console.Error.WriteLine($"{dtype} needs LRCMT_CHECKPOINT (a folder written by --child-write-checkpoint)");
+            return 1;
+        }
         using var model = dtype switch
         {
             "int8" => BertModel.FromPretrained(folder!, BaseDType.Int8),
             "bf16-load" => BertModel.FromPretrained(folder!, BaseDType.BFloat16),
+            "fp32-load" => BertModel.FromPretrained(folder!, BaseDType.Float32),
             _ => new BertModel(config),
         };
+        Phase("model built/loaded");
         if (tuning == "lora")
             LowRankInjector.Inject(model, new LoRAConfig { Rank = 8, Alpha = 16, TargetModules = ["query", "value"] });
+        Phase("adapters injected");
         BasePrecision.Apply(model, dtype switch { "bf16" => BaseDType.BFloat16, "fp16" => BaseDType.Float16, _ => BaseDType.Float32 });
+        Phase("base precision applied");
         model.train();
 
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
@@ -71,8 +92,6 @@ public static class TrainStepChild
         var mask = ones(batch, seq, ScalarType.Int64);
         mask[0, TensorIndex.Slice(seq / 2)] = tensor(0L); // one padded sample, as real batches have
 
-        // LRCMT_STEP_TRACE=1 prints every step's time, resident and peak memory to stderr (does memory settle or creep?).
-        bool trace = Environment.GetEnvironmentVariable("LRCMT_STEP_TRACE") == "1";
         var times = new List<double>();
         // Where a step's time goes (CPU ops run synchronously, so a stopwatch between the phases is exact there).
         var (forwardTimes, backwardTimes, updateTimes) = (new List<double>(), new List<double>(), new List<double>());

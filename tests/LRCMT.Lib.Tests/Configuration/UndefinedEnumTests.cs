@@ -96,13 +96,10 @@ public class UndefinedEnumTests
     public void Msa_metrics_refuse_an_undefined_dataset_at_every_entry_point()
     {
         float[] predictions = [0.5f, -1f], truths = [1f, -2f];
-        using var p = TorchSharp.torch.tensor(predictions);
-        using var t = TorchSharp.torch.tensor(truths);
 
         foreach (var act in new Action[]
                  {
                      () => MsaMetrics.Compute((MsaDataset)7, predictions, truths),
-                     () => MsaMetrics.Compute((MsaDataset)7, p, t),
                      () => MsaMetrics.NamesFor((MsaDataset)7),
                  })
             act.Should().Throw<InvalidConfigurationException>().WithMessage("*dataset: must be one of*got 7*");

@@ -52,6 +52,29 @@ public sealed class SafetensorsFileTests : IDisposable
     }
 
     [Fact]
+    public void A_range_of_elements_is_read_straight_into_a_tensor()
+    {
+        using var first = arange(7, dtype: ScalarType.Float32);
+        using var second = arange(100, 115, dtype: ScalarType.Float32).reshape(5, 3);
+        var path = Path.Combine(_dir, "r.safetensors");
+        SafetensorsFile.Save(path, new Dictionary<string, Tensor> { ["a"] = first, ["b"] = second });
+        var header = SafetensorsFile.ReadHeader(path);
+        using var stream = File.OpenRead(path);
+
+        using var rows = empty(2, 3);
+        SafetensorsFile.ReadElements(stream, header, header.Entries["b"], 6, rows); // rows 2 and 3 of b
+        using var flat = empty(4);
+        SafetensorsFile.ReadElements(stream, header, header.Entries["b"], 11, flat); // the last 4 elements of b
+
+        rows.eq(second[TensorIndex.Slice(2, 4)]).all().item<bool>().Should().BeTrue();
+        flat.eq(second.reshape(-1)[TensorIndex.Slice(11)]).all().item<bool>().Should().BeTrue();
+        var pastTheEnd = () => SafetensorsFile.ReadElements(stream, header, header.Entries["b"], 12, empty(4));
+        pastTheEnd.Should().Throw<ArgumentException>().WithMessage("*past 'b'*");
+        var otherDtype = () => SafetensorsFile.ReadElements(stream, header, header.Entries["b"], 0, empty(4, ScalarType.Float64));
+        otherDtype.Should().Throw<ArgumentException>().WithMessage("*Float32*");
+    }
+
+    [Fact]
     public void Overwriting_a_larger_file_leaves_no_stale_bytes()
     {
         var path = Path.Combine(_dir, "b.safetensors");

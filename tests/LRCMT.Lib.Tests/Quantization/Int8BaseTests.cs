@@ -90,6 +90,30 @@ public sealed class Int8BaseTests
     }
 
     [Fact]
+    public void Training_through_an_int8_base_writes_nothing_to_the_console()
+    {
+        // TorchSharp prints a warning whenever a tensor goes into an autograd context's data slots.
+        var (ids, mask) = Batch();
+        using var model = WithAdapter(BaseDType.Int8);
+        model.train();
+        var console = Console.Out;
+        using var captured = new StringWriter();
+        Console.SetOut(captured);
+        try
+        {
+            using var scope = NewDisposeScope();
+            model.call(ids, mask, null).LastHiddenState.pow(2).mean().backward();
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+
+        captured.ToString().Should().BeEmpty();
+        model.parameters().Where(p => p.requires_grad).Should().OnlyContain(p => !ReferenceEquals(p.grad, null));
+    }
+
+    [Fact]
     public void Merging_into_an_int8_base_is_a_typed_error_and_changes_nothing()
     {
         using var model = WithAdapter(BaseDType.Int8);

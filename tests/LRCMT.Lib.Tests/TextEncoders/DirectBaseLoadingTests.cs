@@ -1,7 +1,9 @@
 using FluentAssertions;
 using LRCMT.Tests.Quantization;
 using LRCMT.Tests.TestSupport;
+using LRCMT.Formats.Safetensors;
 using LRCMT.TextEncoders;
+using LRCMT.TextEncoders.Bert;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -23,6 +25,26 @@ public sealed class DirectBaseLoadingTests
         direct.state_dict().Values.Should().OnlyContain(t => t.dtype == dtype.ToScalarType());
         direct.parameters().Should().OnlyContain(p => !p.requires_grad, "a half base is frozen from the start");
         Int8BaseTests.TensorsShouldBeIdentical(direct, converted);
+    }
+
+    [Theory]
+    [InlineData(BaseDType.Float32, 37)]
+    [InlineData(BaseDType.BFloat16, 37)]
+    [InlineData(BaseDType.Int8, 37)]  // one 64-wide row per block
+    [InlineData(BaseDType.Int8, 200)] // three rows per block, a shorter last block
+    public void Reading_through_small_staging_blocks_gives_the_same_base(BaseDType dtype, long blockElements)
+    {
+        var folder = Fixtures.TinyBertFolder;
+        var checkpoint = SafetensorsFile.Load(Path.Combine(folder, "model.safetensors"));
+        var (weights, _) = BertCheckpointKeys.Split(checkpoint);
+        var config = BertConfig.FromFile(Path.Combine(folder, "config.json"));
+        using var blockwise = new BertModel(config with { AddPoolingLayer = weights.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal)) }, BaseLoading.Meta);
+
+        BaseLoading.Fill(blockwise, BaseLoading.Source.Of(weights, "tiny-bert"), dtype, blockElements);
+
+        using var whole = BertModel.FromPretrained(folder, dtype);
+        Int8BaseTests.TensorsShouldBeIdentical(blockwise, whole);
+        foreach (var tensor in checkpoint.Values) tensor.Dispose();
     }
 
     [Fact]

@@ -23,7 +23,7 @@ internal sealed class OnnxTestModelWriter
         }));
     }
 
-    public void RawInitializer(string name, long[] dims, byte[] raw) => initializers.Add(TensorProto(name, dims, 1, w => w.Bytes(9, raw)));
+    public void RawInitializer(string name, long[] dims, byte[] raw, int dataType = 1) => initializers.Add(TensorProto(name, dims, dataType, w => w.Bytes(9, raw)));
 
     public void Int64Constant(string output, long value) =>
         Node("Constant", [], [output], ("value", w => w.Message(5, TensorProto("", [1], 7, t => t.Bytes(9, BitConverter.GetBytes(value))))));

@@ -10,8 +10,8 @@ namespace LRCMT.Cli.Experiments.Reports;
 /// </summary>
 internal static class MetricUnits
 {
-    /// <summary>Whether <paramref name="metric"/> is shown as a percentage (every accuracy and F1; not MAE or Corr).</summary>
-    internal static bool IsPercentage(string metric) => metric is not ("MAE" or "Corr");
+    /// <summary>Whether <paramref name="metric"/> is shown as a percentage (every accuracy and F1; not MAE, Corr or the loss).</summary>
+    internal static bool IsPercentage(string metric) => metric is not ("MAE" or "Corr" or Training.TrainerOptions.LossMetric);
 
     /// <summary>100 for percentage metrics, else 1.</summary>
     internal static double Scale(string metric) => IsPercentage(metric) ? 100 : 1;

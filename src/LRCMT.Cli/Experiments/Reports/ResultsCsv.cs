@@ -31,6 +31,31 @@ internal static class ResultsCsv
         File.WriteAllText(path, text.ToString());
     }
 
+    /// <summary>
+    /// results-mmsa.csv, as MMSA's <c>run</c> writes its results: one row per model, a <c>Model</c> column, then one column
+    /// per metric holding <c>(mean, std)</c> over the seeds, both ×100 and rounded to 2 decimals (MAE and Corr too, as
+    /// MMSA does), with numpy's default std (ddof = 0, n in the denominator, smaller than results.csv's by √((n − 1)/n)).
+    /// </summary>
+    internal static void SaveMmsa(string path, IReadOnlyList<VariantResult> variants, IReadOnlyList<string> metrics)
+    {
+        var text = new StringBuilder();
+        text.AppendJoin(",", ["Model", .. metrics]).Append('\n');
+        foreach (var variant in variants.Where(v => v.Runs.Count > 0))
+        {
+            var cells = metrics.Select(m =>
+            {
+                var values = variant.Runs.Select(r => r.Test[m] * 100).ToList();
+                double mean = values.Average();
+                double std = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Count);
+                return $"\"({Round(mean)}, {Round(std)})\"";
+            });
+            text.AppendJoin(",", [variant.Name, .. cells]).Append('\n');
+        }
+        File.WriteAllText(path, text.ToString());
+    }
+
+    private static string Round(double value) => Math.Round(value, 2, MidpointRounding.ToEven).ToString("0.0#", CultureInfo.InvariantCulture);
+
     private static void Row(StringBuilder text, string model, string seed, IEnumerable<double?> values) =>
         text.AppendJoin(",", [model, seed, .. values.Select(v => v?.ToString("R", CultureInfo.InvariantCulture) ?? "")]).Append('\n');
 }

@@ -103,7 +103,34 @@ internal readonly struct JsonFields(JsonElement element, string source, string w
         }
     }
 
-    private static void RequireUnicode(JsonElement element, string source, string where)
+    /// <summary>
+    /// Checks a JSON input before a <c>JsonNode</c> reads it (which decodes keys and strings only when they are first
+    /// used, and would then throw an untyped <see cref="InvalidOperationException"/>): it must be JSON, repeat no key of
+    /// an object and hold no lone-surrogate escape in any key or string. Each is a <see cref="CorruptFileException"/>
+    /// naming <paramref name="source"/>.
+    /// </summary>
+    internal static void RequireStrict(ReadOnlyMemory<byte> utf8, string source)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { AllowDuplicateProperties = false });
+        }
+        catch (JsonException e)
+        {
+            throw new CorruptFileException(source, e.BytePositionInLine, "not valid JSON: " + e.Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Comparing keys for repeats decodes them: a lone surrogate in a key fails there.
+            throw new CorruptFileException(source, null, "a key holds an escape that is not a Unicode character (a lone surrogate).", e);
+        }
+
+        using (document) RequireUnicode(document.RootElement, source, "$");
+    }
+
+    /// <summary>Refuses a lone-surrogate escape in any string or key under <paramref name="element"/> (a corrupt file naming its path).</summary>
+    internal static void RequireUnicode(JsonElement element, string source, string where)
     {
         switch (element.ValueKind)
         {

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.LowRank;
+using LRCMT.Models;
 using LRCMT.Regularization;
 using LRCMT.TextEncoders;
 using LRCMT.TextEncoders.Bert;
@@ -28,7 +29,7 @@ namespace LRCMT.Baselines;
 /// <see cref="MagSettings.Alignment"/> says. An encoder without a pooler uses the first token's state.
 /// Parameter names: <c>text_encoder.*</c>, <c>gate.*</c>, <c>classifier.*</c>.
 /// </remarks>
-public sealed class MagBertModel : nn.Module<MultimodalBatch, Tensor>
+public sealed class MagBertModel : SentimentModel
 {
     // Encoders that already carry a gate: two gates on one encoder would both shift its states.
     private static readonly ConditionalWeakTable<TextEncoder, object> Gated = new();
@@ -54,8 +55,40 @@ public sealed class MagBertModel : nn.Module<MultimodalBatch, Tensor>
     /// <exception cref="InvalidConfigurationException">A size or setting is unusable, the encoder has no Transformer layers the
     /// gate can follow, or <see cref="MagSettings.InjectionLayer"/> exceeds its layer count.</exception>
     /// <exception cref="AdapterException">The encoder already carries a MAG gate.</exception>
+    /// <remarks>
+    /// A model composed this way reports what it is made of (<see cref="SentimentModel.Options"/>) but cannot be saved
+    /// with its description, since the untuned encoder it started from is unknown: build it with
+    /// <c>LrcmtBuilder.BuildModel()</c> (architecture MagBert) for that.
+    /// </remarks>
     public MagBertModel(TextEncoder textEncoder, int acousticFeatures, int visualFeatures, int outputs = 1, MagSettings? settings = null)
-        : base(nameof(MagBertModel))
+        : base(nameof(MagBertModel), Describe(textEncoder, acousticFeatures, visualFeatures, outputs, settings), injection: null, baseEncoderSha256: null)
+    {
+        (_settings, _acousticFeatures, _visualFeatures, _outputs) = (Options.Mag, acousticFeatures, visualFeatures, outputs);
+        text_encoder = textEncoder;
+        gate = new MultimodalAdaptationGate(textEncoder.HiddenSize, acousticFeatures, visualFeatures, _settings.BetaShift, _settings.GateDropout);
+        classifier = Linear(textEncoder.HiddenSize, outputs);
+        RegisterComponents();
+        _removeHook = Attach(textEncoder, _settings.InjectionLayer);
+    }
+
+    /// <summary>The gate a description names, injected into an encoder whose tuning is applied (<see cref="SentimentModel.Compose"/>).</summary>
+    internal MagBertModel(TextEncoder textEncoder, LrcmtOptions options, InjectionReport? injection, string baseEncoderSha256)
+        : base(nameof(MagBertModel), options, injection, baseEncoderSha256)
+    {
+        ArgumentNullException.ThrowIfNull(textEncoder);
+        options.Validate();
+        (_settings, _acousticFeatures, _visualFeatures, _outputs) =
+            (options.Mag, options.Modalities.AcousticFeatures, options.Modalities.VisualFeatures, options.Head.Outputs);
+        // Checked before anything is built: problems are named at their place in the description.
+        SettingRules.ThrowIfAny("MAG-BERT", EncoderProblems(textEncoder, _settings, $"{nameof(LrcmtOptions.Mag)}."));
+        text_encoder = textEncoder;
+        gate = new MultimodalAdaptationGate(textEncoder.HiddenSize, _acousticFeatures, _visualFeatures, _settings.BetaShift, _settings.GateDropout);
+        classifier = Linear(textEncoder.HiddenSize, _outputs);
+        RegisterComponents();
+        _removeHook = Attach(textEncoder, _settings.InjectionLayer);
+    }
+
+    private static LrcmtOptions Describe(TextEncoder textEncoder, int acousticFeatures, int visualFeatures, int outputs, MagSettings? settings)
     {
         ArgumentNullException.ThrowIfNull(textEncoder);
         settings ??= new MagSettings();
@@ -64,40 +97,40 @@ public sealed class MagBertModel : nn.Module<MultimodalBatch, Tensor>
             SettingRules.AtLeast(nameof(acousticFeatures), acousticFeatures, 1),
             SettingRules.AtLeast(nameof(visualFeatures), visualFeatures, 1),
             SettingRules.AtLeast(nameof(outputs), outputs, 1)));
-        // Found by type: the encoder's Transformer layers, in the order they run.
+        problems.AddRange(EncoderProblems(textEncoder, settings, pathPrefix: ""));
+        if (problems.Count > 0) throw new InvalidConfigurationException("MAG-BERT", problems);
+        return Describe(textEncoder, ModelArchitecture.MagBert, acousticFeatures, visualFeatures, outputs, o => o with { Mag = settings });
+    }
+
+    // Found by type: the encoder's Transformer layers, in the order they run.
+    private static List<SettingProblem> EncoderProblems(TextEncoder textEncoder, MagSettings settings, string pathPrefix)
+    {
         var layers = textEncoder.modules().OfType<BertLayer>().ToList();
         if (layers.Count == 0)
-            problems.Add(new SettingProblem(nameof(textEncoder), $"MAG-BERT needs a BERT-family encoder (BertModel, RobertaModel) whose Transformer layers the gate can follow; {textEncoder.GetType().Name} has none"));
-        else if (settings.InjectionLayer > layers.Count)
-            problems.Add(new SettingProblem(nameof(MagSettings.InjectionLayer), $"must be at most the encoder's {layers.Count} layers, got {settings.InjectionLayer}"));
-        if (problems.Count > 0) throw new InvalidConfigurationException("MAG-BERT", problems);
+            return [new SettingProblem(nameof(textEncoder), $"MAG-BERT needs a BERT-family encoder (BertModel, RobertaModel) whose Transformer layers the gate can follow; {textEncoder.GetType().Name} has none")];
+        if (settings.InjectionLayer > layers.Count)
+            return [new SettingProblem(pathPrefix + nameof(MagSettings.InjectionLayer), $"must be at most the encoder's {layers.Count} layers, got {settings.InjectionLayer}")];
+        return [];
+    }
+
+    // Hooks the gate into the encoder (once per encoder); returns what removes the hook.
+    private Action Attach(TextEncoder textEncoder, int injectionLayer)
+    {
         if (Gated.TryGetValue(textEncoder, out _))
             throw new AdapterException(null, "this text encoder already carries a MAG gate; build each MagBertModel on its own encoder.");
-
-        _settings = settings;
-        _acousticFeatures = acousticFeatures;
-        _visualFeatures = visualFeatures;
-        _outputs = outputs;
-        text_encoder = textEncoder;
-        gate = new MultimodalAdaptationGate(textEncoder.HiddenSize, acousticFeatures, visualFeatures, settings.BetaShift, settings.GateDropout);
-        classifier = Linear(textEncoder.HiddenSize, outputs);
-        RegisterComponents();
-
-        _removeHook = Hook(layers, settings.InjectionLayer);
+        var remove = Hook(textEncoder.modules().OfType<BertLayer>().ToList(), injectionLayer);
         Gated.Add(textEncoder, new object());
+        return remove;
     }
 
     /// <summary>The settings this model was built with.</summary>
     public MagSettings Settings => _settings;
 
     /// <summary>The text encoder (with the gate's hook and its adapters, if any).</summary>
-    public TextEncoder TextEncoder => text_encoder;
+    public override TextEncoder TextEncoder => text_encoder;
 
     /// <summary>Values per sample: 1 (a regression score) or the number of classes (logits).</summary>
     public int Outputs => _outputs;
-
-    /// <summary>Trainable and total parameter counts.</summary>
-    public ParameterReport GetParameterReport() => ParameterReport.Of(this);
 
     /// <summary>Predicts sentiment for a batch.</summary>
     /// <returns>[batch] scores (one output) or [batch, classes] logits.</returns>

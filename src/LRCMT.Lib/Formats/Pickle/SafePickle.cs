@@ -30,11 +30,10 @@ internal static class SafePickle
     internal static object? Load(string path, long maxInlineBytes, IReadOnlyList<ReadOnlyMemory<byte>>? outOfBandBuffers = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Pickle file '{path}' does not exist.", path);
         IReadOnlyList<(long, long)> oversized;
-        using (var guardStream = File.OpenRead(path))
+        using (var guardStream = LRCMT.IO.InputFile.OpenRead(path))
             oversized = PickleGlobalGuard.Check(new BufferedStream(guardStream, 1 << 16), path, maxInlineBytes);
-        using var stream = new BufferedStream(new ElidingStream(File.OpenRead(path), oversized), 1 << 20);
+        using var stream = new BufferedStream(new ElidingStream(LRCMT.IO.InputFile.OpenRead(path), oversized), 1 << 20);
         return Unpickle(stream, path, outOfBandBuffers);
     }
 

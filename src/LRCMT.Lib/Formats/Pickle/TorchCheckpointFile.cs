@@ -26,9 +26,8 @@ public static class TorchCheckpointFile
     public static Dictionary<string, Tensor> Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
         Span<byte> head = stackalloc byte[4];
-        using (var probe = File.OpenRead(path))
+        using (var probe = LRCMT.IO.InputFile.OpenRead(path))
             if (probe.Read(head) < 4) throw new CorruptFileException(path, 0, "the file is too short to be a torch checkpoint.");
         return head.SequenceEqual("PK\x03\x04"u8) ? LoadZip(path) : LoadLegacy(path);
     }
@@ -37,7 +36,7 @@ public static class TorchCheckpointFile
     {
         try
         {
-            using var archive = ZipFile.OpenRead(path);
+            using var archive = new ZipArchive(LRCMT.IO.InputFile.OpenRead(path), ZipArchiveMode.Read);
             var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl").ToList();
             if (pickles.Count != 1)
                 throw new CorruptFileException(path, null, $"a torch zip checkpoint has exactly one data.pkl entry; this archive has {pickles.Count}.");
@@ -46,7 +45,13 @@ public static class TorchCheckpointFile
             if (byteOrder is not null && ReadEntry(byteOrder, path, 16) is var order && System.Text.Encoding.ASCII.GetString(order) != "little")
                 throw new CorruptFileException(path, null, $"entry '{byteOrder.FullName}' says the storages are big-endian; only little-endian is supported.");
 
-            var tensors = Tensors(TorchPickle.Load(ReadEntry(pickles[0], path, Array.MaxLength), $"{path}!{pickles[0].FullName}"), path);
+            // The entry's size is what the archive claims: a small file can deflate to gigabytes, so it is bounded before it is read.
+            long pickleLimit = LRCMT.IO.InputFile.Limit(LRCMT.IO.InputKind.TorchPickle, path);
+            if (pickles[0].Length > pickleLimit)
+                throw new CorruptFileException(path, null,
+                    $"entry '{pickles[0].FullName}' claims {pickles[0].Length:N0} bytes; a checkpoint's tensor list may hold at most {pickleLimit:N0} " +
+                    $"(raise the limit with the environment variable {LRCMT.IO.InputFile.LimitVariable(LRCMT.IO.InputKind.TorchPickle)}).");
+            var tensors = Tensors(TorchPickle.Load(ReadEntry(pickles[0], path, pickleLimit), $"{path}!{pickles[0].FullName}"), path);
             var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (var storage in tensors.Values.Select(t => t.Storage).DistinctBy(s => s.Key))
             {
@@ -67,9 +72,21 @@ public static class TorchCheckpointFile
 
     private static Dictionary<string, Tensor> LoadLegacy(string path)
     {
-        var length = new FileInfo(path).Length;
-        if (length > Array.MaxLength) throw new CorruptFileException(path, null, $"a legacy (non-zip) torch checkpoint of {length} bytes is too large to read; re-save it with torch.save's default zip format.");
-        var data = File.ReadAllBytes(path);
+        byte[] data;
+        using (var stream = LRCMT.IO.InputFile.OpenRead(path))
+        {
+            var length = stream.Length;
+            if (length > Array.MaxLength) throw new CorruptFileException(path, null, $"a legacy (non-zip) torch checkpoint of {length} bytes is too large to read; re-save it with torch.save's default zip format.");
+            data = new byte[length];
+            try
+            {
+                stream.ReadExactly(data);
+            }
+            catch (EndOfStreamException e)
+            {
+                throw new CorruptFileException(path, stream.Position, "the file became shorter while it was read.", e);
+            }
+        }
         int at = 0;
         object? Next(string what)
         {

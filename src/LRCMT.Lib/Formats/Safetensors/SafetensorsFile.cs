@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using LRCMT.Errors;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LRCMT.Formats.Safetensors;
@@ -21,8 +22,7 @@ public static class SafetensorsFile
     internal static SafetensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Safetensors file not found: {path}", path);
-        using var stream = File.OpenRead(path);
+        using var stream = LRCMT.IO.InputFile.OpenRead(path);
         return ReadHeader(stream, path);
     }
 
@@ -32,7 +32,7 @@ public static class SafetensorsFile
     public static Dictionary<string, Tensor> Load(string path)
     {
         var header = ReadHeader(path);
-        using var stream = File.OpenRead(path);
+        using var stream = LRCMT.IO.InputFile.OpenRead(path);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
@@ -52,12 +52,38 @@ public static class SafetensorsFile
     /// </summary>
     internal static Tensor ReadEntry(Stream stream, SafetensorsHeader header, SafetensorsEntry entry)
     {
-        var bytes = new byte[entry.End - entry.Begin];
-        stream.Position = header.DataStart + entry.Begin;
-        stream.ReadExactly(bytes);
         var tensor = empty(entry.Shape, entry.DType);
-        if (bytes.Length > 0) tensor.bytes = bytes;
-        return tensor;
+        try
+        {
+            ReadElements(stream, header, entry, 0, tensor);
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads elements <paramref name="firstElement"/> … of <paramref name="entry"/> (counted in the flattened tensor)
+    /// into <paramref name="destination"/>, as many as it holds: a contiguous CPU tensor of the entry's dtype.
+    /// </summary>
+    /// <remarks>
+    /// The bytes go from the file straight into the tensor's own (native) memory: a managed buffer per tensor would put
+    /// the whole checkpoint through .NET's large-object heap, which keeps that memory long after the load.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The destination has another dtype, is not contiguous, or reaches past the entry.</exception>
+    internal static void ReadElements(Stream stream, SafetensorsHeader header, SafetensorsEntry entry, long firstElement, Tensor destination)
+    {
+        if (destination.dtype != entry.DType || !destination.is_contiguous() || destination.device_type != DeviceType.CPU)
+            throw new ArgumentException($"'{entry.Name}' is read into a contiguous CPU tensor of its dtype {entry.DType}, not {destination.dtype}.", nameof(destination));
+        long begin = entry.Begin + firstElement * destination.ElementSize, length = destination.numel() * destination.ElementSize;
+        if (firstElement < 0 || begin + length > entry.End)
+            throw new ArgumentException($"elements from {firstElement} ({destination.numel()} of them) reach past '{entry.Name}'.", nameof(firstElement));
+        if (length == 0) return;
+        stream.Position = header.DataStart + begin;
+        stream.ReadExactly(destination.bytes);
     }
 
     /// <summary>
@@ -65,6 +91,7 @@ public static class SafetensorsFile
     /// renamed over it, so an existing file is replaced whole or not at all.
     /// </summary>
     /// <exception cref="ArgumentException">A name is empty or repeated.</exception>
+    /// <exception cref="OutputFileException">The file cannot be written (disk full, file too large, read-only, permission); the old file is kept.</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -81,24 +108,27 @@ public static class SafetensorsFile
         try
         {
             var headerBytes = BuildHeader(items.Select(kv => kv.Key).ToList(), blobs, metadata);
-            var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(directory);
-            var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-            try
+            IO.OutputFile.Write(path, () =>
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+                Directory.CreateDirectory(directory);
+                var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+                try
                 {
-                    stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
-                    stream.Write(headerBytes);
-                    foreach (var blob in blobs) stream.Write(blob.bytes);
-                    stream.Flush(flushToDisk: true);
+                    using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                    {
+                        stream.Write(BitConverter.GetBytes((ulong)headerBytes.Length));
+                        stream.Write(headerBytes);
+                        foreach (var blob in blobs) stream.Write(blob.bytes);
+                        stream.Flush(flushToDisk: true);
+                    }
+                    File.Move(temp, path, overwrite: true);
                 }
-                File.Move(temp, path, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temp)) File.Delete(temp);
-            }
+                finally
+                {
+                    if (File.Exists(temp)) File.Delete(temp);
+                }
+            });
         }
         finally
         {
@@ -174,6 +204,8 @@ public static class SafetensorsFile
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CorruptFileException(path, 8, "header is not a JSON object.");
+            // A lone-surrogate escape in a name would otherwise be an untyped InvalidOperationException where it is read.
+            TextEncoders.Tokenization.JsonFields.RequireUnicode(document.RootElement, path, "header");
             var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())

@@ -200,6 +200,19 @@ internal sealed class SubstitutedLinear : LoRALayer
 
     private protected override void OnAdaptersChanged() => Refresh();
 
+    /// <summary>
+    /// With adapters per sample, W_eff cannot differ between samples, so the module reads W0 and a forward hook on it
+    /// adds each sample's adapter output (the module must be invoked with <c>.call</c>, which the caller checked).
+    /// </summary>
+    private protected override void OnPerSampleChanged()
+    {
+        _host.RemovePerSampleHook?.Invoke();
+        _host.RemovePerSampleHook = null;
+        if (PerSample is null || _host.Module is not nn.Module<Tensor, Tensor> module) return;
+        var remover = module.register_forward_hook((_, input, output) => AdaptersEnabled ? AddPerSample(input, output, StandardAdapterOutput) : output);
+        _host.RemovePerSampleHook = remover.remove;
+    }
+
     private protected override void BeforeWeightChange() => ThrowIfStale();
 
     /// <inheritdoc/>
@@ -281,6 +294,7 @@ internal sealed class SubstitutedLinear : LoRALayer
         public RecordedProblem? Problem { get; set; }
         public volatile bool Dirty;
         public bool Released;
+        public Action? RemovePerSampleHook;
     }
 }
 

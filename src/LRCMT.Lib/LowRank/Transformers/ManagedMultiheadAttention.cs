@@ -22,7 +22,7 @@ namespace LRCMT.LowRank.Transformers;
 /// one blocks the positions that are true. The native libtorch module instead adds a boolean mask as 0/1, which
 /// blocks nothing; pass float masks (0 / −∞) where results must match the native module exactly.
 /// </remarks>
-public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>>
+internal sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, Tuple<Tensor, Tensor>>
 {
     private static readonly string[] SliceNames = ["q", "k", "v"];
 
@@ -149,8 +149,10 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
         if (!in_proj.TryGet(PackedName, out var packed))
         {
             packed = new InProjectionSlice(EmbedDim, 3 * EmbedDim, () => in_proj_weight, () => in_proj_bias);
+            packed.train(training);
             in_proj.Add(PackedName, packed);
         }
+        if (!ReferenceEquals(output, out_proj)) output.train(out_proj.training); // a new module starts in training mode
         var noDropout = config with { Dropout = 0 };
         packed.AddAdapter(adapterName, noDropout);
         if (!ReferenceEquals(output, out_proj))
@@ -190,6 +192,7 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
             layer = new InProjectionSlice(EmbedDim, EmbedDim,
                 () => in_proj_weight.narrow(0, offset, EmbedDim),
                 () => in_proj_bias?.narrow(0, offset, EmbedDim));
+            layer.train(training);
             in_proj.Add(slice, layer);
         }
         layer.AddAdapter(adapterName, config);
@@ -201,12 +204,17 @@ public sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tensor
         if (in_proj.TryGet(SliceNames[slice], out var adapted)) return adapted.call(input);
         long offset = slice * EmbedDim;
         var projected = nn.functional.linear(input, in_proj_weight.narrow(0, offset, EmbedDim), in_proj_bias?.narrow(0, offset, EmbedDim));
+        if (PackedInProjection is { AdaptersEnabled: true, PerSample: not null } perSample)
+            return perSample.AddPerSample(input, projected, (adapter, x) => SliceOutput(perSample, adapter, offset, x));
         if (PackedInProjection is not { AdaptersEnabled: true, MergedAdapter: null, ActiveAdapter: { } name } packed) return projected;
-        // PEFT's layout: the slice's rows of B·A; no dropout (PEFT merges the adapter for the forward).
-        var tensors = packed.AdapterTensors(name).ToDictionary(t => t.FileSuffix, t => t.Tensor);
-        var a = tensors["lora_A.weight"];
-        var b = tensors["lora_B.weight"].narrow(0, offset, EmbedDim);
-        return projected.add(nn.functional.linear(nn.functional.linear(input, a), b).mul(packed.ScalingOf(name)));
+        return projected.add(SliceOutput(packed, name, offset, input));
+    }
+
+    // PEFT's layout: the slice's rows of s·B·A applied to x; no dropout (PEFT merges the adapter for the forward).
+    private Tensor SliceOutput(LoRALayer packed, string adapterName, long offset, Tensor input)
+    {
+        var (a, b, _) = packed.AdapterMatrices(adapterName);
+        return nn.functional.linear(nn.functional.linear(input, a), b.narrow(0, offset, EmbedDim)).mul(packed.ScalingOf(adapterName));
     }
 
     private void CheckShape(string what, Tensor tensor)

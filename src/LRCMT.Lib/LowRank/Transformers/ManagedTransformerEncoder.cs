@@ -8,7 +8,7 @@ namespace LRCMT.LowRank.Transformers;
 /// A stack of <see cref="ManagedTransformerEncoderLayer"/>s with the parameter names of TorchSharp's native
 /// <c>nn.TransformerEncoder</c> (<c>layers.0.self_attn.in_proj_weight</c>, …) and its results.
 /// </summary>
-public sealed class ManagedTransformerEncoder : nn.Module<Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor, Tensor>
+internal sealed class ManagedTransformerEncoder : nn.Module<Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly ModuleList<ManagedTransformerEncoderLayer> layers;
 

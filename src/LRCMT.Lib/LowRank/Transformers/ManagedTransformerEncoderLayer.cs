@@ -12,7 +12,7 @@ namespace LRCMT.LowRank.Transformers;
 /// <c>linear1.*</c>, <c>linear2.*</c>, <c>norm1.*</c>, <c>norm2.*</c>), so its projections can carry LoRA.
 /// It also offers what the native layer lacks: pre-norm (<c>norm_first</c>) and batch-first input.
 /// </summary>
-public sealed class ManagedTransformerEncoderLayer : nn.Module<Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor, Tensor>
+internal sealed class ManagedTransformerEncoderLayer : nn.Module<Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor>, nn.IModule<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly ManagedMultiheadAttention self_attn;
     private nn.Module<Tensor, Tensor> linear1;

@@ -10,7 +10,7 @@ namespace LRCMT.LowRank.Transformers;
 /// <c>nn.TransformerEncoder</c> — whose parameters live in native code and have no child modules LoRA could replace —
 /// into managed equivalents with the same parameter names and the same outputs. The weights are copied.
 /// </summary>
-public static class NativeTransformerConverter
+internal static class NativeTransformerConverter
 {
     /// <summary>Converts a native multi-head attention module (same embedding width for query, key and value).</summary>
     /// <exception cref="AdapterException">The module uses add_bias_kv or separate key/value widths, or its head count cannot be inferred.</exception>

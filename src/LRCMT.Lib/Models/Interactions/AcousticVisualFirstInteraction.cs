@@ -19,15 +19,15 @@ internal sealed class AcousticVisualFirstInteraction : ModalityInteraction
 
     private readonly long _width;
 
-    public AcousticVisualFirstInteraction(CrossModalSettings settings, bool memoryAttendsToText) : base(nameof(AcousticVisualFirstInteraction))
+    public AcousticVisualFirstInteraction(CrossModalSettings settings, bool memoryAttendsToText, Device? device = null) : base(nameof(AcousticVisualFirstInteraction))
     {
         _width = settings.Width;
-        acoustic_from_visual = new CrossModalEncoder(settings);
-        visual_from_acoustic = new CrossModalEncoder(settings);
+        acoustic_from_visual = new CrossModalEncoder(settings, device);
+        visual_from_acoustic = new CrossModalEncoder(settings, device);
         // Words have no clip time: the relative-time bias belongs to the visual↔acoustic stage only.
         var textStage = settings with { RelativeTimeBias = false };
-        text_from_memory = new CrossModalEncoder(textStage);
-        memory_from_text = memoryAttendsToText ? new CrossModalEncoder(textStage) : null;
+        text_from_memory = new CrossModalEncoder(textStage, device);
+        memory_from_text = memoryAttendsToText ? new CrossModalEncoder(textStage, device) : null;
         RegisterComponents();
     }
 

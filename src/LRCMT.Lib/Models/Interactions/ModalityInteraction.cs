@@ -21,10 +21,10 @@ internal abstract class ModalityInteraction : nn.Module<MaskedSequence, MaskedSe
     public abstract bool UsesAcousticVisual { get; }
 
     /// <summary>Creates the strategy <paramref name="interaction"/> names, with cross-modal encoders of <paramref name="fusion"/>.</summary>
-    public static ModalityInteraction Create(InteractionOptions interaction, CrossModalSettings fusion) => interaction.Mode switch
+    public static ModalityInteraction Create(InteractionOptions interaction, CrossModalSettings fusion, Device? device = null) => interaction.Mode switch
     {
-        InteractionMode.AcousticVisualFirst => new AcousticVisualFirstInteraction(fusion, interaction.TextAttendedByMemory),
-        InteractionMode.TextToEachModality => new TextToEachModalityInteraction(fusion, interaction.TextAttendedByMemory),
+        InteractionMode.AcousticVisualFirst => new AcousticVisualFirstInteraction(fusion, interaction.TextAttendedByMemory, device),
+        InteractionMode.TextToEachModality => new TextToEachModalityInteraction(fusion, interaction.TextAttendedByMemory, device),
         InteractionMode.TextOnly => new TextOnlyInteraction(fusion.Width),
         _ => throw new ArgumentOutOfRangeException(nameof(interaction), interaction.Mode, "Unknown interaction mode."),
     };

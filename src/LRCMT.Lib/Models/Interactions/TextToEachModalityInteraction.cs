@@ -18,15 +18,15 @@ internal sealed class TextToEachModalityInteraction : ModalityInteraction
 
     private readonly long _width;
 
-    public TextToEachModalityInteraction(CrossModalSettings settings, bool modalitiesAttendToText) : base(nameof(TextToEachModalityInteraction))
+    public TextToEachModalityInteraction(CrossModalSettings settings, bool modalitiesAttendToText, Device? device = null) : base(nameof(TextToEachModalityInteraction))
     {
         _width = settings.Width;
         // Every stage here pairs the text (no clip time) with one stream: no relative-time bias, whatever the settings.
         settings = settings with { RelativeTimeBias = false };
-        text_from_acoustic = new CrossModalEncoder(settings);
-        text_from_visual = new CrossModalEncoder(settings);
-        acoustic_from_text = modalitiesAttendToText ? new CrossModalEncoder(settings) : null;
-        visual_from_text = modalitiesAttendToText ? new CrossModalEncoder(settings) : null;
+        text_from_acoustic = new CrossModalEncoder(settings, device);
+        text_from_visual = new CrossModalEncoder(settings, device);
+        acoustic_from_text = modalitiesAttendToText ? new CrossModalEncoder(settings, device) : null;
+        visual_from_text = modalitiesAttendToText ? new CrossModalEncoder(settings, device) : null;
         RegisterComponents();
     }
 

@@ -40,10 +40,10 @@ internal static class BertCheckpointLoader
         var (names, skipped) = BertCheckpointKeys.SplitNames(header.Entries.Keys, taskModelPrefix);
         // A checkpoint saved from a model without pooler (add_pooling_layer=False) gives a model without pooler.
         var hasPooler = names.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
-        using var stream = File.OpenRead(weightsPath);
+        using var stream = LRCMT.IO.InputFile.OpenRead(weightsPath);
         var source = new BaseLoading.Source(
             names.ToDictionary(n => n.Key, n => (header.Entries[n.Value].Shape, header.Entries[n.Value].DType)),
-            key => SafetensorsFile.ReadEntry(stream, header, header.Entries[names[key]]), weightsPath, Owned: true);
+            (key, first, destination) => SafetensorsFile.ReadElements(stream, header, header.Entries[names[key]], first, destination), weightsPath);
         return (Filled(createOnMeta(hasPooler), source, dtype), skipped);
     }
 

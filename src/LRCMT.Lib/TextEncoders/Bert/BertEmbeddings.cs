@@ -16,9 +16,9 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 
     public BertEmbeddings(BertConfig config, Device? device = null) : base("embeddings")
     {
-        word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId, device: device);
-        position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, device: device);
-        token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize, device: device);
+        word_embeddings = BaseLoading.NewEmbedding(config.VocabSize, config.HiddenSize, config.PadTokenId, device);
+        position_embeddings = BaseLoading.NewEmbedding(config.MaxPositionEmbeddings, config.HiddenSize, null, device);
+        token_type_embeddings = BaseLoading.NewEmbedding(config.TypeVocabSize, config.HiddenSize, null, device);
         LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
         dropout = new MaskDropoutModule(config.HiddenDropoutProb);
         RegisterComponents();

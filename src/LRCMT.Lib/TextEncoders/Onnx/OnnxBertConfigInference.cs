@@ -34,7 +34,7 @@ internal static class OnnxBertConfigInference
         long Size(string key, int dim) => Shape(key) is { } s && s.Length > dim && s[dim] is >= 1 and <= int.MaxValue ? s[dim]
             : throw new InvalidConfigurationException(what, $"initializer '{key}' has shape {ShapeMismatchException.Format(Shape(key))}, which no BERT export has.");
         var constants = Int64Constants(graph, source);
-        var heads = HeadCount(graph, constants, hidden)
+        var heads = HeadCount(graph, constants, hidden, what)
             ?? throw new InvalidConfigurationException(what, "the number of attention heads cannot be read from the graph; pass a BertConfig.");
         var hasPooler = weights.Keys.Any(k => k.StartsWith(BertCheckpointKeys.PoolerPrefix, StringComparison.Ordinal));
 
@@ -55,23 +55,70 @@ internal static class OnnxBertConfigInference
 
     /// <summary>
     /// The exporter splits heads with <c>Reshape(x, [batch, seq, heads, headSize])</c>: the shape is either a constant or a
-    /// <c>Concat</c> whose last two parts are constants. The pair whose product is the hidden size gives the head count.
+    /// <c>Concat</c> whose last two parts are constants (one of them may be -1, "the rest"). Every split whose two parts
+    /// multiply to the hidden size is read, with both parts in [1, hidden] before they are multiplied (so no product can
+    /// wrap around 64 bits); they must all agree, and agree with the attention scale <c>QKᵀ / √headSize</c> when the graph
+    /// divides the scores by a constant. A graph that disagrees with itself is refused rather than read one way.
     /// </summary>
-    private static int? HeadCount(OnnxGraph graph, IReadOnlyDictionary<string, long[]> constants, int hidden)
+    private static int? HeadCount(OnnxGraph graph, IReadOnlyDictionary<string, long[]> constants, int hidden, string what)
     {
         long? Scalar(string name) => constants.TryGetValue(name, out var v) && v.Length == 1 ? v[0] : null;
+        var splits = new List<(long Heads, string Node)>();
         foreach (var node in graph.Nodes)
         {
-            if (node.OpType == "Concat" && node.Inputs.Count == 4
-                && Scalar(node.Inputs[2]) is { } heads && Scalar(node.Inputs[3]) is { } size && heads * size == hidden)
-                return (int)heads;
-            if (node.OpType == "Reshape" && node.Inputs.Count == 2
-                && constants.TryGetValue(node.Inputs[1], out var shape) && shape.Length == 4 && shape[2] * shape[3] == hidden)
-                return (int)shape[2];
+            (long, long)? parts = node switch
+            {
+                { OpType: "Concat", Inputs.Count: 4 } when Scalar(node.Inputs[2]) is { } h && Scalar(node.Inputs[3]) is { } d => (h, d),
+                { OpType: "Reshape", Inputs.Count: 2 } when constants.TryGetValue(node.Inputs[1], out var shape) && shape.Length == 4 => (shape[2], shape[3]),
+                _ => null,
+            };
+            if (parts is var (heads, size) && HeadSplit(heads, size, hidden) is { } count) splits.Add((count, NodeName(node)));
         }
 
-        return null;
+        var counts = splits.Select(s => s.Heads).Distinct().ToList();
+        if (counts.Count > 1)
+            throw new InvalidConfigurationException(what, "the graph splits attention heads in different ways: " +
+                string.Join(", ", splits.GroupBy(s => s.Heads).Select(g => $"{g.Key} heads of {hidden / g.Key} at node '{g.First().Node}'")) +
+                "; pass a BertConfig.");
+        if (counts.Count == 0) return null;
+
+        var headSize = hidden / counts[0];
+        foreach (var scale in AttentionScales(graph))
+        {
+            // QKᵀ / c with c = √headSize (8 for heads of 64).
+            var implied = scale * scale;
+            if (Math.Abs(implied - headSize) > 1e-3 * headSize)
+                throw new InvalidConfigurationException(what,
+                    $"the graph splits {hidden} into {counts[0]} heads of {headSize}, but divides the attention scores by {scale.ToString(System.Globalization.CultureInfo.InvariantCulture)}, " +
+                    $"which is √{implied.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}, not √{headSize}; pass a BertConfig.");
+        }
+
+        return (int)counts[0];
     }
+
+    /// <summary>The head count of a [heads, headSize] split of <paramref name="hidden"/>, or null when it is not one (-1 stands for the rest).</summary>
+    private static long? HeadSplit(long heads, long size, int hidden)
+    {
+        if (heads == -1 && size >= 1 && size <= hidden && hidden % size == 0) return hidden / size;
+        if (size == -1 && heads >= 1 && heads <= hidden && hidden % heads == 0) return heads;
+        // Both at most hidden (< 2³¹) here, so the product fits in 64 bits.
+        return heads >= 1 && heads <= hidden && size >= 1 && size <= hidden && heads * size == hidden ? heads : null;
+    }
+
+    /// <summary>Float constants the graph divides a <c>MatMul</c>'s result by directly: the attention scale of an eager-attention export.</summary>
+    private static IEnumerable<double> AttentionScales(OnnxGraph graph)
+    {
+        var producers = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).GroupBy(p => p.o).ToDictionary(g => g.Key, g => g.First().n);
+        var floats = FloatScalars(graph);
+        foreach (var div in graph.Nodes.Where(n => n.OpType == "Div" && n.Inputs.Count == 2))
+        {
+            if (producers.TryGetValue(div.Inputs[0], out var numerator) && numerator.OpType == "MatMul"
+                && floats.TryGetValue(div.Inputs[1], out var divisor) && double.IsFinite(divisor) && divisor > 0)
+                yield return divisor;
+        }
+    }
+
+    private static string NodeName(OnnxNode node) => string.IsNullOrEmpty(node.Name) ? node.OpType + " → " + string.Join(", ", node.Outputs) : node.Name;
 
     private static string? Activation(OnnxGraph graph, bool hasPooler)
     {

@@ -21,7 +21,9 @@ internal static class OnnxBertStateDict
         var result = new Dictionary<string, Tensor>();
         try
         {
-            foreach (var tensor in graph.Initializers.Where(t => t.IsFloatingPoint && IsNamedWeight(t.Name)))
+            // A named weight or bias in another element type is reported as such (ToTorch names the type), not skipped
+            // and then missed; named integer buffers (position_ids) are not weights and are left out.
+            foreach (var tensor in graph.Initializers.Where(t => IsNamedWeight(t.Name) && (t.IsFloatingPoint || IsParameterName(t.Name))))
                 result[tensor.Name] = tensor.ToTorch(source);
 
             foreach (var node in graph.Nodes)
@@ -39,6 +41,9 @@ internal static class OnnxBertStateDict
             throw;
         }
     }
+
+    private static bool IsParameterName(string name) =>
+        name.EndsWith(".weight", StringComparison.Ordinal) || name.EndsWith(BiasSuffix, StringComparison.Ordinal);
 
     private static bool IsNamedWeight(string name)
     {

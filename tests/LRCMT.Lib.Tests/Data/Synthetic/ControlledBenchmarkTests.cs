@@ -177,15 +177,39 @@ public class ControlledBenchmarkTests
     }
 
     [Fact]
+    public void Weak_events_take_heights_between_the_weakest_and_the_strongest_without_changing_the_labels()
+    {
+        var plain = ControlledBenchmark.Generate(Small());
+        var options = Small();
+        options.NoiseStd = 0;
+        options.WeakestEventAmplitude = 0.5f;
+        var graded = ControlledBenchmark.Generate(options);
+
+        plain.Explanations.Values.SelectMany(e => e.VisualEventAmplitudes.Concat(e.AcousticEventAmplitudes))
+            .Should().OnlyContain(a => a == plain.Options.EventAmplitude, "without a weakest height every event has EventAmplitude");
+        var heights = graded.Explanations.Values.SelectMany(e => e.VisualEventAmplitudes.Concat(e.AcousticEventAmplitudes)).ToList();
+        heights.Should().OnlyContain(a => a >= 0.5f && a <= 2.5f);
+        heights.Min().Should().BeLessThan(1.0f, "heights are spread over the range");
+        foreach (var sample in graded.Train.Where(s => graded.Explanations[s.Id].VisualEventTimes.Count > 0))
+        {
+            var truth = graded.Explanations[sample.Id];
+            var peak = Enumerable.Range(0, sample.Visual.GetLength(0)).Max(t => sample.Visual[t, 0]);
+            // Sampled at frames, the raised cosine reaches at least 0.8 of its height (frame spacing 1/31, half-width 0.06).
+            peak.Should().BeInRange(0.8f * truth.VisualEventAmplitudes.Max(), truth.VisualEventAmplitudes.Max() + 1e-5f, $"{sample.Id} peaks near its event's height (noise 0)");
+        }
+        graded.Train.Select(s => s.Label).Should().Equal(plain.Train.Select(s => s.Label), "heights change what is seen, not the labels");
+    }
+
+    [Fact]
     public void Invalid_options_are_rejected_with_every_problem_listed()
     {
-        var options = new ControlledBenchmarkOptions { TrainCount = 0, AcousticFeatures = 1, CoOccurringRate = 0.8, DecoyRate = 0.5 };
+        var options = new ControlledBenchmarkOptions { TrainCount = 0, AcousticFeatures = 1, CoOccurringRate = 0.8, DecoyRate = 0.5, WeakestEventAmplitude = 3f };
 
         var act = () => ControlledBenchmark.Generate(options);
 
         var problems = act.Should().Throw<InvalidConfigurationException>().Which.Problems;
-        problems.Should().HaveCount(3);
-        problems.Select(p => p.Path).Should().BeEquivalentTo(["TrainCount", "AcousticFeatures", "DecoyRate"]);
+        problems.Should().HaveCount(4);
+        problems.Select(p => p.Path).Should().BeEquivalentTo(["TrainCount", "AcousticFeatures", "DecoyRate", "WeakestEventAmplitude"]);
         problems.Should().Contain(p => p.Message.Contains("CoOccurringRate + DecoyRate"));
     }
 

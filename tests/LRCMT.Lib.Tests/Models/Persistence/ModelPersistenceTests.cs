@@ -151,19 +151,21 @@ public sealed class ModelPersistenceTests : IDisposable
         model.Save(folder);
 
         var root = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, LrcmtModelFolder.ConfigFileName)))!.AsObject();
-        root["format"]!.GetValue<int>().Should().Be(2);
+        root["format"]!.GetValue<int>().Should().Be(3);
+        root["files"]!.AsObject().Select(f => f.Key).Should().BeEquivalentTo(
+            ["model.safetensors", "adapter/adapter_config.json", "adapter/adapter_model.safetensors"], "every file a load reads is hashed");
+        root["base_encoder_config_sha256"]!.GetValue<string>().Should().MatchRegex("^[0-9a-f]{64}$");
+        root[ModelManifest.SealField]!.GetValue<string>().Should().Be(ModelManifest.Seal(root));
         root["options"]!["Modalities"]!["AcousticFeatures"]!.GetValue<int>().Should().Be(ModelTestData.Acoustic);
         root["options"]!["TextEncoder"]!["BaseDType"]!.GetValue<string>().Should().Be("BFloat16");
         root["options"]!["TextEncoder"]!["PretrainedFolder"]!.GetValue<string>().Should().Be(Path.GetFullPath(Fixtures.TinyBertFolder));
-        root["options"]!.AsObject().ContainsKey("LoRA").Should().BeFalse("the LoRA configuration is kept once, in the adapter folder");
+        root["options"]!["LoRA"]!.AsObject().Select(kv => kv.Key).Should().Equal(new[] { nameof(LoRAConfig.AllowDropoutOnSubstitutedLayers) },
+            "the LoRA configuration is kept once, in the adapter folder; the manifest keeps only what PEFT's file has no field for");
         root["lora_adapter"]!.GetValue<string>().Should().Be(LrcmtModelFolder.AdapterFolderName);
         root["base_encoder_sha256"]!.GetValue<string>().Should().MatchRegex("^[0-9a-f]{64}$");
         PeftAdapterFile.ReadConfig(Path.Combine(folder, LrcmtModelFolder.AdapterFolderName)).TargetModules.Should().Equal("query", "value");
         LRCMTModel.ReadOptions(folder).Should().Be(model.Options);
     }
-
-    private const string UntilTheAdapterRecord =
-        "PeftAdapterFile.Save still re-derives the configuration (majority rank/alpha, suffix targets); exact once it writes the adapter's record (issue 21, item 2)";
 
     private static readonly Dictionary<string, LoRAConfig> LoRAVariants = new()
     {
@@ -190,12 +192,12 @@ public sealed class ModelPersistenceTests : IDisposable
     [InlineData("bias")]
     [InlineData("init")]
     [InlineData("task type")]
-    [InlineData("regex", Skip = UntilTheAdapterRecord)]
-    [InlineData("exclude", Skip = UntilTheAdapterRecord)]
-    [InlineData("rank pattern", Skip = UntilTheAdapterRecord)]
-    [InlineData("alpha pattern", Skip = UntilTheAdapterRecord)]
-    [InlineData("all-linear", Skip = UntilTheAdapterRecord)]
-    [InlineData("dropout on substituted layers", Skip = UntilTheAdapterRecord)]
+    [InlineData("regex")]
+    [InlineData("exclude")]
+    [InlineData("rank pattern")]
+    [InlineData("alpha pattern")]
+    [InlineData("all-linear")]
+    [InlineData("dropout on substituted layers")]
     public void A_lora_configuration_comes_back_from_the_adapter_folder_as_injected(string variant)
     {
         string folder = Path.Combine(_root, "model");
@@ -269,25 +271,28 @@ public sealed class ModelPersistenceTests : IDisposable
         { "base_encoder_sha256", $"\"{new string('0', 64)}\"", typeof(BaseEncoderMismatchException) },
         { "options.Fusion.Heads", "3", typeof(InvalidConfigurationException) },
         { "options.TextEncoder.BaseDType", "\"Float64\"", typeof(CorruptFileException) },
+        { "options.TextEncoder.Tuning", "1", typeof(CorruptFileException) },
     };
 
     [Theory]
     [MemberData(nameof(TamperedManifests))]
-    public void A_tampered_manifest_field_is_a_typed_error(string field, string value, Type error)
+    public void A_tampered_manifest_field_is_refused_as_an_edit_and_if_resealed_by_the_check_behind_it(string field, string value, Type error)
     {
         string folder = Path.Combine(_root, "model");
         using (var model = TinyBert(EncoderTuning.LoRA, InteractionMode.AcousticVisualFirst, false, HeadKind.Regression).Build())
             model.Save(folder);
-        string manifest = Path.Combine(folder, LrcmtModelFolder.ConfigFileName);
-        var root = JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
-        var path = field.Split('.');
-        var parent = path[..^1].Aggregate((JsonNode)root, (node, key) => node[key]!);
-        parent[path[^1]] = JsonNode.Parse(value);
-        File.WriteAllText(manifest, root.ToJsonString());
+        var root = SavedModelFiles.Manifest(folder);
+        SavedModelFiles.Set(root, field, JsonNode.Parse(value));
+        SavedModelFiles.WriteNaively(folder, root);
 
-        var act = () => LRCMTModel.Load(folder);
+        var naive = () => LRCMTModel.Load(folder);
 
-        var thrown = act.Should().Throw<LrcmtException>().Which;
+        naive.Should().Throw<CorruptFileException>().WithMessage(field == "format" ? "*format 99*" : "*edited after the model was saved*");
+
+        SavedModelFiles.Forge(folder);
+        var forged = () => LRCMTModel.Load(folder);
+
+        var thrown = forged.Should().Throw<LrcmtException>().Which;
         thrown.Should().BeOfType(error);
         if (thrown is InvalidConfigurationException invalid) invalid.Problems.Should().ContainSingle().Which.Path.Should().Be("Fusion.Heads");
     }
@@ -334,6 +339,7 @@ public sealed class ModelPersistenceTests : IDisposable
         var dropped = tensors.Keys.First(k => k.StartsWith("interaction.", StringComparison.Ordinal));
         tensors.Remove(dropped);
         LRCMT.Formats.Safetensors.SafetensorsFile.Save(weights, tensors);
+        SavedModelFiles.Forge(folder); // else the file's hash refuses it before its keys are compared
 
         var act = () => LRCMTModel.Load(folder);
 

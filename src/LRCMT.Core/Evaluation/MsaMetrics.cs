@@ -1,5 +1,4 @@
 using LRCMT.Configuration;
-using static TorchSharp.torch;
 using N = LRCMT.Evaluation.MsaMetricNames;
 
 namespace LRCMT.Evaluation;
@@ -33,31 +32,6 @@ public static class MsaMetrics
 
     // An undefined dataset, e.g. (MsaDataset)7, would otherwise be scored silently with MOSI's metrics.
     private static void RequireKnown(MsaDataset dataset) => SettingRules.ThrowIf("MSA metrics", SettingRules.Defined(nameof(dataset), dataset));
-
-    /// <summary>Computes the metrics from predictions and truths of shape [N] (or [N, 1]).</summary>
-    /// <exception cref="Errors.ShapeMismatchException">A tensor is not [N] or [N, 1], or the two disagree on N
-    /// (a [2, 3] tensor is never compared with a [3, 2] one element by element).</exception>
-    /// <exception cref="Errors.InvalidConfigurationException"><paramref name="dataset"/> is not a named <see cref="MsaDataset"/>.</exception>
-    public static MetricResults Compute(MsaDataset dataset, Tensor predictions, Tensor truths)
-    {
-        RequireKnown(dataset);
-        ArgumentNullException.ThrowIfNull(predictions);
-        ArgumentNullException.ThrowIfNull(truths);
-        RequireColumn(predictions, "predictions");
-        RequireColumn(truths, "truths");
-        if (predictions.shape[0] != truths.shape[0])
-            throw new Errors.ShapeMismatchException("truths", $"[{predictions.shape[0]}] or [{predictions.shape[0]}, 1] (one per prediction)", truths.shape);
-        using var scope = NewDisposeScope();
-        var p = predictions.detach().cpu().to(ScalarType.Float32).flatten().data<float>().ToArray();
-        var t = truths.detach().cpu().to(ScalarType.Float32).flatten().data<float>().ToArray();
-        return Compute(dataset, p, t);
-    }
-
-    private static void RequireColumn(Tensor tensor, string what)
-    {
-        if (!(tensor.dim() == 1 || (tensor.dim() == 2 && tensor.shape[1] == 1)))
-            throw new Errors.ShapeMismatchException(what, "[N] or [N, 1]", tensor.shape);
-    }
 
     /// <summary>Computes the metrics from predictions and truths.</summary>
     /// <exception cref="ArgumentException">Empty inputs, different lengths, or a NaN/infinite value.</exception>

@@ -1,8 +1,5 @@
-using LRCMT.Data;
 using LRCMT.Errors;
 using LRCMT.Evaluation;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace LRCMT.Experiments;
 
@@ -43,42 +40,4 @@ public sealed class SamplePredictions
 
     /// <summary>MMSA's metrics of these predictions (<see cref="MsaMetrics.Compute(MsaDataset, ReadOnlySpan{float}, ReadOnlySpan{float})"/>).</summary>
     public MetricResults Metrics(MsaDataset dataset) => MsaMetrics.Compute(dataset, _predictions, _truths);
-
-    /// <summary>Runs <paramref name="model"/> without gradients over every batch of <paramref name="loader"/> (in eval mode, restored after).</summary>
-    /// <exception cref="InvalidInputException">A batch has no labels.</exception>
-    /// <exception cref="ShapeMismatchException">The model does not return one score per sample.</exception>
-    public static SamplePredictions Collect(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(loader);
-        bool wasTraining = model.training;
-        model.eval();
-        var predictions = new List<float>(loader.SampleCount);
-        var truths = new List<float>(loader.SampleCount);
-        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
-        try
-        {
-            using var noGrad = no_grad();
-            foreach (var batch in loader.Epoch(0))
-            {
-                using var scope = NewDisposeScope();
-                using (batch)
-                {
-                    var labels = batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.");
-                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
-                    var output = model.call(input);
-                    if (output.numel() != batch.Size)
-                        throw new ShapeMismatchException("model output", $"[{batch.Size}] (one regression score per sample)", output.shape);
-                    predictions.AddRange(output.reshape(-1).to(ScalarType.Float32).cpu().data<float>().ToArray());
-                    truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
-                    if (!ReferenceEquals(input, batch)) input.Dispose();
-                }
-            }
-        }
-        finally
-        {
-            if (wasTraining) model.train();
-        }
-        return new SamplePredictions(predictions.ToArray(), truths.ToArray());
-    }
 }
