@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # Packs LRCMT.Lib and the lrcmt tool into a local feed, installs the tool into a temporary tool path from that feed
 # (as a user would from nuget.org), and runs --help, --version and a 1-epoch tiny-bert train / eval / predict through
-# the installed tool. Prints the package sizes. About 1-2 minutes on 2 cores (packing compresses libtorch).
-#   bash scripts/tool-smoke.sh            # linux-x64 tool package only (the platform this runs on)
-#   RIDS="linux-x64;win-x64;osx-arm64" bash scripts/tool-smoke.sh   # every platform package, as released
+# the installed tool. Prints the package sizes. Packing compresses libtorch once per platform: several minutes on 2 cores.
+#   bash scripts/tool-smoke.sh                   # every runtime the tool declares (ToolPackageRuntimeIdentifiers), as released
+#   RIDS="linux-x64" bash scripts/tool-smoke.sh  # only these runtimes (quicker; the platform this runs on must be among them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-work=$(mktemp -d /tmp/lrcmt-tool-smoke-XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/lrcmt-tool-smoke-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 feed=$work/feed tools=$work/tools run=$work/run
-rids=${RIDS:-linux-x64}
+# Without RIDS, exactly what `dotnet pack src/LRCMT.Cli -c Release` does: the runtimes the project declares.
+declared=$(dotnet msbuild src/LRCMT.Cli -getProperty:ToolPackageRuntimeIdentifiers -nologo)
+rids=${RIDS:-$declared}
+rid_args=()
+[ -n "${RIDS:-}" ] && rid_args=("-p:ToolPackageRuntimeIdentifiers=\"$RIDS\"")
 
 echo "== pack (tool runtimes: $rids) -> $feed"
 dotnet pack src/LRCMT.Lib -c Release -o "$feed" -v quiet -nologo
-dotnet pack src/LRCMT.Cli -c Release -o "$feed" -v quiet -nologo "-p:ToolPackageRuntimeIdentifiers=\"$rids\""
+dotnet pack src/LRCMT.Cli -c Release -o "$feed" -v quiet -nologo "${rid_args[@]}"
+version=$(dotnet msbuild src/LRCMT.Cli -getProperty:PackageVersion -nologo)
+# The pointer package and one package per runtime, as dotnet tool install expects them.
+for package in "LRCMT.Cli.$version.nupkg" $(echo "$rids" | tr ';' '\n' | sed "s/.*/LRCMT.Cli.&.$version.nupkg/"); do
+  [ -f "$feed/$package" ] || { echo "missing package $package in $feed"; exit 1; }
+done
 for f in "$feed"/*.nupkg "$feed"/*.snupkg; do [ -e "$f" ] && printf '%10.1f MB  %s\n' "$(echo "$(stat -c %s "$f") / 1048576" | bc -l)" "$(basename "$f")"; done
 
 echo "== dotnet tool install --tool-path $tools --add-source $feed LRCMT.Cli"

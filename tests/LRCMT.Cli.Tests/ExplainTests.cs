@@ -45,7 +45,7 @@ public class ExplainTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixture>
 
         result.ExitCode.Should().Be(ExitCodes.Success, result.Error);
         Directory.GetFiles(temp.Path, "*.png").Select(System.IO.Path.GetFileName).Should().BeEquivalentTo(
-            "sample-1-acoustic_from_visual.png", "sample-1-visual_from_acoustic.png", "sample-1-text_from_memory.png",
-            "sample-2-acoustic_from_visual.png", "sample-2-visual_from_acoustic.png", "sample-2-text_from_memory.png");
+            "sample-0-acoustic_from_visual.png", "sample-0-visual_from_acoustic.png", "sample-0-text_from_memory.png",
+            "sample-1-acoustic_from_visual.png", "sample-1-visual_from_acoustic.png", "sample-1-text_from_memory.png");
     }
 }

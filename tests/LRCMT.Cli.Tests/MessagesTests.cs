@@ -13,9 +13,9 @@ public class MessagesTests
     [Theory]
     [InlineData("--epochs", "many", "--epochs expects a whole number")]
     [InlineData("--seed", "1.5", "--seed expects a whole number")]
-    [InlineData("--variant", "7", "--variant expects one of Lrcmt")]
-    [InlineData("--variant", "Bogus", "--variant expects one of Lrcmt")]
-    [InlineData("--dataset", "iemocap", "--dataset expects one of Mosi, Mosei, Sims")]
+    [InlineData("--variant", "7", "--variant: must be one of Lrcmt, TextOnly")]
+    [InlineData("--variant", "Bogus", "--variant: must be one of Lrcmt, TextOnly")]
+    [InlineData("--dataset", "iemocap", "--dataset: must be one of Mosi, Mosei, Sims")]
     [InlineData("--device", "gpu", "--device expects cpu or cuda, got 'gpu'")]
     public async Task A_bad_flag_value_is_a_usage_error_in_the_users_terms(string flag, string value, string expected)
     {
@@ -40,6 +40,42 @@ public class MessagesTests
         error.Message.Should().Contain(path)
             .And.Contain("LrcmtRun:Training:LearningRat: no such setting; did you mean LrcmtRun:Training:LearningRate?")
             .And.Contain("LrcmtRun:Data:Controlled:TrainCont: no such setting; did you mean LrcmtRun:Data:Controlled:TrainCount?");
+    }
+
+    [Fact]
+    public async Task Every_problem_of_a_settings_file_is_reported_at_once_and_an_enum_lists_its_values()
+    {
+        using var temp = new TempFolder();
+        string path = temp.Combine("settings.json");
+        File.WriteAllText(path, """
+            { "Training": { "Decay": "Cosin", "Epochs": 0, "LearningRat": 1, "Seed": "abc" },
+              "Data": { "BatchSize": -1 }, "Model": { "Fusion": { "Heads": 7 } } }
+            """);
+
+        var result = await CliHarness.RunAsync("train", "--config", path, "--encoder", temp.Combine("no-encoder"), "--output", temp.Combine("run"));
+
+        result.ExitCode.Should().Be(ExitCodes.ConfigurationError, result.Error);
+        result.Error.Should().Contain(path)
+            .And.Contain("Training.Decay: must be one of Linear, Cosine, Constant, got 'Cosin'")
+            .And.Contain("Training.Epochs: must be from 1 to 100000, got 0")
+            .And.Contain("Training:LearningRat: no such setting; did you mean Training:LearningRate?")
+            .And.Contain("Training.Seed: must be a whole number, got 'abc'")
+            .And.Contain("Data.BatchSize: must be from 1 to 65536, got -1")
+            .And.Contain("Model.Fusion.Heads: must divide");
+        result.Error.Should().NotContain("Failed to convert");
+    }
+
+    [Fact]
+    public async Task A_file_written_for_the_librarys_Lrcmt_section_is_pointed_to_LrcmtRun()
+    {
+        using var temp = new TempFolder();
+        string path = temp.Combine("appsettings.json");
+        File.WriteAllText(path, """{ "Lrcmt": { "LoRA": { "Rank": 4 } } }""");
+
+        var result = await CliHarness.RunAsync("train", "--config", path, "--output", temp.Combine("run"));
+
+        result.ExitCode.Should().Be(ExitCodes.ConfigurationError, result.Error);
+        result.Error.Should().Contain("Lrcmt: no such setting").And.Contain("LrcmtRun:Model");
     }
 
     [Fact]

@@ -26,6 +26,43 @@ public class ResumePredictTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixt
         metrics.RootElement.GetProperty("history").EnumerateArray().Select(e => e.GetProperty("epoch").GetInt32())
             .Should().Equal(1, 2, 3);
         Directory.GetDirectories(temp.Path).Should().ContainSingle("the resumed run replaced its folder");
+
+        // History is not rewritten: config.json keeps the epochs the run started with and records the resumption.
+        string configuration = System.IO.Path.Combine(run, "config.json");
+        LRCMT.Cli.Settings.RunSettingsFile.Load(configuration).Training.Epochs.Should().Be(1, "-c config.json repeats the run as started");
+        using var recorded = JsonDocument.Parse(File.ReadAllText(configuration));
+        var resumption = recorded.RootElement.GetProperty("Resumptions").EnumerateArray().Should().ContainSingle().Subject;
+        resumption.GetProperty("FromEpoch").GetInt32().Should().Be(1);
+        resumption.GetProperty("Epochs").GetInt32().Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Resume_with_fewer_epochs_than_the_run_has_is_refused_and_leaves_config_json_as_it_was()
+    {
+        string run = await tiny.RunAsync();
+        string configuration = System.IO.Path.Combine(run, "config.json");
+        string before = File.ReadAllText(configuration);
+
+        var result = await CliHarness.RunAsync("train", "--resume", run, "--epochs", "1");
+
+        result.ExitCode.Should().Be(ExitCodes.UsageError);
+        result.Error.Should().Contain("Training.Epochs: the run has 2, asked 1").And.Contain("more epochs");
+        File.ReadAllText(configuration).Should().Be(before);
+    }
+
+    [Fact]
+    public async Task Resume_with_a_settings_file_that_differs_lists_every_difference()
+    {
+        string run = await tiny.RunAsync();
+        using var temp = new TempFolder();
+        string changed = temp.Combine("changed.json");
+        File.WriteAllText(changed, """{ "Data": { "BatchSize": 4 }, "Training": { "Seed": 7, "Epochs": 5 } }""");
+
+        var result = await CliHarness.RunAsync("train", "--resume", run, "-c", changed);
+
+        result.ExitCode.Should().Be(ExitCodes.UsageError);
+        result.Error.Should().Contain("Data.BatchSize: the run has 8, asked 4").And.Contain("Training.Seed: the run has")
+            .And.NotContain("Training.Epochs", "more epochs is what a resumption may ask");
     }
 
     [Fact]
@@ -46,7 +83,7 @@ public class ResumePredictTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixt
         var result = await CliHarness.RunAsync("train", "--resume", run, "--lora-rank", "4");
 
         result.ExitCode.Should().Be(ExitCodes.UsageError);
-        result.Error.Should().Contain("--lora-rank");
+        result.Error.Should().Contain("Model.LoRA.Rank: the run has 8, asked 4");
     }
 
     [Fact]

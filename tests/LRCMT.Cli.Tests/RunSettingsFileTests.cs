@@ -34,7 +34,7 @@ public class RunSettingsFileTests
     [Theory]
     [InlineData("{ \"Training\": { \"Epochs\": ", "not valid JSON at line 1, column")]
     [InlineData("{ \"Training\": { \"Epoch\": 3 } }", "Epoch")]
-    [InlineData("{ \"Training\": { \"Epochs\": \"three\" } }", "could not be read")]
+    [InlineData("{ \"Training\": { \"Epochs\": \"three\" } }", "Training.Epochs: must be a whole number, got 'three'")]
     public void A_malformed_or_misspelt_file_is_a_configuration_error(string json, string expectedInMessage)
     {
         using var temp = new TempFolder();

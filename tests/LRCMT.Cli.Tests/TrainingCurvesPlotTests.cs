@@ -10,7 +10,7 @@ public class TrainingCurvesPlotTests
     public void The_plot_is_a_png_of_the_requested_size()
     {
         using var temp = new TempFolder();
-        var curves = new TrainingCurves("Has0_acc_2");
+        var curves = new TrainingCurves("Has0_acc_2", "Lrcmt, seed 1");
         curves.Add(new(1, 1.2, 1.1, 0.61));
         curves.Add(new(2, 0.9, 0.95, 0.74));
         string path = temp.Combine("training-curves.png");
@@ -31,7 +31,7 @@ public class TrainingCurvesPlotTests
     public void Histories_of_any_length_with_or_without_a_restored_epoch_give_a_png(int epochs)
     {
         using var temp = new TempFolder();
-        var curves = new TrainingCurves("MAE") { BestEpoch = epochs > 0 ? 1 : null, TestMetric = epochs > 0 ? 0.8 : null };
+        var curves = new TrainingCurves("MAE", "Lrcmt, seed 1") { BestEpoch = epochs > 0 ? 1 : null, TestMetric = epochs > 0 ? 0.8 : null };
         for (int e = 1; e <= epochs; e++) curves.Add(new(e, 1.0 / e, double.NaN, 0.9));
         string path = temp.Combine("curves.png");
 

@@ -7,6 +7,7 @@ using LRCMT.Experiments;
 using LRCMT.TextEncoders;
 using LRCMT.Training;
 using Microsoft.Extensions.Logging;
+using TorchSharp;
 
 namespace LRCMT.Docs.Snippets;
 
@@ -25,6 +26,16 @@ internal static class DataAndTraining
         var trainer = new Trainer(new TrainerOptions { Epochs = 20, CheckpointDirectory = "runs/mosi" }, logger);
         var result = trainer.Fit(model, train, valid, progress, cancellationToken);   // or trainer.Resume(..., "runs/mosi/last.safetensors")
         Console.WriteLine(Trainer.Evaluate(model, new MultimodalDataLoader(data.Test.Samples, collator, 64), MsaDataset.Mosi));
+    }
+
+    internal static void OwnTensors(ITextTokenizer tokenizer, LRCMT.Models.LRCMTModel model)
+    {
+        // Two clips: 5 acoustic and 20 visual features per frame, padded to 40 and 60 frames.
+        var text = tokenizer.EncodeBatch(["what a film", "not for me"], maxLength: 50);
+        using var batch = MultimodalBatch.FromTensors(text.InputIds, text.AttentionMask,
+            acoustic: torch.randn(2, 40, 5), visual: torch.randn(2, 60, 20),
+            acousticLengths: [40, 31], visualLengths: [60, 45], tokenTypeIds: text.TokenTypeIds);
+        using var scores = model.call(batch);   // [2]: one sentiment score per clip (the batch owns, and disposes, the tensors)
     }
 
     internal static void CompareOverSeeds(Func<int, string, SeedRun?> trainAndTest)

@@ -9,12 +9,16 @@ internal static class Readme
 {
     internal static void WhatIsInside(torch.nn.Module myModel)
     {
-        // LRCMT on a local Hugging Face BERT folder (config.json, vocab.txt, model.safetensors; nothing is downloaded —
-        // get one with: huggingface-cli download google-bert/bert-base-uncased --local-dir models/bert-base-uncased).
+        // LRCMT on the all-MiniLM-L6-v2 encoder the tool ships, offline: the main job above extracts it to
+        // ~/.local/share/lrcmt/minilm-<version>/ (%LOCALAPPDATA%\lrcmt on Windows; $LRCMT_CACHE if set). A local Hugging Face
+        // BERT folder works the same way: .WithPretrainedEncoder("models/bert-base-uncased") (config.json, vocab.txt,
+        // model.safetensors; get one with huggingface-cli download google-bert/bert-base-uncased --local-dir models/bert-base-uncased).
         // The defaults are the best measured configuration (LoRA r=8 on query/value, fusion width 32, 4 heads, 1 layer, the
         // relative-time bias); LrcmtBuilder.FromOptions(LrcmtPresets.Paper) starts from the paper's instead.
+        string cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "lrcmt");
+        string miniLm = Directory.GetDirectories(cache, "minilm-*").First();
         using var model = new LrcmtBuilder()
-            .WithPretrainedEncoder("models/bert-base-uncased")
+            .WithOnnxEncoder(Path.Combine(miniLm, "model.onnx"))
             .WithLoRA(lora => lora with { Rank = 16, Alpha = 32 })
             .WithModalities(acousticFeatures: 5, visualFeatures: 20)
             .Build();

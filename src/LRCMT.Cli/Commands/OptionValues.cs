@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using LRCMT.Configuration;
 using LRCMT.Errors;
 
 namespace LRCMT.Cli.Commands;
@@ -74,10 +75,13 @@ internal static class OptionValues
     /// <summary>The member of <typeparamref name="T"/> called <paramref name="text"/>, or null with an error listing the names.</summary>
     private static T? Parse<T>(string name, string text, ArgumentResult result) where T : struct, Enum
     {
-        var match = Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
-        if (match is not null) return Enum.Parse<T>(match);
-        result.AddError($"{name} expects one of {string.Join(", ", Enum.GetNames<T>())}, got '{text}'.");
-        return null;
+        // The settings file's rule, so a flag and a file refuse the same word with the same message.
+        if (SettingRules.Named(name, text, typeof(T)) is { } problem)
+        {
+            result.AddError(problem.ToString());
+            return null;
+        }
+        return Enum.Parse<T>(Enum.GetNames<T>().First(n => string.Equals(n, text.Trim(), StringComparison.OrdinalIgnoreCase)));
     }
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";

@@ -2,6 +2,7 @@ using System.CommandLine;
 using LRCMT.Cli.Encoders;
 using LRCMT.Cli.Settings;
 using LRCMT.Configuration;
+using LRCMT.Errors;
 using LRCMT.Evaluation;
 
 namespace LRCMT.Cli.Commands;
@@ -34,7 +35,7 @@ internal sealed class SettingsOptions(SettingsScope scope)
         "which MMSA dataset a .pkl file holds, for its metrics (Mosi and Mosei: [-3, 3]; Sims: [-1, 1])");
     internal Option<string?> Encoder { get; } = new("--encoder", "-e")
     {
-        Description = "'minilm' (packaged ONNX MiniLM, default), a local Hugging Face folder (config.json, vocab.txt, model.safetensors) " +
+        Description = "'minilm' (packaged ONNX MiniLM, default), a local Hugging Face folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin) " +
                       "or an ONNX BERT export with vocab.txt beside it",
     };
     internal Option<string?> Preset { get; } = OptionValues.OneOf("--preset",
@@ -84,10 +85,16 @@ internal sealed class SettingsOptions(SettingsScope scope)
         foreach (var option in InScope()) command.Options.Add(option);
     }
 
-    /// <summary>The settings file overlaid with the flags that were given, validated.</summary>
-    internal RunSettings Resolve(ParseResult parse)
+    /// <summary>
+    /// The settings file overlaid with the flags that were given, validated; every problem of the file and the flags is
+    /// reported together. With <paramref name="baseline"/> (a resumed run's settings), the file and flags change only
+    /// what they name.
+    /// </summary>
+    internal RunSettings Resolve(ParseResult parse, RunSettings? baseline = null)
     {
-        var settings = RunSettingsFile.Load(parse.GetValue(Config)?.FullName, parse.GetValue(Preset));
+        var problems = new List<SettingProblem>();
+        string? file = parse.GetValue(Config)?.FullName;
+        var settings = RunSettingsFile.Read(file, parse.GetValue(Preset), problems, baseline);
         if (parse.GetValue(Data) is { } data) settings.Data.Source = data;
         if (parse.GetValue(Dataset) is { } dataset) settings.Data.Dataset = dataset;
         if (parse.GetValue(Encoder) is { } encoder)
@@ -103,7 +110,7 @@ internal sealed class SettingsOptions(SettingsScope scope)
         if (parse.GetValue(BaseDType) is { } dtype)
             settings.Model = settings.Model with { TextEncoder = settings.Model.TextEncoder with { BaseDType = ParseBaseDType(dtype) } };
         if (parse.GetValue(Threads) is { } threads) settings.Threads = threads;
-        RunSettingsFile.Validate(settings);
+        RunSettingsFile.Validate(settings, problems, file);
         return settings;
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Reporting;
 using LRCMT.Cli.Runs;
+using LRCMT.Cli.Settings;
 using LRCMT.Training;
 using Spectre.Console;
 
@@ -27,8 +28,8 @@ internal static class TrainCommand
         settingsOptions.AddTo(command);
         var resume = new Option<DirectoryInfo?>("--resume")
         {
-            Description = "continue the run in this folder from its checkpoint, with its settings (--epochs may raise the total); " +
-                          "the results replace the folder unless --output is given",
+            Description = "continue the run of this name (its --output; a killed run is found too) from its last checkpoint, with its " +
+                          "own settings (only more --epochs, --device, --threads may change); the results replace it unless --output is given",
         };
         var output = OutputOptions.Output("runs/run-<timestamp>");
         var force = OutputOptions.Force();
@@ -40,15 +41,17 @@ internal static class TrainCommand
 
         command.SetAction(parse =>
         {
-            string? resumed = parse.GetValue(resume)?.FullName;
-            var settings = resumed is null ? settingsOptions.Resolve(parse) : ResumeSettings(parse, settingsOptions, resumed, out _);
-            string? checkpoint = resumed is null ? null : Path.Combine(resumed, RunFiles.TrainerCheckpoint, Trainer.LastCheckpointName);
+            string? resumeName = parse.GetValue(resume)?.FullName;
+            if (resumeName is not null && parse.GetValue(seeds) is not null)
+                throw new CliException(ExitCodes.UsageError, "--resume continues one run; it cannot take --seeds.");
+            var found = resumeName is null ? null : ResumableRun.Find(resumeName);
+            var continuation = found is null ? null : Continue(parse, settingsOptions, found);
+            var settings = continuation?.Settings ?? settingsOptions.Resolve(parse);
             Preflight.CheckData(settings.Data);
             Preflight.CheckEncoder(settings.Model.TextEncoder);
             Preflight.CheckDevice(settings.Device);
             if (parse.GetValue(seeds) is not null)
             {
-                if (resumed is not null) throw new CliException(ExitCodes.UsageError, "--resume continues one run; it cannot take --seeds.");
                 var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
                 using var sweepFolder = RunFolder.Create(parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "run"), parse.GetValue(force));
                 bool stopped = MultiSeedTraining.Execute(settings, seedList, sweepFolder, context);
@@ -57,13 +60,18 @@ internal static class TrainCommand
                 return stopped ? ExitCodes.Interrupted : ExitCodes.Success;
             }
 
-            string target = parse.GetValue(output) ?? resumed ?? OutputOptions.TimestampedFolder("runs", "run");
-            bool replacing = resumed is not null && Path.GetFullPath(target) == resumed;
+            // A resumed run goes back under its own name (replacing the folder it continues) unless --output says otherwise.
+            string target = parse.GetValue(output) ?? found?.Name ?? OutputOptions.TimestampedFolder("runs", "run");
+            bool replacing = found is not null && Path.GetFullPath(target) == found.Folder;
             using var folder = RunFolder.Create(target, parse.GetValue(force) || replacing);
 
+            foreach (var line in found?.Notes ?? []) context.Console.MarkupLine(Markup.Escape(line));
             foreach (var line in folder.Recovered) context.Console.MarkupLine(Markup.Escape(line));
 
-            var outcome = folder.CommitAfter(() => TrainingRun.Execute(settings, folder, context, checkpoint));
+            var outcome = folder.CommitAfter(() => TrainingRun.Execute(settings, folder, context, continuation));
+            // A kept run (killed or failed) continued under its name lives on there: its copy beside the name goes.
+            if (found is { IsKept: true } && Path.GetFullPath(folder.Target) == found.Name && Directory.Exists(found.Folder))
+                Directory.Delete(found.Folder, recursive: true);
 
             ConsoleReport.Metrics(context.Console, "Test metrics", outcome.TestMetrics);
             ConsoleReport.Saved(context.Console, folder.Target, outcome);
@@ -71,24 +79,44 @@ internal static class TrainCommand
         });
     }
 
-    // A resumed run keeps its settings; only the epoch budget and where it runs may change.
-    private static Settings.RunSettings ResumeSettings(ParseResult parse, SettingsOptions options, string run, out SavedRun saved)
+    /// <summary>
+    /// A resumed run keeps its settings. The settings file and flags given with <c>--resume</c> are applied on top of
+    /// the run's own, and anything that would then differ is refused with the list of differences — except what a
+    /// continuation may change: more epochs, the device and the threads, which config.json records as a resumption
+    /// (its settings stay those the run started with, so <c>train -c config.json</c> still repeats the run).
+    /// </summary>
+    private static TrainingRun.Continuation Continue(ParseResult parse, SettingsOptions options, ResumableRun run)
     {
-        var allowed = new HashSet<Option> { options.Epochs, options.Device, options.Threads };
-        var refused = options.All.Where(o => !allowed.Contains(o) && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+        var recorded = run.Settings;
+        // The run's settings as they stand: its epoch budget is the last resumption's.
+        var current = RunSettingsFile.Clone(recorded);
+        current.Training = current.Training with { Epochs = recorded.EffectiveEpochs };
+        if (recorded.Resumptions.Count > 0)
+        {
+            current.Device = recorded.Resumptions[^1].Device;
+            current.Threads = recorded.Resumptions[^1].Threads;
+        }
+        var asked = options.Resolve(parse, baseline: current);
+
+        var refused = new List<string>();
+        foreach (var difference in SettingsDifferences.Between(current, asked))
+        {
+            if (difference.Path is nameof(RunSettings.Device) or nameof(RunSettings.Threads)) continue;
+            if (difference.Path == $"{nameof(RunSettings.Training)}.{nameof(TrainerOptions.Epochs)}" && asked.Training.Epochs > current.Training.Epochs) continue;
+            refused.Add(difference.Path == $"{nameof(RunSettings.Training)}.{nameof(TrainerOptions.Epochs)}"
+                ? $"{difference} (a resumed run can only get more epochs than its {current.Training.Epochs})"
+                : difference.ToString());
+        }
         if (refused.Count > 0)
             throw new CliException(ExitCodes.UsageError,
-                $"--resume continues the run with the settings in its config.json; {string.Join(", ", refused)} cannot change them " +
-                "(only --epochs, --device and --threads can).");
-        saved = SavedRun.Open(run);
-        string checkpoint = Path.Combine(run, RunFiles.TrainerCheckpoint, Trainer.LastCheckpointName);
-        if (!File.Exists(checkpoint))
-            throw new CliException(ExitCodes.RunError, $"The run folder '{run}' has no trainer checkpoint ({checkpoint}); it cannot be resumed.");
-        var settings = saved.Settings;
-        if (parse.GetValue(options.Epochs) is { } epochs) settings.Training = settings.Training with { Epochs = epochs };
-        if (parse.GetValue(options.Device) is { } device) settings.Device = device;
-        if (parse.GetValue(options.Threads) is { } threads) settings.Threads = threads;
-        Settings.RunSettingsFile.Validate(settings);
-        return settings;
+                $"--resume continues '{run.Name}' with its own settings (config.json); only more --epochs, --device and --threads may change. " +
+                $"Asked to differ:{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", refused)}");
+
+        var record = RunSettingsFile.Clone(recorded);
+        record.Resumptions.Add(new Resumption
+        {
+            At = DateTime.UtcNow, Epochs = asked.Training.Epochs, Device = asked.Device, Threads = asked.Threads,
+        });
+        return new TrainingRun.Continuation(asked, record, run.Checkpoint);
     }
 }

@@ -17,6 +17,12 @@ internal static class CpuThreads
         return torch.get_num_threads();
     }
 
+    /// <summary>How <paramref name="inEffect"/> threads came from the setting <paramref name="configured"/> (0 = auto).</summary>
+    internal static string Describe(int configured, int inEffect) =>
+        configured > 0 ? "set"
+        : inEffect == 1 && Environment.ProcessorCount > 1 ? "auto: the machine is busy"
+        : "auto: one per core";
+
     private static bool MachineIsBusy()
     {
         // Linux only; elsewhere keep libtorch's default.

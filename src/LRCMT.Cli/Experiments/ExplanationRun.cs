@@ -33,6 +33,7 @@ internal static class ExplanationRun
             if (!ReferenceEquals(input, batch)) input.Dispose();
 
             var lengths = new SequenceLengths(Lengths(batch.AttentionMask), Lengths(batch.AcousticMask), Lengths(batch.VisualMask), (int)batch.Acoustic.shape[1]);
+            var tokens = Tokens(batch, restored.Encoder.Tokenizer, lengths.Text);
             var written = new List<string>();
             // The last layer of each encoder: the record of the module path seen last under each encoder prefix.
             foreach (var record in capture.Records.GroupBy(r => EncoderName(r.Module)).Select(g => g.Last()))
@@ -40,8 +41,9 @@ internal static class ExplanationRun
                 using var mean = record.Weights.mean([1]); // [batch, targetLen, sourceLen], heads averaged
                 for (int i = 0; i < predictions.Length; i++)
                 {
-                    string path = Path.Combine(folder, $"sample-{i + 1}-{EncoderName(record.Module).Split('.').Last()}.png");
-                    AttentionMapPlot.Save(path, mean[i], EncoderName(record.Module), lengths.For(i), batch.Ids[i], predictions[i], labels?[i]);
+                    // Numbered from 0 like the split's samples (the controlled benchmark's ids end in the same number).
+                    string path = Path.Combine(folder, $"sample-{i}-{EncoderName(record.Module).Split('.').Last()}.png");
+                    AttentionMapPlot.Save(path, mean[i], EncoderName(record.Module), lengths.For(i), batch.Ids[i], predictions[i], labels?[i], tokens[i]);
                     written.Add(path);
                 }
             }
@@ -53,6 +55,17 @@ internal static class ExplanationRun
     {
         int layers = module.IndexOf(".layers.", StringComparison.Ordinal);
         return layers < 0 ? module : module[..layers];
+    }
+
+    /// <summary>Each sample's real tokens as text (the id where the vocabulary has no entry for it).</summary>
+    internal static string[][] Tokens(LRCMT.Data.MultimodalBatch batch, LRCMT.TextEncoders.ITextTokenizer tokenizer, int[] lengths)
+    {
+        var ids = batch.InputIds.to(torch.ScalarType.Int64).cpu().data<long>().ToArray();
+        int width = (int)batch.InputIds.shape[1];
+        return lengths.Select((length, i) => Enumerable.Range(0, length)
+            .Select(t => ids[i * width + t])
+            .Select(id => tokenizer.IdToToken((int)id) ?? id.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray()).ToArray();
     }
 
     private static int[] Lengths(torch.Tensor mask) =>

@@ -51,6 +51,7 @@ internal sealed class RestoredModel : IDisposable
         context.Console.MarkupLine($"Data: {Markup.Escape(data.Description)}");
         var encoder = EncoderLoader.Load(settings.Model.TextEncoder);
         var model = run.ModelFolder is { } folder ? ModelFactory.Load(settings, folder, encoder, data) : LegacyRun.Load(run, encoder, data);
+        context.Console.MarkupLine(Markup.Escape(RunEnvironment.Capture(settings.Training.Seed, settings.Threads).Summary(withSeed: false)));
         // Twice the training batch by default (no gradients are kept), within the batch-size rule.
         int batch = batchSize ?? (int)Math.Min(2L * settings.Data.BatchSize, Configuration.SettingRules.MaxBatchSize);
         return new RestoredModel(model, data, encoder, batch, settings.Data.MaxTextTokens);

@@ -24,6 +24,9 @@ public sealed class RunEnvironment
     /// <summary>libtorch intra-op threads in effect.</summary>
     public int Threads { get; set; }
 
+    /// <summary>How <see cref="Threads"/> was chosen: set, or the automatic choice and why.</summary>
+    public string ThreadsChoice { get; set; } = "";
+
     /// <summary>libtorch inter-op threads in effect.</summary>
     public int InteropThreads { get; set; }
 
@@ -56,7 +59,9 @@ public sealed class RunEnvironment
     public string OperatingSystem { get; set; } = "";
 
     /// <summary>Captures the environment now (call after the thread count was applied).</summary>
-    internal static RunEnvironment Capture(long seed)
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="configuredThreads">The threads setting (0 = auto), to say how the count in effect was chosen.</param>
+    internal static RunEnvironment Capture(long seed, int configuredThreads)
     {
         var (flags, model) = ReadCpuInfo();
         string? capability = Environment.GetEnvironmentVariable("ATEN_CPU_CAPABILITY");
@@ -66,6 +71,7 @@ public sealed class RunEnvironment
             TorchSharpVersion = typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
                                 ?? typeof(torch).Assembly.GetName().Version?.ToString() ?? "",
             Threads = torch.get_num_threads(),
+            ThreadsChoice = CpuThreads.Describe(configuredThreads, torch.get_num_threads()),
             InteropThreads = torch.get_num_interop_threads(),
             Seed = seed,
             AtenCpuCapability = capability,
@@ -76,6 +82,18 @@ public sealed class RunEnvironment
             ProcessorCount = Environment.ProcessorCount,
             OperatingSystem = RuntimeInformation.OSDescription,
         };
+    }
+
+    /// <summary>
+    /// The console's one line on what the numbers depend on: "Threads: 2 (auto: one per core) · CPU kernels: avx512 · seed 1"
+    /// (the environment variables that cap the kernels are named when set).
+    /// </summary>
+    internal string Summary(bool withSeed)
+    {
+        string kernels = CpuCapabilityInferred;
+        if (AtenCpuCapability is not null) kernels += $" (ATEN_CPU_CAPABILITY={AtenCpuCapability})";
+        if (OnednnMaxCpuIsa is not null) kernels += $" (ONEDNN_MAX_CPU_ISA={OnednnMaxCpuIsa})";
+        return $"Threads: {Threads} ({ThreadsChoice}) · CPU kernels: {kernels}" + (withSeed ? $" · seed {Seed}" : "");
     }
 
     /// <summary>The CPU's best ATen level from its flags, capped by an ATEN_CPU_CAPABILITY value (default &lt; avx2 &lt; avx512).</summary>

@@ -18,25 +18,49 @@ namespace LRCMT.Cli.Experiments;
 /// <summary>One training run: data → encoder → model → trainer → test metrics, with every result written to a folder.</summary>
 internal static class TrainingRun
 {
+    /// <summary>
+    /// A resumed run: the settings it trains with now (<paramref name="Settings"/>: its own, with more epochs, another
+    /// device or threads), what its config.json records (<paramref name="Record"/>: its settings as started, this
+    /// resumption last in <see cref="RunSettings.Resumptions"/>), and the checkpoint to continue from (null: the run
+    /// stopped before its first one and starts again from epoch 1).
+    /// </summary>
+    internal sealed record Continuation(RunSettings Settings, RunSettings Record, string? Checkpoint);
+
     /// <summary>Trains with <paramref name="settings"/> and writes the run's files into <paramref name="folder"/>.</summary>
-    internal static TrainingOutcome Execute(RunSettings settings, RunFolder folder, CliContext context, string? resumeFrom = null) =>
-        Execute(settings, folder.Staging, context, title: resumeFrom is null ? "Training" : "Resuming", resumeFrom);
+    internal static TrainingOutcome Execute(RunSettings settings, RunFolder folder, CliContext context, Continuation? continuation = null) =>
+        Execute(settings, folder.Staging, context, title: continuation is null ? "Training" : "Resuming", continuation);
 
     /// <summary>Trains and writes the run's files into <paramref name="directory"/> (which must exist).</summary>
-    /// <param name="resumeFrom">A trainer checkpoint (last.safetensors) to continue from, or null to start afresh.</param>
-    internal static TrainingOutcome Execute(RunSettings settings, string directory, CliContext context, string title, string? resumeFrom = null)
+    /// <param name="settings">What to train with.</param>
+    /// <param name="directory">Where the run's files go.</param>
+    /// <param name="context">The console and the Ctrl+C token.</param>
+    /// <param name="title">What the console calls this training.</param>
+    /// <param name="continuation">The run this training continues, or null to start afresh.</param>
+    internal static TrainingOutcome Execute(RunSettings settings, string directory, CliContext context, string title, Continuation? continuation = null)
     {
         var clock = Stopwatch.StartNew();
         var console = context.Console;
+        // What config.json says: the settings as the run started, with any resumption recorded.
+        var record = continuation?.Record ?? settings;
+        var resumption = continuation is null ? null : record.Resumptions[^1];
+        string? resumeFrom = continuation?.Checkpoint;
+        // First of all, so that a run killed at any later moment can be found and resumed (train --resume <name>).
+        RunSettingsFile.Save(record, Path.Combine(directory, RunFiles.Configuration));
         var data = ExperimentData.Load(settings.Data);
         console.MarkupLine($"Data: {Markup.Escape(data.Description)}");
         var encoder = EncoderLoader.Load(settings.Model.TextEncoder);
         console.MarkupLine($"Encoder: {Markup.Escape(encoder.Description)}");
 
         using var model = ModelFactory.Build(settings, encoder, data);
-        settings.Environment = RunEnvironment.Capture(settings.Training.Seed);
+        var environment = RunEnvironment.Capture(settings.Training.Seed, settings.Threads);
+        if (resumption is not null) resumption.Environment = environment;
+        else record.Environment = environment;
+        string variant = RunSettings.VariantName(settings.Model);
         var report = model.GetParameterReport();
-        console.MarkupLine($"{Markup.Escape(title)}: {Markup.Escape(report.ToString())}");
+        // What the numbers depend on first; the PEFT line on its own, so it never wraps inside a number at 80 columns.
+        console.MarkupLine(Markup.Escape(environment.Summary(withSeed: true)));
+        console.MarkupLine($"{Markup.Escape(title)} {Markup.Escape(variant)}:");
+        console.MarkupLine($"  {Markup.Escape(report.ToString())}");
 
         bool classifier = ModelFactory.IsClassifier(model);
         var collator = new MultimodalCollator(encoder.Tokenizer, settings.Data.MaxTextTokens, encoder.Tokenizer.PaddingTokenId);
@@ -48,18 +72,21 @@ internal static class TrainingRun
         string checkpoints = Path.Combine(directory, RunFiles.TrainerCheckpoint);
         if (resumeFrom is not null)
         {
-            // The trainer reads its best-epoch weights from the checkpoint folder too: resume from a copy of it.
+            // The trainer reads its best-epoch weights from the checkpoint folder too: resume from a copy of it (the
+            // finished files only, not the temporary file of a write a kill interrupted).
             Directory.CreateDirectory(checkpoints);
-            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(resumeFrom)!))
+            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(resumeFrom)!, "*.safetensors").Where(f => !Path.GetFileName(f).StartsWith('.')))
                 File.Copy(file, Path.Combine(checkpoints, Path.GetFileName(file)), overwrite: true);
             resumeFrom = Path.Combine(checkpoints, Path.GetFileName(resumeFrom));
         }
         var options = TrainingOptionsFor(settings.Training, data, model) with { CheckpointDirectory = checkpoints };
-        // Written first as well, so a run kept after a failure (RunFolder.KeepIncomplete) can be resumed with --resume.
-        RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration));
-        var curves = new TrainingCurves(options.EarlyStoppingMetric);
-        var result = TrainingProgressView.Run(console, title, options.Epochs * train.BatchCount, progress =>
+        // Again with the environment, before the first checkpoint: --resume needs nothing else from the folder.
+        RunSettingsFile.Save(record, Path.Combine(directory, RunFiles.Configuration));
+        var curves = new TrainingCurves(options.EarlyStoppingMetric, $"{variant}, seed {settings.Training.Seed}");
+        var trained = new EpochCounter();
+        var result = TrainingProgressView.Run(console, title, options.Epochs * train.BatchCount, view =>
         {
+            var progress = trained.Around(view);
             try
             {
                 return resumeFrom is null
@@ -91,7 +118,8 @@ internal static class TrainingRun
         curves.BestEpoch = result.BestEpoch >= 0 ? result.BestEpoch + 1 : null;
         // Selected on the loss, there is no test metric of that name (the test split is scored on the MMSA metrics).
         curves.TestMetric = testMetrics is not null && testMetrics.TryGetValue(options.EarlyStoppingMetric, out double testValue) ? testValue : null;
-        WriteFiles(directory, Resolved(settings, options), model, curves, testMetrics, validMetrics, interrupted);
+        if (resumption is not null) resumption.FromEpoch = result.History.Count - trained.Count;
+        WriteFiles(directory, Resolved(record, options), model, curves, testMetrics, validMetrics, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
             report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed,
             settings.Training.Seed, data.MetricSet, testPredictions);
@@ -110,12 +138,32 @@ internal static class TrainingRun
         return metricFits ? options : options with { EarlyStoppingMetric = metrics[0] };
     }
 
-    /// <summary>The settings as the run used them: the trainer options (the model's description is the saved model's, which config.json points to).</summary>
-    private static RunSettings Resolved(RunSettings settings, TrainerOptions options)
+    /// <summary>
+    /// The settings as the run used them: the trainer options (the model's description is the saved model's, which
+    /// config.json points to), with the epoch budget the run started with (a resumption records any other).
+    /// </summary>
+    private static RunSettings Resolved(RunSettings record, TrainerOptions options)
     {
-        var resolved = RunSettingsFile.Clone(settings);
-        resolved.Training = options with { CheckpointDirectory = null };
+        var resolved = RunSettingsFile.Clone(record);
+        resolved.Training = options with { CheckpointDirectory = null, Epochs = record.Training.Epochs };
         return resolved;
+    }
+
+    /// <summary>Counts the epochs this process completes (a resumed run's history also holds those before).</summary>
+    private sealed class EpochCounter
+    {
+        internal int Count { get; private set; }
+
+        internal IProgress<TrainingProgress> Around(IProgress<TrainingProgress> inner) => new Counting(this, inner);
+
+        private sealed class Counting(EpochCounter counter, IProgress<TrainingProgress> inner) : IProgress<TrainingProgress>
+        {
+            public void Report(TrainingProgress value)
+            {
+                if (value.Event == TrainingEvent.EpochCompleted) counter.Count++;
+                inner.Report(value);
+            }
+        }
     }
 
     private static void WriteFiles(string directory, RunSettings settings, SentimentModel model,

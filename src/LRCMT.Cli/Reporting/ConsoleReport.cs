@@ -25,7 +25,7 @@ internal static class ConsoleReport
     {
         if (outcome.Interrupted)
             console.MarkupLine($"[yellow]Interrupted after epoch {outcome.CompletedEpochs}; the last checkpoint was kept.[/]");
-        console.MarkupLine($"Trainable parameters: {Markup.Escape(outcome.ParameterReport)}");
+        console.MarkupLine(Markup.Escape(outcome.ParameterReport));
         console.MarkupLine($"Run folder: [bold]{Markup.Escape(folder)}[/] ({outcome.Elapsed.TotalSeconds:F0} s)");
     }
 

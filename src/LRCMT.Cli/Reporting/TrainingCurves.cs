@@ -8,8 +8,15 @@ internal sealed class TrainingCurves
     /// <summary>One epoch's numbers.</summary>
     internal sealed record EpochPoint(int Epoch, double TrainLoss, double ValidLoss, double ValidMetric);
 
-    /// <summary>Creates empty curves that will track <paramref name="validMetricName"/>.</summary>
-    internal TrainingCurves(string validMetricName) => ValidMetricName = validMetricName;
+    /// <summary>Creates empty curves that will track <paramref name="validMetricName"/> for the run called <paramref name="run"/>.</summary>
+    internal TrainingCurves(string validMetricName, string run)
+    {
+        ValidMetricName = validMetricName;
+        Run = run;
+    }
+
+    /// <summary>Which run the curves belong to, as the plot's title names it: the variant and the seed ("Lrcmt, seed 1").</summary>
+    internal string Run { get; }
 
     /// <summary>Name of the validation metric (an MMSA name).</summary>
     internal string ValidMetricName { get; }

@@ -11,7 +11,11 @@ namespace LRCMT.Cli.Reporting;
 internal static class TrainingCurvesPlot
 {
     /// <summary>Writes the PNG to <paramref name="path"/>; an empty history still gives a labelled, empty plot.</summary>
-    internal static void Save(TrainingCurves curves, string path, int width = 900, int height = 500)
+    internal static void Save(TrainingCurves curves, string path, int width = 900, int height = 500) =>
+        Draw(curves).SavePng(path, width, height);
+
+    /// <summary>The plot, titled with the run (variant and seed) and its test score.</summary>
+    internal static Plot Draw(TrainingCurves curves)
     {
         var plot = new Plot();
         var points = curves.Points;
@@ -38,9 +42,9 @@ internal static class TrainingCurvesPlot
         }
 
         plot.Title(curves.TestMetric is { } test
-            ? $"LRCMT training: test {metric} {ConsoleReport.Format(metric, test)}{(percent ? "%" : "")}"
-            : metric == LRCMT.Training.TrainerOptions.LossMetric ? "LRCMT training (epoch selected on the validation loss)"
-            : "LRCMT training (no test score: the run was interrupted)");
+            ? $"{curves.Run}: test {metric} {ConsoleReport.Format(metric, test)}{(percent ? "%" : "")}"
+            : metric == LRCMT.Training.TrainerOptions.LossMetric ? $"{curves.Run} (epoch selected on the validation loss)"
+            : $"{curves.Run} (no test score: the run was interrupted)");
         plot.XLabel("epoch");
         plot.YLabel("loss (L1)");
         plot.Axes.Right.Label.Text = metric + (percent ? " (%)" : "");
@@ -64,7 +68,7 @@ internal static class TrainingCurvesPlot
         }
 
         plot.ShowLegend(Edge.Bottom);
-        plot.SavePng(path, width, height);
+        return plot;
     }
 
     private static double Finite(double value) => double.IsFinite(value) ? value : 0;

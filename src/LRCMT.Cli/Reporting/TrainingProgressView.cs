@@ -10,11 +10,19 @@ namespace LRCMT.Cli.Reporting;
 /// </summary>
 internal static class TrainingProgressView
 {
+    /// <summary>Below this width the row drops the title and the metric's name and narrows the bar, so it fits on one line.</summary>
+    internal const int CompactWidth = 110;
+
     internal static TrainingResult Run(IAnsiConsole console, string title, long totalSteps, Func<IProgress<TrainingProgress>, TrainingResult> train)
     {
+        // At 80 columns the full row ("Resuming · epoch 10 · loss 1.234 · valid Has0_acc_2 99.9%", a 40-wide bar, three
+        // time and percentage columns) does not fit, and Spectre then breaks the percentage inside its column.
+        bool compact = console.Profile.Width < CompactWidth;
+        string prefix = compact ? "" : $"{title} · ";
+        string metric = compact ? "valid" : "valid Has0_acc_2";
         return console.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = compact ? 12 : 40 }, new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask(Markup.Escape(title), maxValue: totalSteps);
@@ -25,10 +33,10 @@ internal static class TrainingProgressView
                     {
                         case TrainingEvent.StepCompleted:
                             task.Value = report.Step;
-                            task.Description = Markup.Escape($"{title} · epoch {report.Epoch + 1} · loss {report.Loss:F3}{lastValidation}");
+                            task.Description = Markup.Escape($"{prefix}epoch {report.Epoch + 1} · loss {report.Loss:F3}{lastValidation}");
                             break;
                         case TrainingEvent.EpochCompleted when report.Validation is { } metrics:
-                            lastValidation = $" · valid Has0_acc_2 {100 * metrics.Values.GetValueOrDefault("Has0_acc_2", double.NaN):F1}%";
+                            lastValidation = $" · {metric} {100 * metrics.Values.GetValueOrDefault("Has0_acc_2", double.NaN):F1}%";
                             console.MarkupLine(Markup.Escape(
                                 $"  epoch {report.Epoch + 1}: train loss {report.Loss:F3}, valid loss {report.ValidationLoss:F3}, " +
                                 string.Join(", ", metrics.Values.Select(m => $"{m.Key} {ConsoleReport.Format(m.Key, m.Value)}{(MetricUnits.IsPercentage(m.Key) ? "%" : "")}"))));

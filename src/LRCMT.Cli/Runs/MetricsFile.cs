@@ -30,6 +30,7 @@ internal static class MetricsFile
                 epoch = p.Epoch, train_loss = p.TrainLoss, valid_loss = p.ValidLoss, valid_metric = p.ValidMetric,
             }),
         };
-        IO.OutputFile.Write(path, () => File.WriteAllText(path, JsonSerializer.Serialize(document, Json)));
+        // Atomically (a run killed mid-write keeps the previous file); a failed write is an OutputFileException (exit 10).
+        IO.OutputFile.Write(path, () => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(document, Json)));
     }
 }

@@ -15,7 +15,11 @@ namespace LRCMT.Cli.Runs;
 /// </remarks>
 public sealed class RunFolder : IDisposable
 {
-    private const string StagingInfix = ".partial-";
+    /// <summary>What a staging folder's name holds between the target's name and its unique suffix: <c>.&lt;name&gt;.partial-&lt;guid&gt;</c>.</summary>
+    internal const string StagingInfix = ".partial-";
+
+    /// <summary>What a kept run's name holds after the target's name: <c>&lt;name&gt;.incomplete-&lt;UTC time&gt;</c>.</summary>
+    internal const string IncompleteInfix = ".incomplete-";
     private readonly StagingMarker _marker;
     private readonly OutputLock _lock;
     private bool _committed;
@@ -120,7 +124,10 @@ public sealed class RunFolder : IDisposable
         {
             if (KeepIncomplete() is not { } kept) throw;
             var (code, message) = CliApp.Explain(e);
-            throw new CliException(code, $"{message} The partial run, with its last good checkpoint ({RunFiles.TrainerCheckpoint}/{Training.Trainer.LastCheckpointName}), was moved to {kept}.", e);
+            string checkpoint = Path.Combine(kept, RunFiles.TrainerCheckpoint, Training.Trainer.LastCheckpointName);
+            throw new CliException(code,
+                $"{message} The partial run was moved to {kept}; its last good checkpoint is {checkpoint}. " +
+                $"Continue it with: lrcmt train --resume {kept}", e);
         }
     }
 
@@ -171,10 +178,10 @@ public sealed class RunFolder : IDisposable
             .Any(f => Path.GetFileName(Path.GetDirectoryName(f)) == RunFiles.TrainerCheckpoint);
 
     /// <summary>Moves <paramref name="staging"/> to <c>&lt;target&gt;.incomplete-&lt;UTC time&gt;</c> (made unique), cleaning our temp files.</summary>
-    private static string MoveToVisible(string staging, string target)
+    internal static string MoveToVisible(string staging, string target)
     {
         StagingMarker.RemoveLeftovers(staging);
-        string stem = $"{target}.incomplete-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        string stem = $"{target}{IncompleteInfix}{DateTime.UtcNow:yyyyMMdd-HHmmss}";
         string kept = stem;
         for (int i = 2; Directory.Exists(kept) || System.IO.File.Exists(kept); i++) kept = $"{stem}-{i}";
         Directory.Move(staging, kept);

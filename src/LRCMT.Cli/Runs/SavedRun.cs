@@ -29,6 +29,21 @@ internal sealed record SavedRun(string Folder, RunSettings Settings, string? Mod
         return hasModel ? new SavedRun(folder, settings, model, null) : new SavedRun(folder, WithLegacyDefaults(settings), null, legacy);
     }
 
+    /// <summary>
+    /// The settings of the run in <paramref name="folder"/> (its config.json: a finished run's points to its saved model,
+    /// an unfinished run's holds the model section itself), for <c>train --resume</c>, which needs nothing else.
+    /// </summary>
+    /// <exception cref="CliException">The folder has no config.json (exit code <see cref="ExitCodes.RunError"/>).</exception>
+    internal static RunSettings ReadSettings(string folder)
+    {
+        string configuration = Path.Combine(folder, RunFiles.Configuration);
+        if (!File.Exists(configuration))
+            throw new CliException(ExitCodes.RunError, $"The run folder '{folder}' lacks {RunFiles.Configuration}; was it written by 'lrcmt train'?");
+        var settings = RunSettingsFile.ReadResolved(configuration);
+        return File.Exists(Path.Combine(folder, RunFiles.TrainableWeights)) && !File.Exists(Path.Combine(folder, RunFiles.Model, ModelManifestFile))
+            ? WithLegacyDefaults(settings) : settings;
+    }
+
     /// <summary>The manifest a saved model folder holds (<c>LRCMTModel.Save</c>).</summary>
     private const string ModelManifestFile = "lrcmt_config.json";
 

@@ -48,34 +48,56 @@ public sealed class RunSettings
     /// </summary>
     public Experiments.RunEnvironment? Environment { get; set; }
 
+    /// <summary>
+    /// Written by <c>train --resume</c> into config.json: each time the run was resumed, from which epoch and with which
+    /// epoch budget, device and threads. Everything above stays as the run started; ignored on input.
+    /// </summary>
+    public List<Resumption> Resumptions { get; set; } = [];
+
+    /// <summary>The run's epoch budget now: the last resumption's, or <c>Training.Epochs</c> if it was never resumed.</summary>
+    [JsonIgnore]
+    public int EffectiveEpochs => Resumptions.Count > 0 ? Resumptions[^1].Epochs : Training.Epochs;
+
     /// <summary>libtorch CPU threads: 0 (auto) up to 4 × the cores (more only makes the threads wait for each other).</summary>
     internal static SettingProblem? ThreadsRule(string path, long threads) => SettingRules.InRange(path, threads, 0, 4 * System.Environment.ProcessorCount);
 
     /// <summary>A seed: it seeds the generated data (an int) as well as libtorch.</summary>
     internal static SettingProblem? SeedRule(string path, long seed) => SettingRules.InRange(path, seed, 0, int.MaxValue);
 
+    /// <summary>The architecture, interaction and encoder tuning that make up each ablation variant.</summary>
+    private static readonly (ModelVariant Variant, ModelArchitecture Architecture, InteractionMode Mode, EncoderTuning Tuning)[] Variants =
+    [
+        (ModelVariant.Lrcmt, ModelArchitecture.Lrcmt, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.TextOnly, ModelArchitecture.Lrcmt, InteractionMode.TextOnly, EncoderTuning.LoRA),
+        (ModelVariant.NoVisualAcousticStage, ModelArchitecture.Lrcmt, InteractionMode.TextToEachModality, EncoderTuning.LoRA),
+        (ModelVariant.FullFineTuning, ModelArchitecture.Lrcmt, InteractionMode.AcousticVisualFirst, EncoderTuning.Full),
+        (ModelVariant.FrozenEncoder, ModelArchitecture.Lrcmt, InteractionMode.AcousticVisualFirst, EncoderTuning.Frozen),
+        (ModelVariant.MulT, ModelArchitecture.MulT, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.Tfn, ModelArchitecture.Tfn, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.Lmf, ModelArchitecture.Lmf, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+        (ModelVariant.MagBert, ModelArchitecture.MagBert, InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
+    ];
+
+    /// <summary>The variant a model description is (its architecture, interaction and tuning), or a description of them when it is none.</summary>
+    internal static string VariantName(LrcmtOptions model)
+    {
+        // A baseline's fusion does not use the interaction mode: its architecture and tuning name it.
+        foreach (var row in Variants)
+            if (row.Architecture == model.Architecture && row.Tuning == model.TextEncoder.Tuning
+                && (model.Architecture != ModelArchitecture.Lrcmt || row.Mode == model.Interaction.Mode))
+                return row.Variant.ToString();
+        return model.Architecture == ModelArchitecture.Lrcmt
+            ? $"{model.Interaction.Mode} with a {model.TextEncoder.Tuning} encoder"
+            : $"{model.Architecture} with a {model.TextEncoder.Tuning} encoder";
+    }
+
     /// <summary>
-    /// Sets the architecture, interaction and encoder tuning that make up an ablation variant. A baseline keeps the
-    /// configured encoder tuning (LoRA by default), so a comparison with LRCMT isolates the fusion.
+    /// Sets the architecture, interaction and encoder tuning that make up an ablation variant (a baseline behind the
+    /// same LoRA encoder, so a comparison with LRCMT isolates the fusion).
     /// </summary>
     public void ApplyVariant(ModelVariant variant)
     {
-        var architecture = variant switch
-        {
-            ModelVariant.MulT => ModelArchitecture.MulT,
-            ModelVariant.Tfn => ModelArchitecture.Tfn,
-            ModelVariant.Lmf => ModelArchitecture.Lmf,
-            ModelVariant.MagBert => ModelArchitecture.MagBert,
-            _ => ModelArchitecture.Lrcmt,
-        };
-        var (mode, tuning) = variant switch
-        {
-            ModelVariant.TextOnly => (InteractionMode.TextOnly, EncoderTuning.LoRA),
-            ModelVariant.NoVisualAcousticStage => (InteractionMode.TextToEachModality, EncoderTuning.LoRA),
-            ModelVariant.FullFineTuning => (InteractionMode.AcousticVisualFirst, EncoderTuning.Full),
-            ModelVariant.FrozenEncoder => (InteractionMode.AcousticVisualFirst, EncoderTuning.Frozen),
-            _ => (InteractionMode.AcousticVisualFirst, EncoderTuning.LoRA),
-        };
+        var (_, architecture, mode, tuning) = Variants.Single(v => v.Variant == variant);
         Model = Model with
         {
             Architecture = architecture,

@@ -31,13 +31,31 @@ public static class RunSettingsFile
 
     /// <summary>
     /// Defaults (the model section starting from <paramref name="preset"/>), overlaid with <paramref name="path"/> when
-    /// given (unknown keys are errors, so typos do not pass silently). A <c>ModelFolder</c> in the file is read as its model section.
+    /// given (unknown keys are errors, so typos do not pass silently). A <c>ModelFolder</c> in the file is read as its
+    /// model section. Every problem of the file is reported at once, with the value rules' problems of what it sets.
     /// </summary>
-    /// <exception cref="CliException">The file is missing or not valid JSON for these settings (exit code <see cref="ExitCodes.ConfigurationError"/>).</exception>
+    /// <exception cref="CliException">The file is missing, not JSON, or has problems (exit code <see cref="ExitCodes.ConfigurationError"/>).</exception>
     public static RunSettings Load(string? path, string? preset = null)
     {
-        var start = preset is null ? new LrcmtOptions() : Presets[preset];
-        var settings = new RunSettings { Model = start };
+        var problems = new List<SettingProblem>();
+        var settings = Read(path, preset, problems);
+        Validate(settings, problems, path);
+        return settings;
+    }
+
+    /// <summary>
+    /// As <see cref="Load"/>, but the problems of the file's keys and values are added to <paramref name="problems"/>
+    /// (those keys left out) instead of thrown, so the caller can apply flags and report them with the value rules'.
+    /// </summary>
+    /// <param name="path">The settings file, or null for none.</param>
+    /// <param name="preset">The model description to start from, or null.</param>
+    /// <param name="problems">Receives the file's problems.</param>
+    /// <param name="baseline">Settings to start from instead of the defaults (a resumed run's own): the file then changes only what it names.</param>
+    internal static RunSettings Read(string? path, string? preset, List<SettingProblem> problems, RunSettings? baseline = null)
+    {
+        var start = preset is not null ? Presets[preset] : baseline?.Model ?? new LrcmtOptions();
+        var settings = baseline is null ? new RunSettings() : Clone(baseline);
+        settings.Model = start;
         if (path is null) return settings;
         string full = Path.GetFullPath(path);
         if (!IO.InputFile.IsPresent(full))
@@ -50,18 +68,22 @@ public static class RunSettingsFile
             var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes, writable: false)).Build();
             // Accept the settings at the root or under a "LrcmtRun" section of a larger appsettings.json (not "Lrcmt",
             // which is where the library's own LrcmtOptions bind).
-            IConfiguration root = configuration.GetSection(SectionName).Exists() ? configuration.GetSection(SectionName) : configuration;
-            if (SettingsKeys.UnknownKeys(root, typeof(RunSettings)) is { Count: > 0 } unknown)
-                throw new CliException(ExitCodes.ConfigurationError,
-                    $"The configuration file '{full}' has settings that do not exist:{Environment.NewLine}  - " +
-                    string.Join(Environment.NewLine + "  - ", unknown));
+            bool inSection = configuration.GetSection(SectionName).Exists();
+            IConfiguration file = inSection ? configuration.GetSection(SectionName) : configuration;
+            string prefix = inSection ? SectionName : "";
+            var found = SettingsKeys.Problems(file, typeof(RunSettings), prefix);
+            problems.AddRange(found.Select(f => f.Problem));
+            var root = found.Count == 0 ? file : SettingsKeys.WithoutProblems(file, found.Select(f => f.Key), prefix);
             // The binder sets the model section's properties in place: it binds a throwaway copy here (for its type
-            // checks), and the library binds the section onto the preset below, lists replacing lists.
+            // checks), and the library binds the section onto the starting description below, lists replacing lists.
             settings.Model = new LrcmtOptions();
             root.Bind(settings, o => o.ErrorOnUnknownConfiguration = true);
             // The binder appends configured array items to the defaults; a configured list must replace them.
             if (root.GetSection("Data:Controlled:IntensityScales").Get<float[]>() is { } scales)
                 settings.Data.Controlled.IntensityScales = scales;
+            // What a run records about itself is not a setting: a run's config.json read as settings starts a new record.
+            settings.Environment = baseline?.Environment;
+            settings.Resumptions = baseline is null ? [] : [.. baseline.Resumptions];
             var model = root.GetSection(nameof(RunSettings.Model));
             if (settings.ModelFolder is null) settings.Model = LrcmtOptions.FromConfiguration(model, start);
             else if (model.Exists() || preset is not null)
@@ -73,6 +95,11 @@ public static class RunSettingsFile
         catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or JsonException or InvalidCastException)
         {
             throw new CliException(ExitCodes.ConfigurationError, $"The configuration file '{full}' could not be read: {Inner(e).Message}", e);
+        }
+        catch (InvalidConfigurationException e)
+        {
+            // The library's own checks while binding the model section: reported with the file's other problems.
+            problems.AddRange(e.Problems.Select(p => p.Within(nameof(RunSettings.Model))));
         }
         return settings;
     }
@@ -102,29 +129,44 @@ public static class RunSettingsFile
     }
 
     /// <summary>
-    /// Throws <see cref="InvalidConfigurationException"/> listing every problem of the settings, each at its path
-    /// (<c>Model.Fusion.Heads</c>, <c>Data.BatchSize</c>, …): the library's own rules for the model, trainer and
-    /// benchmark sections (<c>FindProblems</c>), the same rules for the data section, and the tool's own settings.
+    /// Refuses the settings with every problem they have, each at its path (<c>Model.Fusion.Heads</c>,
+    /// <c>Data.BatchSize</c>, …): <paramref name="found"/> (a settings file's own, see <see cref="Read"/>), the
+    /// library's rules for the model, trainer and benchmark sections (<c>FindProblems</c>), the same rules for the
+    /// data section, and the tool's own settings.
     /// </summary>
-    public static void Validate(RunSettings settings)
+    /// <param name="settings">The resolved settings.</param>
+    /// <param name="found">Problems found while reading the settings file, or null.</param>
+    /// <param name="file">The settings file, named in the message, or null.</param>
+    /// <exception cref="CliException">There is a problem (exit code <see cref="ExitCodes.ConfigurationError"/>; the inner
+    /// <see cref="InvalidConfigurationException"/> carries the problems).</exception>
+    public static void Validate(RunSettings settings, IReadOnlyList<SettingProblem>? found = null, string? file = null)
     {
         var data = settings.Data;
-        var problems = SettingRules.Collect(
+        var problems = new List<SettingProblem>(found ?? []);
+        problems.AddRange(SettingRules.Collect(
             SettingRules.TextTokens("Data.MaxTextTokens", data.MaxTextTokens),
             SettingRules.BatchSize("Data.BatchSize", data.BatchSize),
             RunSettings.ThreadsRule("Threads", settings.Threads),
             SettingRules.OneOf("Device", settings.Device, "cpu", "cuda"),
             data.IsControlled && data.Dataset == MsaDataset.Sims
                 ? new SettingProblem("Data.Dataset", "Sims needs an MMSA file: the controlled benchmark has MOSI-style labels in [-3, 3]")
-                : null);
+                : null));
         if (data.IsControlled) problems.AddRange(data.Controlled.FindProblems().Select(p => p.Within("Data.Controlled")));
         problems.AddRange(settings.Training.FindProblems().Select(p => p.Within("Training")));
         problems.AddRange(settings.Model.FindProblems().Select(p => p.Within("Model")));
         // Non-finite numbers and unnamed enum values anywhere, where no rule above has spoken for that setting already.
-        var spoken = problems.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
+        var spoken = problems.Select(p => p.Path).ToHashSet(StringComparer.OrdinalIgnoreCase);
         problems.AddRange(SettingsValues.Problems(settings).Where(v => !spoken.Contains(v.Path)));
-        SettingRules.ThrowIfAny("run settings", problems);
+        if (problems.Count == 0) return;
+        string what = file is null ? "run settings" : $"settings in '{Path.GetFullPath(file)}'";
+        var invalid = new InvalidConfigurationException(what, problems.DistinctBy(p => p.ToString()).ToList());
+        throw new CliException(ExitCodes.ConfigurationError, Describe(what, invalid.Problems), invalid);
     }
+
+    /// <summary>"Invalid …:" and one problem per line: a settings file can have many, and each names its setting.</summary>
+    internal static string Describe(string what, IReadOnlyList<SettingProblem> problems) =>
+        problems.Count == 1 ? $"Invalid {what}: {problems[0]}"
+            : $"Invalid {what} ({problems.Count} problems):" + string.Concat(problems.Select(p => $"{Environment.NewLine}  - {p}"));
 
     /// <summary>
     /// Writes the resolved settings as indented JSON (the run folder's config.json). With <paramref name="modelFolder"/>
@@ -135,13 +177,18 @@ public static class RunSettingsFile
     {
         var json = JsonSerializer.SerializeToNode(settings, Json)!.AsObject();
         json.Remove(nameof(RunSettings.ModelFolder));
+        if (settings.Resumptions.Count == 0) json.Remove(nameof(RunSettings.Resumptions));
         if (modelFolder is not null)
         {
             json.Remove(nameof(RunSettings.Model));
             json[nameof(RunSettings.ModelFolder)] = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, modelFolder).Replace('\\', '/');
         }
-        IO.OutputFile.Write(path, () => File.WriteAllText(path, json.ToJsonString(Json)));
+        // Atomically: a run killed at any moment leaves the previous config.json or this one, which --resume reads.
+        IO.OutputFile.Write(path, () => Runs.AtomicFile.WriteAllText(path, json.ToJsonString(Json)));
     }
+
+    /// <summary>The settings as config.json writes them (the model section included).</summary>
+    internal static string ToJson(RunSettings settings) => JsonSerializer.Serialize(settings, Json);
 
     // Values under element (itself included), counted up to one past MaxValues.
     private static int CountValues(JsonElement element)

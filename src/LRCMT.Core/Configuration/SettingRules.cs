@@ -90,6 +90,19 @@ public static class SettingRules
     public static SettingProblem? Defined<TEnum>(string path, TEnum value) where TEnum : struct, Enum =>
         Enum.IsDefined(value) ? null : Problem(path, $"must be one of {string.Join(", ", Enum.GetNames<TEnum>())}, got {value}");
 
+    /// <summary>
+    /// An enum setting written as text (a settings file, a command-line flag) must name one of the members of
+    /// <paramref name="enumType"/>, in any case; numbers are refused, since they name no member a reader could check.
+    /// The message lists the valid names, as <see cref="Defined{TEnum}"/>'s does.
+    /// </summary>
+    public static SettingProblem? Named(string path, string? text, Type enumType)
+    {
+        ArgumentNullException.ThrowIfNull(enumType);
+        var names = Enum.GetNames(enumType);
+        return text is not null && names.Contains(text.Trim(), StringComparer.OrdinalIgnoreCase) ? null
+            : Problem(path, $"must be one of {string.Join(", ", names)}, got '{text}'");
+    }
+
     /// <summary>A word setting that must be one of <paramref name="words"/> (case-sensitive).</summary>
     public static SettingProblem? OneOf(string path, string? value, params string[] words) =>
         value is not null && words.Contains(value, StringComparer.Ordinal) ? null

@@ -29,6 +29,9 @@ public sealed class BertTextTokenizer : ITextTokenizer
     /// <summary>Id of the padding token.</summary>
     public int PaddingTokenId => pipeline.Padding.PadId;
 
+    /// <inheritdoc />
+    public string? IdToToken(int id) => pipeline.IdToToken(id);
+
     /// <summary>Creates the tokenizer from a <c>vocab.txt</c> file (one WordPiece token per line).</summary>
     /// <param name="path">The vocabulary file.</param>
     /// <param name="lowerCase">Lower-case (and strip accents) before splitting, as uncased models expect.</param>

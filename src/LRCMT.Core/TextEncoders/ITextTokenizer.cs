@@ -16,4 +16,11 @@ public interface ITextTokenizer
     /// <exception cref="ArgumentException"><paramref name="texts"/> is empty or holds a null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2.</exception>
     EncodedBatch Encode(IReadOnlyList<string> texts, int maxLength);
+
+    /// <summary>
+    /// The vocabulary's token string for <paramref name="id"/> (Hugging Face's <c>id_to_token</c>: a WordPiece piece
+    /// such as <c>##ing</c>, a byte-level BPE token such as <c>Ġgood</c>), or null when it has no such id or the
+    /// tokenizer cannot say (the default).
+    /// </summary>
+    string? IdToToken(int id) => null;
 }

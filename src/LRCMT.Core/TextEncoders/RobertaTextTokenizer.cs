@@ -26,6 +26,9 @@ public sealed class RobertaTextTokenizer : ITextTokenizer
     /// <summary>Id of the padding token.</summary>
     public int PaddingTokenId => pipeline.Padding.PadId;
 
+    /// <inheritdoc />
+    public string? IdToToken(int id) => pipeline.IdToToken(id);
+
     /// <summary>Creates the tokenizer from GPT-2-style <c>vocab.json</c> and <c>merges.txt</c> files.</summary>
     /// <param name="vocabularyPath">The token-to-id JSON object.</param>
     /// <param name="mergesPath">The merges, highest priority first.</param>

@@ -12,6 +12,12 @@ namespace LRCMT.Fusion;
 /// (MulT's temporal convolution; kernel size 1 is a per-frame linear map, larger odd kernels mix neighbouring
 /// frames). Padding frames are zeroed first, so neither their values nor a stray -inf can leak into real frames.
 /// </summary>
+/// <remarks>
+/// The weight keeps the convolution's layout and name (<c>conv.weight</c>, [width, inputFeatures, kernel]), so saved
+/// models, MulT checkpoints and the ONNX exporter see a <c>Conv1d</c>; it is applied as one matrix product over
+/// each frame's window instead. The result is the same convolution, and libtorch's CPU convolution is never
+/// called: it probes NNPACK on every call and prints a warning per call on CPUs NNPACK does not support.
+/// </remarks>
 public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
 {
     private readonly Conv1d conv;
@@ -62,7 +68,22 @@ public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
 
         using var scope = NewDisposeScope();
         var x = mask is null ? features : features.masked_fill(mask.to(ScalarType.Bool).unsqueeze(2).logical_not(), 0);
-        var projected = conv.call(x.transpose(1, 2)).transpose(1, 2);
-        return projected.MoveToOuterDisposeScope();
+        return Convolve(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The 'same'-padded, bias-free convolution over time of [batch, seq, in] as a matrix product: each frame's window
+    /// of <c>k</c> frames (zeros beyond the ends), laid out [in, k] like the weight's last two dimensions, times the
+    /// weight flattened to [width, in·k].
+    /// </summary>
+    private Tensor Convolve(Tensor x)
+    {
+        var weight = conv.weight!;
+        long kernel = weight.shape[2];
+        if (kernel == 1) return functional.linear(x, weight.squeeze(2));
+        long half = kernel / 2;
+        var padded = functional.pad(x, [0, 0, half, half]);       // [batch, seq + 2·half, in]
+        var windows = padded.unfold(1, kernel, 1);                  // [batch, seq, in, k]
+        return functional.linear(windows.flatten(2), weight.flatten(1));
     }
 }

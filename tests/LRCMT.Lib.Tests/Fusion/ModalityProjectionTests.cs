@@ -40,6 +40,28 @@ public class ModalityProjectionTests
         dirty.allclose(clean, atol: 1e-6).Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void The_projection_is_libtorchs_same_padded_conv1d_of_its_weight(long kernel)
+    {
+        // The forward never calls libtorch's convolution (its NNPACK probe warns on every call on some CPUs); the
+        // reference here does, on the same weight in the same [width, in, k] layout the state dict keeps.
+        manual_seed(11);
+        using var projection = new ModalityProjection("visual", inputFeatures: 4, width: 6, kernelSize: kernel);
+        using var features = randn(3, 7, 4);
+        var weight = projection.named_parameters().Single();
+        weight.name.Should().Be("conv.weight");
+        weight.parameter.shape.Should().Equal(6, 4, kernel);
+
+        using var output = projection.call(features, null);
+
+        using var expected = nn.functional.conv1d(features.transpose(1, 2), weight.parameter, padding: kernel / 2).transpose(1, 2);
+        output.shape.Should().Equal(3, 7, 6);
+        output.allclose(expected, rtol: 1e-5, atol: 1e-6).Should().BeTrue();
+    }
+
     [Fact]
     public void Features_of_the_wrong_size_are_rejected_naming_the_modality_and_shape()
     {

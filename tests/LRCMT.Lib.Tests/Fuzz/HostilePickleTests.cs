@@ -66,6 +66,28 @@ public sealed class HostilePickleTests : IDisposable
         load.Should().Throw<CorruptFileException>().WithMessage("append.pkl*");
     }
 
+    public static TheoryData<string, byte[]> OpcodesOnNone() => new()
+    {
+        { "REDUCE", new PickleBuilder().Proto(4).None().EmptyTuple().Reduce().Stop().ToArray() },
+        { "REDUCE", new PickleBuilder().Proto(2).Global("numpy", "dtype").None().Reduce().Stop().ToArray() },
+        { "BUILD", new PickleBuilder().Proto(4).None().EmptyDict().Build().Stop().ToArray() },
+        { "APPEND", new PickleBuilder().Proto(4).None().Int(1).Append().Stop().ToArray() },
+        { "APPENDS", new PickleBuilder().Proto(4).None().Mark().Int(1).Appends().Stop().ToArray() },
+        { "SETITEM", new PickleBuilder().Proto(4).None().Int(1).Int(2).SetItem().Stop().ToArray() },
+        { "SETITEMS", new PickleBuilder().Proto(4).None().Memoize().Pop().Get(0).Mark().Int(1).Int(2).SetItems().Stop().ToArray() },
+    };
+
+    [Theory]
+    [MemberData(nameof(OpcodesOnNone))]
+    public void An_opcode_applied_to_none_is_named_with_its_offset_not_a_dotnet_null_reference(string opcode, byte[] bytes)
+    {
+        var load = () => SafePickle.Load(bytes, "none.pkl");
+
+        var message = load.Should().Throw<CorruptFileException>().Which.Message;
+        message.Should().Contain("none.pkl").And.Contain(opcode).And.Contain("None").And.Contain("at byte");
+        message.Should().NotContain("Object reference");
+    }
+
     [Fact]
     public void A_self_referencing_list_stays_a_cycle()
     {

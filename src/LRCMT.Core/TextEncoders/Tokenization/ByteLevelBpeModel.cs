@@ -12,6 +12,7 @@ internal sealed class ByteLevelBpeModel : ITokenModel
 {
     private const int CacheCapacity = 10_000;
     private readonly Dictionary<string, int> vocabulary;
+    private TokenStrings? tokenStrings;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup;
     private readonly Dictionary<long, (int Rank, int Merged)> merges = new();
     private readonly Dictionary<string, int[]> cache = new();
@@ -41,6 +42,8 @@ internal sealed class ByteLevelBpeModel : ITokenModel
     public int TokenCount => vocabulary.Count;
 
     public int? TokenToId(string token) => vocabulary.TryGetValue(token, out var id) ? id : null;
+
+    public string? IdToToken(int id) => (tokenStrings ??= new TokenStrings(vocabulary)).Of(id);
 
     public void Tokenize(ReadOnlySpan<char> word, List<int> ids)
     {

@@ -27,5 +27,8 @@ internal interface ITokenModel
     /// <summary>The id of a whole token string, or null when the vocabulary lacks it.</summary>
     int? TokenToId(string token);
 
+    /// <summary>The token string of <paramref name="id"/>, or null when the vocabulary has no such id.</summary>
+    string? IdToToken(int id);
+
     void Tokenize(ReadOnlySpan<char> word, List<int> ids);
 }

@@ -15,6 +15,7 @@ internal sealed class TokenizerPipeline
     private readonly TruncationSettings? truncation;
     private readonly AddedTokenSplitter rawTokens;
     private readonly AddedTokenSplitter normalizedTokens;
+    private readonly Dictionary<int, string> addedById;
 
     [ThreadStatic]
     private static Scratch? scratch;
@@ -30,6 +31,7 @@ internal sealed class TokenizerPipeline
     {
         rawTokens = new AddedTokenSplitter(addedTokens.Where(t => !t.Normalized));
         normalizedTokens = new AddedTokenSplitter(addedTokens.Where(t => t.Normalized));
+        addedById = addedTokens.GroupBy(t => t.Id).ToDictionary(g => g.Key, g => g.Last().Content);
         if (normalizer is BertNormalizer bert && preTokenizer is BertPreTokenizer && normalizedTokens.IsEmpty)
         {
             normalizer = null;
@@ -51,6 +53,9 @@ internal sealed class TokenizerPipeline
 
     /// <summary>Largest id plus one over the model's vocabulary and the added tokens.</summary>
     public int VocabularySize { get; }
+
+    /// <summary>The token string of an id: an added token's content first (as Hugging Face looks it up), else the model's.</summary>
+    public string? IdToToken(int id) => addedById.TryGetValue(id, out var content) ? content : model.IdToToken(id);
 
     /// <summary>The ids of <paramref name="text"/> without special tokens, truncation or padding, appended to <paramref name="ids"/>.</summary>
     public void EncodeWithoutSpecialTokens(ReadOnlySpan<char> text, List<int> ids)

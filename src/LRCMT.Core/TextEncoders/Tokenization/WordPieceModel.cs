@@ -12,6 +12,7 @@ namespace LRCMT.TextEncoders.Tokenization;
 internal sealed class WordPieceModel : ITokenModel
 {
     private readonly Dictionary<string, int> vocabulary;
+    private TokenStrings? tokenStrings;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup;
     private readonly CharTrie initialPieces = new();
     private readonly CharTrie continuingPieces = new();
@@ -48,6 +49,8 @@ internal sealed class WordPieceModel : ITokenModel
     public int TokenCount => vocabulary.Count;
 
     public int? TokenToId(string token) => vocabulary.TryGetValue(token, out var id) ? id : null;
+
+    public string? IdToToken(int id) => (tokenStrings ??= new TokenStrings(vocabulary)).Of(id);
 
     public void Tokenize(ReadOnlySpan<char> word, List<int> ids)
     {

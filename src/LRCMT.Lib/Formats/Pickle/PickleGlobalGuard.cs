@@ -12,7 +12,9 @@ namespace LRCMT.Formats.Pickle;
 /// <remarks>
 /// <c>STACK_GLOBAL</c> takes its module and name from the stack, so the walk keeps a symbolic stack and memo that
 /// know literal strings; a global whose name is not a literal string is refused as well. Opcodes that reach objects
-/// outside the stream (persistent ids, the copyreg extension registry) are refused outright.
+/// outside the stream (persistent ids, the copyreg extension registry) are refused outright. The symbolic stack also
+/// knows None, so an opcode that would call, build or fill None (which no pickler writes) is reported here with its
+/// name and offset, instead of as the unpickler's own null-reference failure.
 /// </remarks>
 internal static class PickleGlobalGuard
 {
@@ -30,6 +32,7 @@ internal static class PickleGlobalGuard
     private const int HighestProtocol = 5;
     private static readonly object Mark = new();
     private static readonly object Opaque = new();
+    private static readonly object NoneValue = new();
 
     /// <summary>
     /// Checks the whole stream; throws <see cref="UnsafePickleException"/> or <see cref="CorruptFileException"/>.
@@ -79,7 +82,8 @@ internal static class PickleGlobalGuard
                 case (byte)'K': reader.Skip(1); stack.Add(Opaque); break;
                 case (byte)'M': reader.Skip(2); stack.Add(Opaque); break;
                 case (byte)'G': reader.Skip(8); stack.Add(Opaque); break;
-                case (byte)'N': case 0x88: case 0x89: stack.Add(Opaque); break;
+                case (byte)'N': stack.Add(NoneValue); break;
+                case 0x88: case 0x89: stack.Add(Opaque); break;
                 case 0x8a: reader.Skip(reader.Byte()); stack.Add(Opaque); break; // LONG1
                 case 0x8b: reader.Skip(reader.Length(4)); stack.Add(Opaque); break; // LONG4
                 case (byte)'T': reader.Skip(reader.Length(4)); stack.Add(Opaque); break;
@@ -95,16 +99,35 @@ internal static class PickleGlobalGuard
                 case (byte)'}': case (byte)']': case (byte)')': case 0x8f: stack.Add(Opaque); break;
                 case (byte)'d': case (byte)'l': case (byte)'t': case 0x91:
                     PopToMark(stack, reader, at); stack.Add(Opaque); break;
-                case (byte)'a': case (byte)'b': Pop(stack, reader, at); break; // APPEND, BUILD
-                case (byte)'s': Pop(stack, reader, at); Pop(stack, reader, at); break; // SETITEM
-                case (byte)'e': case (byte)'u': case 0x90: PopToMark(stack, reader, at); break; // APPENDS, SETITEMS, ADDITEMS
+                case (byte)'a': NotNone(stack, 2, "APPEND", "appends a value to None instead of a list", reader, at); Pop(stack, reader, at); break;
+                case (byte)'b': NotNone(stack, 2, "BUILD", "sets the state of None instead of an object", reader, at); Pop(stack, reader, at); break;
+                case (byte)'s': // SETITEM
+                    NotNone(stack, 3, "SETITEM", "stores an item in None instead of a dict", reader, at);
+                    Pop(stack, reader, at); Pop(stack, reader, at);
+                    break;
+                case (byte)'e': case (byte)'u': case 0x90: // APPENDS, SETITEMS, ADDITEMS
+                    PopToMark(stack, reader, at);
+                    NotNone(stack, 1, op == (byte)'e' ? "APPENDS" : op == (byte)'u' ? "SETITEMS" : "ADDITEMS", "adds items to None instead of a container", reader, at);
+                    break;
                 case 0x85: Replace(stack, 1, reader, at); break; // TUPLE1
                 case 0x86: Replace(stack, 2, reader, at); break; // TUPLE2
                 case 0x87: Replace(stack, 3, reader, at); break; // TUPLE3
 
                 // Calls: their callables come from GLOBAL/STACK_GLOBAL, which are checked where they are pushed.
-                case (byte)'R': case 0x81: Replace(stack, 2, reader, at); break; // REDUCE, NEWOBJ
-                case 0x92: Replace(stack, 3, reader, at); break; // NEWOBJ_EX
+                case (byte)'R': // REDUCE
+                    NotNone(stack, 2, "REDUCE", "calls None instead of a function or class", reader, at);
+                    NotNone(stack, 1, "REDUCE", "passes None instead of an argument tuple", reader, at);
+                    Replace(stack, 2, reader, at);
+                    break;
+                case 0x81: // NEWOBJ
+                    NotNone(stack, 2, "NEWOBJ", "creates an instance of None instead of a class", reader, at);
+                    NotNone(stack, 1, "NEWOBJ", "passes None instead of an argument tuple", reader, at);
+                    Replace(stack, 2, reader, at);
+                    break;
+                case 0x92: // NEWOBJ_EX
+                    NotNone(stack, 3, "NEWOBJ_EX", "creates an instance of None instead of a class", reader, at);
+                    Replace(stack, 3, reader, at);
+                    break;
                 case (byte)'o': PopToMark(stack, reader, at); stack.Add(Opaque); break; // OBJ
 
                 // Imports.
@@ -154,6 +177,13 @@ internal static class PickleGlobalGuard
     {
         if (!reader.Allowed.Contains(global))
             throw new UnsafePickleException(reader.Source, at, global, "this global is not on the allow-list, and loading it could run code");
+    }
+
+    /// <summary>Refuses the file when the value <paramref name="depth"/> from the top (1 = top) is None.</summary>
+    private static void NotNone(List<object> stack, int depth, string opcode, string problem, OpcodeReader reader, long at)
+    {
+        if (stack.Count >= depth && stack[^depth] == NoneValue)
+            throw reader.Corrupt(at, $"its {opcode} opcode {problem}, which no pickler writes; the file is corrupt or was not written by pickle");
     }
 
     private static object Pop(List<object> stack, OpcodeReader reader, long at)

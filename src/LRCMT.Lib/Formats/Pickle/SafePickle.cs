@@ -60,9 +60,15 @@ internal static class SafePickle
                                       or IOException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException
                                       or NullReferenceException or InvalidOperationException or KeyNotFoundException)
         {
-            throw new CorruptFileException(source, null, $"cannot rebuild the pickled data: {Innermost(e).Message}", e);
+            throw new CorruptFileException(source, null, $"cannot rebuild the pickled data: {Describe(Innermost(e))}", e);
         }
     }
+
+    // .NET's own null-reference text says nothing about the file; the opcodes that cause it are caught by the guard, and
+    // any other sequence that reaches one is described in the file's terms.
+    private static string Describe(Exception e) => e is NullReferenceException
+        ? "an opcode operates on a value the pickle never created (the file is corrupt or was not written by pickle)"
+        : e.Message;
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 
