@@ -38,6 +38,12 @@ catch (OptionsValidationException e)
     foreach (var failure in e.Failures) Console.Error.WriteLine($"  - {failure}");
     return 1;
 }
+catch (InvalidOperationException e)
+{
+    // A value the binder cannot convert (e.g. Lrcmt:Fusion:Heads=abc); its message names the key and the type.
+    Console.Error.WriteLine($"The LRCMT settings could not be read: {e.Message}");
+    return 1;
+}
 
 var options = provider.GetRequiredService<IOptions<LrcmtOptions>>().Value;
 Console.WriteLine($"Encoder: {options.TextEncoder.PretrainedFolder} ({options.TextEncoder.Tuning})");
