@@ -38,16 +38,23 @@ catch (OptionsValidationException e)
     foreach (var failure in e.Failures) Console.Error.WriteLine($"  - {failure}");
     return 1;
 }
+catch (InvalidOperationException e)
+{
+    // A value the binder cannot convert (e.g. Lrcmt:Fusion:Heads=abc); its message names the key and the type.
+    Console.Error.WriteLine($"The LRCMT settings could not be read: {e.Message}");
+    return 1;
+}
 
 var options = provider.GetRequiredService<IOptions<LrcmtOptions>>().Value;
 Console.WriteLine($"Encoder: {options.TextEncoder.PretrainedFolder} ({options.TextEncoder.Tuning})");
 Console.WriteLine($"Fusion: width {options.Fusion.Width}, {options.Fusion.Heads} heads, {options.Fusion.Layers} layers, {options.Interaction.Mode}");
 
+// The fusion layers and the head start from random weights: seeded, the sample prints the same scores every run.
+manual_seed(0);
 using var model = provider.GetRequiredService<LrcmtBuilder>().Build();
 Console.WriteLine(model.GetParameterReport());
 
 // One random, unaligned batch of two clips to show the shapes the model takes and returns.
-manual_seed(0);
 using var batch = new MultimodalBatch(
     InputIds: randint(1, 100, [2, 12]),
     AttentionMask: ones(2, 12, dtype: ScalarType.Int64),

@@ -1,6 +1,8 @@
 // Composes a custom fusion model (text <-> audio only, no visual stream, no acoustic-visual stage) from LRCMT.Lib's
 // public building blocks, puts LoRA into its BERT, and trains it for a few steps on a toy task where the label is
 // carried by the audio, so the loss can only fall if the cross-modal attention works.
+//
+//   dotnet run --project samples/CustomFusion
 using CustomFusion;
 using LRCMT.Data;
 using LRCMT.Fusion;

@@ -50,7 +50,7 @@ using (torch.no_grad())
     int merged = MergedModel.MergeAll(model);
     using var after = model.call(inputs);
     Console.WriteLine();
-    Console.WriteLine($"merged {merged} LoRA layers; max |output change| = {after.sub(before).abs().max().item<float>():E2}");
+    Console.WriteLine($"merged {merged} LoRA layers; max |output change| = {after.sub(before).abs().max().item<float>():0.0#e+0}");
     MergedModel.UnmergeAll(model);
 }
 

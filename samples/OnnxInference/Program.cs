@@ -5,6 +5,7 @@
 //
 // Acoustic and visual features come from your own extractors (COVAREP, Facet, OpenFace...) with the widths the model
 // was trained on; this sample makes up a few frames of the right width so that it runs anywhere.
+using LRCMT.Errors;
 using LRCMT.Onnx;
 using LRCMT.TextEncoders;
 
@@ -17,8 +18,29 @@ if (arguments.Count == 0)
 string modelPath = Path.GetFullPath(arguments[0]);
 string[] sentences = arguments.Count > 1 ? [.. arguments.Skip(1)] : ["What a wonderful, moving film.", "I did not like it at all."];
 
-using var model = LrcmtOnnxModel.Load(modelPath, threads: 1);
-var tokenizerInfo = model.Manifest.Tokenizer ?? throw new InvalidOperationException("The manifest names no tokenizer.");
+// A wrong path or a damaged export is the user's to fix: say what is wrong (the messages name the file), no stack trace.
+LrcmtOnnxModel model;
+try
+{
+    model = LrcmtOnnxModel.Load(modelPath, threads: 1);
+}
+catch (FileNotFoundException e)
+{
+    Console.Error.WriteLine($"{e.Message} Make one with: lrcmt export <run>");
+    return 1;
+}
+catch (LrcmtException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
+using var _ = model;
+var tokenizerInfo = model.Manifest.Tokenizer;
+if (tokenizerInfo is null)
+{
+    Console.Error.WriteLine($"{OnnxModelManifest.PathFor(modelPath)}: the manifest names no tokenizer.");
+    return 1;
+}
 var tokenizer = BertTextTokenizer.FromFolder(Path.Combine(Path.GetDirectoryName(modelPath)!, tokenizerInfo.Folder));
 
 var samples = sentences.Select((sentence, i) => new OnnxSample(
