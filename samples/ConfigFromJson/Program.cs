@@ -6,6 +6,7 @@
 //   dotnet run --project samples/ConfigFromJson -- Lrcmt:Fusion:Heads=7   # override any key with key=value; this one is invalid
 using LRCMT.Configuration;
 using LRCMT.Data;
+using LRCMT.Errors;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -38,9 +39,9 @@ catch (OptionsValidationException e)
     foreach (var failure in e.Failures) Console.Error.WriteLine($"  - {failure}");
     return 1;
 }
-catch (InvalidOperationException e)
+catch (InvalidConfigurationException e)
 {
-    // A value the binder cannot convert (e.g. Lrcmt:Fusion:Heads=abc); its message names the key and the type.
+    // A value that cannot be converted (e.g. Lrcmt:Fusion:Heads=abc); the message names the key and the type.
     Console.Error.WriteLine($"The LRCMT settings could not be read: {e.Message}");
     return 1;
 }

@@ -1,3 +1,4 @@
+using LRCMT.Errors;
 using System.Collections;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
@@ -14,7 +15,15 @@ internal static class ConfigurationLists
     /// <summary>Binds <paramref name="section"/> onto <paramref name="target"/>, then sets every configured list anew.</summary>
     public static void Bind(IConfiguration section, object target)
     {
-        section.Bind(target);
+        try
+        {
+            section.Bind(target);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder's message names the key, the value and the type it expected; keep it, typed as the library's.
+            throw new InvalidConfigurationException((section as IConfigurationSection)?.Path is { Length: > 0 } path ? $"configuration section '{path}'" : "configuration", e.Message);
+        }
         ReplaceConfigured(section, target, depth: 0);
     }
 

@@ -108,7 +108,7 @@ public sealed record LrcmtOptions
     /// </summary>
     /// <param name="section">The configuration section.</param>
     /// <param name="start">The description to overlay, e.g. <see cref="LrcmtPresets.Paper"/>.</param>
-    /// <exception cref="InvalidOperationException">A value cannot be converted to its setting's type (the configuration binder's error).</exception>
+    /// <exception cref="InvalidConfigurationException">A value cannot be converted to its setting's type (the message names the key, the value and the type).</exception>
     public static LrcmtOptions FromConfiguration(IConfiguration section, LrcmtOptions? start = null)
     {
         ArgumentNullException.ThrowIfNull(section);

@@ -89,6 +89,14 @@ public class LrcmtOptionsTests
     }
 
     [Fact]
+    public void A_value_the_binder_cannot_convert_is_a_typed_error_naming_the_key_and_the_value()
+    {
+        var act = () => LrcmtOptions.FromConfiguration(Json("""{ "Fusion": { "Heads": "abc" } }"""));
+
+        act.Should().Throw<LRCMT.Errors.InvalidConfigurationException>().WithMessage("*'abc'*'Fusion:Heads'*Int32*");
+    }
+
+    [Fact]
     public void A_configured_list_replaces_the_default_list_instead_of_extending_it()
     {
         var options = LrcmtOptions.FromConfiguration(Json("""{ "LoRA": { "TargetModules": [ "key" ], "RankPattern": { "query": 4 } } }"""));
