@@ -134,10 +134,10 @@ internal sealed record ModelManifest(LrcmtOptions Options, string BaseEncoderSha
             if (files is not null) Verify(folder, files, $"{adapter}/{PeftAdapterFile.ConfigFileName}");
             options = options with
             {
-                LoRA = PeftAdapterFile.ReadConfig(adapterFolder) with
-                {
-                    AllowDropoutOnSubstitutedLayers = options.LoRA?.AllowDropoutOnSubstitutedLayers ?? false,
-                },
+                // A manifest without the setting (or with a null LoRA section) takes LoRAConfig's own default.
+                LoRA = PeftAdapterFile.ReadConfig(adapterFolder) is var fromFile && options.LoRA is { } saved
+                    ? fromFile with { AllowDropoutOnSubstitutedLayers = saved.AllowDropoutOnSubstitutedLayers }
+                    : fromFile,
             };
         }
 
