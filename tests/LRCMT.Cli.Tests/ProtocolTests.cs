@@ -87,8 +87,12 @@ public class ProtocolTests
         // Without flags the .pkl data's default (mmsa) is not applied again to a run trained otherwise.
         var resumed = await CliHarness.RunAsync("train", "--resume", run, "--epochs", "2");
         resumed.ExitCode.Should().Be(ExitCodes.Success, resumed.Error);
-        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
-        metrics.RootElement.GetProperty("selection_metric").GetString().Should().Be(configured.EarlyStoppingMetric);
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json"))))
+            metrics.RootElement.GetProperty("selection_metric").GetString().Should().Be(configured.EarlyStoppingMetric);
+
+        // Asking for the protocol it was trained under is no difference.
+        var same = await CliHarness.RunAsync("train", "--resume", run, "--protocol", "settings", "--epochs", "3");
+        same.ExitCode.Should().Be(ExitCodes.Success, same.Error);
     }
 
     [Fact]

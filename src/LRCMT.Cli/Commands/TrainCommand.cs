@@ -102,7 +102,13 @@ internal static class TrainCommand
             current.Threads = recorded.Resumptions[^1].Threads;
         }
         var asked = options.Resolve(parse, baseline: current);
-        protocol.ApplyToResumed(parse, asked, configured: () => options.Resolve(parse));
+        protocol.ApplyToResumed(parse, asked, configured: () =>
+        {
+            // The run with the training options a new run would start from, then the settings file and flags on top.
+            var untrained = RunSettingsFile.Clone(current);
+            untrained.Training = new TrainerOptions();
+            return options.Resolve(parse, baseline: untrained);
+        });
 
         var refused = new List<string>();
         foreach (var difference in SettingsDifferences.Between(current, asked))
