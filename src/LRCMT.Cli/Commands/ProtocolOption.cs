@@ -26,7 +26,7 @@ internal sealed class ProtocolOption
     internal void AddTo(Command command) => command.Options.Add(Option);
 
     /// <summary>The protocol a new run follows: the flag's, else the one of its data (mmsa for a .pkl file).</summary>
-    internal string Chosen(ParseResult parse, RunSettings settings) =>
+    private string Chosen(ParseResult parse, RunSettings settings) =>
         parse.GetValue(Option) ?? (settings.Data.IsControlled ? Configured : Mmsa);
 
     /// <summary>
@@ -58,7 +58,7 @@ internal sealed class ProtocolOption
                 asked.Training = asked.Training.WithMmsaProtocol();
                 break;
             case Configured:
-                // The two settings WithMmsaProtocol replaces, as the settings (without the run) have them.
+                // The two settings WithMmsaProtocol replaces, as a new run would be configured with them.
                 var own = configured().Training;
                 asked.Training = asked.Training with { EarlyStoppingMetric = own.EarlyStoppingMetric, Patience = own.Patience };
                 break;
