@@ -14,7 +14,7 @@ namespace LRCMT.Cli.Experiments;
 /// paired results), one sub-folder per variant and seed, then writes results.csv, ablation.json and ablation.md with
 /// aggregates over seeds and paired comparisons of LRCMT with each other variant. Full fine-tuning tries every
 /// encoder learning rate of the grid and keeps the one with the best mean validation metric. Stops early (keeping
-/// the finished runs) on Ctrl+C.
+/// the finished runs) on Ctrl+C. <see cref="Report"/> writes the report, for this class and for <see cref="AblationMerge"/>.
 /// </summary>
 internal static class AblationRun
 {
