@@ -9,7 +9,9 @@
 # Process b: Lrcmt FullFineTuning (encoder LR grid 1e-5 3e-5 1e-4)        (4 runs per seed, full fine-tuning ~2x slower)
 # LRCMT runs in both, so the two halves also check that repeated runs are bit-identical (docs/ablation.md §0.5).
 # Each process writes results.csv, results-mmsa.csv, ablation.json, ablation.md, robustness.csv/.md and
-# robustness-<variant>.png into its folder. Estimated: ~1.75 h on 2 idle cores (see docs/ablation.md §6.5).
+# robustness-<variant>.png into its folder; once both have finished, `ablate --merge` writes the same files for all the
+# variants into "$out/merged" (LRCMT compared with every other variant; the runs stay in a/ and b/).
+# Estimated: ~1.75 h on 2 idle cores (see docs/ablation.md §6.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/ablation-baselines-$(date +%Y%m%d-%H%M%S)}
@@ -33,4 +35,9 @@ status=0
 wait "$a" || status=$?
 wait "$b" || status=$?
 echo "a: $out/a/ablation.md  b: $out/b/ablation.md  (exit $status)"
+# One report for both halves; an interrupted half (exit 130) is merged with the seeds it finished.
+if [ -f "$out/a/ablation.json" ] && [ -f "$out/b/ablation.json" ]; then
+  $cli ablate --merge "$out/a" "$out/b" --output "$out/merged" --force > "$out/merged.log" 2>&1 || status=$?
+  echo "merged: $out/merged/ablation.md  (see $out/merged.log)"
+fi
 exit "$status"

@@ -36,6 +36,11 @@ public class TrainAndEvalTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixtu
             .Should().BeEquivalentTo(MsaMetrics.NamesFor(MsaDataset.Mosi));
         metrics.RootElement.GetProperty("history").GetArrayLength().Should().Be(2);
         PeftAdapterFile.ReadConfig(System.IO.Path.Combine(run, "model", "adapter")).TargetModules.Should().BeEquivalentTo("query", "value");
+
+        // test-predictions.csv holds exactly what the test metrics were computed from.
+        var predictions = PredictionsFile.Read(System.IO.Path.Combine(run, "test-predictions.csv"));
+        var recorded = metrics.RootElement.GetProperty("test").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+        predictions.Metrics(MsaDataset.Mosi).Values.Should().Equal(recorded);
     }
 
     [Fact]

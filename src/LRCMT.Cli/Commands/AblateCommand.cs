@@ -11,7 +11,8 @@ namespace LRCMT.Cli.Commands;
 /// <summary>
 /// <c>ablate</c>: trains the paper's variants with the same data, encoder and seeds (<c>--seeds</c> for several), and
 /// writes results.csv, ablation.json and ablation.md with aggregates and paired comparisons (plus one sub-folder per
-/// variant and seed).
+/// variant and seed). With <c>--merge</c>, trains nothing and writes the same files for the union of ablations run in
+/// separate processes (<see cref="AblationMerge"/>).
 /// </summary>
 internal static class AblateCommand
 {
@@ -37,6 +38,13 @@ internal static class AblateCommand
             Description = "full fine-tuning: encoder learning rates to try, the best mean validation metric wins (default: 1e-5 3e-5 1e-4)",
             AllowMultipleArgumentsPerToken = true,
         };
+        var merge = new Option<string[]>("--merge")
+        {
+            Description = "train nothing: merge the reports of ablations run in separate processes (same settings and seeds, other variants) " +
+                          "into --output; the runs stay in their folders",
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "folder",
+        };
         var command = new Command("ablate", "Compare LRCMT with its variants (text-only, no-V↔A, full fine-tuning) and the baselines (MulT, TFN, LMF, MAG-BERT) under the same seeds.");
         settingsOptions.AddTo(command);
         command.Options.Add(output);
@@ -47,9 +55,12 @@ internal static class AblateCommand
         missing.AddTo(command);
         protocol.AddTo(command);
         command.Options.Add(difficulty);
+        command.Options.Add(merge);
 
         command.SetAction(parse =>
         {
+            if (parse.GetResult(merge) is not null)
+                return Merge(parse, command, parse.GetValue(merge) ?? [], merge, output, force, context);
             var settings = settingsOptions.Resolve(parse);
             Preflight.CheckData(settings.Data);
             Preflight.CheckEncoder(settings.Model.TextEncoder);
@@ -77,5 +88,29 @@ internal static class AblateCommand
             return interrupted ? ExitCodes.Interrupted : ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>ablate --merge a b … --output c</c>: checks the folders (and that no training option came with them) before the
+    /// output folder is created, then writes the merged report there.
+    /// </summary>
+    private static int Merge(ParseResult parse, Command command, string[] sources, Option merge, Option<string?> output, Option<bool> force, CliContext context)
+    {
+        var given = command.Options.Where(o => o != merge && o != output && o != force && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+        if (given.Count > 0)
+            throw new CliException(ExitCodes.UsageError,
+                $"--merge trains nothing: it takes the folders, --output and --force only, not {string.Join(", ", given)} (the folders' own settings are used).");
+        var plan = AblationMerge.Open(sources);
+        string target = parse.GetValue(output) ?? OutputOptions.TimestampedFolder("runs", "ablation");
+        AblationMerge.CheckOutput(plan, target);
+        using var folder = RunFolder.Create(target, parse.GetValue(force));
+        foreach (var line in folder.Recovered) context.Console.MarkupLine(Markup.Escape(line));
+        folder.CommitAfter(() =>
+        {
+            AblationMerge.Write(plan, folder, context);
+            return true;
+        });
+        context.Console.MarkupLine($"Ablation folder: [bold]{Markup.Escape(folder.Target)}[/]");
+        return ExitCodes.Success;
     }
 }

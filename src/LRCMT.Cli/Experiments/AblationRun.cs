@@ -14,7 +14,7 @@ namespace LRCMT.Cli.Experiments;
 /// paired results), one sub-folder per variant and seed, then writes results.csv, ablation.json and ablation.md with
 /// aggregates over seeds and paired comparisons of LRCMT with each other variant. Full fine-tuning tries every
 /// encoder learning rate of the grid and keeps the one with the best mean validation metric. Stops early (keeping
-/// the finished runs) on Ctrl+C.
+/// the finished runs) on Ctrl+C. <see cref="Report"/> writes the report, for this class and for <see cref="AblationMerge"/>.
 /// </summary>
 internal static class AblationRun
 {
@@ -29,7 +29,7 @@ internal static class AblationRun
         internal List<SeedRun> Runs { get; } = [];
         internal double TrainableShare { get; set; }
         internal string Label => EncoderRate is { } rate && Variant == ModelVariant.FullFineTuning
-            ? $"{Variant} (encoder LR {FormatRate(rate)})" : Variant.ToString();
+            ? $"{Variant}{EncoderRateInfix}{FormatRate(rate)})" : Variant.ToString();
     }
 
     /// <param name="seeds">The seeds to run; with <paramref name="applySeeds"/> false, the single seed the settings already hold.</param>
@@ -66,26 +66,57 @@ internal static class AblationRun
             if (interrupted) break;
         }
 
-        var columns = ColumnsFor(dataset);
-        // Runs keep their validation metrics, not their loss: under selection on the (L1) loss the grid is chosen on MAE, the same number for a score head.
-        string gridMetric = settings.Training.EarlyStoppingMetric == Training.TrainerOptions.LossMetric ? MsaMetricNames.Mae : settings.Training.EarlyStoppingMetric;
-        var (results, grid) = Collect(arms, gridMetric);
-        var comparisons = Compare(results, dataset, columns);
-        var summary = new AblationSummary(Describe(settings), seeds, settings.Training.Epochs, results, comparisons, grid, interrupted);
+        var (results, grid) = Collect(arms, GridMetric(settings));
+        Report(new AblationReport(settings, seeds, results, grid, interrupted, dataset, robustness), folder, context);
+        return interrupted;
+    }
+
+    /// <summary>
+    /// What an ablation reports, whether it trained its runs (<see cref="Execute"/>) or merged the reports of ablations run
+    /// in separate processes (<see cref="AblationMerge"/>).
+    /// </summary>
+    /// <param name="Settings">The ablation's settings (before any variant is applied), written as its config.json.</param>
+    /// <param name="Seeds">The seeds asked for.</param>
+    /// <param name="Results">One result per variant, its runs with their test predictions where the bootstrap needs them.</param>
+    /// <param name="Grid">Full fine-tuning's encoder learning rate grid, or null.</param>
+    /// <param name="Interrupted">Whether a run was interrupted (only the runs listed finished).</param>
+    /// <param name="Dataset">The metric set the data follows.</param>
+    /// <param name="Robustness">The runs scored with missing data (<c>--missing-rates</c>); empty for none.</param>
+    /// <param name="MergedFrom">The ablation folders a merge read, as the report names them; null for an ablation that trained its runs.</param>
+    internal sealed record AblationReport(RunSettings Settings, IReadOnlyList<int> Seeds, IReadOnlyList<VariantResult> Results, EncoderRateChoice? Grid,
+        bool Interrupted, MsaDataset Dataset, IReadOnlyList<RobustnessResult> Robustness, IReadOnlyList<string>? MergedFrom = null);
+
+    /// <summary>
+    /// Compares LRCMT with every other variant and writes results.csv, results-mmsa.csv, ablation.json, ablation.md,
+    /// config.json and the robustness files into <paramref name="folder"/>, then the tables on the console.
+    /// </summary>
+    internal static void Report(AblationReport report, RunFolder folder, CliContext context)
+    {
+        var (settings, results) = (report.Settings, report.Results);
+        var columns = ColumnsFor(report.Dataset);
+        var comparisons = Compare(results, report.Dataset, columns);
+        var summary = new AblationSummary(Describe(settings), report.Seeds, settings.Training.Epochs, results, comparisons, report.Grid,
+            report.Interrupted, report.MergedFrom);
 
         ResultsCsv.Save(folder.File("results.csv"), results);
         ResultsCsv.SaveMmsa(folder.File("results-mmsa.csv"), results, columns);
         AblationJson.Save(folder.File("ablation.json"), summary);
         AblationMarkdown.Save(folder.File("ablation.md"), summary, columns);
         RunSettingsFile.Save(settings, folder.File(RunFiles.Configuration));
-        RobustnessReport.Save(folder.File(""), robustness, columns);
+        RobustnessReport.Save(folder.File(""), report.Robustness, columns);
         if (results.Any(r => r.Runs.Count > 0))
         {
             SweepConsole.Aggregates(context.Console, "Ablation (test split)", results, columns);
             SweepConsole.Comparisons(context.Console, comparisons, columns[0]);
         }
-        return interrupted;
     }
+
+    /// <summary>
+    /// The validation metric full fine-tuning's grid is chosen on: the selection metric, except that under selection on the
+    /// (L1) loss it is MAE (runs keep their validation metrics, not their loss; for a score head it is the same number).
+    /// </summary>
+    internal static string GridMetric(RunSettings settings) =>
+        settings.Training.EarlyStoppingMetric == Training.TrainerOptions.LossMetric ? MsaMetricNames.Mae : settings.Training.EarlyStoppingMetric;
 
     /// <summary>The saved model of a finished run, evaluated on its test split once per missing-data setting.</summary>
     private static IEnumerable<RobustnessResult> EvaluateMissing(string directory, string variant, int seed, IReadOnlyList<MissingModalities> missing, CliContext context)
@@ -101,6 +132,16 @@ internal static class AblationRun
                 $"{variant}, seed {seed}, missing {setting.Rate:0.###}: {MetricUnits.Label(Columns[0])} {MetricUnits.Format(Columns[0], test[Columns[0]])}"));
         }
         return results;
+    }
+
+    // What an arm of full fine-tuning's grid adds to the variant's name in the console and robustness.csv: "FullFineTuning (encoder LR 1e-4)".
+    private const string EncoderRateInfix = " (encoder LR ";
+
+    /// <summary>The variant an arm's label (the console's and robustness.csv's <c>Model</c>) belongs to: <c>FullFineTuning (encoder LR 1e-4)</c> → <c>FullFineTuning</c>.</summary>
+    internal static string VariantOfLabel(string label)
+    {
+        int at = label.IndexOf(EncoderRateInfix, StringComparison.Ordinal);
+        return at < 0 ? label : label[..at];
     }
 
     /// <summary>A learning rate as people write it: 1e-5, 3e-5, 1e-4.</summary>
@@ -166,7 +207,7 @@ internal static class AblationRun
     }
 
     /// <summary>LRCMT (or the first variant) against every other variant that finished a seed in common.</summary>
-    private static List<PairedComparison> Compare(List<VariantResult> results, MsaDataset dataset, IReadOnlyList<string> columns)
+    private static List<PairedComparison> Compare(IReadOnlyList<VariantResult> results, MsaDataset dataset, IReadOnlyList<string> columns)
     {
         var finished = results.Where(r => r.Runs.Count > 0).ToList();
         if (finished.Count < 2) return [];

@@ -120,7 +120,7 @@ internal static class TrainingRun
         // Selected on the loss, there is no test metric of that name (the test split is scored on the MMSA metrics).
         curves.TestMetric = testMetrics is not null && testMetrics.TryGetValue(options.EarlyStoppingMetric, out double testValue) ? testValue : null;
         if (resumption is not null) resumption.FromEpoch = result.History.Count - trained.Count;
-        WriteFiles(directory, Resolved(record, options), model, curves, testMetrics, validMetrics, interrupted);
+        WriteFiles(directory, Resolved(record, options), model, curves, testMetrics, validMetrics, testPredictions, interrupted);
         return new TrainingOutcome(testMetrics, validMetrics, report.ToString(),
             report.TrainablePercent / 100, result.EpochsCompleted, interrupted, clock.Elapsed,
             settings.Training.Seed, data.MetricSet, testPredictions);
@@ -177,13 +177,16 @@ internal static class TrainingRun
     }
 
     private static void WriteFiles(string directory, RunSettings settings, SentimentModel model,
-        TrainingCurves curves, IReadOnlyDictionary<string, double>? test, IReadOnlyDictionary<string, double>? valid, bool interrupted)
+        TrainingCurves curves, IReadOnlyDictionary<string, double>? test, IReadOnlyDictionary<string, double>? valid,
+        SamplePredictions? testPredictions, bool interrupted)
     {
         string modelFolder = Path.Combine(directory, RunFiles.Model);
         model.Save(modelFolder);
         // The model's description lives once, in model/ (its LoRA configuration in model/adapter/); config.json points to it.
         RunSettingsFile.Save(settings, Path.Combine(directory, RunFiles.Configuration), modelFolder);
         MetricsFile.Save(Path.Combine(directory, RunFiles.Metrics), test, valid, curves, interrupted);
+        // What the test metrics were computed from, so paired comparisons can be redone later (ablate --merge).
+        if (testPredictions is not null) PredictionsFile.Save(Path.Combine(directory, RunFiles.TestPredictions), testPredictions);
         TrainingCurvesPlot.Save(curves, Path.Combine(directory, RunFiles.Curves));
     }
 }

@@ -6,6 +6,12 @@ internal static class RunFiles
     /// <summary>MMSA metrics of the test and validation splits, and per-epoch history.</summary>
     internal const string Metrics = "metrics.json";
 
+    /// <summary>
+    /// The selected epoch's score for every test sample, with its label, in the data's order (regression heads only): what
+    /// <c>ablate</c>'s paired bootstrap resamples, kept so that <c>ablate --merge</c> can compare runs of separate processes.
+    /// </summary>
+    internal const string TestPredictions = "test-predictions.csv";
+
     /// <summary>The resolved configuration: every setting the run used, defaults included.</summary>
     internal const string Configuration = "config.json";
 
@@ -17,7 +23,6 @@ internal static class RunFiles
 
     /// <summary>The trainer's last resumable checkpoint (weights, optimizer, scheduler, RNG, epoch).</summary>
     internal const string TrainerCheckpoint = "checkpoint";
-
 
     /// <summary>Loss and validation metric per epoch.</summary>
     internal const string Curves = "training-curves.png";

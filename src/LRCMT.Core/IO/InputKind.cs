@@ -27,7 +27,7 @@ internal enum InputKind
     /// <summary>The library's saved-model manifest <c>lrcmt_config.json</c>.</summary>
     ModelManifest,
 
-    /// <summary>CLI run settings and run records (JSON).</summary>
+    /// <summary>CLI run settings and run records (config.json, ablation.json, and the CSV records test-predictions.csv and robustness.csv).</summary>
     RunSettings,
 
     /// <summary>An ONNX model (<c>.onnx</c>, protobuf).</summary>

@@ -24,6 +24,10 @@ internal static class AblationMarkdown
         text.Append(inv, $"Ablation on {summary.Description}, {summary.Seeds.Count} seed(s) ({string.Join(", ", summary.Seeds)}), {summary.Epochs} epochs, test split. ")
             .AppendLine("Accuracies and F1 in %, MAE and Corr raw; each cell is mean ± sample standard deviation over seeds (n − 1), then min–max.")
             .AppendLine(summary.Interrupted ? "\nInterrupted: only the runs listed finished.\n" : "");
+        if (summary.MergedFrom is { } sources)
+            text.AppendLine($"Merged from {string.Join(", ", sources.Select(s => $"`{s}` ({Taken(summary, s)})"))}: ablations run in separate " +
+                            "processes, each variant taken from the folder named beside it, where its runs stay (ablation.json names each run's " +
+                            "folder relative to this one).").AppendLine();
 
         text.Append("| Variant | Trainable | Seeds | ").AppendJoin(" | ", metrics.Select(MetricUnits.Label)).AppendLine(" |");
         text.Append("|---|---:|---:|").AppendJoin("", metrics.Select(_ => "---:|")).AppendLine();
@@ -69,6 +73,13 @@ internal static class AblationMarkdown
             text.AppendLine().AppendLine("The FullFineTuning rows above are the chosen rate's runs; the test split played no part in the choice.");
         }
         return text.ToString();
+    }
+
+    // The variants a merged ablation took from one of its source folders.
+    private static string Taken(AblationSummary summary, string source)
+    {
+        var names = summary.Variants.Where(v => v.Folder.StartsWith(source + "/", StringComparison.Ordinal)).Select(v => v.Name).ToList();
+        return names.Count > 0 ? string.Join(", ", names) : "no variant taken from it";
     }
 
     /// <summary>The sentence a comparison allows.</summary>

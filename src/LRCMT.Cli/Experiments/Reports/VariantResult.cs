@@ -5,7 +5,10 @@ namespace LRCMT.Cli.Experiments.Reports;
 /// <summary>One variant of an ablation (or the configuration of a multi-seed train): its seed runs and their summary.</summary>
 /// <param name="Name">Variant name.</param>
 /// <param name="TrainableShare">Trainable parameters / all parameters.</param>
-/// <param name="Folder">The variant's folder, relative to the output folder ("" for a plain train).</param>
+/// <param name="Folder">
+/// The variant's folder, relative to the output folder ("" for a plain train; for a merged ablation, e.g. <c>../a/Lrcmt</c>:
+/// the runs stay in the ablation folder they were trained in).
+/// </param>
 /// <param name="Runs">Finished seed runs.</param>
 internal sealed record VariantResult(string Name, double TrainableShare, string Folder, IReadOnlyList<SeedRun> Runs)
 {
@@ -16,7 +19,10 @@ internal sealed record VariantResult(string Name, double TrainableShare, string 
 /// <summary>The encoder learning rates full fine-tuning tried, their mean validation metric, and the one chosen.</summary>
 internal sealed record EncoderRateChoice(string Metric, IReadOnlyList<double> Rates, IReadOnlyList<double> MeanValidation, IReadOnlyList<int> SeedCounts, int Chosen);
 
-/// <summary>Everything an ablation writes: variants, paired comparisons of the candidate with each baseline, the full fine-tuning grid.</summary>
+/// <summary>
+/// Everything an ablation writes: variants, paired comparisons of the candidate with each baseline, the full fine-tuning
+/// grid, and for a merged ablation the folders it was merged from (relative to its own folder).
+/// </summary>
 internal sealed record AblationSummary(
     string Description,
     IReadOnlyList<int> Seeds,
@@ -24,4 +30,5 @@ internal sealed record AblationSummary(
     IReadOnlyList<VariantResult> Variants,
     IReadOnlyList<PairedComparison> Comparisons,
     EncoderRateChoice? EncoderRates,
-    bool Interrupted);
+    bool Interrupted,
+    IReadOnlyList<string>? MergedFrom = null);
