@@ -155,6 +155,27 @@ public class AblationMergeTests(AblationHalvesFixture halves) : IClassFixture<Ab
     }
 
     [Fact]
+    public async Task Folders_that_differ_only_in_how_their_runs_executed_are_merged_with_a_note()
+    {
+        await halves.ReadyAsync();
+        // Threads and the heap limit change speed and memory, not the experiment: e.g. one half run with
+        // "LimitNativeHeapGrowth": false to train full fine-tuning faster.
+        string other = halves.Temp.Combine("b-heap-" + Guid.NewGuid().ToString("N"));
+        Copy(halves.Folder("b"), other);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(other, "config.json")))!;
+        config["Training"]!["LimitNativeHeapGrowth"] = false;
+        config["Threads"] = 2;
+        File.WriteAllText(Path.Combine(other, "config.json"), config.ToJsonString());
+        string merged = halves.Temp.Combine("merged-" + Guid.NewGuid().ToString("N"));
+
+        var result = await CliHarness.RunAsync("ablate", "--merge", halves.Folder("a"), other, "--output", merged);
+
+        result.ExitCode.Should().Be(ExitCodes.Success, result.Output + result.Error);
+        result.Output.Should().Contain("Training.LimitNativeHeapGrowth: '").And.Contain("Threads: '");
+        Comparisons(merged).Select(c => c["baseline"]!.GetValue<string>()).Should().Contain(["TextOnly", "FullFineTuning"]);
+    }
+
+    [Fact]
     public async Task Merge_refuses_training_options_an_output_inside_a_source_and_a_folder_that_is_no_ablation()
     {
         await halves.ReadyAsync();

@@ -51,8 +51,8 @@ internal static class AblationMerge
             foreach (var d in SettingsDifferences.Between(first.Settings, other.Settings))
             {
                 string line = $"{d.Path}: '{first.Name}' has {d.Run}, '{other.Name}' has {d.Asked}";
-                if (d.Path is nameof(RunSettings.Device) or nameof(RunSettings.Threads))
-                    notes.Add($"Note: {line} (the runs compare, but repeated runs need not be bit-identical, docs/ablation.md §0.5).");
+                if (SettingsDifferences.IsExecutionOnly(d.Path))
+                    notes.Add($"Note: {line} (how the runs executed, not what they compute; on another device or thread count repeated runs need not be bit-identical, docs/ablation.md §0.5).");
                 else refused.Add(line);
             }
             if (!first.Ablation.Seeds.SequenceEqual(other.Ablation.Seeds))

@@ -19,6 +19,16 @@ internal static class SettingsDifferences
     private static readonly string[] NotSettings =
         [nameof(RunSettings.Environment), nameof(RunSettings.Resumptions), nameof(RunSettings.ModelFolder)];
 
+    /// <summary>
+    /// Whether a setting only says how a run executes, not what the experiment is: the device, the CPU threads and
+    /// whether glibc's heap growth was limited (memory and speed only: a full fine-tuning run gave the same metrics
+    /// with and without the limit). Ablations that differ only in these can still be merged.
+    /// </summary>
+    internal static bool IsExecutionOnly(string path) =>
+        path is nameof(RunSettings.Device) or nameof(RunSettings.Threads) or HeapGrowthPath;
+
+    private const string HeapGrowthPath = $"{nameof(RunSettings.Training)}.{nameof(Training.TrainerOptions.LimitNativeHeapGrowth)}";
+
     /// <summary>Every setting whose value differs between <paramref name="run"/> and <paramref name="asked"/>, in file order.</summary>
     internal static List<Difference> Between(RunSettings run, RunSettings asked)
     {
