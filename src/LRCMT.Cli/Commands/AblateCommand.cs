@@ -1,7 +1,6 @@
 using System.CommandLine;
 using LRCMT.Configuration;
 using LRCMT.Errors;
-using LRCMT.Training;
 using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
@@ -32,10 +31,7 @@ internal static class AblateCommand
         var difficulty = OptionValues.OneOf("--difficulty",
             "controlled benchmark: unsaturated (default: weak events among strong ones, docs/ablation.md §6) or settings (the settings' own, e.g. the easy default of train)",
             "unsaturated", "settings");
-        var protocol = OptionValues.OneOf("--protocol",
-            "mmsa: select each run's epoch on the validation loss, stop after 8 epochs without improvement, and run MMSA's seeds " +
-            "1111..1115 unless --seeds/--seed is given (default for .pkl data); settings: the configured selection metric and seeds (default for the controlled benchmark)",
-            "mmsa", "settings");
+        var protocol = new ProtocolOption();
         var encoderRates = new Option<double[]>("--ft-encoder-lrs")
         {
             Description = "full fine-tuning: encoder learning rates to try, the best mean validation metric wins (default: 1e-5 3e-5 1e-4)",
@@ -49,7 +45,7 @@ internal static class AblateCommand
         command.Options.Add(seeds);
         command.Options.Add(encoderRates);
         missing.AddTo(command);
-        command.Options.Add(protocol);
+        protocol.AddTo(command);
         command.Options.Add(difficulty);
 
         command.SetAction(parse =>
@@ -63,14 +59,10 @@ internal static class AblateCommand
                 settings.Data.Controlled.UseUnsaturatedDifficulty();
             var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
             bool applySeeds = parse.GetValue(seeds) is not null;
-            if ((parse.GetValue(protocol) ?? (settings.Data.IsControlled ? "settings" : "mmsa")) == "mmsa")
+            if (protocol.Apply(parse, settings, seedsGiven: applySeeds || parse.GetValue(settingsOptions.Seed) is not null) is { } mmsaSeeds)
             {
-                settings.Training = settings.Training.WithMmsaProtocol();
-                if (!applySeeds && parse.GetValue(settingsOptions.Seed) is null)
-                {
-                    seedList = TrainerOptions.MmsaSeeds;
-                    applySeeds = true;
-                }
+                seedList = mmsaSeeds;
+                applySeeds = true;
             }
             var rates = parse.GetValue(encoderRates) is { Length: > 0 } r ? r : AblationRun.DefaultEncoderRates;
             // Each rate is a TrainerOptions.EncoderLearningRate: the library's rule for it, named by the flag.

@@ -34,10 +34,12 @@ internal static class TrainCommand
         var output = OutputOptions.Output("runs/run-<timestamp>");
         var force = OutputOptions.Force();
         var seeds = SeedsOption.Create();
+        var protocol = new ProtocolOption();
         command.Options.Add(resume);
         command.Options.Add(output);
         command.Options.Add(force);
         command.Options.Add(seeds);
+        protocol.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -45,11 +47,14 @@ internal static class TrainCommand
             if (resumeName is not null && parse.GetValue(seeds) is not null)
                 throw new CliException(ExitCodes.UsageError, "--resume continues one run; it cannot take --seeds.");
             var found = resumeName is null ? null : ResumableRun.Find(resumeName);
-            var continuation = found is null ? null : Continue(parse, settingsOptions, found);
+            var continuation = found is null ? null : Continue(parse, settingsOptions, protocol, found);
             var settings = continuation?.Settings ?? settingsOptions.Resolve(parse);
             Preflight.CheckData(settings.Data);
             Preflight.CheckEncoder(settings.Model.TextEncoder);
             Preflight.CheckDevice(settings.Device);
+            if (continuation is null
+                && protocol.Apply(parse, settings, seedsGiven: parse.GetValue(seeds) is not null || parse.GetValue(settingsOptions.Seed) is not null) is { } mmsaSeeds)
+                settings.ApplySeed(mmsaSeeds[0]); // one run: MMSA's first seed (--seeds chooses a sweep's)
             if (parse.GetValue(seeds) is not null)
             {
                 var seedList = SeedsOption.Resolve(parse, seeds, settingsOptions.Seed, settings);
@@ -85,7 +90,7 @@ internal static class TrainCommand
     /// continuation may change: more epochs, the device and the threads, which config.json records as a resumption
     /// (its settings stay those the run started with, so <c>train -c config.json</c> still repeats the run).
     /// </summary>
-    private static TrainingRun.Continuation Continue(ParseResult parse, SettingsOptions options, ResumableRun run)
+    private static TrainingRun.Continuation Continue(ParseResult parse, SettingsOptions options, ProtocolOption protocol, ResumableRun run)
     {
         var recorded = run.Settings;
         // The run's settings as they stand: its epoch budget is the last resumption's.
@@ -97,6 +102,13 @@ internal static class TrainCommand
             current.Threads = recorded.Resumptions[^1].Threads;
         }
         var asked = options.Resolve(parse, baseline: current);
+        protocol.ApplyToResumed(parse, asked, configured: () =>
+        {
+            // The run with the training options a new run would start from, then the settings file and flags on top.
+            var untrained = RunSettingsFile.Clone(current);
+            untrained.Training = new TrainerOptions();
+            return options.Resolve(parse, baseline: untrained);
+        });
 
         var refused = new List<string>();
         foreach (var difference in SettingsDifferences.Between(current, asked))

@@ -59,6 +59,9 @@ internal static class TrainingRun
         var report = model.GetParameterReport();
         // What the numbers depend on first; the PEFT line on its own, so it never wraps inside a number at 80 columns.
         console.MarkupLine(Markup.Escape(environment.Summary(withSeed: true)));
+        string checkpoints = Path.Combine(directory, RunFiles.TrainerCheckpoint);
+        var options = TrainingOptionsFor(settings.Training, data, model) with { CheckpointDirectory = checkpoints };
+        console.MarkupLine(Markup.Escape(Selection(options)));
         console.MarkupLine($"{Markup.Escape(title)} {Markup.Escape(variant)}:");
         console.MarkupLine($"  {Markup.Escape(report.ToString())}");
 
@@ -69,7 +72,6 @@ internal static class TrainingRun
         var valid = new MultimodalDataLoader(data.Valid, collator, settings.Data.BatchSize * 2, shuffle: false, seed: seed);
         var test = new MultimodalDataLoader(data.Test, collator, settings.Data.BatchSize * 2, shuffle: false, seed: seed);
 
-        string checkpoints = Path.Combine(directory, RunFiles.TrainerCheckpoint);
         if (resumeFrom is not null)
         {
             // The trainer reads its best-epoch weights from the checkpoint folder too: resume from a copy of it (the
@@ -79,7 +81,6 @@ internal static class TrainingRun
                 File.Copy(file, Path.Combine(checkpoints, Path.GetFileName(file)), overwrite: true);
             resumeFrom = Path.Combine(checkpoints, Path.GetFileName(resumeFrom));
         }
-        var options = TrainingOptionsFor(settings.Training, data, model) with { CheckpointDirectory = checkpoints };
         // Again with the environment, before the first checkpoint: --resume needs nothing else from the folder.
         RunSettingsFile.Save(record, Path.Combine(directory, RunFiles.Configuration));
         var curves = new TrainingCurves(options.EarlyStoppingMetric, $"{variant}, seed {settings.Training.Seed}");
@@ -137,6 +138,15 @@ internal static class TrainingRun
         bool metricFits = options.EarlyStoppingMetric == TrainerOptions.LossMetric || metrics.Contains(options.EarlyStoppingMetric);
         return metricFits ? options : options with { EarlyStoppingMetric = metrics[0] };
     }
+
+    /// <summary>
+    /// How the run picks the epoch it keeps, as the header says it: the validation metric, the early stopping, and
+    /// whether that is MMSA's protocol (<c>--protocol mmsa</c>: options <see cref="TrainerOptions.WithMmsaProtocol"/> leaves as they are).
+    /// </summary>
+    internal static string Selection(TrainerOptions options) =>
+        $"Selection: best validation {options.EarlyStoppingMetric}, " +
+        (options.Patience > 0 ? $"patience {options.Patience}" : "no early stopping") +
+        (options == options.WithMmsaProtocol() ? " (MMSA's protocol)" : "");
 
     /// <summary>
     /// The settings as the run used them: the trainer options (the model's description is the saved model's, which

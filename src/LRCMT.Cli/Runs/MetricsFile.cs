@@ -25,6 +25,8 @@ internal static class MetricsFile
             test,
             valid,
             selection_metric = curves.ValidMetricName,
+            // The epoch whose weights the run kept (and whose numbers "valid" holds); null when none was evaluated.
+            selected_epoch = curves.BestEpoch,
             history = curves.Points.Select(p => new
             {
                 epoch = p.Epoch, train_loss = p.TrainLoss, valid_loss = p.ValidLoss, valid_metric = p.ValidMetric,

@@ -18,7 +18,9 @@ public sealed record MagSettings
     /// <summary>β: the non-verbal shift may reach at most β times the norm of the token state it shifts.</summary>
     public double BetaShift { get; init; } = 1.0;
 
-    /// <summary>Dropout after the gate's LayerNorm.</summary>
+    /// <summary>Dropout after the gate's LayerNorm (on every token state the encoder's later layers read).</summary>
+    /// <remarks>The published 0.5 suits an encoder that fine-tunes around the gate; a frozen (LoRA) encoder cannot absorb
+    /// it: lower it, e.g. 0.1 (measured in docs/baselines.md §5).</remarks>
     public double GateDropout { get; init; } = 0.5;
 
     /// <summary>Dropout on the pooled text state before the output layer.</summary>

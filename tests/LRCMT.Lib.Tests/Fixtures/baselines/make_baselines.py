@@ -18,11 +18,16 @@ import collections
 import json
 import math
 import os
-import struct
+
+import sys
 
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The one safetensors reader/writer of the fixture scripts lives beside the PEFT references.
+sys.path.insert(0, os.path.join(HERE, "..", "peft"))
+import safetensors_io  # noqa: E402
+
 TINY_BERT = os.path.join(HERE, "..", "hf", "tiny-bert", "model.safetensors")
 TINY_BERT_IO = os.path.join(HERE, "..", "hf", "tiny-bert-io.safetensors")
 F64 = torch.float64
@@ -31,46 +36,6 @@ F64 = torch.float64
 TEXT, ACOUSTIC, VISUAL = 12, 5, 4
 BATCH, TEXT_LEN, ACOUSTIC_LEN, VISUAL_LEN = 3, 6, 7, 5
 TEXT_LENGTHS, ACOUSTIC_LENGTHS, VISUAL_LENGTHS = [6, 4, 5], [7, 3, 0], [2, 5, 5]
-
-
-# ---------------------------------------------------------------------------------------------------- safetensors I/O
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL"}
-NAMES = {v: k for k, v in DTYPES.items()}
-NUMPY = {"F32": "float32", "F64": "float64", "I64": "int64", "BOOL": "bool"}
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    import numpy as np
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = e["data_offsets"]
-        array = np.frombuffer(raw[8 + n + begin:8 + n + end], dtype=NUMPY[e["dtype"]]).reshape(e["shape"])
-        out[name] = torch.from_numpy(array.copy())
-    return out
 
 
 # ------------------------------------------------------------------------------------------------------ random inputs
@@ -415,7 +380,7 @@ def save(name, weights, io, expected, config):
     tensors = collections.OrderedDict(weights.tensors)
     tensors.update(io)
     tensors["expected.output"] = expected.to(F64)
-    write_safetensors(os.path.join(HERE, name), tensors, {"config": json.dumps(config, sort_keys=True),
+    safetensors_io.write(os.path.join(HERE, name), tensors, {"config": json.dumps(config, sort_keys=True),
                                                           "source": "make_baselines.py (PyTorch %s)" % torch.__version__})
     print(f"{name}: output {tuple(expected.shape)}, {sum(t.numel() for t in weights.tensors.values())} weights")
 
@@ -453,8 +418,8 @@ def main():
          {"text_hidden": 6, "text_out": 5, "acoustic_hidden": 3, "visual_hidden": 2, "rank": 3, "outputs": 1})
 
     # MAG-BERT on the tiny BERT fixture (hidden 64, 4 heads, 2 layers); first check this BERT against Hugging Face's.
-    bert_weights = {k: v.to(F64) for k, v in read_safetensors(TINY_BERT).items()}
-    hf = read_safetensors(TINY_BERT_IO)
+    bert_weights = {k: v.to(F64) for k, v in safetensors_io.read(TINY_BERT).items()}
+    hf = safetensors_io.read(TINY_BERT_IO)
     ids, mask, types = hf["input_ids"], hf["attention_mask"], hf["token_type_ids"]
     states, pooled = bert(bert_weights, ids, mask, types, heads=4, layers=2)
     error = max((states - hf["base_last_hidden_state"].to(F64)).abs().max().item(),
@@ -488,7 +453,7 @@ def main():
         _, pooled = bert(bert_weights, ids, mask, types, heads=4, layers=2,
                          gate=lambda z: mag_gate(p, beta, z, aligned_a, aligned_v), gate_after=after)
         tensors[f"expected.output_after_{after}"] = linear(pooled, p["out"]).squeeze(1)
-    write_safetensors(os.path.join(HERE, "mag.safetensors"), tensors, {
+    safetensors_io.write(os.path.join(HERE, "mag.safetensors"), tensors, {
         "config": json.dumps({"beta_shift": beta, "acoustic": a_dim, "visual": v_dim, "outputs": 1}),
         "source": "make_baselines.py (PyTorch %s) on ../hf/tiny-bert" % torch.__version__})
     print("mag.safetensors: first sample without the gate and with it after 0, 1, 2 layers:",

@@ -1,8 +1,8 @@
-"""Minimal safetensors writer/reader for the PEFT reference scripts in this folder (PyTorch 1.13 has no safetensors)."""
+"""Minimal safetensors writer/reader for the reference scripts under Fixtures/ (PyTorch 1.13 has no safetensors)."""
 import json, struct
 import torch
 
-_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
+_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.bool: "BOOL"}
 _BACK = {v: k for k, v in _DTYPES.items()}
 
 
