@@ -31,6 +31,7 @@ public sealed class BertModel : TextEncoder
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
+        NativeHeap.EncoderLoading(); // before the weights exist: see NativeHeap's remarks
         embeddings = new BertEmbeddings(config, device);
         encoder = new BertEncoder(config, device);
         pooler = config.AddPoolingLayer ? new BertPooler(config, device) : null;
@@ -80,6 +81,7 @@ public sealed class BertModel : TextEncoder
     /// <exception cref="CheckpointMismatchException">Keys are missing or unexpected, or shapes differ.</exception>
     public static BertModel FromPretrained(string folder, BaseDType dtype, ILogger? logger = null)
     {
+        NativeHeap.EncoderLoading(); // before the checkpoint is read: see NativeHeap's remarks
         var (model, skipped) = BertCheckpointLoader.Load(folder, dtype);
         if (skipped.Count > 0)
             logger?.LogInformation("Skipped {Count} checkpoint keys that are not part of BertModel (task heads): {Keys}", skipped.Count, string.Join(", ", skipped));

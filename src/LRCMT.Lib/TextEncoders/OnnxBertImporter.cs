@@ -1,3 +1,4 @@
+using LRCMT.Training;
 using LRCMT.Errors;
 using LRCMT.TextEncoders.Bert;
 using LRCMT.TextEncoders.Onnx;
@@ -83,6 +84,7 @@ public static class OnnxBertImporter
 
     private static BertModel Load(byte[] onnx, string sourceName, BertConfig? config, BaseDType dtype)
     {
+        NativeHeap.EncoderLoading(); // before the graph's weights are read: see NativeHeap's remarks
         try
         {
             var named = ReadStateDict(onnx, sourceName, out var graph);

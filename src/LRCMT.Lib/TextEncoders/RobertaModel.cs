@@ -31,6 +31,7 @@ public sealed class RobertaModel : TextEncoder
     {
         RobertaConfig.Validate(config);
         Config = config;
+        NativeHeap.EncoderLoading(); // before the weights exist: see NativeHeap's remarks
         embeddings = new RobertaEmbeddings(config, device);
         encoder = new BertEncoder(config, device);
         pooler = config.AddPoolingLayer ? new BertPooler(config, device) : null;
@@ -65,6 +66,7 @@ public sealed class RobertaModel : TextEncoder
     /// <inheritdoc cref="FromPretrained(string, ILogger?)" path="/exception"/>
     public static RobertaModel FromPretrained(string folder, BaseDType dtype, ILogger? logger = null)
     {
+        NativeHeap.EncoderLoading(); // before the checkpoint is read: see NativeHeap's remarks
         var (model, skipped) = RobertaCheckpointLoader.Load(folder, dtype);
         if (skipped.Count > 0)
             logger?.LogInformation("Skipped {Count} checkpoint keys that are not part of RobertaModel (task heads): {Keys}", skipped.Count, string.Join(", ", skipped));

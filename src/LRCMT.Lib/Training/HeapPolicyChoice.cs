@@ -7,12 +7,25 @@ namespace LRCMT.Training;
 /// seen first — an encoder's forward in training mode with gradients, or a <see cref="Trainer"/> starting. Kept apart
 /// from the process-wide state so the rules can be tested without changing the test process's heap.
 /// </summary>
-internal sealed class HeapPolicyChoice(Func<HeapPolicy, bool> apply, bool automatic)
+/// <remarks>
+/// The inference policy works best when it is in force before the weights are allocated (measured: applied at the first
+/// forward, after the model was loaded under glibc's default heap, the heap takes 15–30 forwards to settle, with
+/// bursts of hundreds of page faults; applied before loading, it settles at once). So while nothing is decided, building
+/// or loading a library encoder <em>prepares</em> the heap — its first half, no block in its own mapping, so the weights and the
+/// loader's temporaries land in the heap — and the first forward then either completes the policy (CPU inference) or
+/// undoes the preparation (training first, a forward off the CPU, a <see cref="Trainer"/> run, a caller's
+/// <see cref="HeapPolicy.Default"/>).
+/// </remarks>
+/// <param name="apply">Applies a policy to the heap; false when it could not (not glibc).</param>
+/// <param name="prepare">True: keep new blocks out of their own mappings (the preparation); false: undo it.</param>
+/// <param name="automatic">False when the process opted out (<see cref="NativeHeap.Variable"/>).</param>
+internal sealed class HeapPolicyChoice(Func<HeapPolicy, bool> apply, Action<bool> prepare, bool automatic)
 {
     private readonly object _gate = new();
     private volatile bool _decided; // a caller chose, training was seen, or the automatic policy was applied: nothing happens by itself any more
+    private bool _prepared;         // an encoder was built while nothing was decided: the heap is prepared for the inference policy
 
-    /// <summary>The policy applied last (<see cref="HeapPolicy.Default"/> until one is).</summary>
+    /// <summary>The policy applied last (<see cref="HeapPolicy.Default"/> until one is; a prepared heap is still the default).</summary>
     public HeapPolicy Current { get; private set; } = HeapPolicy.Default;
 
     /// <summary>A caller applies <paramref name="policy"/> (any value, <see cref="HeapPolicy.Default"/> too, is a choice),
@@ -22,6 +35,9 @@ internal sealed class HeapPolicyChoice(Func<HeapPolicy, bool> apply, bool automa
         lock (_gate)
         {
             _decided = true;
+            // The default keeps glibc's own heap, so a preparation is undone; the other policies set every option it touched.
+            if (policy == HeapPolicy.Default) Unprepare();
+            _prepared = false;
             bool applied = how is null ? apply(policy) : how();
             if (applied && policy != HeapPolicy.Default) Current = policy;
             return applied;
@@ -31,27 +47,60 @@ internal sealed class HeapPolicyChoice(Func<HeapPolicy, bool> apply, bool automa
     /// <summary>Training starts (a <see cref="Trainer"/> run): later evaluation passes must not switch the heap to inference.</summary>
     public void TrainingStarted()
     {
-        lock (_gate) _decided = true;
+        lock (_gate)
+        {
+            _decided = true;
+            Unprepare();
+        }
+    }
+
+    /// <summary>A library text encoder is being built or loaded (before its weights exist): prepares the heap while nothing is decided.</summary>
+    /// <returns>True when this call prepared the heap.</returns>
+    public bool EncoderLoading()
+    {
+        if (_decided || !automatic) return false;
+        lock (_gate)
+        {
+            if (_decided || _prepared) return false;
+            _prepared = true;
+            prepare(true);
+            return true;
+        }
     }
 
     /// <summary>A library text encoder runs a forward pass.</summary>
     /// <returns>True when this call applied <see cref="HeapPolicy.Inference"/>.</returns>
     public bool EncoderForward(bool training, bool gradients, bool onCpu)
     {
-        if (_decided || !onCpu) return false;
+        if (_decided) return false;
         lock (_gate)
         {
             if (_decided) return false;
+            if (!onCpu)
+            {
+                // glibc's heap does not hold these tensors: the preparation would only change the host's other allocations.
+                Unprepare();
+                return false;
+            }
             if (training && gradients)
             {
                 _decided = true;
+                Unprepare();
                 return false;
             }
             if (training || gradients || !automatic) return false;
             _decided = true;
+            _prepared = false;
             if (!apply(HeapPolicy.Inference)) return false;
             Current = HeapPolicy.Inference;
             return true;
         }
+    }
+
+    private void Unprepare()
+    {
+        if (!_prepared) return;
+        _prepared = false;
+        prepare(false);
     }
 }

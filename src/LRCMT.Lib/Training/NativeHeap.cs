@@ -23,7 +23,15 @@ namespace LRCMT.Training;
 /// choice too), no training forward of a library encoder and no <see cref="Trainer"/> run in the process, and the
 /// environment variable <c>LRCMT_NATIVE_HEAP</c> is not <c>manual</c>. Without it every forward pays thousands of page
 /// faults and runs up to ~2.8× slower (docs/performance.md); its price is that the process keeps the memory of its
-/// largest forward pass until it exits. <see cref="Logger"/> receives a line when it happens; <see cref="Current"/> tells.</para>
+/// largest forward pass until it exits. <see cref="Logger"/> receives a line when it happens; <see cref="Current"/> tells.
+/// Under the same conditions, building or loading such an encoder prepares the heap a step earlier, before the weights
+/// exist: no
+/// new block gets its own mapping, so the weights and the loader's temporaries lie in the heap the forwards then reuse
+/// (applied only at the first forward the heap took 15–30 forwards to settle). The first forward completes the policy
+/// (CPU inference) or undoes the preparation (training, a forward off the CPU, a <see cref="Trainer"/> run, or
+/// <c>Apply(HeapPolicy.Default)</c>), after which glibc serves blocks as its own dynamic rule ends up doing once large
+/// blocks were freed (blocks of 32 MiB and more in their own mappings, free memory above 64 MiB at the top of the heap
+/// returned).</para>
 /// <para><see cref="Trainer"/> applies <see cref="HeapPolicy.Training"/> when the encoder's own weights train (unless
 /// <see cref="TrainerOptions.LimitNativeHeapGrowth"/> says otherwise), and anyone may call <see cref="Apply"/> at any
 /// time; the last call wins. The training policy costs page faults: a block served by its own mapping is zero-filled again
@@ -47,7 +55,7 @@ public static class NativeHeap
 
     private static readonly Lazy<Glibc?> Library = new(Glibc.TryLoad);
 
-    private static readonly HeapPolicyChoice Choice = new(Set,
+    private static readonly HeapPolicyChoice Choice = new(Set, Prepare,
         !string.Equals(Environment.GetEnvironmentVariable(Variable), "manual", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The policy applied last in this process — by <see cref="Apply"/>, <see cref="LimitGrowth"/> or by the library
@@ -105,6 +113,10 @@ public static class NativeHeap
                 HeapPolicy.Inference, Variable);
     }
 
+    /// <summary>A library text encoder is being built or loaded, before its weights or the loader's temporaries exist (see
+    /// the remarks: while nothing is decided, the heap is prepared for the inference policy).</summary>
+    internal static void EncoderLoading() => Choice.EncoderLoading();
+
     /// <summary>A <see cref="Trainer"/> starts training: its evaluation passes must not switch the heap to inference.</summary>
     internal static void TrainingStarted() => Choice.TrainingStarted();
 
@@ -119,6 +131,24 @@ public static class NativeHeap
             HeapPolicy.Inference => libc.SetOption(M_MMAP_MAX, 0) & libc.SetOption(M_TRIM_THRESHOLD, int.MaxValue),
             _ => true,
         };
+    }
+
+    // The inference policy's first half, set when an encoder is built: no block gets its own mapping, so the weights and
+    // the loader's temporaries are laid out in the heap that later forwards reuse (applied only at the first forward, the
+    // policy meets weights scattered over mappings and a heap that takes 15-30 forwards to settle; docs/performance.md).
+    // Undone (training first, or a forward off the CPU) by allowing mappings again at the thresholds glibc's own dynamic
+    // rule ends at once large blocks were freed (32 MiB, trim at twice that): M_MMAP_MAX turned glibc's dynamic rule
+    // off, and a fixed 128 KiB threshold would cost a LoRA step the page faults of HeapPolicy.Training.
+    private static void Prepare(bool prepare)
+    {
+        if (Library.Value is not { } libc) return;
+        if (prepare) libc.SetOption(M_MMAP_MAX, 0);
+        else
+        {
+            libc.SetOption(M_MMAP_THRESHOLD, MaxMmapThreshold);
+            libc.SetOption(M_TRIM_THRESHOLD, 2 * MaxMmapThreshold);
+            libc.SetOption(M_MMAP_MAX, DefaultMmapMax);
+        }
     }
 
     // Also undoes the inference policy (mappings allowed again, free memory at the top of the heap returned).

@@ -11,12 +11,13 @@ namespace LRCMT.Tests.Training;
 public sealed class HeapPolicyChoiceTests
 {
     private readonly List<HeapPolicy> _applied = [];
+    private readonly List<bool> _prepared = [];
 
     private HeapPolicyChoice Create(bool automatic = true, bool supported = true) => new(policy =>
     {
         _applied.Add(policy);
         return supported;
-    }, automatic);
+    }, _prepared.Add, automatic);
 
     [Fact]
     public void The_first_cpu_inference_forward_applies_the_inference_policy_once()
@@ -128,5 +129,79 @@ public sealed class HeapPolicyChoiceTests
         ran.Should().BeTrue();
         _applied.Should().BeEmpty("the variant replaces the standard setting");
         choice.Current.Should().Be(HeapPolicy.Training);
+    }
+
+    [Fact]
+    public void Building_an_encoder_prepares_the_heap_once_and_an_inference_forward_completes_the_policy()
+    {
+        var choice = Create();
+
+        choice.EncoderLoading().Should().BeTrue();
+        choice.EncoderLoading().Should().BeFalse("the heap is prepared already");
+        choice.Current.Should().Be(HeapPolicy.Default, "a prepared heap is not yet the inference policy");
+        choice.EncoderForward(training: false, gradients: false, onCpu: true).Should().BeTrue();
+
+        _prepared.Should().Equal(true);
+        _applied.Should().Equal(HeapPolicy.Inference);
+    }
+
+    [Theory]
+    [InlineData(true, true, true)]    // a training forward
+    [InlineData(false, false, false)] // a forward on a GPU
+    public void A_forward_that_does_not_lead_to_the_inference_policy_undoes_the_preparation(bool training, bool gradients, bool onCpu)
+    {
+        var choice = Create();
+        choice.EncoderLoading();
+
+        choice.EncoderForward(training, gradients, onCpu).Should().BeFalse();
+        choice.EncoderForward(training, gradients, onCpu);
+
+        _prepared.Should().Equal(true, false);
+        _applied.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_mixed_forward_keeps_the_preparation_for_the_inference_forward_that_may_follow()
+    {
+        var choice = Create();
+        choice.EncoderLoading();
+
+        choice.EncoderForward(training: true, gradients: false, onCpu: true).Should().BeFalse();
+        choice.EncoderForward(training: false, gradients: false, onCpu: true).Should().BeTrue();
+
+        _prepared.Should().Equal(true);
+    }
+
+    [Fact]
+    public void A_trainer_run_or_a_callers_default_undoes_the_preparation_and_other_choices_replace_it()
+    {
+        var trainer = Create();
+        trainer.EncoderLoading();
+        trainer.TrainingStarted();
+        trainer.EncoderLoading().Should().BeFalse("training was seen: nothing is prepared any more");
+        _prepared.Should().Equal(true, false);
+
+        _prepared.Clear();
+        var glibc = Create();
+        glibc.EncoderLoading();
+        glibc.Choose(HeapPolicy.Default);
+        _prepared.Should().Equal(true, false);
+
+        _prepared.Clear();
+        var training = Create();
+        training.EncoderLoading();
+        training.Choose(HeapPolicy.Training);
+        _prepared.Should().Equal(new[] { true }, "the training policy sets every option the preparation touched");
+    }
+
+    [Fact]
+    public void Nothing_is_prepared_when_the_process_opted_out_or_a_caller_chose_first()
+    {
+        Create(automatic: false).EncoderLoading().Should().BeFalse();
+        var chosen = Create();
+        chosen.Choose(HeapPolicy.Inference);
+        chosen.EncoderLoading().Should().BeFalse();
+
+        _prepared.Should().BeEmpty();
     }
 }
