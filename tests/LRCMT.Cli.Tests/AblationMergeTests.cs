@@ -138,12 +138,11 @@ public class AblationMergeTests(AblationHalvesFixture halves) : IClassFixture<Ab
     public async Task Folders_that_differ_in_more_than_their_variants_are_refused_with_each_difference()
     {
         await halves.ReadyAsync();
-        string other = halves.Temp.Combine("b-epochs-" + Guid.NewGuid().ToString("N"));
-        Copy(halves.Folder("b"), other);
-        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(other, "config.json")))!;
-        config["Training"]!["Epochs"] = 3;
-        config["Data"]!["BatchSize"] = 4;
-        File.WriteAllText(Path.Combine(other, "config.json"), config.ToJsonString());
+        string other = CopyOfHalfB("b-epochs-", config =>
+        {
+            config["Training"]!["Epochs"] = 3;
+            config["Data"]!["BatchSize"] = 4;
+        });
         string merged = halves.Temp.Combine("merged-" + Guid.NewGuid().ToString("N"));
 
         var result = await CliHarness.RunAsync("ablate", "--merge", halves.Folder("a"), other, "--output", merged);
@@ -160,12 +159,11 @@ public class AblationMergeTests(AblationHalvesFixture halves) : IClassFixture<Ab
         await halves.ReadyAsync();
         // Threads and the heap limit change speed and memory, not the experiment: e.g. one half run with
         // "LimitNativeHeapGrowth": false to train full fine-tuning faster.
-        string other = halves.Temp.Combine("b-heap-" + Guid.NewGuid().ToString("N"));
-        Copy(halves.Folder("b"), other);
-        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(other, "config.json")))!;
-        config["Training"]!["LimitNativeHeapGrowth"] = false;
-        config["Threads"] = 2;
-        File.WriteAllText(Path.Combine(other, "config.json"), config.ToJsonString());
+        string other = CopyOfHalfB("b-heap-", config =>
+        {
+            config["Training"]!["LimitNativeHeapGrowth"] = false;
+            config["Threads"] = 2;
+        });
         string merged = halves.Temp.Combine("merged-" + Guid.NewGuid().ToString("N"));
 
         var result = await CliHarness.RunAsync("ablate", "--merge", halves.Folder("a"), other, "--output", merged);
@@ -194,6 +192,17 @@ public class AblationMergeTests(AblationHalvesFixture halves) : IClassFixture<Ab
         Directory.Exists(a).Should().BeTrue();
         notAblation.ExitCode.Should().Be(ExitCodes.RunError);
         notAblation.Error.Should().Contain("ablation.json");
+    }
+
+    // A copy of half "b" whose config.json is edited as given (the source half stays as trained).
+    private string CopyOfHalfB(string prefix, Action<JsonNode> edit)
+    {
+        string copy = halves.Temp.Combine(prefix + Guid.NewGuid().ToString("N"));
+        Copy(halves.Folder("b"), copy);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(copy, "config.json")))!;
+        edit(config);
+        File.WriteAllText(Path.Combine(copy, "config.json"), config.ToJsonString());
+        return copy;
     }
 
     [Fact]
