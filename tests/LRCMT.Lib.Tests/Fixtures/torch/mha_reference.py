@@ -9,29 +9,20 @@ nn.TransformerEncoderLayer from a fixed seed, writes its weights (mha/base.safet
 as PEFT's save_pretrained writes it for target_modules=["self_attn"] (mha/adapter/), and the input and the output
 of the layer with the merged weights (mha/io.safetensors).
 """
-import collections, json, os, struct
+import collections, json, os, sys
 import torch
+
+# The one safetensors reader/writer of the fixture scripts lives beside the PEFT references.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peft"))
+import safetensors_io  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mha")
 E, HEADS, FF, R, ALPHA = 8, 2, 16, 2, 4
 
 
 def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().to(torch.float32)
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {"format": "pt"}
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
+    """Every tensor as float32, through the fixture scripts' one safetensors writer."""
+    safetensors_io.write(path, {name: t.detach().to(torch.float32) for name, t in tensors.items()})
 
 
 def main():
