@@ -57,8 +57,13 @@ public sealed class CliApp(IAnsiConsole console, TextWriter error)
         NonFiniteLossException diverged => (ExitCodes.TrainingDiverged, diverged.Message),
         UnsafePickleException pickle => (ExitCodes.DataError, pickle.Message),
         LrcmtException lrcmt => (ExitCodes.UnexpectedError, lrcmt.Message),
+        // libtorch's errors carry its native trace ("Exception raised from …", "frame #0: …"): its first line says what failed.
+        System.Runtime.InteropServices.ExternalException native =>
+            (ExitCodes.UnexpectedError, $"libtorch: {FirstLine(native.Message)} (set LRCMT_DEBUG=1 for the native and .NET stack traces)"),
         _ => (ExitCodes.UnexpectedError, $"{e.GetType().Name}: {e.Message} (set LRCMT_DEBUG=1 for the stack trace)"),
     };
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd();
 
     private static RootCommand BuildRoot(CliContext context)
     {

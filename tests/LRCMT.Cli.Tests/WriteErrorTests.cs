@@ -124,4 +124,18 @@ public class WriteErrorTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixture
         code.Should().Be(ExitCodes.WriteError);
         message.Should().Contain("/x/metrics.json").And.Contain("permission");
     }
+
+    [Fact]
+    public void A_libtorch_error_is_told_by_its_first_line_without_the_native_trace()
+    {
+        var error = new System.Runtime.InteropServices.ExternalException(
+            "Expected false to be true, but got false.\nException raised from toFloat at /pytorch/c10/core/Scalar.h:140 (most recent call first):\n" +
+            "frame #0: c10::Error::Error(c10::SourceLocation) + 0xb0 (0x7f in libc10.so)\nframe #1: THSTensor_add + 0x62");
+
+        var (code, message) = CliApp.Explain(error);
+
+        code.Should().Be(ExitCodes.UnexpectedError);
+        message.Should().StartWith("libtorch: Expected false to be true, but got false.").And.Contain("LRCMT_DEBUG=1")
+            .And.NotContain("frame #").And.NotContain("Exception raised from");
+    }
 }

@@ -125,9 +125,12 @@ public sealed class RunFolder : IDisposable
             if (KeepIncomplete() is not { } kept) throw;
             var (code, message) = CliApp.Explain(e);
             string checkpoint = Path.Combine(kept, RunFiles.TrainerCheckpoint, Training.Trainer.LastCheckpointName);
-            throw new CliException(code,
-                $"{message} The partial run was moved to {kept}; its last good checkpoint is {checkpoint}. " +
-                $"Continue it with: lrcmt train --resume {kept}", e);
+            if (System.IO.File.Exists(checkpoint))
+                throw new CliException(code,
+                    $"{message} The partial run was moved to {kept}; its last good checkpoint is {checkpoint}. " +
+                    $"Continue it with: lrcmt train --resume {kept}", e);
+            // Several runs (an ablation): the finished ones are kept with the interrupted one's checkpoint in its own folder.
+            throw new CliException(code, $"{message} The partial runs were moved to {kept}; each run folder in it keeps its files and checkpoint.", e);
         }
     }
 
