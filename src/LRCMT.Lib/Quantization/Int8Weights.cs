@@ -60,7 +60,10 @@ internal static class Int8Weights
         codes.copy_(w.div(rowScales.unsqueeze(1)).round_().clamp_(-MaxCode, MaxCode));
     }
 
-    /// <summary>Reads quantized rows back: codes [out, in] · scales [out], in <paramref name="dtype"/>.</summary>
+    /// <summary>
+    /// Reads quantized rows back: codes [out, in] · scales [out], multiplied in float32 and rounded once to
+    /// <paramref name="dtype"/> (bfloat16 holds every code exactly, but a bfloat16 product of a rounded scale would round twice).
+    /// </summary>
     /// <exception cref="ShapeMismatchException">The codes are not 2-D, or the scales are not [out].</exception>
     public static Tensor Dequantize(Tensor codes, Tensor scales, ScalarType dtype = ScalarType.Float32)
     {
@@ -69,6 +72,7 @@ internal static class Int8Weights
         if (codes.dim() != 2) throw new ShapeMismatchException("int8 codes", "[out_features, in_features]", codes.shape);
         if (scales.dim() != 1 || scales.shape[0] != codes.shape[0]) throw new ShapeMismatchException("int8 scales", $"[{codes.shape[0]}]", scales.shape);
         using var scope = NewDisposeScope();
-        return codes.to(dtype).mul_(scales.to(dtype).unsqueeze(1)).MoveToOuterDisposeScope();
+        var product = codes.to(ScalarType.Float32).mul_(scales.to(ScalarType.Float32).unsqueeze(1));
+        return (dtype == ScalarType.Float32 ? product : product.to(dtype)).MoveToOuterDisposeScope();
     }
 }
