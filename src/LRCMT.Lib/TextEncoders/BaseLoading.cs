@@ -161,7 +161,9 @@ internal static class BaseLoading
                     long count = Math.Min(step, rows - first);
                     var block = Block(stored, count * columns).view(count, columns);
                     source.ReadElements(weightKey, first * columns, block);
-                    Int8Weights.QuantizeRows(block, codes.narrow(0, first, count), scales.narrow(0, first, count));
+                    // QuantizeRows works in place on float32 scratch: a float32 checkpoint's block is that already.
+                    var rowsToQuantize = stored == ScalarType.Float32 ? block : Block(ScalarType.Float32, count * columns).view(count, columns).copy_(block);
+                    Int8Weights.QuantizeRows(rowsToQuantize, codes.narrow(0, first, count), scales.narrow(0, first, count));
                 }
                 bias = biasKey is null ? null : Read(biasKey, computeType);
                 var layer = QuantizedLinear.FromQuantized(codes, scales, bias, computeType);
