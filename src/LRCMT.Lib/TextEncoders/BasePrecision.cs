@@ -98,6 +98,12 @@ public static class BasePrecision
             if (exact.TryGetValue(name, out var value)) parameter.copy_(value);
     }
 
+    /// <summary>
+    /// Only the first half of <see cref="Apply"/> for <see cref="BaseDType.Int8"/>: the projections quantized, the base
+    /// frozen, every other tensor left in its type (the layout int8 bases had before they computed in bfloat16).
+    /// </summary>
+    internal static void QuantizeProjections(nn.Module encoder) => Quantize(encoder, encoder.modules().Prepend(encoder).OfType<LoRALayer>().ToList());
+
     private static void Quantize(nn.Module encoder, IReadOnlyList<LoRALayer> layers)
     {
         var adapted = layers.Where(l => l is not QuantizedLinear && l.AdapterNames.Count > 0).ToList();
