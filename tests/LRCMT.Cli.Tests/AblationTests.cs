@@ -2,10 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using FluentAssertions;
 using LRCMT.Cli;
+using LRCMT.Cli.Commands;
 using LRCMT.Cli.Experiments;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
 using LRCMT.Models;
+using LRCMT.Training;
 using LRCMT.Tests.TestSupport;
 using Xunit;
 
@@ -116,6 +118,39 @@ public class AblationTests
 
     private static List<string> Metrics(string output) =>
         output.Split('\n').Where(l => l.Contains("MAE") || l.Contains("Has0_acc_2")).ToList();
+
+    // The unsaturated benchmark trains longer by default; the settings file and --epochs still decide, and
+    // --difficulty settings keeps the library's own default.
+    [Fact]
+    public async Task The_unsaturated_benchmark_trains_its_own_budget_unless_the_settings_file_or_flags_name_the_epochs()
+    {
+        using var temp = new TempFolder();
+        string noEpochs = temp.Combine("no-epochs.json");
+        File.WriteAllText(noEpochs, """
+            { "Data": { "MaxTextTokens": 8, "BatchSize": 16,
+                        "Controlled": { "TrainCount": 16, "ValidCount": 8, "TestCount": 8, "AcousticLength": 4, "VisualLength": 4 } } }
+            """);
+        string twoEpochs = TrainAndEvalTests.WriteSettings(temp);
+
+        async Task<TrainerOptions> Trained(string name, params string[] extra)
+        {
+            string output = temp.Combine(name);
+            var result = await CliHarness.RunAsync(["ablate", "--encoder", Fixtures.TinyBertFolder, "--variant", "TextOnly", "--output", output, .. extra]);
+            result.ExitCode.Should().Be(ExitCodes.Success, result.Output + result.Error);
+            return RunSettingsFile.Load(Path.Combine(output, "TextOnly", "seed-1", "config.json")).Training;
+        }
+
+        var unsaturated = await Trained("unsaturated", "-c", noEpochs);
+        var asConfigured = await Trained("settings", "-c", noEpochs, "--difficulty", "settings");
+        var fromFile = await Trained("file", "-c", twoEpochs);
+        var fromFlag = await Trained("flag", "-c", noEpochs, "--epochs", "3");
+
+        unsaturated.Epochs.Should().Be(AblateCommand.UnsaturatedEpochs).And.NotBe(new TrainerOptions().Epochs);
+        asConfigured.Epochs.Should().Be(new TrainerOptions().Epochs, "--difficulty settings keeps the library's default");
+        fromFile.Epochs.Should().Be(2, "the settings file names its epochs");
+        fromFlag.Epochs.Should().Be(3);
+        unsaturated.Should().BeEquivalentTo(asConfigured with { Epochs = unsaturated.Epochs }, "only the budget differs");
+    }
 
     private static double Value(string[] lines, string model, string seed, string metric, string? rate = null)
     {

@@ -1,5 +1,6 @@
 using LRCMT.Regularization;
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Attention;
@@ -45,8 +46,9 @@ internal static class FusedAttention
     {
         using var scope = NewDisposeScope();
         double rootScale = Math.Sqrt(1.0 / Math.Sqrt(query.shape[^1]));
-        var scores = query.mul(rootScale).matmul(key.transpose(-2, -1).mul(rootScale));
-        if (additiveMask is not null) scores.add_(additiveMask);
+        using Scalar root = rootScale;
+        var scores = query.mul(root).matmul(key.transpose(-2, -1).mul(root));
+        if (additiveMask is not null) scores.add_(additiveMask, One);
         var weights = MaskDropout.Apply(scores.softmax(-1), dropout, training: true);
         return weights.matmul(value).MoveToOuterDisposeScope();
     }
@@ -64,7 +66,8 @@ internal static class FusedAttention
         using var scope = NewDisposeScope();
         var padded = keyMask.to(ScalarType.Bool).logical_not().view(keyMask.shape[0], 1, 1, keyMask.shape[1]);
         var bias = scoreBias ?? zeros(padded.shape, dtype, padded.device);
-        return bias.masked_fill(padded, finfo(dtype).min).MoveToOuterDisposeScope();
+        using Scalar lowest = finfo(dtype).min;
+        return bias.masked_fill(padded, lowest).MoveToOuterDisposeScope();
     }
 
     /// <summary>

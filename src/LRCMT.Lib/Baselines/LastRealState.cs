@@ -1,4 +1,6 @@
 using LRCMT.Fusion;
+using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Baselines;
@@ -16,11 +18,12 @@ internal static class LastRealState
         using var scope = NewDisposeScope();
         var real = mask.to(ScalarType.Bool);
         // 1-based position of each real frame, 0 for padding; the row maximum is the last real position (0: none).
-        var positions = arange(1, values.shape[1] + 1, dtype: ScalarType.Int64, device: values.device).unsqueeze(0);
+        using Scalar end = values.shape[1] + 1;
+        var positions = arange(One, end, One, dtype: ScalarType.Int64, device: values.device).unsqueeze(0);
         var last = positions.mul(real.to(ScalarType.Int64)).amax(1);
-        var index = (last - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, values.shape[2]);
+        var index = last.sub(One).clamp_min(Zero).view(-1, 1, 1).expand(-1, 1, values.shape[2]);
         var states = values.gather(1, index).squeeze(1);
-        var any = last.gt(0).unsqueeze(1);
-        return states.masked_fill(any.logical_not(), 0).MoveToOuterDisposeScope();
+        var any = last.gt(Zero).unsqueeze(1);
+        return states.masked_fill(any.logical_not(), Zero).MoveToOuterDisposeScope();
     }
 }

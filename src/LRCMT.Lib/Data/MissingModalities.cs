@@ -1,6 +1,7 @@
 using LRCMT.Configuration;
 using LRCMT.Errors;
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Data;
@@ -78,9 +79,9 @@ public sealed record MissingModalities
             batch.InputIds.clone(),
             textMask.to(batch.AttentionMask.dtype),
             batch.TokenTypeIds?.clone(),
-            batch.Acoustic.masked_fill(acousticMask.logical_not().unsqueeze(2), 0),
+            batch.Acoustic.masked_fill(acousticMask.logical_not().unsqueeze(2), Zero),
             acousticMask,
-            batch.Visual.masked_fill(visualMask.logical_not().unsqueeze(2), 0),
+            batch.Visual.masked_fill(visualMask.logical_not().unsqueeze(2), Zero),
             visualMask,
             batch.Labels?.clone(),
             batch.Ids);

@@ -1,4 +1,6 @@
 using LRCMT.Errors;
+using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Data;
@@ -96,7 +98,8 @@ public sealed record MultimodalBatch(
         for (int i = 0; i < lengths.Length; i++)
             if (lengths[i] < 0 || lengths[i] > frames)
                 throw new InvalidInputException(lengthsName, $"sample {i} has length {lengths[i]}, outside [0, {frames}] (the padded length of {what}).");
-        using var positions = arange(frames, device: features.device).unsqueeze(0);
+        using Scalar end = frames; // arange(stop) would pass an unrooted start and step (RootedScalars)
+        using var positions = arange(Zero, end, One, device: features.device).unsqueeze(0);
         using var real = tensor(lengths, device: features.device).unsqueeze(1);
         return positions.lt(real);
     }

@@ -2,6 +2,7 @@ using LRCMT.Errors;
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -69,11 +70,11 @@ public sealed class CrossModalBlock : Module<Tensor, Tensor, Tensor?, Tensor>
         var attended = timeDistance is null
             ? cross_attn.call(target_norm.call(target), source_norm.call(source), sourceMask)
             : cross_attn.Attend(target_norm.call(target), source_norm.call(source), sourceMask, timeDistance);
-        var x = target + MaskDropout.Apply(attended, _residualDropout, training);
+        var x = target.add(MaskDropout.Apply(attended, _residualDropout, training), One);
 
         var hidden = functional.relu(fc1.call(ffn_norm.call(x)));
         hidden = MaskDropout.Apply(hidden, _reluDropout, training);
-        var updated = x + MaskDropout.Apply(fc2.call(hidden), _residualDropout, training);
+        var updated = x.add(MaskDropout.Apply(fc2.call(hidden), _residualDropout, training), One);
         return updated.MoveToOuterDisposeScope();
     }
 

@@ -1,6 +1,7 @@
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -93,11 +94,12 @@ public sealed class CrossModalEncoder : Module<Tensor, Tensor, Tensor?, Tensor>
 
     private Tensor Embed(Tensor x)
     {
-        var scaled = x * _inputScale;
+        using Scalar inputScale = _inputScale;
+        var scaled = x.mul(inputScale);
         if (_settings.UsePositions)
         {
             using var table = SinusoidalPositions.Table(x.shape[1], x.shape[2], x.device, x.dtype);
-            scaled = scaled + table.unsqueeze(0);
+            scaled = scaled.add(table.unsqueeze(0), One);
         }
         return MaskDropout.Apply(scaled, _settings.EmbeddingDropout, training);
     }

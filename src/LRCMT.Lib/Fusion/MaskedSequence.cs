@@ -1,4 +1,5 @@
 using LRCMT.Errors;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Fusion;
@@ -45,8 +46,8 @@ public readonly record struct MaskedSequence(Tensor Values, Tensor Mask)
         using var scope = NewDisposeScope();
         var keep = Mask.to(ScalarType.Bool).unsqueeze(2);
         // masked_fill rather than multiply: padding may hold inf/NaN, and 0 * inf is NaN.
-        var sum = Values.masked_fill(keep.logical_not(), 0).sum(1);
-        var count = keep.sum(1).to(Values.dtype).clamp_min(1);
+        var sum = Values.masked_fill(keep.logical_not(), Zero).sum(1);
+        var count = keep.sum(1).to(Values.dtype).clamp_min(One);
         return (sum / count).MoveToOuterDisposeScope();
     }
 }

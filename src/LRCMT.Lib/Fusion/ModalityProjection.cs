@@ -2,6 +2,7 @@ using LRCMT.Configuration;
 using LRCMT.Errors;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -67,7 +68,7 @@ public sealed class ModalityProjection : Module<Tensor, Tensor?, Tensor>
             throw new ShapeMismatchException($"{_modality} mask", $"[{features.shape[0]}, {features.shape[1]}]", mask.shape);
 
         using var scope = NewDisposeScope();
-        var x = mask is null ? features : features.masked_fill(mask.to(ScalarType.Bool).unsqueeze(2).logical_not(), 0);
+        var x = mask is null ? features : features.masked_fill(mask.to(ScalarType.Bool).unsqueeze(2).logical_not(), Zero);
         return Convolve(x).MoveToOuterDisposeScope();
     }
 

@@ -1,6 +1,7 @@
 using LRCMT.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -73,8 +74,9 @@ internal sealed class MultiheadCrossAttention : Module<Tensor, Tensor, Tensor?, 
     private Tensor CapturedWeights(Tensor q, Tensor k, Tensor? bias, Tensor? sourceMask)
     {
         using var _ = no_grad();
-        var scores = q.matmul(k.transpose(2, 3)) * (1.0 / Math.Sqrt(_headWidth)); // [B, H, Lt, Ls]
-        if (bias is not null) scores = scores + bias;
+        using Scalar scale = 1.0 / Math.Sqrt(_headWidth);
+        var scores = q.matmul(k.transpose(2, 3)).mul(scale); // [B, H, Lt, Ls]
+        if (bias is not null) scores = scores.add(bias, One);
         if (sourceMask is null) return functional.softmax(scores, -1);
         var keep = sourceMask.to(ScalarType.Bool).view(sourceMask.shape[0], 1, 1, sourceMask.shape[1]);
         return functional.softmax(scores, -1) * keep.to(scores.dtype);

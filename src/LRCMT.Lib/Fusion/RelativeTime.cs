@@ -1,3 +1,5 @@
+using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Fusion;
@@ -19,13 +21,15 @@ internal static class RelativeTime
         Tensor times;
         if (mask is null)
         {
-            times = ((arange(length, ScalarType.Float32, device) + 0.5) / length).unsqueeze(0);
+            using Scalar end = length, half = 0.5, count = length;
+            times = arange(Zero, end, One, ScalarType.Float32, device).add(half, One).div(count).unsqueeze(0);
         }
         else
         {
             var real = mask.to(ScalarType.Float32);
-            var count = real.sum(1, keepdim: true).clamp_min(1);
-            times = (real.cumsum(1) - 0.5) / count;
+            var count = real.sum(1, keepdim: true).clamp_min(One);
+            using Scalar half = 0.5;
+            times = real.cumsum(1).sub(half).div(count);
         }
         return times.MoveToOuterDisposeScope();
     }

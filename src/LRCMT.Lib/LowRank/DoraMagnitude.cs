@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank;
@@ -39,9 +40,10 @@ internal sealed class DoraMagnitude : nn.Module, ILoRAVariant
         // (scale - 1)·W·x removes the base output and adds the rescaled one; with dropout the base path keeps the
         // undropped x, so W·x must be recomputed on the dropped input.
         using var projected = projectedInput is null ? nn.functional.linear(adapterInput, baseWeight) : projectedInput.alias();
-        using var rescaledBase = projected.mul(scale.sub(1));
+        using var rescaledBase = projected.mul(scale.sub(One));
         using var lora = loraB.call(loraA.call(adapterInput));
-        return rescaledBase.add(lora.mul(scale).mul(scaling));
+        using Scalar s = scaling;
+        return rescaledBase.add(lora.mul(scale).mul(s), One);
     }
 
     public void Merge(Tensor weightToMerge, Tensor deltaWeight)
@@ -49,7 +51,7 @@ internal sealed class DoraMagnitude : nn.Module, ILoRAVariant
         using var norm = RowNorm(weightToMerge, deltaWeight);
         _merged.Scale?.Dispose();
         _merged.Scale = weight.detach().div(norm).unsqueeze(1).DetachFromDisposeScope(); // outlives the caller's scope
-        weightToMerge.add_(deltaWeight).mul_(_merged.Scale);
+        weightToMerge.add_(deltaWeight, One).mul_(_merged.Scale);
     }
 
     public void Unmerge(Tensor weightToUnmerge, Tensor deltaWeight)
@@ -63,7 +65,7 @@ internal sealed class DoraMagnitude : nn.Module, ILoRAVariant
     /// <summary>‖W + ΔW‖ per output row (L2 over the input dimension), PEFT's DoRA weight norm.</summary>
     public static Tensor RowNorm(Tensor baseWeight, Tensor deltaWeight)
     {
-        using var adapted = baseWeight.add(deltaWeight);
+        using var adapted = baseWeight.add(deltaWeight, One);
         return linalg.vector_norm(adapted, 2, new long[] { 1 });
     }
 

@@ -1,8 +1,10 @@
 using LRCMT.Configuration;
 using LRCMT.Errors;
+using LRCMT.Interop;
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank;
@@ -241,7 +243,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             if (!_settings.ContainsKey(name)) continue; // "__base__", or an adapter this layer lacks: the base output
             var index = plan.IndexOn(name, input.device);
             var delta = adapterOutput(name, input.index_select(dim, index));
-            output = output.index_add(dim, index, delta.to(output.dtype), 1);
+            output = output.index_add(dim, index, delta.to(output.dtype), One);
         }
         return output;
     }
@@ -251,7 +253,8 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     {
         var a = lora_A.Get(adapterName);
         var x = input.dtype == a.weight.dtype ? input : input.to(a.weight.dtype);
-        return lora_B.Get(adapterName).call(a.call(x)).mul(_settings[adapterName].Scaling);
+        using Scalar scaling = _settings[adapterName].Scaling;
+        return lora_B.Get(adapterName).call(a.call(x)).mul(scaling);
     }
 
     /// <summary>
@@ -302,7 +305,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             // DoRA reuses W·x of the base path when the adapter sees the same input.
             var (weight, bias) = (BaseWeight, BaseBias);
             var projected = nn.functional.linear(input, weight);
-            output = bias is null ? projected : projected.add(bias);
+            output = bias is null ? projected : projected.add(bias, RootedScalars.One);
             delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), DeltaWeightOf(name), settings.Scaling, dropping ? null : projected);
         }
         else
@@ -310,7 +313,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             output = BaseProjection(input);
             delta = settings.Variant.Delta(x, null, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
         }
-        return output.add(delta.to(output.dtype)).MoveToOuterDisposeScope();
+        return output.add(delta.to(output.dtype), RootedScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>The record of a named adapter: the injection's (shared by every layer it adapted) or this layer's own.</summary>
@@ -357,7 +360,10 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     }
 
     private Tensor DeltaWeightOf(string name)
-        => lora_B.Get(name).weight.matmul(lora_A.Get(name).weight).mul(_settings[name].Scaling);
+    {
+        using Scalar scaling = _settings[name].Scaling;
+        return lora_B.Get(name).weight.matmul(lora_A.Get(name).weight).mul(scaling);
+    }
 
     private void ValidateRank(string adapterName, LoRAConfig config)
     {

@@ -1,5 +1,6 @@
 using LRCMT.Regularization;
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -31,7 +32,7 @@ internal sealed class SentimentHead : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var hidden = MaskDropout.Apply(functional.relu(proj1.call(fused)), _dropout, training);
-        var refined = proj2.call(hidden) + fused;
+        var refined = proj2.call(hidden).add(fused, One);
         return out_layer.call(refined).MoveToOuterDisposeScope();
     }
 }

@@ -27,7 +27,8 @@ internal static class MaskDropout
         using var scope = NewDisposeScope();
         // empty_like keeps the input's strides, as libtorch's mask does, so a permuted input draws in the same order.
         var keep = empty_like(input, dtype: ScalarType.Bool).bernoulli_(1 - p);
-        return input.mul(keep).mul_(Scale(p, input.dtype)).MoveToOuterDisposeScope();
+        using Scalar scale = Scale(p, input.dtype); // held through the call: see RootedScalars
+        return input.mul(keep).mul_(scale).MoveToOuterDisposeScope();
     }
 
     /// <summary>1 / (1 − p) as libtorch computes it for the mask: in float32, then rounded to the element type.</summary>

@@ -1,8 +1,9 @@
 using LRCMT.Errors;
-using LRCMT.Training;
 using LRCMT.TextEncoders.Bert;
+using LRCMT.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.TextEncoders;
@@ -116,6 +117,7 @@ public sealed class BertModel : TextEncoder
     internal static Tensor AdditiveMask(Tensor attentionMask, ScalarType dtype)
     {
         var keep = attentionMask.to_type(dtype).unsqueeze(1).unsqueeze(2);
-        return (1.0 - keep) * finfo(dtype).min;
+        using Scalar lowest = finfo(dtype).min;
+        return keep.neg().add(One, One).mul(lowest); // (1 − keep)·min, with held Scalars (RootedScalars)
     }
 }

@@ -1,3 +1,5 @@
+using LRCMT.Interop;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,7 +19,9 @@ internal static class GradientClipping
         if (grads.Count == 0) return;
         using var _ = no_grad();
         var total = stack(grads.Select(g => g.norm().to(ScalarType.Float32)).ToArray()).norm();
-        var factor = (maxNorm / (total + 1e-6)).clamp_max(1.0);
+        // Held Scalars and a tensor numerator, not numbers: see RootedScalars.
+        using Scalar floor = 1e-6, one = 1.0;
+        var factor = tensor(maxNorm, dtype: total.dtype, device: total.device).div(total.add(floor, RootedScalars.One)).clamp_max(one);
         foreach (var grad in grads) grad.mul_(factor.to(grad.dtype));
     }
 }

@@ -1,8 +1,9 @@
+using LRCMT.Configuration;
 using LRCMT.Errors;
+using LRCMT.Interop;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using LRCMT.Configuration;
 
 namespace LRCMT.Training;
 
@@ -139,10 +140,13 @@ public sealed class LeanAdamW : AdamW
             var state = (State)_state[parameter.Handle];
             state.step += 1;
             double correction1 = 1 - Math.Pow(beta1, state.step), correction2 = 1 - Math.Pow(beta2, state.step);
+            // Every number goes to libtorch as a Scalar held until this parameter is done (RootedScalars says why).
+            using Scalar keep = 1 - lr * decay, b1 = beta1, b2 = beta2, rest1 = 1 - beta1, rest2 = 1 - beta2,
+                root2 = Math.Sqrt(correction2), epsilon = eps, stepSize = -lr / correction1;
 
-            parameter.mul_(1 - lr * decay);
-            state.exp_avg.mul_(beta1).add_(grad, alpha: 1 - beta1);
-            state.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
+            parameter.mul_(keep);
+            state.exp_avg.mul_(b1).add_(grad, alpha: rest1);
+            state.exp_avg_sq.mul_(b2).addcmul_(grad, grad, value: rest2);
             var second = state.exp_avg_sq;
             if (amsgrad)
             {
@@ -151,8 +155,8 @@ public sealed class LeanAdamW : AdamW
                 state.max_exp_avg_sq.copy_(maximum(state.max_exp_avg_sq, second));
                 second = state.max_exp_avg_sq;
             }
-            var denominator = second.sqrt().div_(Math.Sqrt(correction2)).add_(eps);
-            parameter.addcdiv_(state.exp_avg, denominator, value: -lr / correction1);
+            var denominator = second.sqrt().div_(root2).add_(epsilon, RootedScalars.One);
+            parameter.addcdiv_(state.exp_avg, denominator, value: stepSize);
         }
     }, closure);
 

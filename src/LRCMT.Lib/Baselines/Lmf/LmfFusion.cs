@@ -2,6 +2,7 @@ using LRCMT.Errors;
 using LRCMT.Fusion;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Baselines;
@@ -60,7 +61,7 @@ public sealed class LmfFusion : FusionBody
         var t = zt.matmul(text_factor);
         var a = za.matmul(acoustic_factor);
         var v = zv.matmul(visual_factor);
-        return ((t * a * v).sum(dim: 0) + fusion_bias).MoveToOuterDisposeScope();
+        return (t * a * v).sum(dim: 0).add(fusion_bias, One).MoveToOuterDisposeScope();
     }
 
     // Xavier-normal, as the published code initialises its factors.

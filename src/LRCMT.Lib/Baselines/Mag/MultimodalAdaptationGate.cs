@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -52,10 +53,13 @@ internal sealed class MultimodalAdaptationGate : Module<Tensor, Tensor, Tensor, 
         var z = text.to(shift_bias.dtype);
         var gateV = functional.relu(visual_gate.call(cat([z, visual], 2)));
         var gateA = functional.relu(acoustic_gate.call(cat([z, acoustic], 2)));
-        var shift = gateV * visual_shift.call(visual) + gateA * acoustic_shift.call(acoustic) + shift_bias;
+        // Written with held Scalars rather than operators on numbers (RootedScalars says why).
+        var one = RootedScalars.One;
+        var shift = gateV.mul(visual_shift.call(visual)).add(gateA.mul(acoustic_shift.call(acoustic)), one).add(shift_bias, one);
 
-        var alpha = (_beta * z.norm(-1, keepdim: true) / shift.norm(-1, keepdim: true).clamp_min(NormFloor)).clamp_max(1.0);
-        var shifted = MaskDropout.Apply(layer_norm.call(z + alpha * shift), _dropout, training);
+        using Scalar beta = _beta, floor = NormFloor, cap = 1.0;
+        var alpha = z.norm(-1, keepdim: true).mul(beta).div(shift.norm(-1, keepdim: true).clamp_min(floor)).clamp_max(cap);
+        var shifted = MaskDropout.Apply(layer_norm.call(z.add(alpha.mul(shift), one)), _dropout, training);
         return shifted.to(text.dtype).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,6 @@
 using LRCMT.Errors;
+using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Baselines;
@@ -21,13 +23,13 @@ internal static class TextTimeResampling
         var frameReal = frameMask.to(ScalarType.Bool);
         var textReal = textMask.to(ScalarType.Bool);
         // masked_fill rather than a product with the weights: padding may hold inf/NaN, and 0 * inf is NaN.
-        var clean = frames.masked_fill(frameReal.logical_not().unsqueeze(2), 0);
+        var clean = frames.masked_fill(frameReal.logical_not().unsqueeze(2), Zero);
         if (alignment == NonverbalAlignment.AsGiven)
         {
             if (frames.shape[1] != textMask.shape[1])
                 throw new ShapeMismatchException($"{what} features (AsGiven alignment needs the text's length)",
                     $"[{frames.shape[0]}, {textMask.shape[1]}, {frames.shape[2]}]", frames.shape);
-            return clean.masked_fill(textReal.logical_not().unsqueeze(2), 0).MoveToOuterDisposeScope();
+            return clean.masked_fill(textReal.logical_not().unsqueeze(2), Zero).MoveToOuterDisposeScope();
         }
         return Weights(frameReal, textReal).to(frames.dtype).bmm(clean).MoveToOuterDisposeScope();
     }
@@ -37,19 +39,20 @@ internal static class TextTimeResampling
     {
         var n = textReal.sum(1, keepdim: true, type: ScalarType.Int64);   // real tokens  [B, 1]
         var m = frameReal.sum(1, keepdim: true, type: ScalarType.Int64);  // real frames  [B, 1]
-        var tokenRank = textReal.to(ScalarType.Int64).cumsum(1) - 1;       // [B, Lt]
-        var frameRank = frameReal.to(ScalarType.Int64).cumsum(1) - 1;      // [B, Lf]
+        var tokenRank = textReal.to(ScalarType.Int64).cumsum(1).sub(One);  // [B, Lt]
+        var frameRank = frameReal.to(ScalarType.Int64).cumsum(1).sub(One); // [B, Lf]
+        using Scalar two = 2; // held, as every number here (RootedScalars)
 
         // Frame j of m sits at (j + ½)/m; token i of n covers [i/n, (i+1)/n): its token is ⌊(2j + 1)·n / 2m⌋.
-        var window = (2 * frameRank + 1).mul(n).div(2 * m.clamp_min(1), rounding_mode: RoundingMode.floor);
+        var window = frameRank.mul(two).add(One, One).mul(n).div(m.clamp_min(One).mul(two), rounding_mode: RoundingMode.floor);
         // The frame nearest token i's centre (i + ½)/n: ⌊(2i + 1)·m / 2n⌋.
-        var nearest = (2 * tokenRank + 1).mul(m).div(2 * n.clamp_min(1), rounding_mode: RoundingMode.floor);
+        var nearest = tokenRank.mul(two).add(One, One).mul(m).div(n.clamp_min(One).mul(two), rounding_mode: RoundingMode.floor);
 
         var real = textReal.unsqueeze(2).logical_and(frameReal.unsqueeze(1));
         var inShare = window.unsqueeze(1).eq(tokenRank.unsqueeze(2)).logical_and(real);
         var closest = frameRank.unsqueeze(1).eq(nearest.unsqueeze(2)).logical_and(real);
         var hasShare = inShare.any(2, keepdim: true);
         var chosen = where(hasShare, inShare, closest).to(ScalarType.Float32);
-        return chosen / chosen.sum(2, keepdim: true).clamp_min(1);
+        return chosen.div(chosen.sum(2, keepdim: true).clamp_min(One));
     }
 }

@@ -1,6 +1,7 @@
 using LRCMT.Fusion;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Baselines;
@@ -45,15 +46,15 @@ internal sealed class MaskedLstm : nn.Module<MaskedSequence, Tensor>
         using var scope = NewDisposeScope();
         var real = mask.to(ScalarType.Bool).unsqueeze(2);
         // masked_fill: padding may hold inf/NaN, which must not reach the input projection of any step.
-        var inputs = values.masked_fill(real.logical_not(), 0).matmul(weight_ih_l0.t()) + bias_ih_l0 + bias_hh_l0;
+        var inputs = values.masked_fill(real.logical_not(), Zero).matmul(weight_ih_l0.t()).add(bias_ih_l0, One).add(bias_hh_l0, One);
         var h = zeros(values.shape[0], _hidden, dtype: values.dtype, device: values.device);
         var c = zeros_like(h);
         var recurrent = weight_hh_l0.t();
         for (long t = 0; t < values.shape[1]; t++)
         {
-            var gates = inputs.select(1, t) + h.matmul(recurrent);
+            var gates = inputs.select(1, t).add(h.matmul(recurrent), One);
             var chunks = gates.chunk(4, 1);
-            var cNext = sigmoid(chunks[1]) * c + sigmoid(chunks[0]) * tanh(chunks[2]);
+            var cNext = (sigmoid(chunks[1]) * c).add(sigmoid(chunks[0]) * tanh(chunks[2]), One);
             var hNext = sigmoid(chunks[3]) * tanh(cNext);
             var step = real.select(1, t);
             c = where(step, cNext, c);

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank.Substitution;
@@ -138,8 +139,9 @@ internal sealed class WeightBuild
             gradM = grad.mul(value).sum(1).div(_norm!);
             grad = grad.mul(_scale!.unsqueeze(1));
         }
-        var gradA = _snapB!.t().matmul(grad).mul(Scaling);
-        var gradB = grad.matmul(_snapA!.t()).mul(Scaling);
+        using Scalar scaling = Scaling;
+        var gradA = _snapB!.t().matmul(grad).mul(scaling);
+        var gradB = grad.matmul(_snapA!.t()).mul(scaling);
         return (gradA.MoveToOuterDisposeScope(), gradB.MoveToOuterDisposeScope(), gradM?.MoveToOuterDisposeScope());
     }
 }

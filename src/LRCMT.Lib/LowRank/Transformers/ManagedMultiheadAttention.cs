@@ -3,6 +3,7 @@ using LRCMT.Errors;
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank.Transformers;
@@ -91,7 +92,8 @@ internal sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tens
             throw new ShapeMismatchException("key padding mask", $"[{batch}, {sourceLength}]", key_padding_mask.shape);
 
         using var scope = NewDisposeScope();
-        var q = Project(0, query).mul(1.0 / Math.Sqrt(headDim)).reshape(targetLength, batch * heads, headDim).transpose(0, 1);
+        using Scalar scale = 1.0 / Math.Sqrt(headDim), minusInfinity = float.NegativeInfinity;
+        var q = Project(0, query).mul(scale).reshape(targetLength, batch * heads, headDim).transpose(0, 1);
         var k = Project(1, key).reshape(sourceLength, batch * heads, headDim).transpose(0, 1);
         var v = Project(2, value).reshape(sourceLength, batch * heads, headDim).transpose(0, 1);
 
@@ -99,12 +101,12 @@ internal sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tens
         if (attn_mask is not null)
         {
             var mask = attn_mask.dim() == 2 ? attn_mask.unsqueeze(0) : attn_mask;
-            scores = mask.dtype == ScalarType.Bool ? scores.masked_fill(mask, float.NegativeInfinity) : scores.add(mask);
+            scores = mask.dtype == ScalarType.Bool ? scores.masked_fill(mask, minusInfinity) : scores.add(mask, One);
         }
         if (key_padding_mask is not null)
         {
             var padding = key_padding_mask.to_type(ScalarType.Bool).view(batch, 1, 1, sourceLength);
-            scores = scores.view(batch, heads, targetLength, sourceLength).masked_fill(padding, float.NegativeInfinity)
+            scores = scores.view(batch, heads, targetLength, sourceLength).masked_fill(padding, minusInfinity)
                 .view(batch * heads, targetLength, sourceLength);
         }
 
@@ -207,14 +209,15 @@ internal sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tens
         if (PackedInProjection is { AdaptersEnabled: true, PerSample: not null } perSample)
             return perSample.AddPerSample(input, projected, (adapter, x) => SliceOutput(perSample, adapter, offset, x));
         if (PackedInProjection is not { AdaptersEnabled: true, MergedAdapter: null, ActiveAdapter: { } name } packed) return projected;
-        return projected.add(SliceOutput(packed, name, offset, input));
+        return projected.add(SliceOutput(packed, name, offset, input), One);
     }
 
     // PEFT's layout: the slice's rows of s·B·A applied to x; no dropout (PEFT merges the adapter for the forward).
     private Tensor SliceOutput(LoRALayer packed, string adapterName, long offset, Tensor input)
     {
         var (a, b, _) = packed.AdapterMatrices(adapterName);
-        return nn.functional.linear(nn.functional.linear(input, a), b.narrow(0, offset, EmbedDim)).mul(packed.ScalingOf(adapterName));
+        using Scalar scaling = packed.ScalingOf(adapterName);
+        return nn.functional.linear(nn.functional.linear(input, a), b.narrow(0, offset, EmbedDim)).mul(scaling);
     }
 
     private void CheckShape(string what, Tensor tensor)

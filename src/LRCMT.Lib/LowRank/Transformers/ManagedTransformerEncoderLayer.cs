@@ -2,6 +2,7 @@ using LRCMT.Configuration;
 using LRCMT.Errors;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank.Transformers;
@@ -83,13 +84,13 @@ internal sealed class ManagedTransformerEncoderLayer : nn.Module<Tensor, Tensor>
         var x = BatchFirst ? src.transpose(0, 1) : src;
         if (NormFirst)
         {
-            x = x.add(AttentionBlock(norm1.call(x), src_mask, src_key_padding_mask));
-            x = x.add(FeedForwardBlock(norm2.call(x)));
+            x = x.add(AttentionBlock(norm1.call(x), src_mask, src_key_padding_mask), One);
+            x = x.add(FeedForwardBlock(norm2.call(x)), One);
         }
         else
         {
-            x = norm1.call(x.add(AttentionBlock(x, src_mask, src_key_padding_mask)));
-            x = norm2.call(x.add(FeedForwardBlock(x)));
+            x = norm1.call(x.add(AttentionBlock(x, src_mask, src_key_padding_mask), One));
+            x = norm2.call(x.add(FeedForwardBlock(x), One));
         }
         if (BatchFirst) x = x.transpose(0, 1);
         return x.MoveToOuterDisposeScope();

@@ -1,3 +1,5 @@
+using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.TextEncoders.Bert;
@@ -20,7 +22,8 @@ internal static class BertActivation
     private static Tensor TanhGelu(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var inner = (x + x.pow(3) * 0.044715) * TanhGeluScale;
-        return (x * 0.5 * (inner.tanh() + 1.0)).MoveToOuterDisposeScope();
+        using Scalar three = 3, cubic = 0.044715, scale = TanhGeluScale, half = 0.5, one = 1.0;
+        var inner = x.add(x.pow(three).mul(cubic), One).mul(scale);
+        return x.mul(half).mul(inner.tanh().add(one, One)).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.TextEncoders.Bert;
@@ -32,8 +33,9 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
     {
         using var scope = NewDisposeScope();
-        var positions = arange(inputIds.size(1), dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
-        var sum = word_embeddings.call(inputIds) + token_type_embeddings.call(tokenTypeIds) + position_embeddings.call(positions);
+        using Scalar length = inputIds.size(1);
+        var positions = arange(Zero, length, One, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
+        var sum = word_embeddings.call(inputIds).add(token_type_embeddings.call(tokenTypeIds), One).add(position_embeddings.call(positions), One);
         return dropout.call(LayerNorm.call(sum)).MoveToOuterDisposeScope();
     }
 }

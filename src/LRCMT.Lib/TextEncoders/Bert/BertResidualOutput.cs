@@ -1,6 +1,7 @@
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.TextEncoders.Bert;
@@ -31,6 +32,6 @@ internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var projected = dropout.call(dense.call(hidden));
-        return LayerNorm.call(projected + residual).MoveToOuterDisposeScope();
+        return LayerNorm.call(projected.add(residual, One)).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.TextEncoders.Roberta;
@@ -37,9 +38,10 @@ internal sealed class RobertaEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
     {
         using var scope = NewDisposeScope();
-        var real = inputIds.ne(paddingIndex).to_type(ScalarType.Int64);
-        var positions = real.cumsum(1) * real + paddingIndex;
-        var sum = word_embeddings.call(inputIds) + token_type_embeddings.call(tokenTypeIds) + position_embeddings.call(positions);
+        using Scalar padding = paddingIndex;
+        var real = inputIds.ne(padding).to_type(ScalarType.Int64);
+        var positions = real.cumsum(1).mul(real).add(padding, One);
+        var sum = word_embeddings.call(inputIds).add(token_type_embeddings.call(tokenTypeIds), One).add(position_embeddings.call(positions), One);
         return dropout.call(LayerNorm.call(sum)).MoveToOuterDisposeScope();
     }
 }
