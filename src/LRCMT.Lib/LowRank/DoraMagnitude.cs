@@ -31,9 +31,10 @@ internal sealed class DoraMagnitude : nn.Module, ILoRAVariant
 
     public Parameter Magnitude => weight;
 
-    public Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput)
+    public Tensor Delta(Tensor adapterInput, Tensor? baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput)
     {
         if (deltaWeight is null) throw new ArgumentNullException(nameof(deltaWeight), "DoRA needs s·B·A for its norm.");
+        if (baseWeight is null) throw new ArgumentNullException(nameof(baseWeight), "DoRA needs W for its norm.");
         using var norm = RowNorm(baseWeight, deltaWeight.detach()).detach();
         using var scale = weight.div(norm);
         // (scale - 1)·W·x removes the base output and adds the rescaled one; with dropout the base path keeps the

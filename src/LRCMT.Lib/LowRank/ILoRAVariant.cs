@@ -12,8 +12,10 @@ internal interface ILoRAVariant
     /// <summary>
     /// What to add to the base output F.linear(x, W, b), given the adapter's (dropped-out) input. When no dropout
     /// was applied, <paramref name="projectedInput"/> is W·x already computed for the base path (else null).
+    /// <paramref name="baseWeight"/> is W when <see cref="NeedsDeltaWeight"/>, else null (an int8 layer would have to
+    /// dequantise it on every call for nothing).
     /// </summary>
-    Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput);
+    Tensor Delta(Tensor adapterInput, Tensor? baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput);
 
     /// <summary>Folds the adapter into <paramref name="weight"/> in place; <paramref name="deltaWeight"/> is s·B·A.</summary>
     void Merge(Tensor weight, Tensor deltaWeight);

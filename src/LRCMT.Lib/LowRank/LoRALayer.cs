@@ -293,9 +293,6 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             return AddPerSample(input, BaseProjection(input), StandardAdapterOutput).MoveToOuterDisposeScope();
         if (!AdaptersEnabled || _merged is not null || _active is not { } name)
             return BaseProjection(input).MoveToOuterDisposeScope();
-        var weight = BaseWeight;
-        var bias = BaseBias;
-
         var settings = _settings[name];
         bool dropping = settings.Dropout > 0 && training;
         var x = dropping ? MaskDropout.Apply(input, settings.Dropout, training) : input;
@@ -306,6 +303,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         if (settings.Variant.NeedsDeltaWeight)
         {
             // DoRA reuses W·x of the base path when the adapter sees the same input.
+            var (weight, bias) = (BaseWeight, BaseBias);
             var projected = nn.functional.linear(input, weight);
             output = bias is null ? projected : projected.add(bias, RootedScalars.One);
             delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), DeltaWeightOf(name), settings.Scaling, dropping ? null : projected);
@@ -313,7 +311,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         else
         {
             output = BaseProjection(input);
-            delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
+            delta = settings.Variant.Delta(x, null, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
         }
         return output.add(delta.to(output.dtype), RootedScalars.One).MoveToOuterDisposeScope();
     }

@@ -12,7 +12,7 @@ internal sealed class StandardLoRA : ILoRAVariant
 
     public bool NeedsDeltaWeight => false;
 
-    public Tensor Delta(Tensor adapterInput, Tensor baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput)
+    public Tensor Delta(Tensor adapterInput, Tensor? baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput)
     {
         using Scalar s = scaling; // held through the call: see RootedScalars
         return loraB.call(loraA.call(adapterInput)).mul(s);

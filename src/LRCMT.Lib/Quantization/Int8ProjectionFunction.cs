@@ -5,8 +5,8 @@ namespace LRCMT.Quantization;
 
 /// <summary>
 /// y = x · (q · s)ᵀ + b as one autograd node that keeps only the int8 codes and scales for backward. Plain
-/// <c>F.linear</c> on a dequantised weight would keep that float32 weight alive until backward — for every layer of
-/// the model at once, as much memory as a float32 base. Here backward dequantises again: dL/dx = dL/dy · (q · s).
+/// <c>F.linear</c> on a dequantised weight would keep that dequantised weight alive until backward — for every layer of
+/// the model at once, as much memory as a float base. Here backward dequantises again: dL/dx = dL/dy · (q · s).
 /// The codes, scales and bias are frozen, so they get no gradient.
 /// </summary>
 /// <remarks>

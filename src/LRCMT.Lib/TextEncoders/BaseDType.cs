@@ -17,9 +17,10 @@ public enum BaseDType
 
     /// <summary>
     /// int8 weights for the projections (a quarter of float32's memory), per output channel with a float32 scale
-    /// (<see cref="Quantization.QuantizedLinear"/>), dequantised per layer on the fly; embeddings, LayerNorm, biases and
-    /// all computation stay float32. Load it with <c>FromPretrained(folder, BaseDType.Int8)</c>, or quantize a loaded
-    /// encoder with <see cref="BasePrecision.Apply"/> before LoRA is injected.
+    /// (<see cref="Quantization.QuantizedLinear"/>), dequantised per layer on the fly to bfloat16; embeddings, LayerNorm
+    /// and biases are held in bfloat16 and the base computes in bfloat16, as a <see cref="BFloat16"/> base does. Load it
+    /// with <c>FromPretrained(folder, BaseDType.Int8)</c>, or quantize a loaded encoder with <see cref="BasePrecision.Apply"/>
+    /// before LoRA is injected.
     /// </summary>
     Int8,
 }

@@ -67,7 +67,7 @@ internal static class BaseLoading
     public static void Fill(nn.Module model, Source source, BaseDType dtype, long blockElements = DefaultBlockElements)
     {
         Check(model, source);
-        var floating = dtype == BaseDType.Int8 ? ScalarType.Float32 : dtype.ToScalarType();
+        var floating = dtype.ComputeType();
         bool trainable = dtype == BaseDType.Float32; // a half or int8 base is frozen from the start
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
         modules[""] = model;
@@ -81,7 +81,7 @@ internal static class BaseLoading
             switch (module)
             {
                 case Linear linear when dtype == BaseDType.Int8:
-                    var quantized = reader.ReadQuantized(Key("weight"), linear.bias is null ? null : Key("bias"));
+                    var quantized = reader.ReadQuantized(Key("weight"), linear.bias is null ? null : Key("bias"), floating);
                     var dot = path.LastIndexOf('.');
                     ModuleReplacer.Replace(modules[dot < 0 ? "" : path[..dot]], path[(dot + 1)..], linear, quantized, path);
                     linear.Dispose();
@@ -140,8 +140,11 @@ internal static class BaseLoading
             }
         }
 
-        /// <summary>A frozen <see cref="QuantizedLinear"/> from the weight [out, in] of <paramref name="weightKey"/>, quantized a block of whole rows at a time.</summary>
-        public QuantizedLinear ReadQuantized(string weightKey, string? biasKey)
+        /// <summary>
+        /// A frozen <see cref="QuantizedLinear"/> computing in <paramref name="computeType"/> from the weight [out, in] of
+        /// <paramref name="weightKey"/>, quantized a block of whole rows at a time.
+        /// </summary>
+        public QuantizedLinear ReadQuantized(string weightKey, string? biasKey, ScalarType computeType)
         {
             var (shape, stored) = source.Entries[weightKey];
             if (shape.Length != 2) throw new ShapeMismatchException($"{weightKey} (to quantize)", "[out_features, in_features]", shape);
@@ -158,10 +161,12 @@ internal static class BaseLoading
                     long count = Math.Min(step, rows - first);
                     var block = Block(stored, count * columns).view(count, columns);
                     source.ReadElements(weightKey, first * columns, block);
-                    Int8Weights.QuantizeRows(block, codes.narrow(0, first, count), scales.narrow(0, first, count));
+                    // QuantizeRows works in place on float32 scratch: a float32 checkpoint's block is that already.
+                    var rowsToQuantize = stored == ScalarType.Float32 ? block : Block(ScalarType.Float32, count * columns).view(count, columns).copy_(block);
+                    Int8Weights.QuantizeRows(rowsToQuantize, codes.narrow(0, first, count), scales.narrow(0, first, count));
                 }
-                bias = biasKey is null ? null : Read(biasKey, ScalarType.Float32);
-                var layer = QuantizedLinear.FromQuantized(codes, scales, bias);
+                bias = biasKey is null ? null : Read(biasKey, computeType);
+                var layer = QuantizedLinear.FromQuantized(codes, scales, bias, computeType);
                 foreach (var parameter in layer.parameters()) parameter.requires_grad = false;
                 return layer;
             }

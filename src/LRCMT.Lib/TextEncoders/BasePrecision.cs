@@ -17,7 +17,8 @@ namespace LRCMT.TextEncoders;
 /// the base's weights are converted once, the encoder then computes in the half type, and each LoRA layer casts its
 /// input up to the adapters' float32 and its update back down (see <c>LoRALayer</c>), so the adapters' gradients are
 /// computed in float32 from the half-precision upstream gradient. The encoder's output is half precision;
-/// <c>LRCMTModel</c> casts it to float32 before the fusion. An int8 base computes in float32 (see
+/// <c>LRCMTModel</c> casts it to float32 before the fusion. An int8 base computes in bfloat16 like a bf16 base: its
+/// projections are dequantised to bfloat16, everything else of the base is held in bfloat16 (see
 /// <see cref="BaseDType.Int8"/>). Loading straight into the dtype (<c>BertModel.FromPretrained(folder, dtype)</c>)
 /// never holds the float32 model in memory; converting here needs it once.
 /// </remarks>
@@ -34,11 +35,20 @@ public static class BasePrecision
     };
 
     /// <summary>
+    /// The floating type a base of <paramref name="dtype"/> computes in and holds its unquantized tensors (embeddings,
+    /// LayerNorm, biases) in: the dtype itself for the float types; bfloat16 for <see cref="BaseDType.Int8"/>, whose
+    /// projections are dequantised to it (float32's range, so no overflow where float16's would).
+    /// </summary>
+    internal static ScalarType ComputeType(this BaseDType dtype) => dtype == BaseDType.Int8 ? ScalarType.BFloat16 : dtype.ToScalarType();
+
+    /// <summary>
     /// Puts the frozen base of <paramref name="encoder"/> in <paramref name="dtype"/>. bf16/fp16: every frozen parameter
     /// and buffer is converted, after LoRA injection or before; adapter tensors (those of <see cref="LoRALayer"/>s, found by
     /// structure) keep float32 and their exact values; a base already in the dtype is left as it is. Int8: every
-    /// <c>nn.Linear</c> of the base becomes a <see cref="QuantizedLinear"/> and the whole base is frozen; do this
-    /// before injecting LoRA, which then attaches to the quantized layers. Float32 does nothing.
+    /// <c>nn.Linear</c> of the base becomes a <see cref="QuantizedLinear"/>, the whole base is frozen and its other
+    /// floating tensors are converted to bfloat16 as for <see cref="BaseDType.BFloat16"/> (the int8 codes and their
+    /// float32 scales stay as they are); do this before injecting LoRA, which then attaches to the quantized layers.
+    /// Float32 does nothing.
     /// </summary>
     /// <exception cref="InvalidConfigurationException">A parameter outside the adapters trains (full fine-tuning) for a half
     /// type: optimizer updates in a half type would round away, so only a frozen base may be converted; Int8 asked for after
@@ -50,21 +60,29 @@ public static class BasePrecision
         SettingRules.ThrowIf("base dtype", SettingRules.Defined("dtype", dtype));
         if (dtype == BaseDType.Float32) return;
         var layers = encoder.modules().Prepend(encoder).OfType<LoRALayer>().ToList();
-        var adapters = layers.SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
         if (dtype == BaseDType.Int8)
         {
             Quantize(encoder, layers);
-            return;
+            layers = encoder.modules().Prepend(encoder).OfType<LoRALayer>().ToList(); // the quantized layers replaced the Linears
         }
-
-        if (layers.OfType<QuantizedLinear>().Any())
+        else if (layers.OfType<QuantizedLinear>().Any())
             throw new InvalidConfigurationException("base dtype", $"{dtype} was asked for, but the base is already int8 (QuantizedLinear layers); load the encoder again in {dtype}.");
+        ConvertFrozen(encoder, layers, dtype);
+    }
+
+    // Converts every frozen floating tensor of the base to the dtype's compute type; adapters keep float32, and a
+    // quantized layer keeps its codes and float32 scales (QuantizedLinear converts only its bias).
+    private static void ConvertFrozen(nn.Module encoder, IReadOnlyList<LoRALayer> layers, BaseDType dtype)
+    {
+        var adapters = layers.SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
+        var scales = layers.OfType<QuantizedLinear>().Select(q => q.Scales.Handle).ToHashSet();
         var trainingBase = encoder.named_parameters().Where(p => p.parameter.requires_grad && !adapters.Contains(p.parameter.Handle)).Select(p => p.name).Take(3).ToList();
         if (trainingBase.Count > 0)
             throw new InvalidConfigurationException("base dtype",
                 $"{dtype} needs a frozen base (LoRA or frozen tuning), but base parameters train: {string.Join(", ", trainingBase)}, …");
-        var type = dtype.ToScalarType();
-        var baseTensors = encoder.parameters().Where(p => !adapters.Contains(p.Handle)).Cast<Tensor>().Concat(encoder.buffers());
+        var type = dtype.ComputeType();
+        var baseTensors = encoder.parameters().Where(p => !adapters.Contains(p.Handle)).Cast<Tensor>()
+            .Concat(encoder.buffers().Where(b => !scales.Contains(b.Handle)));
         if (baseTensors.All(t => !t.is_floating_point() || t.dtype == type)) return; // loaded in this dtype already
 
         using var scope = NewDisposeScope();
@@ -79,6 +97,12 @@ public static class BasePrecision
         foreach (var (name, parameter) in encoder.named_parameters())
             if (exact.TryGetValue(name, out var value)) parameter.copy_(value);
     }
+
+    /// <summary>
+    /// Only the first half of <see cref="Apply"/> for <see cref="BaseDType.Int8"/>: the projections quantized, the base
+    /// frozen, every other tensor left in its type (the layout int8 bases had before they computed in bfloat16).
+    /// </summary>
+    internal static void QuantizeProjections(nn.Module encoder) => Quantize(encoder, encoder.modules().Prepend(encoder).OfType<LoRALayer>().ToList());
 
     private static void Quantize(nn.Module encoder, IReadOnlyList<LoRALayer> layers)
     {
@@ -112,7 +136,8 @@ public static class BasePrecision
             ModuleReplacer.Replace(parent.Module, parent.ChildName, linear, new QuantizedLinear(linear), path);
             linear.Dispose();
         }
-        foreach (var parameter in encoder.parameters()) parameter.requires_grad = false;
+        var adapters = layers.SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
+        foreach (var parameter in encoder.parameters().Where(p => !adapters.Contains(p.Handle))) parameter.requires_grad = false;
     }
 
     private sealed record Parent(nn.Module Module, string ChildName);

@@ -226,10 +226,12 @@ internal static class LrcmtModelFolder
                 throw new BaseEncoderMismatchException(folder, source, recordedConfig, actualConfig,
                     "configuration (config.json: activation, epsilon, heads, sizes)");
             var actual = SentimentModel.PrepareBase(encoder, options);
-            if (!string.Equals(actual, manifest.BaseEncoderSha256, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(actual, manifest.BaseEncoderSha256, StringComparison.OrdinalIgnoreCase)
+                && !(baseEncoder is null && IsEarlierInt8Base(options.TextEncoder, manifest.BaseEncoderSha256)))
                 throw new BaseEncoderMismatchException(folder, source, manifest.BaseEncoderSha256, actual);
 
-            var model = SentimentModel.Compose(encoder, options, manifest.BaseEncoderSha256);
+            // The base as this release holds it: a model re-saved from here records today's layout.
+            var model = SentimentModel.Compose(encoder, options, actual);
             try
             {
                 if (lora) PeftAdapterFile.Load(model.TextEncoder, adapterFolder);
@@ -304,6 +306,23 @@ internal static class LrcmtModelFolder
             if (!parameter.requires_grad || adapters.Contains(parameter.Handle)) keys.Add(prefix + name);
         foreach (var (name, _) in encoder.named_buffers()) keys.Add(prefix + name);
         return keys;
+    }
+
+    /// <summary>
+    /// Until 5 December 2026 an int8 base held its embeddings, LayerNorms and biases in float32 (it computes in bfloat16
+    /// since), so a model saved before records the fingerprint of that layout: the recorded encoder loaded again, its
+    /// projections quantized and nothing else converted. Such a model loads onto today's base — the same int8 codes and
+    /// scales, the rest rounded to bfloat16 — so its predictions move by the bfloat16 tolerance (docs/performance.md).
+    /// Checked only after the fingerprint failed, and only for an encoder this load read itself (one passed in code
+    /// cannot be read again as float32).
+    /// </summary>
+    private static bool IsEarlierInt8Base(TextEncoderOptions source, string recorded)
+    {
+        if (source.BaseDType != BaseDType.Int8) return false;
+        using var encoder = LrcmtBuilder.LoadEncoder(source);
+        foreach (var parameter in encoder.parameters()) parameter.requires_grad = false;
+        BasePrecision.QuantizeProjections(encoder);
+        return string.Equals(EncoderFingerprint.Compute(encoder), recorded, StringComparison.OrdinalIgnoreCase);
     }
 
     private static TextEncoder LoadRecordedEncoder(TextEncoderOptions source, string folder)

@@ -80,6 +80,40 @@ public sealed class ModelPersistenceTests : IDisposable
         actual.allclose(expected, rtol: 0, atol: 1e-6).Should().BeTrue("the loaded model must predict as the saved one");
     }
 
+    [Fact]
+    public void A_model_saved_when_int8_bases_held_float32_embeddings_loads_onto_todays_int8_base()
+    {
+        manual_seed(40);
+        string folder = Path.Combine(_root, "model");
+        using var batch = ModelTestData.Batch();
+        using var original = TinyBert(EncoderTuning.LoRA, InteractionMode.AcousticVisualFirst, false, HeadKind.Regression, BaseDType.Int8).Build();
+        Perturb(original);
+        original.eval();
+        using var expected = original.call(batch);
+        original.Save(folder);
+        // What a save before 5 December 2026 recorded: the fingerprint of the base with its projections quantized and
+        // the embeddings, LayerNorms and biases left float32. The manifest is rewritten (and sealed again) with it.
+        string earlier;
+        using (var fp32 = BertModel.FromPretrained(Fixtures.TinyBertFolder))
+        {
+            foreach (var parameter in fp32.parameters()) parameter.requires_grad = false;
+            BasePrecision.QuantizeProjections(fp32);
+            fp32.state_dict()["embeddings.word_embeddings.weight"].dtype.Should().Be(ScalarType.Float32);
+            earlier = EncoderFingerprint.Compute(fp32);
+        }
+        var manifestPath = Path.Combine(folder, LrcmtModelFolder.ConfigFileName);
+        var manifest = ModelManifest.Read(manifestPath);
+        earlier.Should().NotBe(manifest.BaseEncoderSha256, "the layouts differ");
+        (manifest with { BaseEncoderSha256 = earlier }).Write(manifestPath, LrcmtModelFolder.AdapterFolderName);
+
+        using var loaded = LRCMTModel.Load(folder);
+        using var actual = loaded.call(batch);
+
+        loaded.TextEncoder.state_dict()["embeddings.word_embeddings.weight"].dtype.Should().Be(ScalarType.BFloat16, "today's int8 base");
+        loaded.BaseEncoderSha256.Should().Be(original.BaseEncoderSha256, "a re-save records today's layout");
+        actual.allclose(expected, rtol: 0, atol: 1e-6).Should().BeTrue("the same codes, scales, adapter and fusion");
+    }
+
     public static TheoryData<EncoderTuning, InteractionMode, bool, HeadKind> Variants()
     {
         var data = new TheoryData<EncoderTuning, InteractionMode, bool, HeadKind>();
