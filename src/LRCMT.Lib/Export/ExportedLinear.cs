@@ -2,6 +2,7 @@ using LRCMT.LowRank;
 using LRCMT.LowRank.Substitution;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Export;
@@ -50,7 +51,8 @@ internal static class ExportedLinear
         if (layer.EffectiveAdapter is { } adapter)
         {
             var (a, b, magnitude) = layer.AdapterMatrices(adapter.Name);
-            w = w + b.detach().to(ScalarType.Float32).matmul(a.detach().to(ScalarType.Float32)) * adapter.Settings.Scaling;
+            using Scalar scaling = adapter.Settings.Scaling; // held through the call (RootedScalars)
+            w = w.add(b.detach().to(ScalarType.Float32).matmul(a.detach().to(ScalarType.Float32)).mul(scaling), One);
             if (adapter.Settings.UseDora && magnitude is not null)
                 w = w * (magnitude.detach().to(ScalarType.Float32) / linalg.vector_norm(w, 2, [1])).unsqueeze(1);
         }

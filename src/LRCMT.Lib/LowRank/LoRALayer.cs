@@ -428,7 +428,8 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             : PrincipalInit.OLoRA(weight, config.Rank);
         a.weight.copy_(principalA);
         b.weight.copy_(principalB);
-        weight.sub_(principalB.matmul(principalA).mul(scaling).to(weight.dtype));
+        using Scalar s = scaling;
+        weight.sub_(principalB.matmul(principalA).mul(s).to(weight.dtype));
     }
 
     // PEFT starts m at the row norms of W + s·B·A, so a new DoRA adapter leaves the output as plain LoRA would.
@@ -436,7 +437,8 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return DoraMagnitude.RowNorm(BaseWeight, b.weight.matmul(a.weight).mul(scaling)).MoveToOuterDisposeScope();
+        using Scalar s = scaling;
+        return DoraMagnitude.RowNorm(BaseWeight, b.weight.matmul(a.weight).mul(s)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-adapter hyper-parameters and its variant (plain LoRA or DoRA).</summary>

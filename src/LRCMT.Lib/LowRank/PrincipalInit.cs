@@ -1,4 +1,5 @@
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank;
@@ -34,7 +35,8 @@ internal static class PrincipalInit
             var (u, s, v) = RandomizedSvd(w, rank, iterations.Value, testMatrix);
             (left, values, rightH) = (u, s, v.t());
         }
-        var root = values.div(scaling).sqrt();
+        using Scalar heldScaling = scaling;
+        var root = values.div(heldScaling).sqrt();
         var a = rightH.mul(root.unsqueeze(1)).contiguous();
         var b = left.mul(root.unsqueeze(0)).contiguous();
         return (a.MoveToOuterDisposeScope(), b.MoveToOuterDisposeScope());

@@ -1,4 +1,5 @@
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank;
@@ -18,7 +19,7 @@ internal sealed class StandardLoRA : ILoRAVariant
         return loraB.call(loraA.call(adapterInput)).mul(s);
     }
 
-    public void Merge(Tensor weight, Tensor deltaWeight) => weight.add_(deltaWeight);
+    public void Merge(Tensor weight, Tensor deltaWeight) => weight.add_(deltaWeight, One);
 
     public void Unmerge(Tensor weight, Tensor deltaWeight) => weight.sub_(deltaWeight);
 }

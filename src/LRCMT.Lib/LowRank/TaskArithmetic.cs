@@ -1,3 +1,5 @@
+using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank;
@@ -40,7 +42,7 @@ internal static class TaskArithmetic
         long keep = (long)(density * task.numel());
         var flat = task.reshape(-1);
         var mask = zeros_like(flat);
-        if (keep > 0) mask.index_fill_(0, flat.abs().topk((int)keep).indexes, 1);
+        if (keep > 0) mask.index_fill_(0, flat.abs().topk((int)keep).indexes, One);
         return task.mul(mask.reshape(task.shape));
     }
 
@@ -48,7 +50,8 @@ internal static class TaskArithmetic
     public static Tensor DropAtRandom(Tensor task, double density, MaskDraw draw)
     {
         if (density >= 1) return task;
-        return task.mul(draw(task, density)).div(density);
+        using Scalar d = density;
+        return task.mul(draw(task, density)).div(d);
     }
 
     /// <summary>The mask of entries whose sign is the elected one (the sign of the total, or of the count; 0 counts as +).</summary>
@@ -56,7 +59,7 @@ internal static class TaskArithmetic
     {
         var signs = stacked.sign();
         var evidence = method == MajoritySignMethod.Total ? stacked.sum(0L) : signs.sum(0L);
-        var elected = where(evidence.ge(0), ones_like(evidence), ones_like(evidence).neg());
+        var elected = where(evidence.ge(Zero), ones_like(evidence), ones_like(evidence).neg());
         return signs.eq(elected);
     }
 
@@ -64,7 +67,7 @@ internal static class TaskArithmetic
     {
         var agree = MajoritySignMask(stacked, sign);
         var total = Weighted(stacked, weights).mul(agree).sum(0L);
-        var count = agree.sum(0L).to(total.dtype).clamp_min(1.0);
+        var count = agree.sum(0L).to(total.dtype).clamp_min(One);
         return total.div(count);
     }
 

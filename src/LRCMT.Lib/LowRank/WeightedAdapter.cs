@@ -1,6 +1,7 @@
 using LRCMT.Configuration;
 using LRCMT.Errors;
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.LowRank;
@@ -71,7 +72,11 @@ internal static class WeightedAdapter
 
         // Everything is checked: from here on the model changes.
         var generator = combination.Seed is { } seed ? new Generator(unchecked((ulong)seed)) : null;
-        draw ??= (like, density) => full_like(like, density).bernoulli(generator);
+        draw ??= (like, density) =>
+        {
+            using Scalar p = density;
+            return full_like(like, p).bernoulli(generator);
+        };
         var record = AdapterRecord.OfInjection(config, model);
         foreach (var (_, layer, sources) in plan)
         {
@@ -111,7 +116,7 @@ internal static class WeightedAdapter
     // A = [w₁s₁A₁; w₂s₂A₂; …], B = [B₁, B₂, …], zero-padded to the new rank where a layer lacks some adapters.
     private static (Tensor A, Tensor B) Concatenated(IReadOnlyList<Source> sources, int rank)
     {
-        var a = cat(sources.Select(s => s.A.mul(s.Weight * s.Scaling)).ToArray(), 0);
+        var a = cat(sources.Select(s => { using Scalar factor = s.Weight * s.Scaling; return s.A.mul(factor); }).ToArray(), 0);
         var b = cat(sources.Select(s => s.B).ToArray(), 1);
         long missing = rank - a.shape[0];
         if (missing > 0)
@@ -135,7 +140,7 @@ internal static class WeightedAdapter
     // ΔWᵢ = sᵢ·Bᵢ·Aᵢ weighted by wᵢ·sᵢ (PEFT's definition), merged, then W ≈ U·S·Vh truncated: B = U·S, A = Vh.
     private static (Tensor A, Tensor B) Factored(AdapterCombinationMethod method, IReadOnlyList<Source> sources, int rank, AdapterCombination settings, TaskArithmetic.MaskDraw draw)
     {
-        var deltas = sources.Select(s => s.B.matmul(s.A).mul(s.Scaling)).ToList();
+        var deltas = sources.Select(s => { using Scalar scaling = s.Scaling; return s.B.matmul(s.A).mul(scaling); }).ToList();
         var weights = sources.Select(s => s.Weight * s.Scaling).ToList();
         var merged = Merge(method, deltas, weights, settings, draw);
         var (u, singular, vh) = linalg.svd(merged, fullMatrices: false);
