@@ -1,5 +1,6 @@
 using LRCMT.Errors;
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Quantization;
@@ -59,10 +60,11 @@ internal static class Int8Weights
         var largest = maximum(rows.amax([1]), rows.amin([1]).neg_());
         if (!largest.isfinite().all().item<bool>()) throw new InvalidInputException("weight to quantize", "it holds NaN or infinity.");
         // An all-zero row keeps scale 1 (its codes are 0 whatever the scale), so nothing divides by zero.
-        var rowScales = where(largest > 0, largest / MaxCode, ones_like(largest));
+        using Scalar maxCode = MaxCode, minCode = -MaxCode; // held through the calls (RootedScalars)
+        var rowScales = where(largest.gt(Zero), largest.div(maxCode), ones_like(largest));
         scales.copy_(rowScales);
         // Rounded and clamped, the values are whole numbers in [−127, 127]: the cast to int8 is exact.
-        codes.copy_(rows.div_(rowScales.unsqueeze(1)).round_().clamp_(-MaxCode, MaxCode));
+        codes.copy_(rows.div_(rowScales.unsqueeze(1)).round_().clamp_(minCode, maxCode));
     }
 
     /// <summary>
