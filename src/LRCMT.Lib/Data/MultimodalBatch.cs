@@ -1,5 +1,4 @@
 using LRCMT.Errors;
-using TorchSharp;
 using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
@@ -98,8 +97,7 @@ public sealed record MultimodalBatch(
         for (int i = 0; i < lengths.Length; i++)
             if (lengths[i] < 0 || lengths[i] > frames)
                 throw new InvalidInputException(lengthsName, $"sample {i} has length {lengths[i]}, outside [0, {frames}] (the padded length of {what}).");
-        using Scalar end = frames; // arange(stop) would pass an unrooted start and step (RootedScalars)
-        using var positions = arange(Zero, end, One, device: features.device).unsqueeze(0);
+        using var positions = Arange(frames, ScalarType.Int64, features.device).unsqueeze(0);
         using var real = tensor(lengths, device: features.device).unsqueeze(1);
         return positions.lt(real);
     }

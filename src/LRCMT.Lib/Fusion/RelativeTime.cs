@@ -21,8 +21,8 @@ internal static class RelativeTime
         Tensor times;
         if (mask is null)
         {
-            using Scalar end = length, half = 0.5, count = length;
-            times = arange(Zero, end, One, ScalarType.Float32, device).add(half, One).div(count).unsqueeze(0);
+            using Scalar half = 0.5, count = length;
+            times = Arange(length, ScalarType.Float32, device).add(half, One).div(count).unsqueeze(0);
         }
         else
         {

@@ -16,8 +16,7 @@ internal static class SinusoidalPositions
     {
         using var scope = NewDisposeScope();
         var pairs = (width + 1) / 2;
-        using Scalar end = length;
-        var positions = arange(Zero, end, One, dtype: ScalarType.Float32, device: device).unsqueeze(1);
+        var positions = Arange(length, ScalarType.Float32, device).unsqueeze(1);
         var angles = positions * Frequencies(width, device).unsqueeze(0);
         // Interleave sin and cos so channel 2i is sin and 2i+1 is cos; trim the extra cosine for odd widths.
         var table = stack(new[] { sin(angles), cos(angles) }, 2).reshape(length, 2 * pairs).narrow(1, 0, width);
@@ -32,7 +31,7 @@ internal static class SinusoidalPositions
     {
         using var scope = NewDisposeScope();
         var pairs = (width + 1) / 2;
-        using Scalar end = pairs, rate = -2.0 * Math.Log(10000.0) / width;
-        return exp(arange(Zero, end, One, dtype: ScalarType.Float32, device: device).mul(rate)).MoveToOuterDisposeScope();
+        using Scalar rate = -2.0 * Math.Log(10000.0) / width;
+        return exp(Arange(pairs, ScalarType.Float32, device).mul(rate)).MoveToOuterDisposeScope();
     }
 }

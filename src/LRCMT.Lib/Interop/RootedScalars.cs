@@ -1,4 +1,5 @@
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace LRCMT.Interop;
 
@@ -12,7 +13,8 @@ namespace LRCMT.Interop;
 /// thread inside that call finalizes the Scalar, and libtorch reads freed memory: "Expected false to be true" or
 /// "Unknown scalar type" from c10's Scalar.h, once in many thousand operations under a busy collector
 /// (docs/reliability.md, "Numbers passed to libtorch"). The hot paths therefore pass <see cref="One"/>, or a Scalar
-/// they hold in a <c>using</c> declaration until the operation has returned.
+/// they hold in a <c>using</c> declaration until the operation has returned, and call the overloads that take every
+/// Scalar (<c>add(other, alpha)</c>, <see cref="Arange"/>).
 /// </remarks>
 internal static class RootedScalars
 {
@@ -21,4 +23,11 @@ internal static class RootedScalars
 
     /// <summary>0, for <c>masked_fill</c> and <c>clamp_min</c> on tensors of any dtype.</summary>
     internal static readonly Scalar Zero = 0;
+
+    /// <summary>0, 1, …, <paramref name="stop"/> − 1: TorchSharp's <c>arange(stop)</c> passes its start and step unrooted.</summary>
+    internal static Tensor Arange(long stop, ScalarType dtype, Device device)
+    {
+        using Scalar end = stop;
+        return arange(Zero, end, One, dtype, device);
+    }
 }

@@ -1,6 +1,5 @@
 using LRCMT.Configuration;
 using LRCMT.Errors;
-using LRCMT.Interop;
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -305,7 +304,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             // DoRA reuses W·x of the base path when the adapter sees the same input.
             var (weight, bias) = (BaseWeight, BaseBias);
             var projected = nn.functional.linear(input, weight);
-            output = bias is null ? projected : projected.add(bias, RootedScalars.One);
+            output = bias is null ? projected : projected.add(bias, One);
             delta = settings.Variant.Delta(x, weight, lora_A.Get(name), lora_B.Get(name), DeltaWeightOf(name), settings.Scaling, dropping ? null : projected);
         }
         else
@@ -313,7 +312,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
             output = BaseProjection(input);
             delta = settings.Variant.Delta(x, null, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
         }
-        return output.add(delta.to(output.dtype), RootedScalars.One).MoveToOuterDisposeScope();
+        return output.add(delta.to(output.dtype), One).MoveToOuterDisposeScope();
     }
 
     /// <summary>The record of a named adapter: the injection's (shared by every layer it adapted) or this layer's own.</summary>

@@ -74,7 +74,7 @@ public static class BasePrecision
     // quantized layer keeps its codes and float32 scales (QuantizedLinear converts only its bias).
     private static void ConvertFrozen(nn.Module encoder, IReadOnlyList<LoRALayer> layers, BaseDType dtype)
     {
-        var adapters = layers.SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
+        var adapters = AdapterHandles(layers);
         var scales = layers.OfType<QuantizedLinear>().Select(q => q.Scales.Handle).ToHashSet();
         var trainingBase = encoder.named_parameters().Where(p => p.parameter.requires_grad && !adapters.Contains(p.parameter.Handle)).Select(p => p.name).Take(3).ToList();
         if (trainingBase.Count > 0)
@@ -136,9 +136,12 @@ public static class BasePrecision
             ModuleReplacer.Replace(parent.Module, parent.ChildName, linear, new QuantizedLinear(linear), path);
             linear.Dispose();
         }
-        var adapters = layers.SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
+        var adapters = AdapterHandles(layers);
         foreach (var parameter in encoder.parameters().Where(p => !adapters.Contains(p.Handle))) parameter.requires_grad = false;
     }
+
+    // The adapters' tensors, found by structure: they keep float32 and stay trainable whatever the base becomes.
+    private static HashSet<IntPtr> AdapterHandles(IEnumerable<LoRALayer> layers) => layers.SelectMany(l => l.AdapterParameters()).Select(p => p.Handle).ToHashSet();
 
     private sealed record Parent(nn.Module Module, string ChildName);
 }

@@ -1,6 +1,6 @@
-using LRCMT.Interop;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Training;
@@ -20,8 +20,8 @@ internal static class GradientClipping
         using var _ = no_grad();
         var total = stack(grads.Select(g => g.norm().to(ScalarType.Float32)).ToArray()).norm();
         // Held Scalars and a tensor numerator, not numbers: see RootedScalars.
-        using Scalar floor = 1e-6, one = 1.0;
-        var factor = tensor(maxNorm, dtype: total.dtype, device: total.device).div(total.add(floor, RootedScalars.One)).clamp_max(one);
+        using Scalar floor = 1e-6;
+        var factor = tensor(maxNorm, dtype: total.dtype, device: total.device).div(total.add(floor, One)).clamp_max(One);
         foreach (var grad in grads) grad.mul_(factor.to(grad.dtype));
     }
 }

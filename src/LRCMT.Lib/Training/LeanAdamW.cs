@@ -1,8 +1,8 @@
 using LRCMT.Configuration;
 using LRCMT.Errors;
-using LRCMT.Interop;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Training;
@@ -155,7 +155,7 @@ public sealed class LeanAdamW : AdamW
                 state.max_exp_avg_sq.copy_(maximum(state.max_exp_avg_sq, second));
                 second = state.max_exp_avg_sq;
             }
-            var denominator = second.sqrt().div_(root2).add_(epsilon, RootedScalars.One);
+            var denominator = second.sqrt().div_(root2).add_(epsilon, One);
             parameter.addcdiv_(state.exp_avg, denominator, value: stepSize);
         }
     }, closure);

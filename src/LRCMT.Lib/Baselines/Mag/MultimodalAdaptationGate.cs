@@ -1,7 +1,7 @@
-using LRCMT.Interop;
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -54,12 +54,11 @@ internal sealed class MultimodalAdaptationGate : Module<Tensor, Tensor, Tensor, 
         var gateV = functional.relu(visual_gate.call(cat([z, visual], 2)));
         var gateA = functional.relu(acoustic_gate.call(cat([z, acoustic], 2)));
         // Written with held Scalars rather than operators on numbers (RootedScalars says why).
-        var one = RootedScalars.One;
-        var shift = gateV.mul(visual_shift.call(visual)).add(gateA.mul(acoustic_shift.call(acoustic)), one).add(shift_bias, one);
+        var shift = gateV.mul(visual_shift.call(visual)).add(gateA.mul(acoustic_shift.call(acoustic)), One).add(shift_bias, One);
 
         using Scalar beta = _beta, floor = NormFloor, cap = 1.0;
         var alpha = z.norm(-1, keepdim: true).mul(beta).div(shift.norm(-1, keepdim: true).clamp_min(floor)).clamp_max(cap);
-        var shifted = MaskDropout.Apply(layer_norm.call(z.add(alpha.mul(shift), one)), _dropout, training);
+        var shifted = MaskDropout.Apply(layer_norm.call(z.add(alpha.mul(shift), One)), _dropout, training);
         return shifted.to(text.dtype).MoveToOuterDisposeScope();
     }
 }

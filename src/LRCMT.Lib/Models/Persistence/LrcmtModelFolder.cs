@@ -320,8 +320,7 @@ internal static class LrcmtModelFolder
     {
         if (source.BaseDType != BaseDType.Int8) return false;
         using var encoder = LrcmtBuilder.LoadEncoder(source);
-        foreach (var parameter in encoder.parameters()) parameter.requires_grad = false;
-        BasePrecision.QuantizeProjections(encoder);
+        BasePrecision.QuantizeProjections(encoder); // freezes the base too
         return string.Equals(EncoderFingerprint.Compute(encoder), recorded, StringComparison.OrdinalIgnoreCase);
     }
 

@@ -22,8 +22,8 @@ internal static class BertActivation
     private static Tensor TanhGelu(Tensor x)
     {
         using var scope = NewDisposeScope();
-        using Scalar three = 3, cubic = 0.044715, scale = TanhGeluScale, half = 0.5, one = 1.0;
+        using Scalar three = 3, cubic = 0.044715, scale = TanhGeluScale, half = 0.5;
         var inner = x.add(x.pow(three).mul(cubic), One).mul(scale);
-        return x.mul(half).mul(inner.tanh().add(one, One)).MoveToOuterDisposeScope();
+        return x.mul(half).mul(inner.tanh().add(One, One)).MoveToOuterDisposeScope();
     }
 }

@@ -33,8 +33,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
     {
         using var scope = NewDisposeScope();
-        using Scalar length = inputIds.size(1);
-        var positions = arange(Zero, length, One, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
+        var positions = Arange(inputIds.size(1), ScalarType.Int64, inputIds.device).unsqueeze(0);
         var sum = word_embeddings.call(inputIds).add(token_type_embeddings.call(tokenTypeIds), One).add(position_embeddings.call(positions), One);
         return dropout.call(LayerNorm.call(sum)).MoveToOuterDisposeScope();
     }
