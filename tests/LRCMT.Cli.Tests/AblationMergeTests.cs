@@ -29,10 +29,12 @@ public sealed class AblationHalvesFixture : IDisposable
     private async Task<string> RunAllAsync()
     {
         string settings = TrainAndEvalTests.WriteSettings(_temp);
-        foreach (var (name, variants) in new[] { ("all", new[] { "Lrcmt", "TextOnly", "FullFineTuning" }), ("a", ["Lrcmt", "TextOnly"]), ("b", ["Lrcmt", "FullFineTuning"]) })
+        // "s1" and "s2": full fine-tuning's two seeds in separate processes, as a crashed or split run leaves them.
+        foreach (var (name, seeds, variants) in new[] { ("all", "2", new[] { "Lrcmt", "TextOnly", "FullFineTuning" }), ("a", "2", ["Lrcmt", "TextOnly"]),
+                     ("b", "2", ["Lrcmt", "FullFineTuning"]), ("s1", "1", ["FullFineTuning"]), ("s2", "2,", ["FullFineTuning"]) })
         {
             var result = await CliHarness.RunAsync(CancellationToken.None, ["ablate", "-c", settings, "--encoder", Fixtures.TinyBertFolder, "--epochs", "1",
-                "--threads", "1", "--seeds", "2", "--ft-encoder-lrs", "1e-4", "--missing-rates", "0,0.5", "--variant", .. variants, "--output", Folder(name)]);
+                "--threads", "1", "--seeds", seeds, "--ft-encoder-lrs", "1e-4", "--missing-rates", "0,0.5", "--variant", .. variants, "--output", Folder(name)]);
             result.ExitCode.Should().Be(ExitCodes.Success, result.Output + result.Error);
         }
         return _temp.Path;
@@ -69,7 +71,7 @@ public class AblationMergeTests(AblationHalvesFixture halves) : IClassFixture<Ab
         comparisons.Should().AllSatisfy(c => c["bootstrap_interval"].Should().NotBeNull("the runs kept their test predictions"));
         JsonSerializer.Serialize(comparisons).Should().Be(JsonSerializer.Serialize(Comparisons(all)));
         string sources = "Merged from `../a` (Lrcmt, TextOnly), `../b` (FullFineTuning): ablations run in separate processes, " +
-                         "each variant taken from the folder named beside it, where its runs stay (ablation.json names each run's folder relative to this one).";
+                         "each variant's runs taken from the folder(s) naming it, where they stay (ablation.json names each run's folder relative to this one).";
         string mergedMd = File.ReadAllText(Path.Combine(merged, "ablation.md"));
         mergedMd.Should().Contain(sources);
         mergedMd.Replace(sources + Environment.NewLine + Environment.NewLine, "")
@@ -132,6 +134,48 @@ public class AblationMergeTests(AblationHalvesFixture halves) : IClassFixture<Ab
         comparisons.Where(c => c["baseline"]!.GetValue<string>() == "TextOnly")
             .Should().AllSatisfy(c => c["seeds"]!.AsArray().Select(s => s!.GetValue<int>()).Should().Equal([1, 2], "LRCMT comes from the folder that finished both seeds"));
         File.ReadAllText(Path.Combine(merged, "ablation.md")).Should().Contain("Interrupted: only the runs listed finished.");
+    }
+
+    [Fact]
+    public async Task A_variant_whose_seeds_ran_in_separate_folders_is_merged_seed_by_seed_into_the_single_ablations_report()
+    {
+        await halves.ReadyAsync();
+        string merged = halves.Temp.Combine("merged-" + Guid.NewGuid().ToString("N"));
+
+        var result = await CliHarness.RunAsync("ablate", "--merge", halves.Folder("a"), halves.Folder("s2"), halves.Folder("s1"), "--output", merged);
+
+        result.ExitCode.Should().Be(ExitCodes.Success, result.Output + result.Error);
+        result.Output.Should().Contain("the folders ran different seeds").And.NotContain("Warning");
+        string all = halves.Folder("all");
+        File.ReadAllText(Path.Combine(merged, "results.csv")).Should().Be(File.ReadAllText(Path.Combine(all, "results.csv")));
+        File.ReadAllText(Path.Combine(merged, "robustness.csv")).Should().Be(File.ReadAllText(Path.Combine(all, "robustness.csv")));
+        JsonSerializer.Serialize(Comparisons(merged)).Should().Be(JsonSerializer.Serialize(Comparisons(all)), "full fine-tuning is paired on both seeds");
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "ablation.json")));
+        json.RootElement.GetProperty("seeds").EnumerateArray().Select(e => e.GetInt32()).Should().Equal(1, 2);
+        var fullFineTuning = json.RootElement.GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "FullFineTuning");
+        fullFineTuning.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("folder").GetString())
+            .Should().Equal("../s1/FullFineTuning/seed-1", "../s2/FullFineTuning/seed-2");
+        File.ReadAllText(Path.Combine(merged, "ablation.md")).Should().Contain("`../s2` (FullFineTuning), `../s1` (FullFineTuning)");
+    }
+
+    [Fact]
+    public async Task Seeds_of_one_variant_that_ran_with_different_settings_are_refused()
+    {
+        await halves.ReadyAsync();
+        // The ablations' own config.json agree; the second seed's full fine-tuning ran at another encoder learning rate.
+        string other = halves.Temp.Combine("s2-rate-" + Guid.NewGuid().ToString("N"));
+        Copy(halves.Folder("s2"), other);
+        string run = Path.Combine(other, "FullFineTuning", "seed-2", "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(run))!;
+        config["Training"]!["EncoderLearningRate"] = 3e-4;
+        File.WriteAllText(run, config.ToJsonString());
+        string merged = halves.Temp.Combine("merged-" + Guid.NewGuid().ToString("N"));
+
+        var result = await CliHarness.RunAsync("ablate", "--merge", halves.Folder("s1"), other, "--output", merged);
+
+        result.ExitCode.Should().Be(ExitCodes.UsageError, result.Output);
+        result.Error.Should().Contain("FullFineTuning's runs, Training.EncoderLearningRate: '").And.Contain("0.0003");
+        Directory.Exists(merged).Should().BeFalse("a refused merge writes nothing");
     }
 
     [Fact]

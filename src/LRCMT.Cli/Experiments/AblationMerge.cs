@@ -11,24 +11,39 @@ namespace LRCMT.Cli.Experiments;
 
 /// <summary>
 /// <c>ablate --merge</c>: one report from ablations run in separate processes (e.g. the two halves of
-/// scripts/ablation-baselines.sh). It trains nothing: it reads each folder's config.json, ablation.json and
-/// robustness.csv, refuses folders that differ in anything but their variants, takes the union of the variants (a variant
-/// several folders ran is taken once, from the folder with the most finished seeds, and its test metrics are checked to
-/// agree across folders), and writes the same report an ablation writes through <see cref="AblationRun.Report"/>. The
-/// runs stay where they are (the report names their folders relative to its own); nothing in the source folders changes.
+/// scripts/ablation-baselines.sh, or one variant's seeds split over processes). It trains nothing: it reads each folder's
+/// config.json, ablation.json and robustness.csv, refuses folders that differ in anything but their variants and seeds,
+/// takes the union of the variants and, per variant, of the seeds (a seed several folders ran is taken once, from the
+/// folder with the most finished seeds of that variant, and its test metrics are checked to agree across folders; a
+/// variant whose seeds come from several folders must have run with the same settings in each), and writes the same
+/// report an ablation writes through <see cref="AblationRun.Report"/>. The runs stay where they are (the report names
+/// their folders relative to its own); nothing in the source folders changes.
 /// </summary>
 internal static class AblationMerge
 {
     /// <summary>One source folder, read: its name as given, its full path, its settings, its ablation.json and robustness.csv.</summary>
     internal sealed record Source(string Name, string Folder, RunSettings Settings, AblationJson.SavedAblation Ablation, IReadOnlyList<RobustnessResult> Robustness);
 
-    /// <summary>The source folders, read and checked before anything is written, and what the console should say about them.</summary>
-    internal sealed record Plan(IReadOnlyList<Source> Sources, IReadOnlyList<string> Notes);
+    /// <summary>One run the merge takes: the folder it was listed in, and its entry there.</summary>
+    internal sealed record TakenRun(Source Source, AblationJson.ListedRun Listed);
 
     /// <summary>
-    /// Reads the ablation folders (as given on the command line) and checks that they differ only in their variants:
-    /// the settings of their config.json (except the device and the threads, which change how a run computes, not what
-    /// it is), their seeds and their missing-data evaluation.
+    /// One variant of the merged report: its runs seed by seed (each from one folder), and the folder with the most of
+    /// them (its trainable share, its full fine-tuning grid and its folder name come from there).
+    /// </summary>
+    internal sealed record TakenVariant(string Name, Source Primary, AblationJson.SavedVariant PrimaryVariant, IReadOnlyList<TakenRun> Runs);
+
+    /// <summary>
+    /// The source folders, read and checked before anything is written: the seeds of the merged report (every folder's,
+    /// in the order first named), the variants as taken, and what the console should say (notes, then warnings).
+    /// </summary>
+    internal sealed record Plan(IReadOnlyList<Source> Sources, IReadOnlyList<int> Seeds, IReadOnlyList<TakenVariant> Variants, IReadOnlyList<string> Notes);
+
+    /// <summary>
+    /// Reads the ablation folders (as given on the command line) and checks that they differ only in their variants and
+    /// seeds: the settings of their config.json (except the device and the threads, which change how a run computes, not
+    /// what it is) and their missing-data evaluation; a variant whose runs come from several folders must also have run
+    /// with the same settings in each (its runs' own config.json, seed aside: e.g. full fine-tuning's encoder learning rate).
     /// </summary>
     /// <exception cref="CliException">
     /// Fewer than two folders, a folder twice (usage error); a folder that is not an ablation's (run error); folders that
@@ -55,16 +70,71 @@ internal static class AblationMerge
                     notes.Add($"Note: {line} (how the runs executed, not what they compute; on another device or thread count repeated runs need not be bit-identical, docs/ablation.md §0.5).");
                 else refused.Add(line);
             }
-            if (!first.Ablation.Seeds.SequenceEqual(other.Ablation.Seeds))
-                refused.Add($"seeds: '{first.Name}' has [{string.Join(", ", first.Ablation.Seeds)}], '{other.Name}' has [{string.Join(", ", other.Ablation.Seeds)}]");
             if (HasRuns(first) && HasRuns(other) && MissingData(first) != MissingData(other))
                 refused.Add($"missing-data evaluation (--missing-rates): '{first.Name}' has {MissingData(first)}, '{other.Name}' has {MissingData(other)}");
         }
+        if (sources.Any(s => !s.Ablation.Seeds.SequenceEqual(first.Ablation.Seeds)))
+            notes.Add($"Note: the folders ran different seeds ({string.Join("; ", sources.Select(s => $"'{s.Name}' [{string.Join(", ", s.Ablation.Seeds)}]"))}): " +
+                      "each variant's runs are taken seed by seed from the folders that finished them, and every comparison pairs the seeds both sides finished.");
+
+        var variants = new List<TakenVariant>();
+        foreach (string name in sources.SelectMany(s => s.Ablation.Variants.Select(v => v.Name)).Distinct())
+        {
+            var variant = Take(name, sources, notes);
+            refused.AddRange(RunSettingsDifferences(variant));
+            variants.Add(variant);
+        }
         if (refused.Count > 0)
             throw new CliException(ExitCodes.UsageError,
-                $"--merge combines ablations that differ only in their variants (same settings, seeds and missing-data evaluation). These differ:" +
+                $"--merge combines ablations that differ only in their variants and seeds (same settings and missing-data evaluation). These differ:" +
                 $"{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", refused)}");
-        return new Plan(sources, notes);
+        return new Plan(sources, sources.SelectMany(s => s.Ablation.Seeds).Distinct().ToList(), variants, notes);
+    }
+
+    /// <summary>
+    /// A variant's runs, seed by seed: from the folder with the most finished seeds of it (the first named of equals), then
+    /// the seeds it lacks from the others in the same order. A seed that two folders finished is one run twice (same
+    /// settings and seed): a warning names it where their test metrics differ.
+    /// </summary>
+    private static TakenVariant Take(string name, IReadOnlyList<Source> sources, List<string> notes)
+    {
+        var having = sources.Select(s => (Source: s, Variant: s.Ablation.Variants.FirstOrDefault(v => v.Name == name)))
+            .Where(p => p.Variant is not null).OrderByDescending(p => p.Variant!.Runs.Count).ToList();
+        var taken = new List<TakenRun>();
+        var differing = new List<string>();
+        foreach (var (source, variant) in having)
+            foreach (var listed in variant!.Runs)
+            {
+                var already = taken.FirstOrDefault(t => t.Listed.Run.Seed == listed.Run.Seed);
+                if (already is null) taken.Add(new TakenRun(source, listed));
+                else if (!SameMetrics(already.Listed.Run.Test, listed.Run.Test))
+                    differing.Add($"seed {listed.Run.Seed} ('{already.Source.Name}' taken, '{source.Name}' differs)");
+            }
+        if (differing.Count > 0)
+            notes.Add($"Warning: {name}'s test metrics differ between folders in {string.Join(", ", differing)} " +
+                      "(repeated runs should be bit-identical, docs/ablation.md §0.5); the report takes the first.");
+        var seeds = sources.SelectMany(s => s.Ablation.Seeds).Distinct().ToList();
+        return new TakenVariant(name, having[0].Source, having[0].Variant!, taken.OrderBy(t => seeds.IndexOf(t.Listed.Run.Seed)).ToList());
+    }
+
+    private static bool SameMetrics(IReadOnlyDictionary<string, double> a, IReadOnlyDictionary<string, double> b) =>
+        a.Count == b.Count && a.All(m => b.TryGetValue(m.Key, out double v) && v == m.Value);
+
+    // A variant taken from several folders ran with the same settings in each: its runs' own config.json (which holds what
+    // the variant and an encoder learning rate changed), compared with the seed set alike; execution-only settings may differ.
+    private static IEnumerable<string> RunSettingsDifferences(TakenVariant variant)
+    {
+        var bySource = variant.Runs.GroupBy(r => r.Source).Select(g => (Source: g.Key, Run: g.First().Listed)).ToList();
+        if (bySource.Count < 2) yield break;
+        var settings = bySource.Select(p =>
+        {
+            var run = RunSettingsFile.ReadResolved(Path.Combine(p.Source.Folder, p.Run.Folder, RunFiles.Configuration));
+            run.ApplySeed(0);
+            return run;
+        }).ToList();
+        for (int i = 1; i < settings.Count; i++)
+            foreach (var d in SettingsDifferences.Between(settings[0], settings[i]).Where(d => !SettingsDifferences.IsExecutionOnly(d.Path)))
+                yield return $"{variant.Name}'s runs, {d.Path}: '{bySource[0].Source.Name}' has {d.Run}, '{bySource[i].Source.Name}' has {d.Asked}";
     }
 
     /// <summary>
@@ -92,30 +162,25 @@ internal static class AblationMerge
     /// </summary>
     internal static void Write(Plan plan, RunFolder folder, CliContext context)
     {
-        var sources = plan.Sources;
         foreach (var note in plan.Notes) context.Console.MarkupLine(Markup.Escape(note));
         var results = new List<VariantResult>();
         var robustness = new List<RobustnessResult>();
         EncoderRateChoice? grid = null;
-        foreach (string name in sources.SelectMany(s => s.Ablation.Variants.Select(v => v.Name)).Distinct())
+        foreach (var variant in plan.Variants)
         {
-            var having = sources.Select(s => (Source: s, Variant: s.Ablation.Variants.FirstOrDefault(v => v.Name == name)))
-                .Where(p => p.Variant is not null).ToList();
-            // The folder with the most finished seeds of the variant (the earliest of equals): an interrupted half loses nothing it need not.
-            var (source, variant) = having.OrderByDescending(p => p.Variant!.Runs.Count).First();
-            foreach (var (other, otherVariant) in having.Where(p => p.Source != source))
-                WarnIfDifferent(name, source, variant!, other, otherVariant!, context);
-
-            var runs = variant!.Runs.Select(r => WithPredictions(name, source, r, context)).ToList();
-            string variantFolder = variant.Runs.Count > 0 ? ParentOf(variant.Runs[0].Folder) : name;
-            results.Add(new VariantResult(name, variant.TrainableShare, Relative(folder.Target, Path.Combine(source.Folder, variantFolder)), runs));
-            robustness.AddRange(source.Robustness.Where(r => AblationRun.VariantOfLabel(r.Variant) == name && runs.Any(run => run.Seed == r.Seed)));
-            if (name == nameof(ModelVariant.FullFineTuning)) grid = source.Ablation.EncoderRates;
+            var runs = variant.Runs.Select(t => WithPredictions(variant.Name, t.Source, t.Listed, context)).ToList();
+            var runFolders = variant.Runs.Select(t => Relative(folder.Target, Path.Combine(t.Source.Folder, t.Listed.Folder))).ToList();
+            var primaryRuns = variant.PrimaryVariant.Runs;
+            string variantFolder = Relative(folder.Target, Path.Combine(variant.Primary.Folder, primaryRuns.Count > 0 ? ParentOf(primaryRuns[0].Folder) : variant.Name));
+            results.Add(new VariantResult(variant.Name, variant.PrimaryVariant.TrainableShare, variantFolder, runs, runFolders));
+            foreach (var taken in variant.Runs)
+                robustness.AddRange(taken.Source.Robustness.Where(r => AblationRun.VariantOfLabel(r.Variant) == variant.Name && r.Seed == taken.Listed.Run.Seed));
+            if (variant.Name == nameof(ModelVariant.FullFineTuning)) grid = variant.Primary.Ablation.EncoderRates;
         }
 
-        var settings = sources[0].Settings;
-        var seeds = sources[0].Ablation.Seeds.ToList();
-        var report = new AblationRun.AblationReport(settings, seeds, results, grid, sources.Any(s => s.Ablation.Interrupted),
+        var sources = plan.Sources;
+        var seeds = plan.Seeds.ToList();
+        var report = new AblationRun.AblationReport(sources[0].Settings, seeds, results, grid, sources.Any(s => s.Ablation.Interrupted),
             // Seed by seed, as an ablation writes them (OrderBy is stable: the variants stay in order within a seed).
             MetricSetOf(results), robustness.OrderBy(r => seeds.IndexOf(r.Seed)).ToList(), sources.Select(s => Relative(folder.Target, s.Folder)).ToList());
         AblationRun.Report(report, folder, context);
@@ -145,19 +210,6 @@ internal static class AblationMerge
         var settings = source.Robustness.Select(r => $"{(r.Missing.WholeModalities ? "whole modalities" : "frames")}, mask seed {r.Missing.Seed}").Distinct();
         var rates = source.Robustness.Select(r => r.Missing.Rate).Distinct().Order();
         return $"{string.Join(" / ", settings)}, rates {string.Join(", ", rates.Select(r => r.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}";
-    }
-
-    // Runs of one variant in two folders are the same runs (same settings and seed): their test metrics should be bit-identical.
-    private static void WarnIfDifferent(string name, Source taken, AblationJson.SavedVariant takenVariant, Source other, AblationJson.SavedVariant otherVariant, CliContext context)
-    {
-        var bySeed = otherVariant.Runs.ToDictionary(r => r.Run.Seed, r => r.Run.Test);
-        var differing = takenVariant.Runs
-            .Where(r => bySeed.TryGetValue(r.Run.Seed, out var test) && (test.Count != r.Run.Test.Count || r.Run.Test.Any(m => !test.TryGetValue(m.Key, out double v) || v != m.Value)))
-            .Select(r => r.Run.Seed).ToList();
-        if (differing.Count > 0)
-            context.Console.MarkupLine(Markup.Escape(
-                $"Warning: {name}'s test metrics differ between '{taken.Name}' and '{other.Name}' in seed(s) {string.Join(", ", differing)} " +
-                $"(repeated runs should be bit-identical, docs/ablation.md §0.5); the report takes '{taken.Name}'s."));
     }
 
     /// <summary>The run with its test predictions: from test-predictions.csv, else recomputed from its saved model (null if that fails).</summary>

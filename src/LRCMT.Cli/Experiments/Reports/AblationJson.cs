@@ -28,7 +28,7 @@ internal static class AblationJson
             {
                 name = v.Name,
                 trainable_share = v.TrainableShare,
-                runs = v.Runs.Select(r => new { seed = r.Seed, folder = $"{v.Folder}/{SeedsOption.FolderName(r.Seed)}", test = r.Test, valid = r.Valid }),
+                runs = v.Runs.Select((r, i) => new { seed = r.Seed, folder = v.RunFolder(i), test = r.Test, valid = r.Valid }),
                 aggregate = v.Summary.ToDictionary(s => s.Metric, s => new { n = s.Count, mean = s.Mean, std = s.StandardDeviation, min = s.Min, max = s.Max }),
             }),
             comparisons = summary.Comparisons.Select(c => new

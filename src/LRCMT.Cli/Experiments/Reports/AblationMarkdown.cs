@@ -26,7 +26,7 @@ internal static class AblationMarkdown
             .AppendLine(summary.Interrupted ? "\nInterrupted: only the runs listed finished.\n" : "");
         if (summary.MergedFrom is { } sources)
             text.AppendLine($"Merged from {string.Join(", ", sources.Select(s => $"`{s}` ({Taken(summary, s)})"))}: ablations run in separate " +
-                            "processes, each variant taken from the folder named beside it, where its runs stay (ablation.json names each run's " +
+                            "processes, each variant's runs taken from the folder(s) naming it, where they stay (ablation.json names each run's " +
                             "folder relative to this one).").AppendLine();
 
         text.Append("| Variant | Trainable | Seeds | ").AppendJoin(" | ", metrics.Select(MetricUnits.Label)).AppendLine(" |");
@@ -75,10 +75,11 @@ internal static class AblationMarkdown
         return text.ToString();
     }
 
-    // The variants a merged ablation took from one of its source folders.
+    // The variants a merged ablation took runs of from one of its source folders.
     private static string Taken(AblationSummary summary, string source)
     {
-        var names = summary.Variants.Where(v => v.Folder.StartsWith(source + "/", StringComparison.Ordinal)).Select(v => v.Name).ToList();
+        var names = summary.Variants.Where(v => v.Runs.Select((_, i) => v.RunFolder(i)).Any(f => f.StartsWith(source + "/", StringComparison.Ordinal)))
+            .Select(v => v.Name).ToList();
         return names.Count > 0 ? string.Join(", ", names) : "no variant taken from it";
     }
 

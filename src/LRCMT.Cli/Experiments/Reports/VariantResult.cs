@@ -10,8 +10,15 @@ namespace LRCMT.Cli.Experiments.Reports;
 /// the runs stay in the ablation folder they were trained in).
 /// </param>
 /// <param name="Runs">Finished seed runs.</param>
-internal sealed record VariantResult(string Name, double TrainableShare, string Folder, IReadOnlyList<SeedRun> Runs)
+/// <param name="RunFolders">
+/// Each run's folder relative to the output folder, in the order of <paramref name="Runs"/>, where the runs do not all lie
+/// in <paramref name="Folder"/> (a merge that took a variant's seeds from several ablations); null: <c>Folder/seed-N</c>.
+/// </param>
+internal sealed record VariantResult(string Name, double TrainableShare, string Folder, IReadOnlyList<SeedRun> Runs, IReadOnlyList<string>? RunFolders = null)
 {
+    /// <summary>The folder of run <paramref name="index"/> of <see cref="Runs"/>, relative to the output folder, '/'-separated.</summary>
+    internal string RunFolder(int index) => RunFolders?[index] ?? $"{Folder}/{SeedsOption.FolderName(Runs[index].Seed)}";
+
     /// <summary>Mean, sample std, min and max of every test metric over <see cref="Runs"/>.</summary>
     internal IReadOnlyList<MetricSummary> Summary { get; } = Runs.Count > 0 ? MetricSummary.OfRuns(Runs.Select(r => r.Test).ToList()) : [];
 }
