@@ -40,6 +40,30 @@ public partial class KeptRunTests
     }
 
     [Fact]
+    public async Task An_ablation_whose_second_run_fails_keeps_a_report_of_the_finished_run_that_merge_reads()
+    {
+        using var temp = new TempFolder();
+        string settings = temp.Combine("settings.json");
+        // LRCMT trains as usual; full fine-tuning's encoder learning rate of 1e30 diverges after its first epoch.
+        File.WriteAllText(settings, DivergingSettings.Replace(", \"LearningRate\": 1e30, \"AdapterLearningRate\": 1e30", ""));
+        string run = temp.Combine("ablation");
+
+        var result = await CliHarness.RunAsync("ablate", "-c", settings, "--encoder", Fixtures.TinyBertFolder, "--difficulty", "settings",
+            "--threads", "1", "--variant", "Lrcmt", "FullFineTuning", "--ft-encoder-lrs", "1e30", "--output", run);
+
+        result.ExitCode.Should().Be(ExitCodes.TrainingDiverged, result.Output + result.Error);
+        string kept = Directory.GetDirectories(temp.Path, "ablation.incomplete-*").Should().ContainSingle().Subject;
+        result.Error.Should().Contain("ablate --merge").And.NotContain("train --resume")
+            .And.Contain("The model's output on the validation split is", "the validation scoring after an epoch saw the divergence, not a training step");
+        using var record = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(kept, "ablation.json")));
+        record.RootElement.GetProperty("interrupted").GetBoolean().Should().BeTrue();
+        var variants = record.RootElement.GetProperty("variants").EnumerateArray()
+            .ToDictionary(v => v.GetProperty("name").GetString()!, v => v.GetProperty("runs").GetArrayLength());
+        variants.Should().Equal(new Dictionary<string, int> { ["Lrcmt"] = 1, ["FullFineTuning"] = 0 });
+        File.Exists(System.IO.Path.Combine(kept, "Lrcmt", "seed-1", "metrics.json")).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Divergence_of_a_run_given_a_relative_output_names_the_kept_folder_and_checkpoint_by_absolute_paths()
     {
         if (!File.Exists(CliDll)) Assert.Skip("needs the built lrcmt.dll beside the tests");

@@ -3,6 +3,7 @@ using LRCMT.Cli.Experiments.Reports;
 using LRCMT.Cli.Runs;
 using LRCMT.Cli.Settings;
 using LRCMT.Data;
+using LRCMT.Errors;
 using LRCMT.Evaluation;
 using LRCMT.Experiments;
 using Spectre.Console;
@@ -50,7 +51,18 @@ internal static class AblationRun
                 string relative = Path.Combine(arm.Folder, SeedsOption.FolderName(seed));
                 string directory = folder.File(relative);
                 Directory.CreateDirectory(directory);
-                var outcome = TrainingRun.Execute(ForArm(settings, arm, applySeeds ? seed : null), directory, context, title: $"{arm.Label} · seed {seed}");
+                TrainingOutcome outcome;
+                try
+                {
+                    outcome = TrainingRun.Execute(ForArm(settings, arm, applySeeds ? seed : null), directory, context, title: $"{arm.Label} · seed {seed}");
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A run that fails (a libtorch error, a full disk) ends the ablation, but the runs that finished are
+                    // reported as an interrupted ablation's are, so the kept folder can be merged with a re-run of the rest.
+                    ReportFinished(settings, seeds, arms, dataset, robustness, folder, context);
+                    throw;
+                }
                 if (outcome.ToSeedRun() is not { } run)
                 {
                     interrupted = true;
@@ -69,6 +81,22 @@ internal static class AblationRun
         var (results, grid) = Collect(arms, GridMetric(settings));
         Report(new AblationReport(settings, seeds, results, grid, interrupted, dataset, robustness), folder, context);
         return interrupted;
+    }
+
+    // The report of the runs that finished before a run failed; a failure to write it must not hide the run's own error.
+    private static void ReportFinished(RunSettings settings, IReadOnlyList<int> seeds, List<Arm> arms, MsaDataset dataset,
+        List<RobustnessResult> robustness, RunFolder folder, CliContext context)
+    {
+        if (!arms.Any(a => a.Runs.Count > 0)) return;
+        try
+        {
+            var (results, grid) = Collect(arms, GridMetric(settings));
+            Report(new AblationReport(settings, seeds, results, grid, Interrupted: true, dataset, robustness), folder, context);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LrcmtException)
+        {
+            context.Console.MarkupLine(Markup.Escape($"Warning: the report of the finished runs could not be written: {e.Message}"));
+        }
     }
 
     /// <summary>

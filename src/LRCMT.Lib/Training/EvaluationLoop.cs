@@ -43,7 +43,7 @@ internal static class EvaluationLoop
                     {
                         long row = bad / Math.Max(1, values.Length / batch.Size);
                         throw during is { } at
-                            ? new NonFiniteLossException(at.Epoch, at.Step, values[bad], batch.Ids)
+                            ? new NonFiniteLossException(at.Epoch, at.Step, values[bad], batch.Ids, inValidation: true)
                             : new InvalidInputException("model output", $"the prediction for sample '{batch.Ids[(int)row]}' is {values[bad]}.");
                     }
                     lossSum += objective.LossSum(outputs, labels, "evaluation labels");
