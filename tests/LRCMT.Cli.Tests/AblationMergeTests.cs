@@ -134,6 +134,14 @@ public class AblationMergeTests(AblationHalvesFixture halves) : IClassFixture<Ab
         comparisons.Where(c => c["baseline"]!.GetValue<string>() == "TextOnly")
             .Should().AllSatisfy(c => c["seeds"]!.AsArray().Select(s => s!.GetValue<int>()).Should().Equal([1, 2], "LRCMT comes from the folder that finished both seeds"));
         File.ReadAllText(Path.Combine(merged, "ablation.md")).Should().Contain("Interrupted: only the runs listed finished.");
+
+        // The seed the interrupted folder lacks, run in a folder of its own: the merged report is complete again.
+        string completed = halves.Temp.Combine("merged-" + Guid.NewGuid().ToString("N"));
+        var again = await CliHarness.RunAsync("ablate", "--merge", halves.Folder("a"), interrupted, halves.Folder("s2"), "--output", completed);
+
+        again.ExitCode.Should().Be(ExitCodes.Success, again.Output + again.Error);
+        File.ReadAllText(Path.Combine(completed, "ablation.md")).Should().NotContain("Interrupted");
+        File.ReadAllText(Path.Combine(completed, "results.csv")).Should().Be(File.ReadAllText(Path.Combine(halves.Folder("all"), "results.csv")));
     }
 
     [Fact]

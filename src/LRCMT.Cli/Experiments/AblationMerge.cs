@@ -180,7 +180,9 @@ internal static class AblationMerge
 
         var sources = plan.Sources;
         var seeds = plan.Seeds.ToList();
-        var report = new AblationRun.AblationReport(sources[0].Settings, seeds, results, grid, sources.Any(s => s.Ablation.Interrupted),
+        // Incomplete when an interrupted folder left a variant without one of the report's seeds (another folder may have run it).
+        bool incomplete = sources.Any(s => s.Ablation.Interrupted) && results.Any(r => r.Runs.Count < seeds.Count);
+        var report = new AblationRun.AblationReport(sources[0].Settings, seeds, results, grid, incomplete,
             // Seed by seed, as an ablation writes them (OrderBy is stable: the variants stay in order within a seed).
             MetricSetOf(results), robustness.OrderBy(r => seeds.IndexOf(r.Seed)).ToList(), sources.Select(s => Relative(folder.Target, s.Folder)).ToList());
         AblationRun.Report(report, folder, context);
