@@ -11,7 +11,7 @@
 # Each process writes results.csv, results-mmsa.csv, ablation.json, ablation.md, robustness.csv/.md and
 # robustness-<variant>.png into its folder; once both have finished, `ablate --merge` writes the same files for all the
 # variants into "$out/merged" (LRCMT compared with every other variant; the runs stay in a/ and b/).
-# Estimated: ~1.75 h on 2 idle cores (see docs/ablation.md §6.5).
+# Estimated: ~4 h on 2 idle cores at the 20-epoch default, TFN the slowest run (see docs/ablation.md §6.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/ablation-baselines-$(date +%Y%m%d-%H%M%S)}
