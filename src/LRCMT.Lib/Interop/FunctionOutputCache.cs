@@ -14,8 +14,8 @@ namespace LRCMT.Interop;
 /// </summary>
 /// <remarks>
 /// A function with a single output never needs those zeros: libtorch runs its backward only when that output received a
-/// gradient. Such a function calls <c>ctx.set_materialize_grads(false)</c> in forward and <see cref="Release"/> with the
-/// same context once <c>apply</c> has returned (the buffers are made after forward). TorchSharp has no public way to do
+/// gradient. Such a function calls <see cref="ReleaseAfterApply"/> in forward and passes what <c>apply</c> returned
+/// through <see cref="ReleasePending"/> (the buffers are made after forward). TorchSharp has no public way to do
 /// this, so the buffers are reached by reflection on its internals; where they are not found (another TorchSharp
 /// version) nothing is done and the function works as before, with the memory held. <see cref="IsSupported"/> says which,
 /// and a test fails when a TorchSharp update changes it.
@@ -30,21 +30,38 @@ internal static class FunctionOutputCache
     // Node<T>._outputCache per function type T.
     private static readonly ConcurrentDictionary<Type, FieldInfo?> CacheFields = new();
 
-    /// <summary>Whether this TorchSharp keeps the buffers where <see cref="Release"/> looks for them.</summary>
+    // The call under way on this thread whose buffers are to be released once apply returns. One slot: the library's
+    // functions do not call one another from forward.
+    [ThreadStatic] private static autograd.AutogradContext? pending;
+
+    /// <summary>Whether this TorchSharp keeps the buffers where <see cref="ReleasePending"/> looks for them.</summary>
     internal static bool IsSupported => NodeField is not null && NodeType()?.GetField("_outputCache", Instance) is not null;
 
     /// <summary>
-    /// Disposes the output buffers the function call that made <paramref name="ctx"/> keeps, and forgets them. Call it
-    /// after <c>apply</c> returned, only for a function with one output whose forward set <c>materialize_grads</c> off.
+    /// Called from the forward of a function with one output: turns TorchSharp's zeros for a missing gradient off (never
+    /// needed) and marks the call's buffers for <see cref="ReleasePending"/>.
     /// </summary>
-    internal static void Release(autograd.AutogradContext? ctx)
+    internal static void ReleaseAfterApply(autograd.AutogradContext ctx)
     {
-        if (ctx is null || ctx.MaterializeGrads || Cache(ctx) is not { } cache) return;
-        for (int i = 0; i < cache.Count; i++)
-        {
-            cache[i]?.Dispose();
-            cache[i] = null!;
-        }
+        ctx.set_materialize_grads(false);
+        pending = ctx;
+    }
+
+    /// <summary>
+    /// Called with what <c>apply</c> returned: disposes and forgets the output buffers of the call whose forward called
+    /// <see cref="ReleaseAfterApply"/> on this thread (unless it turned the zeros back on), and returns <paramref name="output"/>.
+    /// </summary>
+    internal static Tensor ReleasePending(Tensor output)
+    {
+        var ctx = pending;
+        pending = null;
+        if (ctx is not null && !ctx.MaterializeGrads && Cache(ctx) is { } cache)
+            for (int i = 0; i < cache.Count; i++)
+            {
+                cache[i]?.Dispose();
+                cache[i] = null!;
+            }
+        return output;
     }
 
     /// <summary>How many output buffers the call that made <paramref name="ctx"/> still holds (0 once released; -1 where unsupported).</summary>

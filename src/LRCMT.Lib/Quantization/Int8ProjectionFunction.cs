@@ -21,25 +21,15 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
 
     [ThreadStatic] private static Tensor? lastReturned;
 
-    // The context of the call under way on this thread, for releasing TorchSharp's output buffer once apply returns.
-    [ThreadStatic] private static autograd.AutogradContext? current;
-
     public override string Name => "Int8Projection";
 
     public static Tensor Apply(Tensor input, Tensor codes, Tensor scales, Tensor? bias)
-    {
-        var output = bias is null ? apply(input, codes, scales) : apply(input, codes, scales, bias);
-        Interop.FunctionOutputCache.Release(current);
-        current = null;
-        return output;
-    }
+        => Interop.FunctionOutputCache.ReleasePending(bias is null ? apply(input, codes, scales) : apply(input, codes, scales, bias));
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         ReleaseLastReturned();
-        // One output: backward runs only when it got a gradient, so TorchSharp's zeros for a missing one are never needed.
-        ctx.set_materialize_grads(false);
-        current = ctx;
+        Interop.FunctionOutputCache.ReleaseAfterApply(ctx); // one output: TorchSharp's buffer for zeros is never needed
         var (input, codes, scales) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
         var bias = vars.Length > 3 ? (Tensor)vars[3] : null;
         // One object, not the tensors themselves: the context's data slots are for non-tensors (TorchSharp prints a

@@ -47,24 +47,24 @@ public class FunctionOutputCacheTests
         FunctionOutputCache.Held(Doubling.LastContext!).Should().Be(1, "a function that wants zeros for missing gradients keeps its buffers");
     }
 
+    // Follows the library's functions: ReleaseAfterApply in forward, apply's result through ReleasePending.
     private sealed class Doubling : autograd.SingleTensorFunction<Doubling>
     {
         [ThreadStatic] internal static autograd.AutogradContext? LastContext;
-        [ThreadStatic] private static bool materializeNext;
+        [ThreadStatic] private static bool releaseNext, materializeNext;
 
         public override string Name => "TestDoubling";
 
         internal static Tensor Apply(Tensor x, bool release, bool materialize = false)
         {
-            materializeNext = materialize;
-            var y = apply(x);
-            if (release) FunctionOutputCache.Release(LastContext);
-            return y;
+            (releaseNext, materializeNext) = (release, materialize);
+            return FunctionOutputCache.ReleasePending(apply(x));
         }
 
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
-            if (!materializeNext) ctx.set_materialize_grads(false);
+            if (releaseNext) FunctionOutputCache.ReleaseAfterApply(ctx);
+            if (materializeNext) ctx.set_materialize_grads(true); // turned back on after ReleaseAfterApply
             LastContext = ctx;
             return ((Tensor)vars[0]) * 2;
         }

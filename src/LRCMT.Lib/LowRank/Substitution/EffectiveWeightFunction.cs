@@ -21,23 +21,12 @@ internal sealed class EffectiveWeightFunction : autograd.SingleTensorFunction<Ef
 
     public override string Name => "LoRAEffectiveWeight";
 
-    // The context of the call under way on this thread, for releasing TorchSharp's output buffer once apply returns.
-    [ThreadStatic] private static autograd.AutogradContext? current;
-
     /// <summary>Builds W_eff in the stored layout of <paramref name="build"/>'s base weight.</summary>
-    public static Tensor Apply(WeightBuild build)
-    {
-        var weight = apply(build.A, build.B, build.Magnitude, build);
-        Interop.FunctionOutputCache.Release(current);
-        current = null;
-        return weight;
-    }
+    public static Tensor Apply(WeightBuild build) => Interop.FunctionOutputCache.ReleasePending(apply(build.A, build.B, build.Magnitude, build));
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        // One output: backward runs only when it got a gradient, so TorchSharp's weight-sized zeros buffer is never needed.
-        ctx.set_materialize_grads(false);
-        current = ctx;
+        Interop.FunctionOutputCache.ReleaseAfterApply(ctx); // one output: TorchSharp's weight-sized buffer for zeros is never needed
         var build = (WeightBuild)vars[^1];
         ctx.save_data(BuildKey, build);
         return build.Compute();
