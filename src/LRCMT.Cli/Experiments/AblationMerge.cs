@@ -77,10 +77,11 @@ internal static class AblationMerge
             notes.Add($"Note: the folders ran different seeds ({string.Join("; ", sources.Select(s => $"'{s.Name}' [{string.Join(", ", s.Ablation.Seeds)}]"))}): " +
                       "each variant's runs are taken seed by seed from the folders that finished them, and every comparison pairs the seeds both sides finished.");
 
+        var seeds = sources.SelectMany(s => s.Ablation.Seeds).Distinct().ToList();
         var variants = new List<TakenVariant>();
         foreach (string name in sources.SelectMany(s => s.Ablation.Variants.Select(v => v.Name)).Distinct())
         {
-            var variant = Take(name, sources, notes);
+            var variant = Take(name, sources, seeds, notes);
             refused.AddRange(RunSettingsDifferences(variant));
             variants.Add(variant);
         }
@@ -88,15 +89,16 @@ internal static class AblationMerge
             throw new CliException(ExitCodes.UsageError,
                 $"--merge combines ablations that differ only in their variants and seeds (same settings and missing-data evaluation). These differ:" +
                 $"{Environment.NewLine}  - {string.Join(Environment.NewLine + "  - ", refused)}");
-        return new Plan(sources, sources.SelectMany(s => s.Ablation.Seeds).Distinct().ToList(), variants, notes);
+        return new Plan(sources, seeds, variants, notes);
     }
 
     /// <summary>
     /// A variant's runs, seed by seed: from the folder with the most finished seeds of it (the first named of equals), then
-    /// the seeds it lacks from the others in the same order. A seed that two folders finished is one run twice (same
-    /// settings and seed): a warning names it where their test metrics differ.
+    /// the seeds it lacks from the others in the same order; listed in the order of the report's <paramref name="seeds"/>.
+    /// A seed that two folders finished is one run twice (same settings and seed): a warning names it where their test
+    /// metrics differ.
     /// </summary>
-    private static TakenVariant Take(string name, IReadOnlyList<Source> sources, List<string> notes)
+    private static TakenVariant Take(string name, IReadOnlyList<Source> sources, List<int> seeds, List<string> notes)
     {
         var having = sources.Select(s => (Source: s, Variant: s.Ablation.Variants.FirstOrDefault(v => v.Name == name)))
             .Where(p => p.Variant is not null).OrderByDescending(p => p.Variant!.Runs.Count).ToList();
@@ -113,7 +115,6 @@ internal static class AblationMerge
         if (differing.Count > 0)
             notes.Add($"Warning: {name}'s test metrics differ between folders in {string.Join(", ", differing)} " +
                       "(repeated runs should be bit-identical, docs/ablation.md §0.5); the report takes the first.");
-        var seeds = sources.SelectMany(s => s.Ablation.Seeds).Distinct().ToList();
         return new TakenVariant(name, having[0].Source, having[0].Variant!, taken.OrderBy(t => seeds.IndexOf(t.Listed.Run.Seed)).ToList());
     }
 
@@ -194,7 +195,7 @@ internal static class AblationMerge
         if (!Directory.Exists(full))
             throw new CliException(ExitCodes.RunError, $"The ablation folder '{given}' does not exist.");
         string configuration = Path.Combine(full, RunFiles.Configuration);
-        string record = Path.Combine(full, "ablation.json");
+        string record = Path.Combine(full, RunFiles.AblationRecord);
         if (!File.Exists(configuration) || !File.Exists(record))
             throw new CliException(ExitCodes.RunError,
                 $"The folder '{given}' lacks {(File.Exists(configuration) ? "" : $"{RunFiles.Configuration} and ")}ablation.json; was it written by 'lrcmt ablate'? " +

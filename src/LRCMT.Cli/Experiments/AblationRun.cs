@@ -44,6 +44,12 @@ internal static class AblationRun
         var robustness = new List<RobustnessResult>();
         bool interrupted = false;
         MsaDataset dataset = MsaDataset.Mosi;
+        // The report of the runs finished so far: at the end, or (as stopped) when a run fails.
+        void WriteReport(bool stopped)
+        {
+            var (results, grid) = Collect(arms, GridMetric(settings));
+            Report(new AblationReport(settings, seeds, results, grid, stopped, dataset, robustness), folder, context);
+        }
         foreach (int seed in seeds)
         {
             foreach (var arm in arms)
@@ -60,7 +66,7 @@ internal static class AblationRun
                 {
                     // A run that fails (a libtorch error, a full disk) ends the ablation, but the runs that finished are
                     // reported as an interrupted ablation's are, so the kept folder can be merged with a re-run of the rest.
-                    ReportFinished(settings, seeds, arms, dataset, robustness, folder, context);
+                    if (arms.Any(a => a.Runs.Count > 0)) ReportFinishedRuns(() => WriteReport(stopped: true), context);
                     throw;
                 }
                 if (outcome.ToSeedRun() is not { } run)
@@ -78,20 +84,16 @@ internal static class AblationRun
             if (interrupted) break;
         }
 
-        var (results, grid) = Collect(arms, GridMetric(settings));
-        Report(new AblationReport(settings, seeds, results, grid, interrupted, dataset, robustness), folder, context);
+        WriteReport(interrupted);
         return interrupted;
     }
 
-    // The report of the runs that finished before a run failed; a failure to write it must not hide the run's own error.
-    private static void ReportFinished(RunSettings settings, IReadOnlyList<int> seeds, List<Arm> arms, MsaDataset dataset,
-        List<RobustnessResult> robustness, RunFolder folder, CliContext context)
+    // Writes the report of the runs that finished before a run failed; a failure to write it must not hide the run's own error.
+    private static void ReportFinishedRuns(Action writeReport, CliContext context)
     {
-        if (!arms.Any(a => a.Runs.Count > 0)) return;
         try
         {
-            var (results, grid) = Collect(arms, GridMetric(settings));
-            Report(new AblationReport(settings, seeds, results, grid, Interrupted: true, dataset, robustness), folder, context);
+            writeReport();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or LrcmtException)
         {
@@ -128,7 +130,7 @@ internal static class AblationRun
 
         ResultsCsv.Save(folder.File("results.csv"), results);
         ResultsCsv.SaveMmsa(folder.File("results-mmsa.csv"), results, columns);
-        AblationJson.Save(folder.File("ablation.json"), summary);
+        AblationJson.Save(folder.File(RunFiles.AblationRecord), summary);
         AblationMarkdown.Save(folder.File("ablation.md"), summary, columns);
         RunSettingsFile.Save(settings, folder.File(RunFiles.Configuration));
         RobustnessReport.Save(folder.File(""), report.Robustness, columns);

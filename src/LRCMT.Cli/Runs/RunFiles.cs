@@ -26,4 +26,7 @@ internal static class RunFiles
 
     /// <summary>Loss and validation metric per epoch.</summary>
     internal const string Curves = "training-curves.png";
+
+    /// <summary>An ablation folder's record (beside its variants' run folders): seeds, runs, comparisons; what <c>ablate --merge</c> reads.</summary>
+    internal const string AblationRecord = "ablation.json";
 }

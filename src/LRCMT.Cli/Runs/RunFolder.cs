@@ -130,7 +130,7 @@ public sealed class RunFolder : IDisposable
                     $"{message} The partial run was moved to {kept}; its last good checkpoint is {checkpoint}. " +
                     $"Continue it with: lrcmt train --resume {kept}", e);
             // Several runs (an ablation): the finished ones are kept with the interrupted one's checkpoint in its own folder.
-            string report = System.IO.File.Exists(Path.Combine(kept, "ablation.json"))
+            string report = System.IO.File.Exists(Path.Combine(kept, RunFiles.AblationRecord))
                 ? " Its ablation.json lists the runs that finished: 'lrcmt ablate --merge' combines them with a folder that re-runs the rest."
                 : "";
             throw new CliException(code, $"{message} The partial runs were moved to {kept}; each run folder in it keeps its files and checkpoint.{report}", e);
