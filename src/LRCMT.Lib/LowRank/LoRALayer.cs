@@ -195,6 +195,20 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     internal virtual long FrozenBufferElements => 0;
 
     /// <summary>
+    /// The device and type <see cref="BaseWeight"/> reads in, without reading it: a layer whose weight is made on every
+    /// read (a dequantised int8 weight) overrides this, so adding adapters allocates no weight-sized temporary.
+    /// </summary>
+    private protected virtual (Device Device, ScalarType Type) BaseWeightPlacement
+    {
+        get
+        {
+            using var scope = NewDisposeScope();
+            var reference = BaseWeight;
+            return (reference.device, reference.dtype);
+        }
+    }
+
+    /// <summary>
     /// The settings of the adapter that forward uses for every sample now, or null when the layer computes the base
     /// projection only (or adapters per sample, <see cref="PerSample"/>, on top of it).
     /// </summary>
@@ -374,13 +388,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
 
     private (Linear A, Linear B) CreateMatrices(LoRAConfig config)
     {
-        Device device;
-        ScalarType dtype;
-        using (NewDisposeScope())
-        {
-            var reference = BaseWeight;
-            (device, dtype) = (reference.device, reference.dtype);
-        }
+        var (device, dtype) = BaseWeightPlacement;
         // Adapters on a half-precision base train in float32 (as PEFT's autocast_adapter_dtype does).
         if (dtype is ScalarType.BFloat16 or ScalarType.Float16) dtype = ScalarType.Float32;
         // nn.Linear's own initialisation is Kaiming-uniform with a = √5, which is what PEFT uses for A.

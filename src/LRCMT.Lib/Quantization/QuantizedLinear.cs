@@ -86,6 +86,8 @@ internal sealed class QuantizedLinear : LoRALayer
 
     internal override long FrozenBufferElements => weight.numel() + weight_scale.numel();
 
+    private protected override (Device Device, ScalarType Type) BaseWeightPlacement => (weight.device, _computeType);
+
     private protected override Tensor BaseProjection(Tensor input) => Int8ProjectionFunction.Apply(input, weight, weight_scale, bias);
 
     private protected override void BeforeWeightChange()
