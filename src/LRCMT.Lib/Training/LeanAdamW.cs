@@ -16,7 +16,10 @@ namespace LRCMT.Training;
 /// <list type="bullet">
 /// <item>TorchSharp's step keeps each parameter's temporaries (√v and its scaled copy, two parameter-sized tensors)
 /// alive in one dispose scope until every parameter is updated: for bert-base that is ~0.9 GB at the end of a full
-/// fine-tuning step. Here each parameter's update runs in its own scope and needs one temporary, freed at once.</item>
+/// fine-tuning step. Here each parameter's update runs in its own scope and needs one temporary, freed at once; a
+/// parameter over 1 MiB is updated a slice at a time, so that temporary stays small enough for the native heap to serve
+/// from memory it already holds (a whole-parameter one, 94 MB for bert-base's word embedding, is mapped and zero-filled
+/// again every step). Slices give the same bits: the update is elementwise.</item>
 /// <item><see cref="zero_grad"/> releases gradients (PyTorch's <c>set_to_none=True</c> default) instead of zeroing
 /// them, so the next forward runs without a full set of gradient buffers beside its activations.</item>
 /// <item>AMSGrad keeps its running maximum in place instead of allocating a new one every step.</item>
@@ -136,29 +139,63 @@ public sealed class LeanAdamW : AdamW
             using var scope = NewDisposeScope();
             var grad = parameter.grad;
             if (grad is null) continue;
-            if (maximize) grad = grad.neg();
             var state = (State)_state[parameter.Handle];
             state.step += 1;
             double correction1 = 1 - Math.Pow(beta1, state.step), correction2 = 1 - Math.Pow(beta2, state.step);
             // Every number goes to libtorch as a Scalar held until this parameter is done (RootedScalars says why).
             using Scalar keep = 1 - lr * decay, b1 = beta1, b2 = beta2, rest1 = 1 - beta1, rest2 = 1 - beta2,
                 root2 = Math.Sqrt(correction2), epsilon = eps, stepSize = -lr / correction1;
+            // A state loaded from a run without AMSGrad has no maximum yet; it starts at v, as a fresh one would.
+            if (amsgrad && state.max_exp_avg_sq is null) state.max_exp_avg_sq = zeros_like(state.exp_avg_sq).DetachFromDisposeScope();
 
-            parameter.mul_(keep);
-            state.exp_avg.mul_(b1).add_(grad, alpha: rest1);
-            state.exp_avg_sq.mul_(b2).addcmul_(grad, grad, value: rest2);
-            var second = state.exp_avg_sq;
-            if (amsgrad)
+            foreach (var (p, g, m, v, vMax) in Slices(parameter, grad, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq))
             {
-                // A state loaded from a run without AMSGrad has no maximum yet; it starts at v, as a fresh one would.
-                if (state.max_exp_avg_sq is null) state.max_exp_avg_sq = zeros_like(second).DetachFromDisposeScope();
-                state.max_exp_avg_sq.copy_(maximum(state.max_exp_avg_sq, second));
-                second = state.max_exp_avg_sq;
+                var gradient = maximize ? g.neg() : g;
+                p.mul_(keep);
+                m.mul_(b1).add_(gradient, alpha: rest1);
+                v.mul_(b2).addcmul_(gradient, gradient, value: rest2);
+                var second = v;
+                if (vMax is not null)
+                {
+                    vMax.copy_(maximum(vMax, v));
+                    second = vMax;
+                }
+                var denominator = second.sqrt().div_(root2).add_(epsilon, One);
+                p.addcdiv_(m, denominator, value: stepSize);
             }
-            var denominator = second.sqrt().div_(root2).add_(epsilon, One);
-            parameter.addcdiv_(state.exp_avg, denominator, value: stepSize);
         }
     }, closure);
+
+    /// <summary>The most elements one slice of an update holds: 1 MiB of float32.</summary>
+    internal const long SliceElements = 1 << 18;
+
+    /// <summary>
+    /// A parameter and its gradient and moments in slices of at most <see cref="SliceElements"/> elements (one slice,
+    /// the tensors themselves, when they are that small or not all contiguous). The update is elementwise, so slices give
+    /// the same bits; what changes is the temporaries (−g, √v, the AMSGrad maximum): a slice's size instead of the
+    /// parameter's, small enough that the native heap serves them from memory it already has. Whole-parameter temporaries
+    /// of tens of megabytes (a bert-base word embedding: 94 MB) come from fresh mappings, zero-filled page by page every step.
+    /// </summary>
+    private static IEnumerable<(Tensor Parameter, Tensor Grad, Tensor ExpAvg, Tensor ExpAvgSq, Tensor? MaxExpAvgSq)> Slices(
+        Tensor parameter, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq)
+    {
+        long count = parameter.numel();
+        bool contiguous = parameter.is_contiguous() && grad.is_contiguous() && expAvg.is_contiguous() && expAvgSq.is_contiguous()
+                          && maxExpAvgSq?.is_contiguous() != false;
+        if (count <= SliceElements || !contiguous)
+        {
+            yield return (parameter, grad, expAvg, expAvgSq, maxExpAvgSq);
+            yield break;
+        }
+        var (p, g, m, v, vMax) = (parameter.view(-1), grad.view(-1), expAvg.view(-1), expAvgSq.view(-1), maxExpAvgSq?.view(-1));
+        for (long start = 0; start < count; start += SliceElements)
+        {
+            using var scope = NewDisposeScope();
+            long length = Math.Min(SliceElements, count - start);
+            yield return (p.narrow(0, start, length), g.narrow(0, start, length), m.narrow(0, start, length), v.narrow(0, start, length),
+                vMax?.narrow(0, start, length));
+        }
+    }
 
     /// <summary>The constructor's arguments and every problem with them (checked before TorchSharp sees them).</summary>
     private sealed record Settings(IReadOnlyList<ParamGroup> Groups, double Lr, double Beta1, double Beta2, double Eps, double WeightDecay,

@@ -69,6 +69,38 @@ public sealed class LeanAdamWTests
         ShouldMatch(lean, reference);
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void A_large_parameter_updated_in_slices_gets_the_same_bits_as_one_updated_whole(bool amsgrad, bool maximize)
+    {
+        manual_seed(3);
+        using var values = randn(700, 1000); // 700 000 elements: two full slices and a shorter last one
+        using var sliced = new Parameter(values.clone());
+        using var whole = new Parameter(values.t().contiguous().t()); // the same values, column-major: not contiguous, updated whole
+        whole.is_contiguous().Should().BeFalse();
+        sliced.numel().Should().BeGreaterThan(2 * LeanAdamW.SliceElements);
+        using var slicedOptimizer = new LeanAdamW([sliced], lr: 0.01, beta2: 0.95, weight_decay: 0.1, amsgrad: amsgrad, maximize: maximize);
+        using var wholeOptimizer = new LeanAdamW([whole], lr: 0.01, beta2: 0.95, weight_decay: 0.1, amsgrad: amsgrad, maximize: maximize);
+
+        for (int step = 0; step < 3; step++)
+        {
+            using var scope = NewDisposeScope();
+            var weights = randn(700, 1000) * (3.0 / (step + 1)); // gradients that shrink, so AMSGrad's maximum matters
+            foreach (var (parameter, optimizer) in new[] { (sliced, slicedOptimizer), (whole, wholeOptimizer) })
+            {
+                optimizer.zero_grad();
+                (parameter * weights).sum().backward();
+                optimizer.step();
+            }
+        }
+
+        using var same = sliced.eq(whole).all();
+        same.item<bool>().Should().BeTrue("the update is elementwise, so slices must not change a bit");
+        using var lastElements = (sliced - values).view(-1).narrow(0, sliced.numel() - 1000, 1000).abs().mean();
+        lastElements.item<float>().Should().BeGreaterThan(1e-3f, "the last slice was updated too");
+    }
+
     [Fact]
     public void Parameter_groups_keep_their_own_settings_and_take_the_rest_from_the_defaults()
     {
