@@ -21,7 +21,8 @@ namespace LRCMT.Benchmarks.Inference;
 /// </summary>
 public static class InferenceChild
 {
-    /// <param name="spec">library:auto|glibc|inference|training:batch:seq, or ort:batch:seq. <c>auto</c> calls nothing (the
+    /// <param name="spec">library:auto|glibc|inference|training:batch:seq, ort:batch:seq, or gemm:batch:seq (only the
+    /// encoder's projections, each on random input: the GEMM time under any BertModel forward). <c>auto</c> calls nothing (the
     /// library's default settings: it applies the inference policy at the first forward); <c>glibc</c> opts out with
     /// <c>NativeHeap.Apply(HeapPolicy.Default)</c>; the others apply that policy first.</param>
     public static int Run(string spec, int forwards)
@@ -39,7 +40,12 @@ public static class InferenceChild
         var random = new Random(7);
         var ids = Enumerable.Range(0, batch * seq).Select(_ => (long)random.Next(1000, 30000)).ToArray();
         var mask = Enumerable.Repeat(1L, batch * seq).ToArray();
-        Func<double> forward = engine == "ort" ? OnnxRuntimeForward(model, ids, mask, batch, seq) : LibraryForward(model, ids, mask, batch, seq);
+        Func<double> forward = engine switch
+        {
+            "ort" => OnnxRuntimeForward(model, ids, mask, batch, seq),
+            "gemm" => ProjectionsOnly(model, batch, seq),
+            _ => LibraryForward(model, ids, mask, batch, seq),
+        };
 
         for (int i = 0; i < 3; i++) forward(); // warm-up: first calls map libraries and size the heap
         var times = new List<double>();
@@ -81,6 +87,26 @@ public static class InferenceChild
             using (no_grad())
             using (NewDisposeScope())
                 _ = model.call(idTensor, maskTensor, null).LastHiddenState.sum().item<float>();
+            return clock.Elapsed.TotalMilliseconds;
+        };
+    }
+
+    // The floor under BertModel's time: only the encoder's projections (every Linear of the imported model but the
+    // pooler's, each on [batch × seq, in] float32 input), i.e. libtorch's GEMMs at the forward's shapes and nothing else.
+    private static Func<double> ProjectionsOnly(byte[] onnx, int batch, int seq)
+    {
+        torch.set_num_threads(1);
+        var model = OnnxBertImporter.Load(new MemoryStream(onnx), "all-MiniLM-L6-v2");
+        var projections = model.named_modules().Where(m => m.module is TorchSharp.Modules.Linear && !m.name.Contains("pooler", StringComparison.Ordinal))
+            .Select(m => (TorchSharp.Modules.Linear)m.module).ToList();
+        var inputs = projections.Select(p => randn(batch * seq, p.weight.shape[1])).ToList();
+        return () =>
+        {
+            var clock = Stopwatch.StartNew();
+            using (no_grad())
+            using (NewDisposeScope())
+                for (int i = 0; i < projections.Count; i++)
+                    nn.functional.linear(inputs[i], projections[i].weight, projections[i].bias);
             return clock.Elapsed.TotalMilliseconds;
         };
     }

@@ -46,15 +46,17 @@ public static class TrainStepChild
         if (heap != HeapPolicy.Default && !NativeHeap.Apply(heap))
             Console.Error.WriteLine("NativeHeap policies are not supported here (not glibc); measuring the default heap.");
 
-        // LRCMT_STEP_TRACE=1 prints resident and peak memory after each phase and every step's time to stderr
-        // (where does the peak come from; does memory settle or creep?).
+        // LRCMT_STEP_TRACE=1 prints resident and peak memory after each phase and every step's time to stderr, with
+        // glibc's heap span and in-use peak (where does the peak come from; does memory settle or creep; how much of it
+        // is fragmentation?).
         bool trace = Environment.GetEnvironmentVariable("LRCMT_STEP_TRACE") == "1";
         void Phase(string name)
         {
             if (trace)
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name}: RSS {Harness.PeakMemory.CurrentMegabytes():F0} MB, peak {Harness.PeakMemory.PeakMegabytes():F0} MB"));
+                    $"{name}: RSS {Harness.PeakMemory.CurrentMegabytes():F0} MB, peak {Harness.PeakMemory.PeakMegabytes():F0} MB{Harness.GlibcHeap.Describe()}"));
         }
+        if (trace) Harness.GlibcHeap.StartSampling();
         Phase("start");
 
         torch.manual_seed(5);
@@ -121,7 +123,7 @@ public static class TrainStepChild
             if (step == 1) peakAfterFirstTimedStep = Harness.PeakMemory.PeakMegabytes();
             if (trace)
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {step}: {clock.Elapsed.TotalMilliseconds:F0} ms, RSS {Harness.PeakMemory.CurrentMegabytes():F0} MB, peak {Harness.PeakMemory.PeakMegabytes():F0} MB"));
+                    $"step {step}: {clock.Elapsed.TotalMilliseconds:F0} ms, RSS {Harness.PeakMemory.CurrentMegabytes():F0} MB, peak {Harness.PeakMemory.PeakMegabytes():F0} MB{Harness.GlibcHeap.Describe()}"));
         }
 
         long count = trainable.Sum(p => p.numel());
