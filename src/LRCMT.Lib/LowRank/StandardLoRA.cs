@@ -16,7 +16,7 @@ internal sealed class StandardLoRA : ILoRAVariant
     public Tensor Delta(Tensor adapterInput, Tensor? baseWeight, nn.Module<Tensor, Tensor> loraA, nn.Module<Tensor, Tensor> loraB, Tensor? deltaWeight, double scaling, Tensor? projectedInput)
     {
         using Scalar s = scaling; // held through the call: see RootedScalars
-        return loraB.call(HalfInputProjection.Project(loraA, adapterInput)).mul(s); // the input may be a half base's (see LoRALayer)
+        return loraB.call(HalfInputProjection.Project(loraA, adapterInput)).mul_(s); // in place: B·(A·x) is a temporary of its own; the input may be a half base's (see LoRALayer)
     }
 
     public void Merge(Tensor weight, Tensor deltaWeight) => weight.add_(deltaWeight, One);
