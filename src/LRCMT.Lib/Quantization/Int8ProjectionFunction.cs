@@ -1,4 +1,5 @@
 using TorchSharp;
+using static LRCMT.Interop.RootedScalars;
 using static TorchSharp.torch;
 
 namespace LRCMT.Quantization;
@@ -44,7 +45,7 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
         if (!ScalesOutput(input.dtype))
             return nn.functional.linear(input, Int8Weights.Dequantize(codes, scales, input.dtype), bias?.to(input.dtype)).MoveToOuterDisposeScope();
         var output = nn.functional.linear(input, codes.to(input.dtype)).mul_(ScalesIn(scales, input.dtype));
-        if (bias is not null) output.add_(bias.to(input.dtype));
+        if (bias is not null) output.add_(bias.to(input.dtype), One);
         return output.MoveToOuterDisposeScope();
     }
 
