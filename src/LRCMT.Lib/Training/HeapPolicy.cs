@@ -20,9 +20,10 @@ public enum HeapPolicy
     Training,
 
     /// <summary>
-    /// For inference (evaluation, serving): every block comes from the heap and freed memory stays in the process, so
-    /// repeated forwards reuse the same pages. The process keeps its largest forward's memory until it exits. The
-    /// library applies it by itself at the first CPU inference forward of its encoders unless something else was chosen
+    /// For inference (evaluation, serving) and training with a frozen encoder: every block comes from the heap and freed
+    /// memory stays in the process, so repeated forwards (and steps) reuse the same pages. The process keeps its largest
+    /// forward's (or step's) memory until it exits. The library applies it by itself at the first CPU inference forward
+    /// of its encoders, and a <see cref="Trainer"/> run whose encoder does not train, unless something else was chosen
     /// (the rules: <see cref="NativeHeap"/>'s remarks).
     /// </summary>
     Inference,

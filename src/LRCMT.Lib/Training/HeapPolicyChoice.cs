@@ -24,6 +24,7 @@ internal sealed class HeapPolicyChoice(Func<HeapPolicy, bool> apply, Action<bool
     private readonly object _gate = new();
     private volatile bool _decided; // a caller chose, training was seen, or the automatic policy was applied: nothing happens by itself any more
     private bool _prepared;         // an encoder was built while nothing was decided: the heap is prepared for the inference policy
+    private bool _callerChose;      // Choose ran: the library's automatic choices (not an explicit trainer option) leave the heap alone
 
     /// <summary>The policy applied last (<see cref="HeapPolicy.Default"/> until one is; a prepared heap is still the default).</summary>
     public HeapPolicy Current { get; private set; } = HeapPolicy.Default;
@@ -35,6 +36,7 @@ internal sealed class HeapPolicyChoice(Func<HeapPolicy, bool> apply, Action<bool
         lock (_gate)
         {
             _decided = true;
+            _callerChose = true;
             // The default keeps glibc's own heap, so a preparation is undone; the other policies set every option it touched.
             if (policy == HeapPolicy.Default) Unprepare();
             _prepared = false;
@@ -44,13 +46,27 @@ internal sealed class HeapPolicyChoice(Func<HeapPolicy, bool> apply, Action<bool
         }
     }
 
-    /// <summary>Training starts (a <see cref="Trainer"/> run): later evaluation passes must not switch the heap to inference.</summary>
-    public void TrainingStarted()
+    /// <summary>
+    /// A <see cref="Trainer"/> run starts with <paramref name="policy"/>, its own choice for this run (null: none), which
+    /// later evaluation passes never switch. <see cref="HeapPolicy.Training"/> is always applied (the trainer's option
+    /// asks for it); <see cref="HeapPolicy.Inference"/>, which the trainer asks for when the encoder is frozen, only while
+    /// no caller chose a policy and the process did not opt out; otherwise a preparation is undone, as with null.
+    /// </summary>
+    /// <returns>The policy applied, or null.</returns>
+    public HeapPolicy? TrainingRun(HeapPolicy? policy)
     {
         lock (_gate)
         {
             _decided = true;
+            if (policy == HeapPolicy.Training || (policy == HeapPolicy.Inference && automatic && !_callerChose))
+            {
+                _prepared = false; // both policies set every option the preparation touched
+                if (!apply(policy.Value)) return null;
+                Current = policy.Value;
+                return policy;
+            }
             Unprepare();
+            return null;
         }
     }
 

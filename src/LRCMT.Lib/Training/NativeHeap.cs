@@ -16,7 +16,7 @@ namespace LRCMT.Training;
 /// </summary>
 /// <remarks>
 /// <para>The settings are process-wide (they change how every native allocation of the process is served). The library
-/// applies one by itself in a single case: <see cref="HeapPolicy.Inference"/>, once, the first time one of its text
+/// applies one by itself in two cases (a <see cref="Trainer"/> run is the second, below): <see cref="HeapPolicy.Inference"/>, once, the first time one of its text
 /// encoders (<c>BertModel</c>, <c>RobertaModel</c>, and so every model built on them) runs a CPU forward pass for
 /// inference — eval mode with gradients off — provided that nothing chose a policy before: no call to
 /// <see cref="Apply"/> or <see cref="LimitGrowth"/> (<c>Apply(HeapPolicy.Default)</c> keeps glibc's heap and is a
@@ -32,8 +32,9 @@ namespace LRCMT.Training;
 /// <c>Apply(HeapPolicy.Default)</c>), after which glibc serves blocks as its own dynamic rule ends up doing once large
 /// blocks were freed (blocks of 32 MiB and more in their own mappings, free memory above 64 MiB at the top of the heap
 /// returned).</para>
-/// <para><see cref="Trainer"/> applies <see cref="HeapPolicy.Training"/> when the encoder's own weights train (unless
-/// <see cref="TrainerOptions.LimitNativeHeapGrowth"/> says otherwise), and anyone may call <see cref="Apply"/> at any
+/// <para><see cref="Trainer"/> applies <see cref="HeapPolicy.Training"/> when the encoder's own weights train, and
+/// <see cref="HeapPolicy.Inference"/> when they do not while no caller chose a policy and the process did not opt out
+/// (<see cref="TrainerOptions.LimitNativeHeapGrowth"/> can say otherwise); anyone may call <see cref="Apply"/> at any
 /// time; the last call wins. The training policy costs page faults: a block served by its own mapping is zero-filled again
 /// every time it is allocated (docs/performance.md has the measured price). Off Linux, or with a C library other than
 /// glibc (musl), the methods do nothing and return false.</para>
@@ -117,8 +118,9 @@ public static class NativeHeap
     /// the remarks: while nothing is decided, the heap is prepared for the inference policy).</summary>
     internal static void EncoderLoading() => Choice.EncoderLoading();
 
-    /// <summary>A <see cref="Trainer"/> starts training: its evaluation passes must not switch the heap to inference.</summary>
-    internal static void TrainingStarted() => Choice.TrainingStarted();
+    /// <summary>A <see cref="Trainer"/> starts training with its own choice of policy for the run, or null (see <see cref="HeapPolicyChoice.TrainingRun"/>).</summary>
+    /// <returns>The policy applied, or null.</returns>
+    internal static HeapPolicy? TrainingStarted(HeapPolicy? policy) => Choice.TrainingRun(policy);
 
     private static bool Set(HeapPolicy policy)
     {

@@ -138,10 +138,17 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(valid);
-        NativeHeap.TrainingStarted();
         var objective = TrainingObjective.For(model, _options);
         var groups = ParameterGroups.Of(model, _options);
-        if (_options.LimitNativeHeapGrowth ?? groups.EncoderTrains) NativeHeap.LimitGrowth();
+        // Training where the encoder's own weights train (the heap grew without bound there); otherwise every block from
+        // the heap, kept for the next step (the steps repeat one pattern, and a block above glibc's 32 MiB ceiling, such
+        // as the gradient of a large fusion weight, would be mapped and zero-filled again every step). TrainerOptions.
+        NativeHeap.TrainingStarted(_options.LimitNativeHeapGrowth switch
+        {
+            true => HeapPolicy.Training,
+            false => null,
+            null => groups.EncoderTrains ? HeapPolicy.Training : HeapPolicy.Inference,
+        });
         var trainable = groups.Trainable;
         using var optimizer = groups.CreateAdamW();
         long totalSteps = (long)_options.Epochs * train.BatchCount;

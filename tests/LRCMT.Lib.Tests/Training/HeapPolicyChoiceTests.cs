@@ -62,10 +62,49 @@ public sealed class HeapPolicyChoiceTests
     {
         var choice = Create();
 
-        choice.TrainingStarted();
+        choice.TrainingRun(null); // TrainerOptions.LimitNativeHeapGrowth = false: the run chooses nothing
 
         choice.EncoderForward(training: false, gradients: false, onCpu: true).Should().BeFalse();
         _applied.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_trainer_run_with_a_frozen_encoder_keeps_blocks_in_the_heap_and_a_later_full_fine_tuning_run_limits_it()
+    {
+        var choice = Create();
+
+        choice.TrainingRun(HeapPolicy.Inference).Should().Be(HeapPolicy.Inference);
+        choice.TrainingRun(HeapPolicy.Training).Should().Be(HeapPolicy.Training);
+        choice.TrainingRun(HeapPolicy.Inference).Should().Be(HeapPolicy.Inference, "each run gets the trainer's own choice for it");
+
+        _applied.Should().Equal(HeapPolicy.Inference, HeapPolicy.Training, HeapPolicy.Inference);
+        choice.Current.Should().Be(HeapPolicy.Inference);
+        choice.EncoderForward(training: false, gradients: false, onCpu: true).Should().BeFalse("training decided");
+    }
+
+    [Theory]
+    [InlineData(HeapPolicy.Default)]
+    [InlineData(HeapPolicy.Training)]
+    public void A_callers_choice_outlasts_the_trainers_automatic_one_but_not_its_explicit_option(HeapPolicy chosen)
+    {
+        var choice = Create();
+        choice.Choose(chosen);
+
+        choice.TrainingRun(HeapPolicy.Inference).Should().BeNull("the caller chose");
+        choice.TrainingRun(HeapPolicy.Training).Should().Be(HeapPolicy.Training, "LimitNativeHeapGrowth or a training encoder asks for it");
+
+        _applied.Should().Equal(chosen, HeapPolicy.Training);
+    }
+
+    [Fact]
+    public void With_the_process_opted_out_a_frozen_training_run_changes_nothing()
+    {
+        var choice = Create(automatic: false);
+
+        choice.TrainingRun(HeapPolicy.Inference).Should().BeNull();
+
+        _applied.Should().BeEmpty();
+        choice.Current.Should().Be(HeapPolicy.Default);
     }
 
     [Theory]
@@ -177,7 +216,7 @@ public sealed class HeapPolicyChoiceTests
     {
         var trainer = Create();
         trainer.EncoderLoading();
-        trainer.TrainingStarted();
+        trainer.TrainingRun(null);
         trainer.EncoderLoading().Should().BeFalse("training was seen: nothing is prepared any more");
         _prepared.Should().Equal(true, false);
 
