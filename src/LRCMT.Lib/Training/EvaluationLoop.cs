@@ -19,50 +19,75 @@ internal static class EvaluationLoop
     public static (MetricResults Metrics, double Loss) Run(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader, TrainingObjective objective,
         (int Epoch, long Step)? during = null)
     {
-        bool wasTraining = model.training;
-        model.eval();
         var scores = new List<float>(loader.SampleCount);
         var truths = new List<float>(loader.SampleCount);
         var predictedClasses = new List<int>(loader.SampleCount);
         var trueClasses = new List<int>(loader.SampleCount);
         double lossSum = 0;
         long count = 0;
-        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
-        using (no_grad())
+        ForEachBatch(model, loader, (batch, input, labels) =>
         {
+            var outputs = objective.Outputs(model, input).cpu();
+            var values = outputs.data<float>().ToArray();
+            if (Array.FindIndex(values, v => !float.IsFinite(v)) is var bad and >= 0)
+            {
+                long row = bad / Math.Max(1, values.Length / batch.Size);
+                throw during is { } at
+                    ? new NonFiniteLossException(at.Epoch, at.Step, values[bad], batch.Ids, inValidation: true)
+                    : new InvalidInputException("model output", $"the prediction for sample '{batch.Ids[(int)row]}' is {values[bad]}.");
+            }
+            lossSum += objective.LossSum(outputs, labels, "evaluation labels");
+            count += batch.Size;
+            if (objective.Classes is null)
+            {
+                scores.AddRange(values);
+                truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
+            }
+            else
+            {
+                predictedClasses.AddRange(outputs.argmax(1).data<long>().ToArray().Select(c => (int)c));
+                trueClasses.AddRange(objective.ClassLabels(labels, "evaluation labels").data<long>().ToArray().Select(c => (int)c));
+            }
+        });
+        return (objective.Metrics(scores, truths, predictedClasses, trueClasses), count == 0 ? double.NaN : lossSum / count);
+    }
+
+    /// <summary>
+    /// The pass every evaluation shares: <paramref name="model"/> in eval mode (its mode restored afterwards, also when a
+    /// batch throws), no gradients, each batch of <paramref name="loader"/> in its own dispose scope, moved to the model's
+    /// device, handed to <paramref name="score"/> with its labels on the CPU.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A batch has no labels.</exception>
+    public static void ForEachBatch(nn.Module<MultimodalBatch, Tensor> model, MultimodalDataLoader loader,
+        Action<MultimodalBatch, MultimodalBatch, Tensor> score)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
+        try
+        {
+            using var noGrad = no_grad();
             foreach (var batch in loader.Epoch(0))
             {
                 using var scope = NewDisposeScope();
                 using (batch)
                 {
-                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
                     var labels = (batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.")).cpu();
-                    var outputs = objective.Outputs(model, input).cpu();
-                    var values = outputs.data<float>().ToArray();
-                    if (Array.FindIndex(values, v => !float.IsFinite(v)) is var bad and >= 0)
+                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
+                    try
                     {
-                        long row = bad / Math.Max(1, values.Length / batch.Size);
-                        throw during is { } at
-                            ? new NonFiniteLossException(at.Epoch, at.Step, values[bad], batch.Ids, inValidation: true)
-                            : new InvalidInputException("model output", $"the prediction for sample '{batch.Ids[(int)row]}' is {values[bad]}.");
+                        score(batch, input, labels);
                     }
-                    lossSum += objective.LossSum(outputs, labels, "evaluation labels");
-                    count += batch.Size;
-                    if (objective.Classes is null)
+                    finally
                     {
-                        scores.AddRange(outputs.data<float>().ToArray());
-                        truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
+                        if (!ReferenceEquals(input, batch)) input.Dispose();
                     }
-                    else
-                    {
-                        predictedClasses.AddRange(outputs.argmax(1).data<long>().ToArray().Select(c => (int)c));
-                        trueClasses.AddRange(objective.ClassLabels(labels, "evaluation labels").data<long>().ToArray().Select(c => (int)c));
-                    }
-                    if (!ReferenceEquals(input, batch)) input.Dispose();
                 }
             }
         }
-        if (wasTraining) model.train();
-        return (objective.Metrics(scores, truths, predictedClasses, trueClasses), count == 0 ? double.NaN : lossSum / count);
+        finally
+        {
+            if (wasTraining) model.train();
+        }
     }
 }

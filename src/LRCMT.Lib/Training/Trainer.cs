@@ -101,34 +101,16 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
-        bool wasTraining = model.training;
-        model.eval();
         var predictions = new List<float>(loader.SampleCount);
         var truths = new List<float>(loader.SampleCount);
-        var device = model.parameters().FirstOrDefault()?.device ?? CPU;
-        try
+        EvaluationLoop.ForEachBatch(model, loader, (batch, input, labels) =>
         {
-            using var noGrad = no_grad();
-            foreach (var batch in loader.Epoch(0))
-            {
-                using var scope = NewDisposeScope();
-                using (batch)
-                {
-                    var labels = batch.Labels ?? throw new InvalidInputException("evaluation batch", "it has no labels.");
-                    var input = device.type == DeviceType.CPU ? batch : batch.To(device);
-                    var output = model.call(input);
-                    if (output.numel() != batch.Size)
-                        throw new ShapeMismatchException("model output", $"[{batch.Size}] (one regression score per sample)", output.shape);
-                    predictions.AddRange(output.reshape(-1).to(ScalarType.Float32).cpu().data<float>().ToArray());
-                    truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
-                    if (!ReferenceEquals(input, batch)) input.Dispose();
-                }
-            }
-        }
-        finally
-        {
-            if (wasTraining) model.train();
-        }
+            var output = model.call(input);
+            if (output.numel() != batch.Size)
+                throw new ShapeMismatchException("model output", $"[{batch.Size}] (one regression score per sample)", output.shape);
+            predictions.AddRange(output.reshape(-1).to(ScalarType.Float32).cpu().data<float>().ToArray());
+            truths.AddRange(labels.to(ScalarType.Float32).data<float>().ToArray());
+        });
         return new SamplePredictions(predictions.ToArray(), truths.ToArray());
     }
 

@@ -98,6 +98,39 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_and_Predict_give_the_model_back_in_training_mode_when_its_output_is_refused()
+    {
+        var (_, valid) = Loaders();
+        using var nan = new FixedOutputModel(size => full(size, float.NaN));
+        using var wrongShape = new FixedOutputModel(size => zeros(size + 1));
+        nan.train();
+        wrongShape.train();
+
+        var evaluate = () => Trainer.Evaluate(nan, valid, MsaDataset.Mosi);
+        var predict = () => Trainer.Predict(wrongShape, valid);
+
+        evaluate.Should().Throw<InvalidInputException>().WithMessage("*NaN*");
+        nan.training.Should().BeTrue("evaluation switched the model to eval mode and must switch it back");
+        predict.Should().Throw<ShapeMismatchException>();
+        wrongShape.training.Should().BeTrue();
+    }
+
+    // Returns what it is told for every batch, whatever the inputs; one parameter, so it has a device.
+    private sealed class FixedOutputModel : nn.Module<MultimodalBatch, Tensor>
+    {
+        private readonly Func<long, Tensor> _output;
+        private readonly TorchSharp.Modules.Parameter weight = new(zeros(1));
+
+        public FixedOutputModel(Func<long, Tensor> output) : base(nameof(FixedOutputModel))
+        {
+            _output = output;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(MultimodalBatch batch) => _output(batch.Size);
+    }
+
+    [Fact]
     public void Adapter_and_other_parameters_follow_their_own_learning_rates()
     {
         var (train, valid) = Loaders();
