@@ -13,8 +13,8 @@ namespace LRCMT.Training;
 /// bursts of hundreds of page faults; applied before loading, it settles at once). So while nothing is decided, building
 /// or loading a library encoder <em>prepares</em> the heap — its first half, no block in its own mapping, so the weights and the
 /// loader's temporaries land in the heap — and the first forward then either completes the policy (CPU inference) or
-/// undoes the preparation (training first, a forward off the CPU, a <see cref="Trainer"/> run, a caller's
-/// <see cref="HeapPolicy.Default"/>).
+/// undoes the preparation (training first, a forward off the CPU, a <see cref="Trainer"/> run that applies no policy, a
+/// caller's <see cref="HeapPolicy.Default"/>).
 /// </remarks>
 /// <param name="apply">Applies a policy to the heap; false when it could not (not glibc).</param>
 /// <param name="prepare">True: keep new blocks out of their own mappings (the preparation); false: undo it.</param>

@@ -124,7 +124,8 @@ public sealed class Trainer
         var groups = ParameterGroups.Of(model, _options);
         // Training where the encoder's own weights train (the heap grew without bound there); otherwise every block from
         // the heap, kept for the next step (the steps repeat one pattern, and a block above glibc's 32 MiB ceiling, such
-        // as the gradient of a large fusion weight, would be mapped and zero-filled again every step). TrainerOptions.
+        // as the gradient of a large fusion weight, would be mapped and zero-filled again every step); unless
+        // TrainerOptions.LimitNativeHeapGrowth says otherwise.
         NativeHeap.TrainingStarted(_options.LimitNativeHeapGrowth switch
         {
             true => HeapPolicy.Training,
