@@ -325,8 +325,10 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
         }
         else
         {
+            // The base projection's output is a fresh tensor nothing keeps for backward: the update goes into it in place.
             output = BaseProjection(input);
             delta = settings.Variant.Delta(x, null, lora_A.Get(name), lora_B.Get(name), null, settings.Scaling, null);
+            return output.add_(delta.to(output.dtype), One).MoveToOuterDisposeScope();
         }
         return output.add(delta.to(output.dtype), One).MoveToOuterDisposeScope();
     }
