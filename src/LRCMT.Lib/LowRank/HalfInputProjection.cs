@@ -12,15 +12,13 @@ namespace LRCMT.LowRank;
 /// The arithmetic is the plain way's: forward and both gradients are computed in float32 from the same values.
 /// </summary>
 /// <remarks>
-/// As <see cref="Quantization.Int8ProjectionFunction"/> explains, TorchSharp keeps the wrappers of the upstream gradient
-/// and of returned gradients in the caller's dispose scope; backward releases the upstream one once it is used and the
-/// ones it returned at its next call.
+/// TorchSharp keeps the wrappers of the upstream gradient and of returned gradients in the caller's dispose scope;
+/// backward releases the upstream one once it is used and the ones it returned at its next call
+/// (<see cref="Interop.ReturnedGradients{TFunction}"/>).
 /// </remarks>
 internal sealed class HalfInputProjection : autograd.SingleTensorFunction<HalfInputProjection>
 {
     private const string InputNeedsGradient = "lrcmt.half-input.grad";
-
-    [ThreadStatic] private static List<Tensor>? lastReturned;
 
     public override string Name => "HalfInputProjection";
 
@@ -37,7 +35,7 @@ internal sealed class HalfInputProjection : autograd.SingleTensorFunction<HalfIn
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        ReleaseLastReturned();
+        Interop.ReturnedGradients<HalfInputProjection>.Release();
         Interop.FunctionOutputCache.ReleaseAfterApply(ctx); // one output: TorchSharp's buffer for zeros is never needed
         var (input, weight) = ((Tensor)vars[0], (Tensor)vars[1]);
         ctx.save_for_backward([input, weight]);
@@ -49,7 +47,7 @@ internal sealed class HalfInputProjection : autograd.SingleTensorFunction<HalfIn
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        ReleaseLastReturned();
+        Interop.ReturnedGradients<HalfInputProjection>.Release();
         var saved = ctx.get_saved_variables();
         var (input, weight) = (saved[0], saved[1]);
         // Returned tensors must outlive this call (libtorch takes them after it returns): no dispose scope around them.
@@ -65,14 +63,6 @@ internal sealed class HalfInputProjection : autograd.SingleTensorFunction<HalfIn
             gradWeight = transposed.matmul(up);
         grad_output.Dispose(); // this wrapper's reference only; the engine holds its own for as long as it needs it
         foreach (var tensor in saved) tensor.Dispose();
-        lastReturned = gradInput is null ? [gradWeight] : [gradInput, gradWeight];
-        return [gradInput!, gradWeight];
-    }
-
-    private static void ReleaseLastReturned()
-    {
-        if (lastReturned is null) return;
-        foreach (var tensor in lastReturned) tensor.Dispose();
-        lastReturned = null;
+        return Interop.ReturnedGradients<HalfInputProjection>.Keep([gradInput!, gradWeight]);
     }
 }

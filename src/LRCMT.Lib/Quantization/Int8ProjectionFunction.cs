@@ -16,13 +16,11 @@ namespace LRCMT.Quantization;
 /// TorchSharp hands backward the upstream gradient as a tensor wrapper of its own and keeps the wrapper of the
 /// returned gradient in the caller's dispose scope: both would stay alive until the training step's scope ends — every
 /// projection's gradients at once, more than the int8 base saves. So backward releases the upstream gradient once it
-/// is used, and the gradient it returned last is released at the next call (libtorch has copied it by then).
+/// is used, and the gradient it returned is released at the next call (<see cref="Interop.ReturnedGradients{TFunction}"/>).
 /// </remarks>
 internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int8ProjectionFunction>
 {
     private const string SavedKey = "lrcmt.int8";
-
-    [ThreadStatic] private static Tensor? lastReturned;
 
     public override string Name => "Int8Projection";
 
@@ -31,7 +29,7 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        ReleaseLastReturned();
+        Interop.ReturnedGradients<Int8ProjectionFunction>.Release();
         Interop.FunctionOutputCache.ReleaseAfterApply(ctx); // one output: TorchSharp's buffer for zeros is never needed
         var (input, codes, scales) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
         var bias = vars.Length > 3 ? (Tensor)vars[3] : null;
@@ -51,7 +49,7 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        ReleaseLastReturned();
+        Interop.ReturnedGradients<Int8ProjectionFunction>.Release();
         var saved = (Saved)ctx.get_data(SavedKey);
         // Returned tensors must outlive this call (libtorch takes them after it returns): no dispose scope around them.
         Tensor gradInput;
@@ -69,10 +67,9 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
             gradInput = RowsTimes(scaled, codes, grad_output.shape);
         }
         grad_output.Dispose(); // this wrapper's reference only; the engine holds its own for as long as it needs it
-        lastReturned = gradInput;
         var gradients = new List<Tensor> { gradInput };
         for (int i = 1; i < saved.Count; i++) gradients.Add(null!);
-        return gradients;
+        return Interop.ReturnedGradients<Int8ProjectionFunction>.Keep(gradients);
     }
 
     // x · (q · s)ᵀ = (x · qᵀ) · s: the codes convert exactly to any floating type (|q| ≤ 127), so the scale can go on the
@@ -96,12 +93,6 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
         using var rows = grad.reshape(-1, grad.shape[^1]);
         using var product = rows.mm(weight);
         return product.view(shape);
-    }
-
-    private static void ReleaseLastReturned()
-    {
-        lastReturned?.Dispose();
-        lastReturned = null;
     }
 
     private sealed record Saved(Tensor Codes, Tensor Scales, int Count);

@@ -119,14 +119,11 @@ public static class NativeHeap
     internal static void EncoderLoading() => Choice.EncoderLoading();
 
     /// <summary>A <see cref="Trainer"/> starts training with its own choice of policy for the run, or null (see <see cref="HeapPolicyChoice.TrainingRun"/>).</summary>
-    /// <returns>The policy applied, or null.</returns>
-    internal static HeapPolicy? TrainingStarted(HeapPolicy? policy)
+    internal static void TrainingStarted(HeapPolicy? policy)
     {
-        var applied = Choice.TrainingRun(policy);
-        if (applied == HeapPolicy.Inference)
+        if (Choice.TrainingRun(policy) == HeapPolicy.Inference)
             Logger?.LogInformation("LRCMT applied the native heap policy {Policy} for a training run whose encoder does not train (process-wide; keeps freed memory for the next step). Call NativeHeap.Apply before training, set {Variable}=manual, or set TrainerOptions.LimitNativeHeapGrowth, to choose otherwise.",
                 HeapPolicy.Inference, Variable);
-        return applied;
     }
 
     private static bool Set(HeapPolicy policy)
