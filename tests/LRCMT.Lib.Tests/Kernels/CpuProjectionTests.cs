@@ -1,0 +1,196 @@
+using FluentAssertions;
+using LRCMT.Errors;
+using LRCMT.Kernels;
+using LRCMT.Tests.TestSupport;
+using LRCMT.TextEncoders;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace LRCMT.Tests.Kernels;
+
+/// <summary>
+/// The library's AVX-512 projection (<see cref="Sgemm"/>) against a float64 reference at every kind of tile edge, and the
+/// rule that routes projections to it (<see cref="CpuProjection"/>): only float32 CPU products without gradients, hooks
+/// always run, the environment setting is checked. The error bound is float32 summation's own: 4·k·2⁻²⁴ of the sum of
+/// |x·w| per output, so a wrong index, a missed k, a lost bias or a partial tile copied to the wrong place fails by far.
+/// </summary>
+public sealed class CpuProjectionTests
+{
+    public static TheoryData<int, int, int, bool, int> Shapes() => new()
+    {
+        // rows around the 12-row tile, columns around the 32-column panel, k from none to several row blocks' worth
+        { 1, 1, 1, true, 1 }, { 11, 31, 7, true, 1 }, { 12, 32, 16, false, 1 }, { 13, 33, 5, true, 1 },
+        { 37, 100, 600, true, 1 }, { 350, 70, 600, false, 1 }, { 350, 70, 600, true, 3 }, { 25, 65, 0, true, 1 },
+        { 100, 130, 96, true, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public unsafe void Product_matches_a_float64_reference_at_tile_edges(int rows, int n, int k, bool withBias, int threads)
+    {
+        Assert.SkipUnless(Sgemm.IsSupported, "this CPU has no AVX-512");
+        manual_seed(rows * 1000 + n);
+        var x = randn(rows, k);
+        var w = randn(n, k);
+        var b = withBias ? randn(n) : null;
+        var output = full(rows, n, float.NaN);
+        fixed (byte* px = x.bytes, pw = w.bytes, py = output.bytes)
+        fixed (byte* pb = b is null ? default : b.bytes)
+            Sgemm.MultiplyTransposed((float*)px, rows, (float*)pw, n, k, b is null ? null : (float*)pb, (float*)py, threads);
+
+        ExpectClose(output, x, w, b);
+    }
+
+    [Fact]
+    public void Calls_at_the_same_time_each_get_their_own_product()
+    {
+        Assert.SkipUnless(Sgemm.IsSupported, "this CPU has no AVX-512");
+        // The packed weight's memory is shared between calls; four threads with weights of different sizes must not mix.
+        var cases = Enumerable.Range(0, 4).Select(i =>
+        {
+            manual_seed(i);
+            return (X: randn(40 + i, 64 * (i + 1)), W: randn(48 * (i + 1), 64 * (i + 1)), B: randn(48 * (i + 1)));
+        }).ToArray();
+        var outputs = new Tensor[cases.Length];
+        Parallel.For(0, cases.Length * 5, new ParallelOptions { MaxDegreeOfParallelism = 4 }, j =>
+        {
+            var (x, w, b) = cases[j % cases.Length];
+            using (no_grad()) outputs[j % cases.Length] = CpuProjection.Linear(x, w, b);
+        });
+        for (int i = 0; i < cases.Length; i++) ExpectClose(outputs[i], cases[i].X, cases[i].W, cases[i].B);
+    }
+
+    [Fact]
+    public void Linear_equals_libtorch_and_runs_managed_exactly_where_the_rule_says()
+    {
+        manual_seed(3);
+        var x = randn(2, 20, 48);
+        var w = randn(40, 48);
+        var b = randn(40);
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        Tensor output;
+        using (no_grad()) output = CpuProjection.Linear(x, w, b);
+
+        output.shape.Should().Equal(2, 20, 40);
+        (CpuProjection.ManagedCallsOnThisThread - before).Should().Be(CpuProjection.IsEnabled ? 1 : 0);
+        ExpectClose(output.reshape(40, 40), x.reshape(40, 48), w, b);
+    }
+
+    [Fact]
+    public void A_transposed_input_is_read_as_its_values_not_its_memory()
+    {
+        manual_seed(4);
+        var stored = randn(48, 30);
+        var x = stored.t(); // [30, 48], not contiguous
+        var w = randn(20, 48);
+        Tensor output;
+        using (no_grad()) output = CpuProjection.Linear(x, w, null);
+        ExpectClose(output, x.contiguous(), w, null);
+    }
+
+    [Fact]
+    public void A_projection_that_records_gradients_stays_with_libtorch()
+    {
+        manual_seed(5);
+        var x = randn(32, 16).requires_grad_();
+        var w = randn(8, 16);
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        var output = CpuProjection.Linear(x, w, null);
+        output.sum().backward();
+
+        CpuProjection.ManagedCallsOnThisThread.Should().Be(before);
+        output.requires_grad.Should().BeTrue();
+        // d(sum(x·wᵀ))/dx = a row of column sums of w for every row of x.
+        x.grad!.allclose(w.sum(new long[] { 0 }).expand(32, 16), rtol: 1e-5, atol: 1e-5).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Too_few_rows_stay_with_libtorch()
+    {
+        var x = randn(CpuProjection.MinimumRows - 1, 16);
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        using (no_grad()) _ = CpuProjection.Linear(x, randn(8, 16), null);
+        CpuProjection.ManagedCallsOnThisThread.Should().Be(before);
+    }
+
+    [Fact]
+    public void Call_runs_the_hooks_of_a_linear_that_has_them()
+    {
+        var linear = nn.Linear(16, 8);
+        var x = randn(32, 16);
+        Tensor plain, hooked;
+        using (no_grad()) plain = linear.forward(x);
+        linear.register_forward_hook((_, _, output) => output.add(1));
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        using (no_grad()) hooked = CpuProjection.Call(linear, x);
+
+        CpuProjection.ManagedCallsOnThisThread.Should().Be(before, "a module with hooks is called, never bypassed");
+        hooked.allclose(plain.add(1), rtol: 1e-5, atol: 1e-5).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Call_computes_a_linear_without_hooks_as_the_linear_would()
+    {
+        var linear = nn.Linear(16, 8);
+        var x = randn(32, 16);
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        Tensor output;
+        using (no_grad()) output = CpuProjection.Call(linear, x);
+
+        (CpuProjection.ManagedCallsOnThisThread - before).Should().Be(CpuProjection.IsEnabled ? 1 : 0);
+        ExpectClose(output, x, linear.weight.detach(), linear.bias!.detach());
+    }
+
+    [Fact]
+    public void A_bert_forward_without_gradients_equals_the_one_that_records_them()
+    {
+        // Under no_grad the encoder's projections may run on the library's product; with gradients on they cannot (the
+        // weights train), so the two forwards compare the two products through a whole model.
+        var model = BertModel.FromPretrained(Fixtures.TinyBertFolder);
+        model.eval();
+        manual_seed(6);
+        var ids = randint(1, 120, [2, 12]);
+        var mask = ones(2, 12, ScalarType.Int64);
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        Tensor fast;
+        using (no_grad()) fast = model.call(ids, mask, null).LastHiddenState;
+        long managed = CpuProjection.ManagedCallsOnThisThread - before;
+        var recorded = model.call(ids, mask, null).LastHiddenState;
+
+        recorded.requires_grad.Should().BeTrue();
+        if (CpuProjection.IsEnabled) managed.Should().BeGreaterThan(0);
+        else managed.Should().Be(0);
+        fast.allclose(recorded.detach(), rtol: 1e-4, atol: 1e-5).Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData(null, true, false, true)]
+    [InlineData("", true, false, true)]
+    [InlineData("auto", true, true, false)]
+    [InlineData(" Managed ", true, true, true)]
+    [InlineData("managed", false, false, false)]
+    [InlineData("libtorch", true, false, false)]
+    public void The_setting_and_the_cpu_decide(string? setting, bool avx512, bool intel, bool expected)
+        => CpuProjection.Decide(setting, avx512, intel).Should().Be(expected);
+
+    [Fact]
+    public void An_unknown_setting_is_refused_with_the_variable_and_the_words()
+    {
+        var refuse = () => CpuProjection.Decide("fast", avx512: true, intel: false);
+        refuse.Should().Throw<InvalidConfigurationException>()
+            .Which.Message.Should().Contain(CpuProjection.Variable).And.Contain("'fast'").And.Contain("'libtorch'");
+    }
+
+    private static void ExpectClose(Tensor actual, Tensor x, Tensor w, Tensor? b)
+    {
+        var x64 = x.to(ScalarType.Float64);
+        var w64 = w.to(ScalarType.Float64);
+        var reference = nn.functional.linear(x64, w64, b?.to(ScalarType.Float64));
+        var magnitude = nn.functional.linear(x64.abs(), w64.abs(), b?.to(ScalarType.Float64).abs()).add(1e-30);
+        double allowed = 4.0 * Math.Max(1, x.size(-1) + 1) * Math.Pow(2, -24);
+        var relative = actual.to(ScalarType.Float64).sub(reference).abs().div(magnitude);
+        relative.isfinite().all().item<bool>().Should().BeTrue("every output is written");
+        relative.max().item<double>().Should().BeLessThanOrEqualTo(allowed);
+    }
+}
