@@ -11,7 +11,8 @@ namespace LRCMT.Kernels;
 
 /// <summary>
 /// The one rule for when a projection x·Wᵀ + b runs on <see cref="Sgemm"/> instead of libtorch: float32 on the CPU,
-/// no gradient to record, enough rows to pay for packing the weight, a CPU with AVX-512 whose vendor is not Intel
+/// a weight that does not train (inference, or a frozen layer whose input records gradients), enough rows to pay for
+/// packing the weight, a CPU with AVX-512 whose vendor is not Intel
 /// (MKL takes its AVX-512 path on Intel's CPUs only, docs/performance.md), and the environment variable
 /// <see cref="Variable"/> not set to <c>libtorch</c>. Everything else goes to <c>torch.nn.functional.linear</c>.
 /// </summary>
@@ -23,8 +24,11 @@ internal static class CpuProjection
     /// </summary>
     public const string Variable = "LRCMT_CPU_GEMM";
 
-    /// <summary>Fewer rows than this and packing the weight costs more than libtorch's slower product.</summary>
-    internal const long MinimumRows = 16;
+    /// <summary>
+    /// Fewer rows than this and packing the weight costs more than libtorch's slower product saves: MiniLM's projections
+    /// (one thread) took 11.6 against libtorch's 11.0 ms at 32 rows, 12.9 against 14.6 at 48 and half the time from ~128 on.
+    /// </summary>
+    internal const long MinimumRows = 40;
 
     // Read at the first projection, so a mistyped value is an InvalidConfigurationException there, not a type-initialiser failure.
     private static readonly Lazy<bool> Enabled = new(() => Decide(Environment.GetEnvironmentVariable(Variable), Sgemm.IsSupported, IsIntel()));
@@ -51,10 +55,21 @@ internal static class CpuProjection
         };
     }
 
-    /// <summary><c>torch.nn.functional.linear(input, weight, bias)</c>, computed by <see cref="Sgemm"/> where the rule allows.</summary>
+    /// <summary>
+    /// <c>torch.nn.functional.linear(input, weight, bias)</c>, computed by <see cref="Sgemm"/> where the rule allows:
+    /// directly when no gradient is recorded, through <see cref="FrozenProjection"/> when only the input's is (a frozen
+    /// weight), by libtorch when the weight or bias trains.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias)
-        => Applies(input, weight, bias) ? Managed(input, weight, bias) : nn.functional.linear(input, weight, bias);
+    {
+        if (!Eligible(input, weight, bias)) return nn.functional.linear(input, weight, bias);
+        if (!torch.is_grad_enabled() || !(input.requires_grad || weight.requires_grad || bias?.requires_grad == true))
+            return Product(input, weight, bias);
+        return weight.requires_grad || bias?.requires_grad == true
+            ? nn.functional.linear(input, weight, bias)
+            : FrozenProjection.Project(input, weight, bias);
+    }
 
     /// <summary>
     /// <c>module.call(input)</c>; a TorchSharp <see cref="TorchSharp.Modules.Linear"/> without hooks has its product computed
@@ -63,12 +78,12 @@ internal static class CpuProjection
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Tensor Call(nn.Module<Tensor, Tensor> module, Tensor input)
-        => module is TorchSharp.Modules.Linear linear && !HookProbe.HasHooks(linear) && Applies(input, linear.weight, linear.bias)
-            ? Managed(input, linear.weight, linear.bias)
+        => module is TorchSharp.Modules.Linear linear && !HookProbe.HasHooks(linear) && Eligible(input, linear.weight, linear.bias)
+            ? Linear(input, linear.weight, linear.bias)
             : module.call(input);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool Applies(Tensor input, Tensor weight, Tensor? bias)
+    private static bool Eligible(Tensor input, Tensor weight, Tensor? bias)
     {
         if (!Enabled.Value) return false;
         if (input.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU) return false;
@@ -76,7 +91,6 @@ internal static class CpuProjection
         if (weight.dim() != 2 || input.dim() < 1 || input.size(-1) != weight.size(1)) return false;
         if (bias is not null && (bias.device_type != DeviceType.CPU || bias.dtype != ScalarType.Float32
                                  || bias.dim() != 1 || bias.size(0) != weight.size(0))) return false;
-        if (torch.is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias?.requires_grad == true)) return false;
         long rows = input.numel() / Math.Max(1, input.size(-1));
         if (input.size(-1) == 0 || rows < MinimumRows) return false;
         // Span lengths are ints: the largest tensors go to libtorch.
@@ -84,8 +98,9 @@ internal static class CpuProjection
         return input.numel() <= int.MaxValue / 4 && weight.numel() <= int.MaxValue / 4 && outputs <= int.MaxValue / 4;
     }
 
+    /// <summary>x·Wᵀ + b by <see cref="Sgemm"/>, recording nothing (the caller checked <see cref="Eligible"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe Tensor Managed(Tensor input, Tensor weight, Tensor? bias)
+    internal static unsafe Tensor Product(Tensor input, Tensor weight, Tensor? bias)
     {
         long inFeatures = weight.size(1), outFeatures = weight.size(0);
         long rows = input.numel() / inFeatures;
@@ -104,6 +119,24 @@ internal static class CpuProjection
         }
         _managedCalls++;
         return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The input gradient of x·Wᵀ + b: g·W for the output gradient <paramref name="gradOutput"/> [..., out].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe Tensor InputGradient(Tensor gradOutput, Tensor weight)
+    {
+        long inFeatures = weight.size(1), outFeatures = weight.size(0);
+        long rows = gradOutput.numel() / outFeatures;
+        using var scope = NewDisposeScope();
+        var g = gradOutput.to(ScalarType.Float32).contiguous();
+        var w = weight.contiguous();
+        long[] shape = gradOutput.shape;
+        shape[^1] = inFeatures;
+        var gradInput = torch.empty(shape, ScalarType.Float32, gradOutput.device);
+        fixed (byte* pg = g.bytes, pw = w.bytes, pi = gradInput.bytes)
+            Sgemm.MultiplyPlain((float*)pg, rows, (float*)pw, (int)inFeatures, (int)outFeatures, (float*)pi, torch.get_num_threads());
+        _managedCalls++;
+        return gradInput.MoveToOuterDisposeScope();
     }
 
     private static bool IsIntel()

@@ -14,8 +14,8 @@ namespace LRCMT.Kernels;
 /// <see cref="ColumnTile"/> output columns, each stored k-major (for every k, the 32 weights of the panel's columns side by
 /// side), so a tile of <see cref="RowTile"/> rows × 32 columns keeps its 24 accumulators in registers and reads, per k,
 /// two weight vectors and one broadcast element of each input row. Sums run over k in order, starting from the bias.
-/// The weight is packed on every call (about a tenth of the product's time) rather than cached: nothing in TorchSharp tells
-/// when a tensor was changed in place.
+/// The weight is packed on every call rather than cached (nothing in TorchSharp tells when a tensor was changed in place):
+/// that costs about as much as 15 rows of the product, which is why <see cref="CpuProjection"/> leaves short inputs to libtorch.
 /// </remarks>
 internal static unsafe class Sgemm
 {
@@ -32,11 +32,21 @@ internal static unsafe class Sgemm
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>
-    /// c[rows, n] = a[rows, k]·w[n, k]ᵀ + bias[n] (bias may be null); every array dense and row-major. Runs on
-    /// <paramref name="threads"/> threads of the .NET pool (1: the calling thread only).
+    /// c[rows, n] = a[rows, k]·w[n, k]ᵀ + bias[n] (bias may be null): a projection's forward. Every array dense and
+    /// row-major. Runs on <paramref name="threads"/> threads of the .NET pool (1: the calling thread only).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, optimised: no tier-up in the middle of a forward
     public static void MultiplyTransposed(float* a, long rows, float* w, int n, int k, float* bias, float* c, int threads)
+        => Multiply(a, rows, w, n, k, bias, c, threads, transposed: true);
+
+    /// <summary>
+    /// c[rows, n] = a[rows, k]·w[k, n]: a projection's input gradient (the output gradient times the [out, in] weight).
+    /// Every array dense and row-major.
+    /// </summary>
+    public static void MultiplyPlain(float* a, long rows, float* w, int n, int k, float* c, int threads)
+        => Multiply(a, rows, w, n, k, null, c, threads, transposed: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // compiled once, optimised: no tier-up in the middle of a forward
+    private static void Multiply(float* a, long rows, float* w, int n, int k, float* bias, float* c, int threads, bool transposed)
     {
         if (!IsSupported) throw new PlatformNotSupportedException("Sgemm needs AVX-512.");
         if (rows <= 0 || n <= 0) return;
@@ -50,7 +60,7 @@ internal static unsafe class Sgemm
             // 64-byte aligned: every packed vector load stays within one cache line.
             float* packed = (float*)(((nint)scratch.Pointer + 63) & ~(nint)63);
             float* paddedBias = bias is null ? null : packed + packedFloats;
-            var job = new Job(a, rows, w, n, k, bias, c, packed, paddedBias, panels);
+            var job = new Job(a, rows, w, transposed, n, k, bias, c, packed, paddedBias, panels);
             int workers = Math.Max(1, threads);
             if (workers == 1)
             {
@@ -111,7 +121,7 @@ internal static unsafe class Sgemm
     }
 
     // Pointers and sizes of one call, shared by the pool's threads (a class: lambdas cannot capture pointers' scope).
-    private sealed class Job(float* a, long rows, float* w, int n, int k, float* bias, float* c, float* packed, float* paddedBias, int panels)
+    private sealed class Job(float* a, long rows, float* w, bool transposed, int n, int k, float* bias, float* c, float* packed, float* paddedBias, int panels)
     {
         private readonly int _blockRows = Math.Max(RowTile, RowBlockFloats / Math.Max(k, 1) / RowTile * RowTile);
 
@@ -120,22 +130,38 @@ internal static unsafe class Sgemm
         /// <summary>Work items: one per (row block, panel), row block outermost so a block is reused while it is hot.</summary>
         public long Items => RowBlocks * panels;
 
-        /// <summary>Copies the weight's columns [32p, 32p + 32) into panel p, zero past the last column.</summary>
+        /// <summary>Copies the weight's output columns [32p, 32p + 32) into panel p, zero past the last column (and the bias).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Pack(int p)
         {
             float* dst = packed + (long)p * k * ColumnTile;
             int first = p * ColumnTile, count = Math.Min(ColumnTile, n - first);
-            for (int j = 0; j < ColumnTile; j++)
+            if (!transposed)
             {
-                if (j < count)
+                // w is [k, n]: the panel's row i is a piece of w's row i.
+                for (int i = 0; i < k; i++)
                 {
-                    float* src = w + (long)(first + j) * k;
-                    for (int i = 0; i < k; i++) dst[(long)i * ColumnTile + j] = src[i];
+                    var row = new Span<float>(dst + (long)i * ColumnTile, ColumnTile);
+                    new ReadOnlySpan<float>(w + (long)i * n + first, count).CopyTo(row);
+                    row[count..].Clear();
                 }
-                else
+            }
+            else
+            {
+                // w is [n, k]: the panel's column j is w's row first + j. Written k-row by k-row, 16 columns at a time:
+                // each 64-byte line of the panel is filled at once (column by column, 3.5× slower), and 16 source rows
+                // stay within the L1 cache's ways even when their stride is a multiple of 4 KiB (32 did not).
+                float** source = stackalloc float*[16];
+                for (int half = 0; half < ColumnTile; half += 16)
                 {
-                    for (int i = 0; i < k; i++) dst[(long)i * ColumnTile + j] = 0f;
+                    int valid = Math.Clamp(count - half, 0, 16);
+                    for (int j = 0; j < valid; j++) source[j] = w + (long)(first + half + j) * k;
+                    float* row = dst + half;
+                    for (int i = 0; i < k; i++, row += ColumnTile)
+                    {
+                        for (int j = 0; j < valid; j++) row[j] = source[j][i];
+                        for (int j = valid; j < 16; j++) row[j] = 0f;
+                    }
                 }
             }
             if (paddedBias is not null)

@@ -11,8 +11,9 @@ namespace LRCMT.Tests.Kernels;
 
 /// <summary>
 /// The library's AVX-512 projection (<see cref="Sgemm"/>) against a float64 reference at every kind of tile edge, and the
-/// rule that routes projections to it (<see cref="CpuProjection"/>): only float32 CPU products without gradients, hooks
-/// always run, the environment setting is checked. The error bound is float32 summation's own: 4·k·2⁻²⁴ of the sum of
+/// rule that routes projections to it (<see cref="CpuProjection"/>): only float32 CPU products whose weight does not train
+/// (a frozen one's input gradient through <see cref="FrozenProjection"/>), hooks always run, the environment setting is
+/// checked. The error bound is float32 summation's own: 4·k·2⁻²⁴ of the sum of
 /// |x·w| per output, so a wrong index, a missed k, a lost bias or a partial tile copied to the wrong place fails by far.
 /// </summary>
 public sealed class CpuProjectionTests
@@ -90,19 +91,40 @@ public sealed class CpuProjectionTests
     }
 
     [Fact]
-    public void A_projection_that_records_gradients_stays_with_libtorch()
+    public void A_frozen_projection_whose_input_records_gradients_returns_libtorchs_input_gradient()
     {
         manual_seed(5);
-        var x = randn(32, 16).requires_grad_();
-        var w = randn(8, 16);
+        var w = randn(24, 40);
+        var b = randn(24);
+        var x = randn(3, 30, 40).requires_grad_();
+        var reference = x.detach().clone().requires_grad_();
+        var mix = randn(24, 90); // the output is read transposed: the gradient that reaches the node is not contiguous
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        var output = CpuProjection.Linear(x, w, b);
+        output.reshape(90, 24).t().mul(mix).sum().backward();
+        long managed = CpuProjection.ManagedCallsOnThisThread - before;
+        var expected = nn.functional.linear(reference, w, b);
+        expected.reshape(90, 24).t().mul(mix).sum().backward();
+
+        output.requires_grad.Should().BeTrue();
+        managed.Should().Be(CpuProjection.IsEnabled ? 2 : 0, "forward and the input gradient");
+        ExpectClose(output.detach().reshape(90, 24), x.detach().reshape(90, 40), w, b);
+        x.grad!.allclose(reference.grad!, rtol: 1e-5, atol: 1e-5).Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_projection_whose_weight_trains_stays_with_libtorch()
+    {
+        manual_seed(5);
+        var x = randn(64, 16);
+        var w = randn(8, 16).requires_grad_();
         long before = CpuProjection.ManagedCallsOnThisThread;
         var output = CpuProjection.Linear(x, w, null);
         output.sum().backward();
 
         CpuProjection.ManagedCallsOnThisThread.Should().Be(before);
-        output.requires_grad.Should().BeTrue();
-        // d(sum(x·wᵀ))/dx = a row of column sums of w for every row of x.
-        x.grad!.allclose(w.sum(new long[] { 0 }).expand(32, 16), rtol: 1e-5, atol: 1e-5).Should().BeTrue();
+        // d(sum(x·wᵀ))/dw = the column sums of x for every row of w.
+        w.grad!.allclose(x.sum(new long[] { 0 }).expand(8, 16), rtol: 1e-5, atol: 1e-4).Should().BeTrue();
     }
 
     [Fact]
@@ -118,7 +140,7 @@ public sealed class CpuProjectionTests
     public void Call_runs_the_hooks_of_a_linear_that_has_them()
     {
         var linear = nn.Linear(16, 8);
-        var x = randn(32, 16);
+        var x = randn(64, 16);
         Tensor plain, hooked;
         using (no_grad()) plain = linear.forward(x);
         linear.register_forward_hook((_, _, output) => output.add(1));
@@ -133,7 +155,7 @@ public sealed class CpuProjectionTests
     public void Call_computes_a_linear_without_hooks_as_the_linear_would()
     {
         var linear = nn.Linear(16, 8);
-        var x = randn(32, 16);
+        var x = randn(64, 16);
         long before = CpuProjection.ManagedCallsOnThisThread;
         Tensor output;
         using (no_grad()) output = CpuProjection.Call(linear, x);
@@ -150,15 +172,17 @@ public sealed class CpuProjectionTests
         var model = BertModel.FromPretrained(Fixtures.TinyBertFolder);
         model.eval();
         manual_seed(6);
-        var ids = randint(1, 120, [2, 12]);
-        var mask = ones(2, 12, ScalarType.Int64);
+        var ids = randint(1, 120, [4, 16]);
+        var mask = ones(4, 16, ScalarType.Int64);
         long before = CpuProjection.ManagedCallsOnThisThread;
         Tensor fast;
         using (no_grad()) fast = model.call(ids, mask, null).LastHiddenState;
         long managed = CpuProjection.ManagedCallsOnThisThread - before;
+        long beforeRecorded = CpuProjection.ManagedCallsOnThisThread;
         var recorded = model.call(ids, mask, null).LastHiddenState;
 
         recorded.requires_grad.Should().BeTrue();
+        CpuProjection.ManagedCallsOnThisThread.Should().Be(beforeRecorded, "the weights train: libtorch records them");
         if (CpuProjection.IsEnabled) managed.Should().BeGreaterThan(0);
         else managed.Should().Be(0);
         fast.allclose(recorded.detach(), rtol: 1e-4, atol: 1e-5).Should().BeTrue();
