@@ -71,10 +71,11 @@ public sealed class CpuProjectionTests
         var b = randn(40);
         long before = CpuProjection.ManagedCallsOnThisThread;
         Tensor output;
+        using (OneThread())
         using (no_grad()) output = CpuProjection.Linear(x, w, b);
 
         output.shape.Should().Equal(2, 20, 40);
-        (CpuProjection.ManagedCallsOnThisThread - before).Should().Be(CpuProjection.IsEnabled ? 1 : 0);
+        (CpuProjection.ManagedCallsOnThisThread - before).Should().Be(UsedOnOneThread ? 1 : 0);
         ExpectClose(output.reshape(40, 40), x.reshape(40, 48), w, b);
     }
 
@@ -100,14 +101,18 @@ public sealed class CpuProjectionTests
         var reference = x.detach().clone().requires_grad_();
         var mix = randn(24, 90); // the output is read transposed: the gradient that reaches the node is not contiguous
         long before = CpuProjection.ManagedCallsOnThisThread;
-        var output = CpuProjection.Linear(x, w, b);
-        output.reshape(90, 24).t().mul(mix).sum().backward();
+        Tensor output;
+        using (OneThread())
+        {
+            output = CpuProjection.Linear(x, w, b);
+            output.reshape(90, 24).t().mul(mix).sum().backward();
+        }
         long managed = CpuProjection.ManagedCallsOnThisThread - before;
         var expected = nn.functional.linear(reference, w, b);
         expected.reshape(90, 24).t().mul(mix).sum().backward();
 
         output.requires_grad.Should().BeTrue();
-        managed.Should().Be(CpuProjection.IsEnabled ? 2 : 0, "forward and the input gradient");
+        managed.Should().Be(UsedOnOneThread ? 2 : 0, "forward and the input gradient");
         ExpectClose(output.detach().reshape(90, 24), x.detach().reshape(90, 40), w, b);
         x.grad!.allclose(reference.grad!, rtol: 1e-5, atol: 1e-5).Should().BeTrue();
     }
@@ -119,8 +124,12 @@ public sealed class CpuProjectionTests
         var x = randn(64, 16);
         var w = randn(8, 16).requires_grad_();
         long before = CpuProjection.ManagedCallsOnThisThread;
-        var output = CpuProjection.Linear(x, w, null);
-        output.sum().backward();
+        Tensor output;
+        using (OneThread())
+        {
+            output = CpuProjection.Linear(x, w, null);
+            output.sum().backward();
+        }
 
         CpuProjection.ManagedCallsOnThisThread.Should().Be(before);
         // d(sum(x·wᵀ))/dw = the column sums of x for every row of w.
@@ -132,6 +141,7 @@ public sealed class CpuProjectionTests
     {
         var x = randn(CpuProjection.MinimumRows - 1, 16);
         long before = CpuProjection.ManagedCallsOnThisThread;
+        using (OneThread())
         using (no_grad()) _ = CpuProjection.Linear(x, randn(8, 16), null);
         CpuProjection.ManagedCallsOnThisThread.Should().Be(before);
     }
@@ -145,6 +155,7 @@ public sealed class CpuProjectionTests
         using (no_grad()) plain = linear.forward(x);
         linear.register_forward_hook((_, _, output) => output.add(1));
         long before = CpuProjection.ManagedCallsOnThisThread;
+        using (OneThread())
         using (no_grad()) hooked = CpuProjection.Call(linear, x);
 
         CpuProjection.ManagedCallsOnThisThread.Should().Be(before, "a module with hooks is called, never bypassed");
@@ -158,9 +169,10 @@ public sealed class CpuProjectionTests
         var x = randn(64, 16);
         long before = CpuProjection.ManagedCallsOnThisThread;
         Tensor output;
+        using (OneThread())
         using (no_grad()) output = CpuProjection.Call(linear, x);
 
-        (CpuProjection.ManagedCallsOnThisThread - before).Should().Be(CpuProjection.IsEnabled ? 1 : 0);
+        (CpuProjection.ManagedCallsOnThisThread - before).Should().Be(UsedOnOneThread ? 1 : 0);
         ExpectClose(output, x, linear.weight.detach(), linear.bias!.detach());
     }
 
@@ -175,28 +187,53 @@ public sealed class CpuProjectionTests
         var ids = randint(1, 120, [4, 16]);
         var mask = ones(4, 16, ScalarType.Int64);
         long before = CpuProjection.ManagedCallsOnThisThread;
-        Tensor fast;
-        using (no_grad()) fast = model.call(ids, mask, null).LastHiddenState;
-        long managed = CpuProjection.ManagedCallsOnThisThread - before;
-        long beforeRecorded = CpuProjection.ManagedCallsOnThisThread;
-        var recorded = model.call(ids, mask, null).LastHiddenState;
+        Tensor fast, recorded;
+        long managed, beforeRecorded;
+        using (OneThread())
+        {
+            using (no_grad()) fast = model.call(ids, mask, null).LastHiddenState;
+            managed = CpuProjection.ManagedCallsOnThisThread - before;
+            beforeRecorded = CpuProjection.ManagedCallsOnThisThread;
+            recorded = model.call(ids, mask, null).LastHiddenState;
+        }
 
         recorded.requires_grad.Should().BeTrue();
         CpuProjection.ManagedCallsOnThisThread.Should().Be(beforeRecorded, "the weights train: libtorch records them");
-        if (CpuProjection.IsEnabled) managed.Should().BeGreaterThan(0);
+        if (UsedOnOneThread) managed.Should().BeGreaterThan(0);
         else managed.Should().Be(0);
         fast.allclose(recorded.detach(), rtol: 1e-4, atol: 1e-5).Should().BeTrue();
     }
 
     [Theory]
-    [InlineData(null, true, false, true)]
-    [InlineData("", true, false, true)]
-    [InlineData("auto", true, true, false)]
-    [InlineData(" Managed ", true, true, true)]
-    [InlineData("managed", false, false, false)]
-    [InlineData("libtorch", true, false, false)]
-    public void The_setting_and_the_cpu_decide(string? setting, bool avx512, bool intel, bool expected)
+    [InlineData(null, true, false, CpuProjection.Use.OneThread)]
+    [InlineData("", true, false, CpuProjection.Use.OneThread)]
+    [InlineData("auto", true, true, CpuProjection.Use.Never)]
+    [InlineData(" Managed ", true, true, CpuProjection.Use.Always)]
+    [InlineData("managed", false, false, CpuProjection.Use.Never)]
+    [InlineData("libtorch", true, false, CpuProjection.Use.Never)]
+    internal void The_setting_and_the_cpu_decide(string? setting, bool avx512, bool intel, CpuProjection.Use expected)
         => CpuProjection.Decide(setting, avx512, intel).Should().Be(expected);
+
+    [Fact]
+    public void The_default_uses_the_library_product_only_while_libtorch_runs_on_one_thread()
+    {
+        Assert.SkipUnless(CpuProjection.Current == CpuProjection.Use.OneThread, "the product is not chosen by thread count here");
+        int threads = get_num_threads();
+        try
+        {
+            set_num_threads(2);
+            CpuProjection.IsEnabled.Should().BeFalse();
+            long before = CpuProjection.ManagedCallsOnThisThread;
+            using (no_grad()) _ = CpuProjection.Linear(randn(64, 16), randn(8, 16), null);
+            CpuProjection.ManagedCallsOnThisThread.Should().Be(before);
+            set_num_threads(1);
+            CpuProjection.IsEnabled.Should().BeTrue();
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
 
     [Fact]
     public void An_unknown_setting_is_refused_with_the_variable_and_the_words()
@@ -204,6 +241,22 @@ public sealed class CpuProjectionTests
         var refuse = () => CpuProjection.Decide("fast", avx512: true, intel: false);
         refuse.Should().Throw<InvalidConfigurationException>()
             .Which.Message.Should().Contain(CpuProjection.Variable).And.Contain("'fast'").And.Contain("'libtorch'");
+    }
+
+    // Whether the rule uses the library's product when libtorch runs on one thread (this CPU and setting).
+    private static bool UsedOnOneThread => CpuProjection.Current != CpuProjection.Use.Never;
+
+    // libtorch on one thread for the block (the default rule uses the library's product only then); restored on dispose.
+    private static IDisposable OneThread()
+    {
+        int threads = get_num_threads();
+        set_num_threads(1);
+        return new Restore(() => set_num_threads(threads));
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     private static void ExpectClose(Tensor actual, Tensor x, Tensor w, Tensor? b)
