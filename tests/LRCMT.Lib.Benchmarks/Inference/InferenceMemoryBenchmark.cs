@@ -66,7 +66,8 @@ public sealed class InferenceMemoryBenchmark : ISelfReportingGroup
                 Console.WriteLine($"{"",10}default settings ran under HeapPolicy.{(HeapPolicy)(int)auto[0][5]}; goals: time <= 2.00x, faults <= 2.0x ONNX Runtime's (issue 28, item 4); " +
                                   "faults/fwd: the timed loop's faults over its forwards (one-off events included), median: the median forward's own count; " +
                                   "projections alone: the GEMMs any BertModel forward runs, the floor under its time; " +
-                                  $"library's GEMM: {(CpuProjection.IsEnabled ? "used by default on this CPU" : "not used by default on this CPU")}");
+                                  $"library's GEMM: {(CpuProjection.Current == CpuProjection.Use.Never ? "not used on this CPU with this setting" : "used on this CPU at one thread, as here")}; " +
+                                  "the projections-alone rows run under glibc's own heap (no encoder forward applies the inference policy)");
         }
         Console.WriteLine($"load average after: {ChildProcess.LoadAverage()}");
     }
