@@ -28,19 +28,14 @@ public sealed class CpuProjectionTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public unsafe void Product_matches_a_float64_reference_at_tile_edges(int rows, int n, int k, bool withBias, int threads)
+    public void Product_matches_a_float64_reference_at_tile_edges(int rows, int n, int k, bool withBias, int threads)
     {
         Assert.SkipUnless(Sgemm.IsSupported, "this CPU has no AVX-512");
         manual_seed(rows * 1000 + n);
         var x = randn(rows, k);
         var w = randn(n, k);
         var b = withBias ? randn(n) : null;
-        var output = full(rows, n, float.NaN);
-        fixed (byte* px = x.bytes, pw = w.bytes, py = output.bytes)
-        fixed (byte* pb = b is null ? default : b.bytes)
-            Sgemm.MultiplyTransposed((float*)px, rows, (float*)pw, n, k, b is null ? null : (float*)pb, (float*)py, threads);
-
-        ExpectClose(output, x, w, b);
+        ExpectClose(Multiply(x, w, b, threads), x, w, b);
     }
 
     [Fact]
@@ -53,13 +48,25 @@ public sealed class CpuProjectionTests
             manual_seed(i);
             return (X: randn(40 + i, 64 * (i + 1)), W: randn(48 * (i + 1), 64 * (i + 1)), B: randn(48 * (i + 1)));
         }).ToArray();
-        var outputs = new Tensor[cases.Length];
-        Parallel.For(0, cases.Length * 5, new ParallelOptions { MaxDegreeOfParallelism = 4 }, j =>
+        var outputs = new Tensor[cases.Length * 5];
+        Parallel.For(0, outputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, j =>
         {
             var (x, w, b) = cases[j % cases.Length];
-            using (no_grad()) outputs[j % cases.Length] = CpuProjection.Linear(x, w, b);
+            outputs[j] = Multiply(x, w, b, threads: 1);
         });
-        for (int i = 0; i < cases.Length; i++) ExpectClose(outputs[i], cases[i].X, cases[i].W, cases[i].B);
+        for (int j = 0; j < outputs.Length; j++)
+            ExpectClose(outputs[j], cases[j % cases.Length].X, cases[j % cases.Length].W, cases[j % cases.Length].B);
+    }
+
+    [Fact]
+    public void The_input_gradient_product_matches_a_float64_reference()
+    {
+        Assert.SkipUnless(Sgemm.IsSupported, "this CPU has no AVX-512");
+        manual_seed(8);
+        var g = randn(50, 70); // [rows, out]
+        var w = randn(70, 45); // [out, in]
+        // g·W is the projection x·Wᵀ with Wᵀ as the weight.
+        ExpectClose(CpuProjection.InputGradient(g, w), g, w.t().contiguous(), null);
     }
 
     [Fact]
@@ -153,13 +160,14 @@ public sealed class CpuProjectionTests
         var x = randn(64, 16);
         Tensor plain, hooked;
         using (no_grad()) plain = linear.forward(x);
-        linear.register_forward_hook((_, _, output) => output.add(1));
+        using Scalar one = 1;
+        linear.register_forward_hook((_, _, output) => output.add(one, one));
         long before = CpuProjection.ManagedCallsOnThisThread;
         using (OneThread())
         using (no_grad()) hooked = CpuProjection.Call(linear, x);
 
         CpuProjection.ManagedCallsOnThisThread.Should().Be(before, "a module with hooks is called, never bypassed");
-        hooked.allclose(plain.add(1), rtol: 1e-5, atol: 1e-5).Should().BeTrue();
+        hooked.allclose(plain.add(one, one), rtol: 1e-5, atol: 1e-5).Should().BeTrue();
     }
 
     [Fact]
@@ -243,6 +251,19 @@ public sealed class CpuProjectionTests
             .Which.Message.Should().Contain(CpuProjection.Variable).And.Contain("'fast'").And.Contain("'libtorch'");
     }
 
+    // The product through pointers, into a NaN-filled output (a missed element stays NaN).
+    private static unsafe Tensor Multiply(Tensor x, Tensor w, Tensor? b, int threads)
+    {
+        long rows = x.size(0);
+        int n = (int)w.size(0), k = (int)w.size(1);
+        using Scalar nan = float.NaN; // held: a Scalar made inline may be finalised while libtorch reads it
+        var output = full(rows, n, nan);
+        fixed (byte* px = x.bytes, pw = w.bytes, py = output.bytes)
+        fixed (byte* pb = b is null ? default : b.bytes)
+            Sgemm.MultiplyTransposed((float*)px, rows, (float*)pw, n, k, b is null ? null : (float*)pb, (float*)py, threads);
+        return output;
+    }
+
     // Whether the rule uses the library's product when libtorch runs on one thread (this CPU and setting).
     private static bool UsedOnOneThread => CpuProjection.Current != CpuProjection.Use.Never;
 
@@ -264,7 +285,8 @@ public sealed class CpuProjectionTests
         var x64 = x.to(ScalarType.Float64);
         var w64 = w.to(ScalarType.Float64);
         var reference = nn.functional.linear(x64, w64, b?.to(ScalarType.Float64));
-        var magnitude = nn.functional.linear(x64.abs(), w64.abs(), b?.to(ScalarType.Float64).abs()).add(1e-30);
+        using Scalar tiny = 1e-30, one = 1;
+        var magnitude = nn.functional.linear(x64.abs(), w64.abs(), b?.to(ScalarType.Float64).abs()).add(tiny, one);
         double allowed = 4.0 * Math.Max(1, x.size(-1) + 1) * Math.Pow(2, -24);
         var relative = actual.to(ScalarType.Float64).sub(reference).abs().div(magnitude);
         relative.isfinite().all().item<bool>().Should().BeTrue("every output is written");
