@@ -104,7 +104,8 @@ internal static class CpuProjection
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Tensor Call(nn.Module<Tensor, Tensor> module, Tensor input)
-        => module is TorchSharp.Modules.Linear linear && !HookProbe.HasHooks(linear) && Eligible(input, linear.weight, linear.bias)
+        // A Linear's forward is functional.linear of its weight and bias, which Linear falls back to where the rule says no.
+        => module is TorchSharp.Modules.Linear linear && !HookProbe.HasHooks(linear)
             ? Linear(input, linear.weight, linear.bias)
             : module.call(input);
 

@@ -15,7 +15,8 @@ namespace LRCMT.Kernels;
 /// side), so a tile of <see cref="RowTile"/> rows × 32 columns keeps its 24 accumulators in registers and reads, per k,
 /// two weight vectors and one broadcast element of each input row. Sums run over k in order, starting from the bias.
 /// The weight is packed on every call rather than cached (nothing in TorchSharp tells when a tensor was changed in place):
-/// that costs about as much as 15 rows of the product, which is why <see cref="CpuProjection"/> leaves short inputs to libtorch.
+/// against libtorch's slower product it pays off from about 40 rows, which is why <see cref="CpuProjection"/> leaves
+/// shorter inputs to libtorch.
 /// </remarks>
 internal static unsafe class Sgemm
 {
@@ -218,6 +219,8 @@ internal static unsafe class Sgemm
         Vector512<float> c40 = low, c41 = high, c50 = low, c51 = high, c60 = low, c61 = high, c70 = low, c71 = high;
         Vector512<float> c80 = low, c81 = high, c90 = low, c91 = high, ca0 = low, ca1 = high, cb0 = low, cb1 = high;
         float* b = panel;
+        // Written out row by row: 24 named accumulators stay in registers (32 on AVX-512); an array or an inner loop over
+        // the rows would put them in memory.
         for (int i = 0; i < k; i++, b += ColumnTile)
         {
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), x;
