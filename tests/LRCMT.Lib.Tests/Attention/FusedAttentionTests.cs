@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Attention;
 using LRCMT.Fusion;
@@ -68,7 +69,7 @@ public sealed class FusedAttentionTests
         using var hidden = randn(2, 5, 16);
         using var keep = tensor(new float[,] { { 1, 1, 1, 1, 1 }, { 1, 1, 0, 0, 0 } });
         using Scalar one = 1.0, lowest = float.MinValue; // held: a Scalar made inline may be finalised while libtorch reads it
-        using var mask = ((one - keep) * lowest).view(2, 1, 1, 5);
+        using var mask = keep.negative().add(one, RootedScalars.One).mul(lowest).view(2, 1, 1, 5); // (1 - keep) · lowest, as 1.0 - keep computes it
 
         using var actual = attention.call(hidden, mask);
 

@@ -97,7 +97,7 @@ public sealed class TextEncoderExportTests : IDisposable
         var ids = randint(padId + 1, vocabulary, [rows, length], dtype: ScalarType.Int64);
         var mask = ExportTestModels.Mask(Enumerable.Range(0, rows).Select(r => length - 3 * r).ToArray(), length).to(ScalarType.Int64);
         using Scalar pad = padId, one = 1; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
-        ids = (ids * mask).add(pad * (one - mask), RootedScalars.One);
+        ids = (ids * mask).add(pad * mask.negative().add(one, RootedScalars.One), RootedScalars.One); // ids·mask + padId·(1 − mask)
         var types = zeros_like(ids);
 
         using var runner = new OnnxRuntimeRunner(path);

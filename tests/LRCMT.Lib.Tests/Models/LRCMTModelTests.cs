@@ -60,7 +60,7 @@ public class LRCMTModelTests
         manual_seed(22);
         using var model = ModelTestData.Model();
         using var batch = ModelTestData.Batch();
-        using var changed = batch with { Acoustic = batch.Acoustic + RootedScalars.One, Visual = batch.Visual - RootedScalars.One };
+        using var changed = batch with { Acoustic = batch.Acoustic.add(RootedScalars.One, RootedScalars.One), Visual = batch.Visual.sub(RootedScalars.One) }; // held: inline Scalars may be finalised while libtorch reads them
 
         using var before = model.call(batch);
         using var after = model.call(changed);
