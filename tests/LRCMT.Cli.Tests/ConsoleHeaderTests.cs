@@ -30,8 +30,9 @@ public partial class ConsoleHeaderTests
         var environment = config.RootElement.GetProperty("Environment");
         string kernels = environment.GetProperty("CpuCapabilityInferred").GetString()!;
         kernels.Should().NotBeNullOrEmpty();
-        result.Output.Should().Contain($"Threads: 1 (set) · CPU kernels: {kernels}")
-            .And.Contain("seed 3")
+        string projections = environment.GetProperty("Projections").GetString()!;
+        projections.Should().BeOneOf("libtorch", "LRCMT AVX-512");
+        result.Output.Should().Contain($"Threads: 1 (set) · CPU kernels: {kernels}" + (projections == "libtorch" ? " · seed 3" : $" · projections: {projections} · seed 3"))
             .And.Contain("Training TextOnly:");
         environment.GetProperty("ThreadsChoice").GetString().Should().Be("set");
     }

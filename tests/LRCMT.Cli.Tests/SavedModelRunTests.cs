@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FluentAssertions;
@@ -139,7 +140,8 @@ public class SavedModelRunTests(TinyRunFixture tiny) : IClassFixture<TinyRunFixt
             File.Copy(Path.Combine(Fixtures.TinyBertFolder, file), Path.Combine(folder, file));
         var weights = SafetensorsFile.Load(Path.Combine(Fixtures.TinyBertFolder, "model.safetensors"));
         var first = weights.Keys.Order(StringComparer.Ordinal).First(k => weights[k].is_floating_point());
-        weights[first] = weights[first] + 0.01f;
+        using Scalar nudge = 0.01f, one = 1; // held: Scalars made inline (x + 0.01f passes a hidden alpha too) may be finalised while libtorch reads them
+        weights[first] = weights[first].add(nudge, one);
         SafetensorsFile.Save(Path.Combine(folder, "model.safetensors"), weights);
         foreach (var t in weights.Values) t.Dispose();
         return folder;

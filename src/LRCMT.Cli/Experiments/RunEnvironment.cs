@@ -40,6 +40,13 @@ public sealed class RunEnvironment
     public string? OnednnMaxCpuIsa { get; set; }
 
     /// <summary>
+    /// Which float32 product computes the frozen projections: <c>libtorch</c>, or <c>LRCMT AVX-512</c> where the library's
+    /// rule takes them (a CPU with AVX-512 that is not Intel's, one thread; <c>LRCMT_CPU_GEMM</c>). The digits differ
+    /// between the two in the last bits.
+    /// </summary>
+    public string Projections { get; set; } = "";
+
+    /// <summary>
     /// The ATen kernel level this run used, as far as it can be known from outside: TorchSharp does not expose
     /// libtorch's own choice, so this is the CPU's best level (avx512 needs avx512f/bw/vl/dq, avx2 needs avx2 and fma)
     /// capped by <see cref="AtenCpuCapability"/>.
@@ -76,6 +83,7 @@ public sealed class RunEnvironment
             Seed = seed,
             AtenCpuCapability = capability,
             OnednnMaxCpuIsa = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"),
+            Projections = LRCMT.Kernels.CpuProjection.IsEnabled ? "LRCMT AVX-512" : "libtorch",
             CpuCapabilityInferred = InferCapability(flags, capability),
             CpuFlags = flags,
             CpuModel = model,
@@ -86,14 +94,16 @@ public sealed class RunEnvironment
 
     /// <summary>
     /// The console's one line on what the numbers depend on: "Threads: 2 (auto: one per core) · CPU kernels: avx512 · seed 1"
-    /// (the environment variables that cap the kernels are named when set).
+    /// (the environment variables that cap the kernels are named when set; "· projections: LRCMT AVX-512" where the
+    /// library's own product computes them).
     /// </summary>
     internal string Summary(bool withSeed)
     {
         string kernels = CpuCapabilityInferred;
         if (AtenCpuCapability is not null) kernels += $" (ATEN_CPU_CAPABILITY={AtenCpuCapability})";
         if (OnednnMaxCpuIsa is not null) kernels += $" (ONEDNN_MAX_CPU_ISA={OnednnMaxCpuIsa})";
-        return $"Threads: {Threads} ({ThreadsChoice}) · CPU kernels: {kernels}" + (withSeed ? $" · seed {Seed}" : "");
+        string projections = Projections is "" or "libtorch" ? "" : $" · projections: {Projections}";
+        return $"Threads: {Threads} ({ThreadsChoice}) · CPU kernels: {kernels}{projections}" + (withSeed ? $" · seed {Seed}" : "");
     }
 
     /// <summary>The CPU's best ATen level from its flags, capped by an ATEN_CPU_CAPABILITY value (default &lt; avx2 &lt; avx512).</summary>

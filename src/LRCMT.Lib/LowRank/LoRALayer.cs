@@ -1,3 +1,4 @@
+using LRCMT.Kernels;
 using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Regularization;
@@ -186,7 +187,7 @@ public abstract class LoRALayer : nn.Module<Tensor, Tensor>
     /// The frozen projection x·Wᵀ + b. Layers that store W in another form (int8) override it so that no float copy of W
     /// is kept for backward.
     /// </summary>
-    private protected virtual Tensor BaseProjection(Tensor input) => nn.functional.linear(input, BaseWeight, BaseBias);
+    private protected virtual Tensor BaseProjection(Tensor input) => CpuProjection.Linear(input, BaseWeight, BaseBias);
 
     /// <summary>Called before the frozen weight is changed in place (merge, unmerge). The default does nothing.</summary>
     private protected virtual void BeforeWeightChange() { }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using LRCMT.Benchmarks.Harness;
+using LRCMT.Kernels;
 using LRCMT.TextEncoders;
 using LRCMT.Training;
 using Microsoft.ML.OnnxRuntime;
@@ -21,8 +22,10 @@ namespace LRCMT.Benchmarks.Inference;
 /// </summary>
 public static class InferenceChild
 {
-    /// <param name="spec">library:auto|glibc|inference|training:batch:seq, ort:batch:seq, or gemm:batch:seq (only the
-    /// encoder's projections, each on random input: the GEMM time under any BertModel forward). <c>auto</c> calls nothing (the
+    /// <param name="spec">library:auto|glibc|inference|training:batch:seq, library-libtorch:auto:batch:seq (the default
+    /// settings with <c>LRCMT_CPU_GEMM=libtorch</c>: every projection through libtorch's GEMM), ort:batch:seq, or
+    /// gemm:batch:seq / gemm-library:batch:seq (only the encoder's projections, each on random input, through libtorch's
+    /// <c>linear</c> / the library's projection: the GEMM time under a BertModel forward). <c>auto</c> calls nothing (the
     /// library's default settings: it applies the inference policy at the first forward); <c>glibc</c> opts out with
     /// <c>NativeHeap.Apply(HeapPolicy.Default)</c>; the others apply that policy first.</param>
     public static int Run(string spec, int forwards)
@@ -30,7 +33,9 @@ public static class InferenceChild
         var parts = spec.Split(':');
         string engine = parts[0];
         int batch = int.Parse(parts[^2], CultureInfo.InvariantCulture), seq = int.Parse(parts[^1], CultureInfo.InvariantCulture);
-        if (engine == "library" && parts[1] != "auto")
+        // Read at the first projection, so setting it here is as if the process had started with it.
+        if (engine == "library-libtorch") Environment.SetEnvironmentVariable(CpuProjection.Variable, "libtorch");
+        if (engine.StartsWith("library", StringComparison.Ordinal) && parts[1] != "auto")
         {
             var policy = parts[1] == "glibc" ? HeapPolicy.Default : Enum.Parse<HeapPolicy>(parts[1], ignoreCase: true);
             if (!NativeHeap.Apply(policy)) Console.Error.WriteLine("not glibc: heap policy not applied");
@@ -43,11 +48,15 @@ public static class InferenceChild
         Func<double> forward = engine switch
         {
             "ort" => OnnxRuntimeForward(model, ids, mask, batch, seq),
-            "gemm" => ProjectionsOnly(model, batch, seq),
+            "gemm" => ProjectionsOnly(model, batch, seq, (linear, x) => nn.functional.linear(x, linear.weight, linear.bias)),
+            "gemm-library" => ProjectionsOnly(model, batch, seq, (linear, x) => CpuProjection.Call(linear, x)),
             _ => LibraryForward(model, ids, mask, batch, seq),
         };
 
-        for (int i = 0; i < 3; i++) forward(); // warm-up: first calls map libraries and size the heap
+        // Warm-up: the first calls map libraries and size the heap; two seconds of forwards let the .NET runtime finish
+        // recompiling hot methods (tiered compilation, whose page faults would otherwise land in the first timed forwards).
+        var warmUp = Stopwatch.StartNew();
+        for (int i = 0; i < 3 || warmUp.Elapsed < TimeSpan.FromSeconds(2); i++) forward();
         var times = new List<double>();
         var faultsPerForward = new List<double>();
         var (faults0, kernel0) = ProcessCounters.Read();
@@ -92,8 +101,8 @@ public static class InferenceChild
     }
 
     // The floor under BertModel's time: only the encoder's projections (every Linear of the imported model but the
-    // pooler's, each on [batch × seq, in] float32 input), i.e. libtorch's GEMMs at the forward's shapes and nothing else.
-    private static Func<double> ProjectionsOnly(byte[] onnx, int batch, int seq)
+    // pooler's, each on [batch × seq, in] float32 input), i.e. the GEMMs at the forward's shapes and nothing else.
+    private static Func<double> ProjectionsOnly(byte[] onnx, int batch, int seq, Func<TorchSharp.Modules.Linear, torch.Tensor, torch.Tensor> project)
     {
         torch.set_num_threads(1);
         var model = OnnxBertImporter.Load(new MemoryStream(onnx), "all-MiniLM-L6-v2");
@@ -106,7 +115,7 @@ public static class InferenceChild
             using (no_grad())
             using (NewDisposeScope())
                 for (int i = 0; i < projections.Count; i++)
-                    nn.functional.linear(inputs[i], projections[i].weight, projections[i].bias);
+                    project(projections[i], inputs[i]);
             return clock.Elapsed.TotalMilliseconds;
         };
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LRCMT.Benchmarks.Harness;
+using LRCMT.Kernels;
 using LRCMT.Training;
 
 namespace LRCMT.Benchmarks.Inference;
@@ -19,10 +20,12 @@ public sealed class InferenceMemoryBenchmark : ISelfReportingGroup
     [
         ("ONNX Runtime", "ort"),
         ("BertModel, default settings", "library:auto"),
+        ("BertModel, libtorch's GEMM (LRCMT_CPU_GEMM=libtorch)", "library-libtorch:auto"),
         ("BertModel, glibc's heap (opted out)", "library:glibc"),
         ("BertModel, HeapPolicy.Inference", "library:inference"),
         ("BertModel, HeapPolicy.Training", "library:training"),
-        ("its projections alone (libtorch GEMMs)", "gemm"),
+        ("its projections alone, libtorch's GEMM", "gemm"),
+        ("its projections alone, library's GEMM", "gemm-library"),
     ];
 
     public string Name => "inference-memory";
@@ -46,7 +49,7 @@ public sealed class InferenceMemoryBenchmark : ISelfReportingGroup
                     if (ChildProcess.Run("--child-inference", $"{engine}:{batch}:{seq}", runs.ToString(CultureInfo.InvariantCulture)) is { Length: >= 7 } values)
                         results[engine].Add(values);
 
-            Console.WriteLine($"[{batch}, {seq}]  {"case",-36} {"median ms",10} {"min ms",8} {"faults/fwd",11} {"median",7} {"kernel ms/fwd",14} {"peak MB",8} {"time / ORT",11} {"faults / ORT",13} {"median / ORT",13}");
+            Console.WriteLine($"[{batch}, {seq}]  {"case",-52} {"median ms",10} {"min ms",8} {"faults/fwd",11} {"median",7} {"kernel ms/fwd",14} {"peak MB",8} {"time / ORT",11} {"faults / ORT",13} {"median / ORT",13}");
             double ort = results["ort"].Count > 0 ? Statistics.Median(results["ort"].Select(v => v[0])) : double.NaN;
             // A count under 1 is reported against 1, so that a zero does not divide.
             double OrtFaults(int column) => results["ort"].Count > 0 ? Math.Max(1, Statistics.Median(results["ort"].Select(v => v[column]))) : double.NaN;
@@ -54,15 +57,17 @@ public sealed class InferenceMemoryBenchmark : ISelfReportingGroup
             foreach (var (label, engine) in Engines)
             {
                 var list = results[engine];
-                if (list.Count == 0) { Console.WriteLine($"{"",10}{label,-36} failed (see stderr)"); continue; }
+                if (list.Count == 0) { Console.WriteLine($"{"",10}{label,-52} failed (see stderr)"); continue; }
                 double Median(int column) => Statistics.Median(list.Select(v => v[column]));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{"",10}{label,-36} {Median(0),10:F1} {list.Min(v => v[1]),8:F1} {Median(2),11:F1} {Median(6),7:F0} {Median(3),14:F2} {Median(4),8:F0} {Median(0) / ort,10:F2}x {Median(2) / ortFaults,12:F1}x {Median(6) / ortMedianFaults,12:F1}x"));
+                    $"{"",10}{label,-52} {Median(0),10:F1} {list.Min(v => v[1]),8:F1} {Median(2),11:F1} {Median(6),7:F0} {Median(3),14:F2} {Median(4),8:F0} {Median(0) / ort,10:F2}x {Median(2) / ortFaults,12:F1}x {Median(6) / ortMedianFaults,12:F1}x"));
             }
             if (results["library:auto"] is { Count: > 0 } auto)
                 Console.WriteLine($"{"",10}default settings ran under HeapPolicy.{(HeapPolicy)(int)auto[0][5]}; goals: time <= 2.00x, faults <= 2.0x ONNX Runtime's (issue 28, item 4); " +
                                   "faults/fwd: the timed loop's faults over its forwards (one-off events included), median: the median forward's own count; " +
-                                  "projections alone: the GEMMs any BertModel forward runs, the floor under its time");
+                                  "projections alone: the GEMMs any BertModel forward runs, the floor under its time; " +
+                                  $"library's GEMM: {(CpuProjection.Current == CpuProjection.Use.Never ? "not used on this CPU with this setting" : "used on this CPU at one thread, as here")}; " +
+                                  "the projections-alone rows run under glibc's own heap (no encoder forward applies the inference policy)");
         }
         Console.WriteLine($"load average after: {ChildProcess.LoadAverage()}");
     }

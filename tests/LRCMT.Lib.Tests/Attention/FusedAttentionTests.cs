@@ -1,8 +1,10 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Attention;
 using LRCMT.Fusion;
 using LRCMT.TextEncoders;
 using LRCMT.TextEncoders.Bert;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -66,7 +68,8 @@ public sealed class FusedAttentionTests
         attention.eval();
         using var hidden = randn(2, 5, 16);
         using var keep = tensor(new float[,] { { 1, 1, 1, 1, 1 }, { 1, 1, 0, 0, 0 } });
-        using var mask = ((1.0 - keep) * float.MinValue).view(2, 1, 1, 5);
+        using Scalar one = 1.0, lowest = float.MinValue; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var mask = keep.negative().add(one, RootedScalars.One).mul(lowest).view(2, 1, 1, 5); // (1 - keep) · lowest, as 1.0 - keep computes it
 
         using var actual = attention.call(hidden, mask);
 
@@ -95,7 +98,8 @@ public sealed class FusedAttentionTests
         using var k = WrittenOutAttention.Heads(nn.functional.linear(source, p["k_proj.weight"], p["k_proj.bias"]), 3);
         using var v = WrittenOutAttention.Heads(nn.functional.linear(source, p["v_proj.weight"], p["v_proj.bias"]), 3);
         using var allowed = keys.view(3, 1, 1, 6);
-        using var scores = q.matmul(k.transpose(2, 3)).div(2.0).masked_fill(allowed.logical_not(), float.MinValue);
+        using Scalar two = 2.0, lowest = float.MinValue;
+        using var scores = q.matmul(k.transpose(2, 3)).div(two).masked_fill(allowed.logical_not(), lowest);
         using var weights = nn.functional.softmax(scores, -1) * allowed.to(ScalarType.Float32);
         using var context = WrittenOutAttention.Merge(weights.matmul(v));
         using var expected = nn.functional.linear(context, p["out_proj.weight"], p["out_proj.bias"]);
@@ -113,7 +117,8 @@ public sealed class FusedAttentionTests
         using var keys = tensor(new[,] { { true, true, false, true }, { false, false, false, false } });
 
         using var output = attention.call(query, source, keys);
-        output.pow(2).sum().backward();
+        using Scalar two = 2;
+        output.pow(two).sum().backward();
 
         query.grad!.isfinite().all().item<bool>().Should().BeTrue();
         source.grad!.isfinite().all().item<bool>().Should().BeTrue();
@@ -132,7 +137,8 @@ public sealed class FusedAttentionTests
         var q = randn(3, 4, 7, 8, requires_grad: true);
         var k = randn(3, 4, 9, 8, requires_grad: true);
         var v = randn(3, 4, 9, 8, requires_grad: true);
-        var scoreBias = (randn(1, 4, 7, 9) * 0.5).requires_grad_();
+        using Scalar half = 0.5;
+        var scoreBias = (randn(1, 4, 7, 9) * half).requires_grad_();
         var keys = tensor(new[,] { { 1, 1, 1, 1, 1, 1, 1, 1, 1 }, { 1, 1, 1, 0, 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0, 0, 0, 0, 0 } });
         var upstream = randn(3, 4, 7, 8);
         Tensor[] leaves = [q, k, v, scoreBias];

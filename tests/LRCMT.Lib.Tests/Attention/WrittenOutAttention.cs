@@ -1,3 +1,5 @@
+using TorchSharp;
+using LRCMT.Interop;
 using static TorchSharp.torch;
 
 namespace LRCMT.Tests.Attention;
@@ -15,8 +17,9 @@ internal static class WrittenOutAttention
     public static Tensor Compute(Tensor q, Tensor k, Tensor v, Tensor? additiveMask)
     {
         using var scope = NewDisposeScope();
-        var scores = q.matmul(k.transpose(-1, -2)).div(Math.Sqrt(q.shape[^1]));
-        if (additiveMask is not null) scores = scores.add(additiveMask);
+        using Scalar scale = Math.Sqrt(q.shape[^1]); // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+        var scores = q.matmul(k.transpose(-1, -2)).div(scale);
+        if (additiveMask is not null) scores = scores.add(additiveMask, RootedScalars.One);
         return nn.functional.softmax(scores, -1).matmul(v).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Baselines;
 using LRCMT.Configuration;
@@ -42,7 +43,8 @@ public sealed class BaselineDescriptionTests : IDisposable
     private static void Perturb(nn.Module model)
     {
         using var _ = no_grad();
-        foreach (var p in model.parameters().Where(p => p.requires_grad)) p.add_(randn_like(p).mul(0.05));
+        using Scalar scale = 0.05; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+        foreach (var p in model.parameters().Where(p => p.requires_grad)) p.add_(randn_like(p).mul(scale), RootedScalars.One);
     }
 
     [Theory]

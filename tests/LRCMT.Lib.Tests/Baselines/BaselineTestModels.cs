@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using LRCMT.Baselines;
 using LRCMT.Data;
 using LRCMT.Fusion;
@@ -49,7 +50,7 @@ internal static class BaselineTestModels
         var acousticMask = FusionTestData.Mask(7, 7, 3, 0);
         var visualMask = FusionTestData.Mask(5, 2, 0, 5);
         return new MultimodalBatch(
-            InputIds: randint(1, 30, [3, 6]).masked_fill(textMask.logical_not(), 0),
+            InputIds: randint(1, 30, [3, 6]).masked_fill(textMask.logical_not(), RootedScalars.Zero), // an inline 0 may be finalised while libtorch reads it
             AttentionMask: textMask.to(ScalarType.Int64),
             TokenTypeIds: null,
             Acoustic: FusionTestData.WithPadding(randn(3, 7, Acoustic), acousticMask, padding),

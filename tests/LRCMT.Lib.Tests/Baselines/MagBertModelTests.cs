@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Baselines;
 using LRCMT.Errors;
@@ -100,7 +101,7 @@ public sealed class MagBertModelTests
     public void Each_token_averages_the_frames_in_its_share_of_the_clip_or_takes_the_nearest()
     {
         // 2 real tokens, 4 real frames at 1/8, 3/8, 5/8, 7/8: token 0 covers [0, 1/2) → frames 0, 1; token 1 → frames 2, 3.
-        var frames = arange(6, dtype: ScalarType.Float32).view(1, 6, 1); // frame j has value j; frames 4, 5 are padding
+        var frames = RootedScalars.Arange(6, ScalarType.Float32, CPU).view(1, 6, 1); // frame j has value j; frames 4, 5 are padding
         var frameMask = Fusion_Mask(6, 4);
         var textMask = Fusion_Mask(3, 2);
         using var averaged = TextTimeResampling.ToText(frames, frameMask, textMask, NonverbalAlignment.ResampleToText, "visual");
@@ -109,7 +110,7 @@ public sealed class MagBertModelTests
         // 3 real tokens, 1 real frame at 1/2: it falls in token 1's share [1/3, 2/3); tokens 0 and 2 take the nearest frame.
         using var spread = TextTimeResampling.ToText(frames, Fusion_Mask(6, 1), Fusion_Mask(3, 3), NonverbalAlignment.ResampleToText, "visual");
         spread.flatten().data<float>().ToArray().Should().Equal(0f, 0f, 0f);
-        using var spread2 = TextTimeResampling.ToText(frames + 1, Fusion_Mask(6, 1), Fusion_Mask(3, 3), NonverbalAlignment.ResampleToText, "visual");
+        using var spread2 = TextTimeResampling.ToText(frames.add(RootedScalars.One, RootedScalars.One), Fusion_Mask(6, 1), Fusion_Mask(3, 3), NonverbalAlignment.ResampleToText, "visual");
         spread2.flatten().data<float>().ToArray().Should().Equal(1f, 1f, 1f);
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using FluentAssertions;
 using LRCMT.Checkpoints;
 using LRCMT.Errors;
@@ -32,7 +33,8 @@ public sealed class StrictLoadingTests : IDisposable
     public void Floating_point_casts_are_allowed_only_when_asked()
     {
         using var target = nn.Linear(3, 2);
-        var source = new Dictionary<string, Tensor> { ["weight"] = full(2, 3, 0.5, ScalarType.Float16), ["bias"] = ones(2) };
+        using Scalar half = 0.5; // held: a Scalar made inline may be finalised while libtorch reads it
+        var source = new Dictionary<string, Tensor> { ["weight"] = full(2, 3, half, ScalarType.Float16), ["bias"] = ones(2) };
 
         StateDictLoader.Load(target, source, "f16.safetensors", StateDictLoadOptions.Strict with { CastFloatingPoint = true });
 

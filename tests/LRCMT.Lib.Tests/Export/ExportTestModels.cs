@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Fusion;
@@ -47,7 +48,8 @@ internal static class ExportTestModels
     public static void Perturb(nn.Module model, double scale = 0.05)
     {
         using var _ = no_grad();
-        foreach (var parameter in model.parameters()) parameter.add_(randn_like(parameter) * scale);
+        using Scalar held = scale; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+        foreach (var parameter in model.parameters()) parameter.add_(randn_like(parameter) * held, RootedScalars.One);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using FluentAssertions;
 using LRCMT.Export;
 using LRCMT.Models;
@@ -91,7 +92,8 @@ public sealed class LrcmtExportParityTests : IDisposable
 
         var inputs = ExportTestModels.Inputs(batch);
         var first = runner.Run(inputs)["prediction"];
-        inputs["acoustic"] = batch.Acoustic * 100;
+        using Scalar hundred = 100; // held: a Scalar made inline may be finalised while libtorch reads it
+        inputs["acoustic"] = batch.Acoustic * hundred;
         inputs["visual"] = batch.Visual.neg();
         var changed = runner.Run(inputs)["prediction"];
 

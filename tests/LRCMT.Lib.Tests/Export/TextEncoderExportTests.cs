@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.Export;
@@ -95,7 +96,8 @@ public sealed class TextEncoderExportTests : IDisposable
         manual_seed(11);
         var ids = randint(padId + 1, vocabulary, [rows, length], dtype: ScalarType.Int64);
         var mask = ExportTestModels.Mask(Enumerable.Range(0, rows).Select(r => length - 3 * r).ToArray(), length).to(ScalarType.Int64);
-        ids = ids * mask + padId * (1 - mask);
+        using Scalar pad = padId, one = 1; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+        ids = (ids * mask).add(pad * mask.negative().add(one, RootedScalars.One), RootedScalars.One); // ids·mask + padId·(1 − mask)
         var types = zeros_like(ids);
 
         using var runner = new OnnxRuntimeRunner(path);
@@ -127,6 +129,8 @@ public sealed class TextEncoderExportTests : IDisposable
     {
         public Scaled() : base(nameof(Scaled)) { }
 
-        public override Tensor forward(Tensor input) => input * 2;
+        public override Tensor forward(Tensor input) => input * Two;
+
+        private static readonly Scalar Two = 2;
     }
 }

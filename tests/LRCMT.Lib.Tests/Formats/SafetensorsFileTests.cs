@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Checkpoints;
 using LRCMT.Errors;
@@ -26,7 +27,7 @@ public sealed class SafetensorsFileTests : IDisposable
         // Each encoded sentence starts with [CLS]; its id is its line number in vocab.txt.
         io["input_ids"][0, 0].item<long>().Should().Be(Array.IndexOf(vocab, "[CLS]"));
         // The attention mask is 1 exactly where ids are not [PAD].
-        var pad = Array.IndexOf(vocab, "[PAD]");
+        using Scalar pad = Array.IndexOf(vocab, "[PAD]"); // held: a Scalar made inline may be finalised while libtorch reads it
         io["attention_mask"].eq(io["input_ids"].ne(pad).to(ScalarType.Int64)).all().item<bool>().Should().BeTrue();
         io["base_last_hidden_state"].shape.Should().Equal(2, 9, 64);
     }
@@ -41,7 +42,8 @@ public sealed class SafetensorsFileTests : IDisposable
     [InlineData(ScalarType.Bool)]
     public void Round_trips_every_supported_dtype(ScalarType dtype)
     {
-        using var original = (randn(3, 5) * 10).to(dtype);
+        using Scalar ten = 10;
+        using var original = (randn(3, 5) * ten).to(dtype);
         var path = Path.Combine(_dir, "a.safetensors");
         SafetensorsFile.Save(path, new Dictionary<string, Tensor> { ["x"] = original, ["empty"] = zeros(0, 4) });
 
@@ -54,8 +56,9 @@ public sealed class SafetensorsFileTests : IDisposable
     [Fact]
     public void A_range_of_elements_is_read_straight_into_a_tensor()
     {
-        using var first = arange(7, dtype: ScalarType.Float32);
-        using var second = arange(100, 115, dtype: ScalarType.Float32).reshape(5, 3);
+        using Scalar start = 100, stop = 115;
+        using var first = RootedScalars.Arange(7, ScalarType.Float32, CPU);
+        using var second = arange(start, stop, RootedScalars.One, dtype: ScalarType.Float32).reshape(5, 3);
         var path = Path.Combine(_dir, "r.safetensors");
         SafetensorsFile.Save(path, new Dictionary<string, Tensor> { ["a"] = first, ["b"] = second });
         var header = SafetensorsFile.ReadHeader(path);

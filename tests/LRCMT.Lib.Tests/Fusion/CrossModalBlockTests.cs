@@ -66,7 +66,8 @@ public class CrossModalBlockTests
         using var mask = FusionTestData.Mask(5, 5, 3);
 
         using var output = block.call(target, source, mask);
-        using var loss = output.pow(2).mean();
+        using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var loss = output.pow(two).mean();
         loss.backward();
 
         foreach (var (name, parameter) in block.named_parameters())

@@ -1,3 +1,5 @@
+using TorchSharp;
+using LRCMT.Interop;
 using LRCMT.Fusion;
 using static TorchSharp.torch;
 
@@ -16,12 +18,15 @@ internal static class FusionTestData
     /// <summary>A [rows, length] bool mask whose row r has <paramref name="lengths"/>[r] leading real positions.</summary>
     public static Tensor Mask(long length, params long[] lengths)
     {
-        using var positions = arange(length).unsqueeze(0);
+        using var positions = RootedScalars.Arange(length, ScalarType.Int64, CPU).unsqueeze(0); // arange(length) passes unrooted Scalars
         using var limits = tensor(lengths).unsqueeze(1);
         return positions.lt(limits);
     }
 
     /// <summary>Replaces every padded position of <paramref name="values"/> by <paramref name="fill"/>.</summary>
-    public static Tensor WithPadding(Tensor values, Tensor mask, double fill) =>
-        values.masked_fill(mask.logical_not().unsqueeze(2), fill);
+    public static Tensor WithPadding(Tensor values, Tensor mask, double fill)
+    {
+        using Scalar held = fill; // held: a Scalar made inline may be finalised while libtorch reads it
+        return values.masked_fill(mask.logical_not().unsqueeze(2), held);
+    }
 }

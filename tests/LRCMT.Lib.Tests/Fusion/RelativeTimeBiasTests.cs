@@ -63,8 +63,9 @@ public class RelativeTimeBiasTests
         using var q = nn.functional.linear(query, p["q_proj.weight"], p["q_proj.bias"]).view(2, 3, 2, 4).transpose(1, 2);
         using var k = nn.functional.linear(source, p["k_proj.weight"], p["k_proj.bias"]).view(2, 5, 2, 4).transpose(1, 2);
         using var v = nn.functional.linear(source, p["v_proj.weight"], p["v_proj.bias"]).view(2, 5, 2, 4).transpose(1, 2);
-        using var scores = q.matmul(k.transpose(2, 3)) / 2.0 - slopes.view(1, 2, 1, 1) * distance;
-        using var masked = scores.masked_fill(sourceMask.logical_not().view(2, 1, 1, 5), double.NegativeInfinity);
+        using Scalar two = 2.0, minusInfinity = double.NegativeInfinity; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var scores = q.matmul(k.transpose(2, 3)) / two - slopes.view(1, 2, 1, 1) * distance;
+        using var masked = scores.masked_fill(sourceMask.logical_not().view(2, 1, 1, 5), minusInfinity);
         using var context = nn.functional.softmax(masked, -1).matmul(v).transpose(1, 2).reshape(2, 3, 8);
         using var expected = nn.functional.linear(context, p["out_proj.weight"], p["out_proj.bias"]);
         expected.sum().backward();
@@ -116,7 +117,8 @@ public class RelativeTimeBiasTests
 
         weights.argmax(1).data<long>().ToArray().Should().Equal(0, 1, 2, 3, 4, 5);
         weights.sum(1).allclose(ones(6), atol: 1e-5).Should().BeTrue();
-        unbiased.allclose(full_like(unbiased, 1.0 / 6), atol: 1e-6).Should().BeTrue("a slope of 0 attends uniformly");
+        using Scalar sixth = 1.0 / 6;
+        unbiased.allclose(full_like(unbiased, sixth), atol: 1e-6).Should().BeTrue("a slope of 0 attends uniformly");
     }
 
     [Fact]

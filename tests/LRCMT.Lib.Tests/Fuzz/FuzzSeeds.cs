@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using System.Text;
 using LRCMT.Checkpoints;
 using LRCMT.Data;
@@ -22,7 +23,7 @@ internal static class FuzzSeeds
         torch.manual_seed(1);
         var tensors = new Dictionary<string, Tensor>
         {
-            ["encoder.weight"] = randn(3, 4), ["encoder.bias"] = zeros(4), ["ids"] = arange(5, ScalarType.Int64), ["half"] = ones(2, dtype: ScalarType.Float16),
+            ["encoder.weight"] = randn(3, 4), ["encoder.bias"] = zeros(4), ["ids"] = RootedScalars.Arange(5, ScalarType.Int64, CPU), ["half"] = ones(2, dtype: ScalarType.Float16),
         };
         SafetensorsFile.Save(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
         foreach (var t in tensors.Values) t.Dispose();

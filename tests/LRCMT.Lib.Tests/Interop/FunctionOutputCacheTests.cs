@@ -33,7 +33,8 @@ public class FunctionOutputCacheTests
         loss.backward();
 
         // d/dx sum((2x)^2) = 8x
-        using var expected = x.detach() * 8;
+        using Scalar eight = 8; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var expected = x.detach() * eight;
         x.grad!.allclose(expected, rtol: 1e-6, atol: 1e-6).Should().BeTrue();
     }
 
@@ -66,9 +67,11 @@ public class FunctionOutputCacheTests
             if (releaseNext) FunctionOutputCache.ReleaseAfterApply(ctx);
             if (materializeNext) ctx.set_materialize_grads(true); // turned back on after ReleaseAfterApply
             LastContext = ctx;
-            return ((Tensor)vars[0]) * 2;
+            return ((Tensor)vars[0]) * Two;
         }
 
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) => [grad_output * 2];
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) => [grad_output * Two];
+
+        private static readonly Scalar Two = 2; // held for the process, as RootedScalars' are
     }
 }

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.LowRank;
@@ -160,8 +161,9 @@ public sealed class AdapterControlTests
             var trainableBiases = model.named_parameters().Where(p => p.parameter.requires_grad && p.name.EndsWith(".bias")).Select(p => p.name).ToList();
             if (bias == LoRABias.All) trainableBiases.Should().Contain("classifier.bias").And.Contain("encoder.layer.0.dense.bias");
             else trainableBiases.Should().BeEquivalentTo("encoder.layer.0.attention.self.query.bias", "encoder.layer.1.attention.self.query.bias");
+            using Scalar shift = 0.25; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
             using (no_grad())
-                foreach (var p in model.parameters().Where(p => p.requires_grad)) p.add_(0.25);
+                foreach (var p in model.parameters().Where(p => p.requires_grad)) p.add_(shift, RootedScalars.One);
             using var x = randn(2, 3, 8);
             using var expected = model.call(x);
 

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.LowRank;
@@ -31,7 +32,7 @@ public class LoRALinearTests
     {
         var (layer, w, b) = MakeLayer(new LoRAConfig { Rank = 2, Alpha = 4, Init = init, UseDora = init == LoRAInit.Gaussian });
         using var x = torch.randn(3, 4, In);
-        using var expected = x.matmul(w.t()).add(b);
+        using var expected = x.matmul(w.t()).add(b, RootedScalars.One); // RootedScalars: an inline alpha may be finalised while libtorch reads it
         using var actual = layer.call(x);
         actual.allclose(expected, rtol: 0, atol: 1e-6).Should().BeTrue();
         Param(layer, "lora_B.default.weight").abs().max().item<float>().Should().Be(0f);
@@ -65,7 +66,8 @@ public class LoRALinearTests
         bb.shape.Should().Equal(Out, 2);
 
         using var x = torch.randn(3, In);
-        using var expected = x.matmul(w.t()).add(b).add(x.matmul(a.t()).matmul(bb.t()).mul(expectedScaling));
+        using Scalar scaling = expectedScaling;
+        using var expected = x.matmul(w.t()).add(b, RootedScalars.One).add(x.matmul(a.t()).matmul(bb.t()).mul(scaling), RootedScalars.One);
         using var actual = layer.call(x);
         actual.allclose(expected, rtol: 1e-5, atol: 1e-6).Should().BeTrue();
     }
@@ -86,7 +88,8 @@ public class LoRALinearTests
     public void Merge_gives_the_same_output_and_unmerge_restores_the_weight(bool dora)
     {
         var (layer, w, _) = MakeLayer(new LoRAConfig { Rank = 3, Alpha = 5, UseDora = dora, Init = LoRAInit.BothRandom });
-        if (dora) using (no_grad()) Param(layer, "lora_magnitude_vector.default.weight").mul_(1.7);
+        using Scalar magnitude = 1.7;
+        if (dora) using (no_grad()) Param(layer, "lora_magnitude_vector.default.weight").mul_(magnitude);
         using var x = torch.randn(4, In);
         using var before = layer.call(x);
 
@@ -106,7 +109,7 @@ public class LoRALinearTests
     public void Gradients_of_A_and_B_equal_the_closed_form_and_the_base_gets_none()
     {
         var (layer, _, _) = MakeLayer(new LoRAConfig { Rank = 2, Alpha = 3, Init = LoRAInit.BothRandom });
-        double s = 1.5;
+        using Scalar s = 1.5;
         var a = Param(layer, "lora_A.default.weight");
         var b = Param(layer, "lora_B.default.weight");
         using var x = torch.randn(2, 3, In);
@@ -133,11 +136,11 @@ public class LoRALinearTests
         var a = Param(layer, "lora_A.default.weight");
         var b = Param(layer, "lora_B.default.weight");
         var m = Param(layer, "lora_magnitude_vector.default.weight");
-        double s = 1.5;
+        using Scalar s = 1.5;
         using (no_grad())
         {
             // PEFT starts m at the row norms of W + s·B·A.
-            using var initialNorm = linalg.vector_norm(w.add(b.matmul(a).mul(s)), 2, new long[] { 1 });
+            using var initialNorm = linalg.vector_norm(w.add(b.matmul(a).mul(s), RootedScalars.One), 2, new long[] { 1 });
             m.allclose(initialNorm, rtol: 1e-6, atol: 1e-6).Should().BeTrue();
             m.mul_(torch.linspace(0.5, 1.5, Out));
         }
@@ -148,9 +151,9 @@ public class LoRALinearTests
         var m2 = m.detach().clone().requires_grad_(true);
         using var x = torch.randn(4, In);
         using var g = torch.randn(4, Out);
-        using var adapted = w.add(b2.matmul(a2).mul(s));
+        using var adapted = w.add(b2.matmul(a2).mul(s), RootedScalars.One);
         using var norm = linalg.vector_norm(adapted, 2, new long[] { 1 }).detach();
-        using var expected = x.matmul(adapted.t()).mul(m2.div(norm)).add(bias);
+        using var expected = x.matmul(adapted.t()).mul(m2.div(norm)).add(bias, RootedScalars.One);
         expected.mul(g).sum().backward();
 
         using var actual = layer.call(x);
@@ -167,7 +170,7 @@ public class LoRALinearTests
         var (layer, w, b) = MakeLayer(new LoRAConfig { Rank = 2, Dropout = 0.5 });
         layer.train();
         using var x = torch.randn(8, In);
-        using var expected = x.matmul(w.t()).add(b);
+        using var expected = x.matmul(w.t()).add(b, RootedScalars.One);
         // B is zero, so only a dropout on the base path could change the output.
         using var y = layer.call(x);
         y.allclose(expected, rtol: 0, atol: 1e-6).Should().BeTrue();
@@ -190,12 +193,12 @@ public class LoRALinearTests
         layer.AdapterNames.Should().Equal("first", "second");
         layer.ActiveAdapter.Should().Be("first");
         using var x = torch.randn(2, In);
-        using var baseOut = x.matmul(w.t()).add(b);
+        using var baseOut = x.matmul(w.t()).add(b, RootedScalars.One);
         using var firstOut = layer.call(x);
 
         layer.SetActiveAdapter("second");
         using var secondDelta = layer.DeltaWeight("second");
-        using var expectedSecond = baseOut.add(x.matmul(secondDelta.t()));
+        using var expectedSecond = baseOut.add(x.matmul(secondDelta.t()), RootedScalars.One);
         using var secondOut = layer.call(x);
         secondOut.allclose(expectedSecond, rtol: 1e-5, atol: 1e-5).Should().BeTrue();
         secondOut.allclose(firstOut, rtol: 1e-3, atol: 1e-3).Should().BeFalse();

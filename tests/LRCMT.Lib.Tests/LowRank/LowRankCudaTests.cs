@@ -37,8 +37,9 @@ public class LowRankCudaTests
             using var yCuda = cuda.call(x.cuda());
             MaxDiff(yCuda, yCpu).Should().BeLessThanOrEqualTo(1e-4f);
 
-            yCpu.pow(2).mean().backward();
-            yCuda.pow(2).mean().backward();
+            using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it
+            yCpu.pow(two).mean().backward();
+            yCuda.pow(two).mean().backward();
             var cudaGrads = cuda.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter.grad!);
             foreach (var (name, parameter) in cpu.named_parameters().Where(p => p.parameter.requires_grad))
                 MaxDiff(cudaGrads[name], parameter.grad!).Should().BeLessThanOrEqualTo(1e-4f, name);
@@ -97,7 +98,8 @@ public class LowRankCudaTests
         }
         using (no_grad()) MaxDiff(cuda.call(x.cuda()), cpu.call(x)).Should().BeLessThanOrEqualTo(1e-4f);
 
-        using (no_grad()) cuda.named_parameters().First(p => p.name.EndsWith("lora_A.default.weight", StringComparison.Ordinal)).parameter.fill_(double.NaN);
+        using Scalar nan = double.NaN;
+        using (no_grad()) cuda.named_parameters().First(p => p.name.EndsWith("lora_A.default.weight", StringComparison.Ordinal)).parameter.fill_(nan);
         nn.functional.mse_loss(cuda.call(x.cuda()), y.cuda()).backward();
         FluentActions.Invoking(() => cuda.call(x.cuda())).Should().Throw<LRCMT.Errors.NonFiniteAdapterWeightsException>();
     }

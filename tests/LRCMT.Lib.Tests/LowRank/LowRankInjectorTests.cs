@@ -58,7 +58,8 @@ public class LowRankInjectorTests
         for (int step = 0; step < 2; step++)
         {
             optimizer.zero_grad();
-            using var loss = model.call(x).pow(2).mean();
+            using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it
+            using var loss = model.call(x).pow(two).mean();
             loss.backward();
             optimizer.step();
         }

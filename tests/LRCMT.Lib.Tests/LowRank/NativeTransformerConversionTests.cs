@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.LowRank;
@@ -18,7 +19,10 @@ public class NativeTransformerConversionTests
     private static Tensor CausalBoolMask() => torch.ones(Seq, Seq, ScalarType.Bool).triu(1);
 
     // The native (libtorch C++) attention adds attn_mask to the scores whatever its dtype, so parity uses 0/-inf floats.
-    private static Tensor CausalFloatMask() => torch.zeros(Seq, Seq).masked_fill(CausalBoolMask(), float.NegativeInfinity);
+    private static Tensor CausalFloatMask() => torch.zeros(Seq, Seq).masked_fill(CausalBoolMask(), MinusInfinity);
+
+    // Held for the process: a Scalar made inline may be finalised while libtorch reads it (RootedScalars).
+    private static readonly Scalar MinusInfinity = float.NegativeInfinity;
 
     private static Tensor PaddingMask()
     {
@@ -114,9 +118,9 @@ public class NativeTransformerConversionTests
         using var causal = CausalFloatMask();
         Tensor Norm(Tensor t, string n) => nn.functional.layer_norm(t, [Width], p[n + ".weight"], p[n + ".bias"], 1e-5);
         using var n1 = Norm(x, "norm1");
-        using var x1 = x.add(attention.call(n1, n1, n1, null, false, causal).Item1);
+        using var x1 = x.add(attention.call(n1, n1, n1, null, false, causal).Item1, RootedScalars.One);
         using var hidden = nn.functional.relu(nn.functional.linear(Norm(x1, "norm2"), p["linear1.weight"], p["linear1.bias"]));
-        using var expected = x1.add(nn.functional.linear(hidden, p["linear2.weight"], p["linear2.bias"]));
+        using var expected = x1.add(nn.functional.linear(hidden, p["linear2.weight"], p["linear2.bias"]), RootedScalars.One);
         MaxDiff(layer.call(x, causal), expected).Should().BeLessThanOrEqualTo(1e-5f);
 
         var batchFirst = new ManagedTransformerEncoderLayer(Width, Heads, 32, 0.0, nn.Activations.ReLU, normFirst: true, batchFirst: true);
@@ -164,7 +168,7 @@ public class NativeTransformerConversionTests
         var slice = attention.modules().OfType<LoRALayer>().Single();
         using var delta = slice.DeltaWeight("default");
         slice.Merge();
-        MaxDiff(packed.narrow(0, 0, Width), original.narrow(0, 0, Width).add(delta)).Should().BeLessThanOrEqualTo(1e-6f);
+        MaxDiff(packed.narrow(0, 0, Width), original.narrow(0, 0, Width).add(delta, RootedScalars.One)).Should().BeLessThanOrEqualTo(1e-6f);
         packed.narrow(0, Width, 2 * Width).allclose(original.narrow(0, Width, 2 * Width), rtol: 0, atol: 0).Should().BeTrue();
         MaxDiff(attention.call(x, x, x).Item1, adapted).Should().BeLessThanOrEqualTo(1e-5f);
         slice.Unmerge();

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using System.Text.Json.Nodes;
 using FluentAssertions;
 using LRCMT.Checkpoints;
@@ -41,7 +42,7 @@ public sealed class PeftAdapterFileTests : IDisposable
             Rank = 2, Alpha = 4, UseDora = dora, Init = LoRAInit.BothRandom, TargetModules = ["query", "value"],
             RankPattern = new Dictionary<string, int> { ["layer.1.attention.self.value"] = 3 }, ModulesToSave = ["classifier"],
         });
-        using (no_grad()) trained.named_parameters().Single(p => p.name == "classifier.bias").parameter.add_(1);
+        using (no_grad()) trained.named_parameters().Single(p => p.name == "classifier.bias").parameter.add_(RootedScalars.One, RootedScalars.One); // an inline 1 may be finalised while libtorch reads it
         using var x = torch.randn(2, 3, 8);
         using var expected = trained.call(x);
         PeftAdapterFile.Save(trained, _folder, baseModelNameOrPath: "toy-bert");

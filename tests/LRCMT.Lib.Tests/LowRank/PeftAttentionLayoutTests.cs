@@ -72,7 +72,8 @@ public sealed class PeftAttentionLayoutTests : IDisposable
             for (int step = 0; step < 2; step++)
             {
                 optimizer.zero_grad();
-                using var loss = layer.call(randn(4, 2, Width)).pow(2).mean();
+                using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it
+                using var loss = layer.call(randn(4, 2, Width)).pow(two).mean();
                 loss.backward();
                 optimizer.step();
             }

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +19,8 @@ internal sealed class ToySelfAttention : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => query.call(x).mul(key.call(x)).add(value.call(x));
+    // RootedScalars.One: the alpha that add(other) would make inline may be finalised while libtorch reads it.
+    public override Tensor forward(Tensor x) => query.call(x).mul(key.call(x)).add(value.call(x), RootedScalars.One);
 }
 
 internal sealed class ToyAttention : nn.Module<Tensor, Tensor>
@@ -48,7 +50,7 @@ internal sealed class ToyLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => norm.call(x.add(dense.call(attention.call(x))));
+    public override Tensor forward(Tensor x) => norm.call(x.add(dense.call(attention.call(x)), RootedScalars.One));
 }
 
 internal sealed class ToyEncoder : nn.Module<Tensor, Tensor>

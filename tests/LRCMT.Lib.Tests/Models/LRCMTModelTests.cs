@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using LRCMT.Configuration;
 using FluentAssertions;
 using LRCMT.Data;
@@ -39,9 +40,10 @@ public class LRCMTModelTests
         using var model = ModelTestData.Model(ModelTestData.Options(mode, reverse));
         using var batch = ModelTestData.Batch();
         var textPadding = batch.AttentionMask.to(ScalarType.Bool).logical_not();
+        using Scalar otherId = 17; // held: a Scalar made inline may be finalised while libtorch reads it
         using var repadded = batch with
         {
-            InputIds = batch.InputIds.masked_fill(textPadding, 17),
+            InputIds = batch.InputIds.masked_fill(textPadding, otherId),
             Acoustic = FusionTestData.WithPadding(batch.Acoustic, batch.AcousticMask, 1e3),
             Visual = FusionTestData.WithPadding(batch.Visual, batch.VisualMask, double.NaN),
         };
@@ -58,7 +60,7 @@ public class LRCMTModelTests
         manual_seed(22);
         using var model = ModelTestData.Model();
         using var batch = ModelTestData.Batch();
-        using var changed = batch with { Acoustic = batch.Acoustic + 1, Visual = batch.Visual - 1 };
+        using var changed = batch with { Acoustic = batch.Acoustic.add(RootedScalars.One, RootedScalars.One), Visual = batch.Visual.sub(RootedScalars.One) }; // held: inline Scalars may be finalised while libtorch reads them
 
         using var before = model.call(batch);
         using var after = model.call(changed);
@@ -73,7 +75,8 @@ public class LRCMTModelTests
         using var model = ModelTestData.Model();
         using var batch = ModelTestData.Batch();
 
-        using var loss = model.call(batch).pow(2).sum();
+        using Scalar two = 2;
+        using var loss = model.call(batch).pow(two).sum();
         loss.backward();
 
         foreach (var (name, parameter) in model.named_parameters())
@@ -138,10 +141,11 @@ public class LRCMTModelTests
         manual_seed(26);
         using var model = ModelTestData.Model();
         using var batch = ModelTestData.Batch();
+        using Scalar no = false;
         using var empty = batch with
         {
-            AcousticMask = batch.AcousticMask.index_fill(0, tensor(new long[] { 1 }), false),
-            VisualMask = batch.VisualMask.index_fill(0, tensor(new long[] { 1 }), false),
+            AcousticMask = batch.AcousticMask.index_fill(0, tensor(new long[] { 1 }), no),
+            VisualMask = batch.VisualMask.index_fill(0, tensor(new long[] { 1 }), no),
         };
 
         using var prediction = model.call(empty);

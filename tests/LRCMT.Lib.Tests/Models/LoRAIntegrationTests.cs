@@ -1,3 +1,4 @@
+using TorchSharp;
 using FluentAssertions;
 using LRCMT.Configuration;
 using LRCMT.LowRank;
@@ -26,7 +27,8 @@ public class LoRAIntegrationTests
         using var model = TinyBertWithLoRA().Build();
         using var batch = ModelTestData.Batch();
 
-        using var loss = model.call(batch).pow(2).sum();
+        using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var loss = model.call(batch).pow(two).sum();
         loss.backward();
 
         var parameters = model.named_parameters().ToList();
@@ -53,9 +55,10 @@ public class LoRAIntegrationTests
         model.eval();
         using var batch = ModelTestData.Batch();
         var textPadding = batch.AttentionMask.to(ScalarType.Bool).logical_not();
+        using Scalar otherId = 57;
         using var repadded = batch with
         {
-            InputIds = batch.InputIds.masked_fill(textPadding, 57),
+            InputIds = batch.InputIds.masked_fill(textPadding, otherId),
             Acoustic = FusionTestData.WithPadding(batch.Acoustic, batch.AcousticMask, -1e4),
             Visual = FusionTestData.WithPadding(batch.Visual, batch.VisualMask, 1e4),
         };

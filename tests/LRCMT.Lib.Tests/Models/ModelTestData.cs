@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using LRCMT.Configuration;
 using LRCMT.Data;
 using LRCMT.Fusion;
@@ -40,7 +41,7 @@ internal static class ModelTestData
         long[] textLengths = [6, 4], acousticLengths = [7, 3], visualLengths = [2, 5];
         var textMask = FusionTestData.Mask(6, textLengths[..size]);
         return new MultimodalBatch(
-            InputIds: randint(1, 30, [size, 6]).masked_fill(textMask.logical_not(), 0),
+            InputIds: randint(1, 30, [size, 6]).masked_fill(textMask.logical_not(), RootedScalars.Zero), // an inline 0 may be finalised while libtorch reads it
             AttentionMask: textMask.to(ScalarType.Int64),
             TokenTypeIds: null,
             Acoustic: randn(size, 7, Acoustic),

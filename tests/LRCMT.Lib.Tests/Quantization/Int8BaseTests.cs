@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Checkpoints;
 using LRCMT.Errors;
@@ -175,7 +176,8 @@ public sealed class Int8BaseTests
         try
         {
             using var scope = NewDisposeScope();
-            model.call(ids, mask, null).LastHiddenState.pow(2).mean().backward();
+            using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+            model.call(ids, mask, null).LastHiddenState.pow(two).mean().backward();
         }
         finally
         {
@@ -219,8 +221,9 @@ public sealed class Int8BaseTests
         try
         {
             using var trained = WithAdapter(BaseDType.Int8);
+            using Scalar shift = 0.01;
             using (no_grad())
-                foreach (var p in trained.parameters().Where(p => p.requires_grad)) p.add_(0.01); // "trained" adapters
+                foreach (var p in trained.parameters().Where(p => p.requires_grad)) p.add_(shift, RootedScalars.One); // "trained" adapters
             using var expected = trained.call(ids, mask, null).LastHiddenState.detach();
             PeftAdapterFile.Save(trained, Path.Combine(folder, "adapter"));
             SafetensorsFile.Save(Path.Combine(folder, "base.safetensors"),

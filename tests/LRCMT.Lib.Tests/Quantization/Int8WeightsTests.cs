@@ -1,3 +1,4 @@
+using TorchSharp;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.Quantization;
@@ -47,7 +48,8 @@ public sealed class Int8WeightsTests
     [Fact]
     public void Non_finite_or_non_matrix_weights_are_typed_errors()
     {
-        using var nan = full(2, 2, float.NaN);
+        using Scalar nanValue = float.NaN; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var nan = full(2, 2, nanValue);
         ((Action)(() => Int8Weights.Quantize(nan))).Should().Throw<InvalidInputException>().WithMessage("*NaN*");
         using var vector = ones(4);
         ((Action)(() => Int8Weights.Quantize(vector))).Should().Throw<ShapeMismatchException>();

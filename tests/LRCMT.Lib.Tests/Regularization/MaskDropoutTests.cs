@@ -1,5 +1,6 @@
 using FluentAssertions;
 using LRCMT.Regularization;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -24,7 +25,8 @@ public sealed class MaskDropoutTests
     {
         using var scope = NewDisposeScope();
         manual_seed(3);
-        var input = (randn(5, 17, 131) * 3).to(dtype).requires_grad_();
+        using Scalar three = 3, zero = 0; // held: a Scalar made inline may be finalised while libtorch reads it
+        var input = (randn(5, 17, 131) * three).to(dtype).requires_grad_();
         var upstream = randn(5, 17, 131).to(dtype);
 
         manual_seed(21);
@@ -42,7 +44,7 @@ public sealed class MaskDropoutTests
         Same(actual, expected).Should().BeTrue("the same elements must be dropped and the kept ones scaled identically");
         Same(input.grad!, expectedGrad).Should().BeTrue();
         Same(actualNext, expectedNext).Should().BeTrue("the generator must advance as libtorch's dropout advances it");
-        using var kept = actual.ne(0).to(ScalarType.Float32).mean();
+        using var kept = actual.ne(zero).to(ScalarType.Float32).mean();
         kept.item<float>().Should().BeApproximately((float)(1 - p), 0.02f);
     }
 
@@ -89,7 +91,8 @@ public sealed class MaskDropoutTests
     [InlineData(ScalarType.Float64, 0.45)]
     public void Scale_is_the_factor_libtorch_writes_into_its_mask(ScalarType dtype, double p)
     {
-        using var mask = ones(1, dtype: dtype).div_(1 - p); // what libtorch's CPU dropout multiplies kept elements by
+        using Scalar keptShare = 1 - p;
+        using var mask = ones(1, dtype: dtype).div_(keptShare); // what libtorch's CPU dropout multiplies kept elements by
         using var asDouble = mask.to(ScalarType.Float64);
 
         MaskDropout.Scale(p, dtype).Should().Be(asDouble.item<double>());
@@ -123,8 +126,9 @@ public sealed class MaskDropoutTests
         Same(module.call(input), input).Should().BeTrue();
         module.train();
         var dropped = module.call(input);
-        dropped.eq(0).any().item<bool>().Should().BeTrue();
-        dropped.eq(2).any().item<bool>().Should().BeTrue();
+        using Scalar zero = 0, two = 2;
+        dropped.eq(zero).any().item<bool>().Should().BeTrue();
+        dropped.eq(two).any().item<bool>().Should().BeTrue();
         module.parameters().Should().BeEmpty();
     }
 }

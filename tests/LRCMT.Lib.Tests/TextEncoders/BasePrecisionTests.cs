@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Configuration;
 using LRCMT.Errors;
@@ -34,7 +35,8 @@ public sealed class BasePrecisionTests
     {
         model.eval(); // no dropout: both precisions see the same function
         var output = model.call(batch);
-        output.pow(2).sum().backward();
+        using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+        output.pow(two).sum().backward();
         var grads = model.named_parameters().Where(p => p.name.Contains("lora_")).ToDictionary(p => p.name, p => p.parameter.grad!.clone());
         return (output.detach(), grads);
     }
@@ -120,7 +122,8 @@ public sealed class BasePrecisionTests
         RelativeError(merged, unmerged.to(ScalarType.Float32)).Should().BeLessThan(2e-2);
         // Unmerged: (round(W + ΔW) − ΔW) rounds again; each weight is off by at most one bf16 step of |W| + |ΔW|.
         using var delta = layer.DeltaWeight("default");
-        using var step = (original.to(ScalarType.Float32).abs() + delta.abs()) * Math.Pow(2, -7);
+        using Scalar bf16Step = Math.Pow(2, -7);
+        using var step = original.to(ScalarType.Float32).abs().add(delta.abs(), RootedScalars.One) * bf16Step;
         using var error = (layer.Weight.to(ScalarType.Float32) - original.to(ScalarType.Float32)).abs();
         error.le(step).all().item<bool>().Should().BeTrue();
     }

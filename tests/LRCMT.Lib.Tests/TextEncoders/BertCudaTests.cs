@@ -52,7 +52,8 @@ public sealed class BertCudaTests
         using var model = BertModel.FromPretrained(Fixtures.TinyBertFolder);
         model.to(CUDA);
         model.ValidateIdsOnDevice = true;
-        using var ids = full([1, 3], 500L, ScalarType.Int64, device: CUDA);
+        using Scalar outOfVocabulary = 500L; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var ids = full([1, 3], outOfVocabulary, ScalarType.Int64, device: CUDA);
         using var mask = ones([1, 3], device: CUDA);
 
         var act = () => model.call(ids, mask, null);

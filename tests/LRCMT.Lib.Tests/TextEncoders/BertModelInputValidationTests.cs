@@ -1,3 +1,4 @@
+using TorchSharp;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.TextEncoders;
@@ -100,7 +101,8 @@ public sealed class BertModelInputValidationTests : IDisposable
     {
         using var ids = zeros([1, 2], ScalarType.Int64);
         using var mask = ones([1, 2]);
-        using var types = full([1, 2], 2L, ScalarType.Int64);
+        using Scalar two = 2L; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var types = full([1, 2], two, ScalarType.Int64);
 
         var act = () => model.call(ids, mask, types);
 

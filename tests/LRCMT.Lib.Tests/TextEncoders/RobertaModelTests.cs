@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using System.Text.Json;
 using FluentAssertions;
 using LRCMT.Checkpoints;
@@ -78,7 +79,7 @@ public sealed class RobertaModelTests : IDisposable
             var weights = SafetensorsFile.Load(Path.Combine(Folder, "model.safetensors"));
             var prefixed = weights.ToDictionary(kv => "roberta." + kv.Key, kv => kv.Value);
             prefixed["lm_head.dense.weight"] = zeros(32, 32);
-            prefixed["roberta.embeddings.position_ids"] = arange(40).unsqueeze(0);
+            prefixed["roberta.embeddings.position_ids"] = RootedScalars.Arange(40, ScalarType.Int64, CPU).unsqueeze(0); // arange(40) passes unrooted Scalars
             SafetensorsFile.Save(Path.Combine(folder, "model.safetensors"), prefixed);
 
             using var model = RobertaModel.FromPretrained(folder);

@@ -41,7 +41,8 @@ public sealed class TinyLoraParityTests : IDisposable
         // So they are not compared; Adapter_gradients_match_central_differences checks gradients instead.
         model.to(ScalarType.Float64);
         using var hidden = Forward();
-        using var loss = hidden.pow(2).mean();
+        using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it
+        using var loss = hidden.pow(two).mean();
         loss.backward();
 
         foreach (var (key, reference) in io.Where(kv => kv.Key.StartsWith(PeftPrefix, StringComparison.Ordinal)))

@@ -25,7 +25,8 @@ public sealed class LeanAdamWTests
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
-            net.call(randn(4, 6) * (3.0 / (i + 1))).pow(2).mean().backward();
+            using Scalar shrink = 3.0 / (i + 1), two = 2; // held: a Scalar made inline may be finalised while libtorch reads it
+            net.call(randn(4, 6) * shrink).pow(two).mean().backward();
             optimizer.step();
         }
     }
@@ -86,7 +87,8 @@ public sealed class LeanAdamWTests
         for (int step = 0; step < 3; step++)
         {
             using var scope = NewDisposeScope();
-            var weights = randn(700, 1000) * (3.0 / (step + 1)); // gradients that shrink, so AMSGrad's maximum matters
+            using Scalar shrink = 3.0 / (step + 1);
+            var weights = randn(700, 1000) * shrink; // gradients that shrink, so AMSGrad's maximum matters
             foreach (var (parameter, optimizer) in new[] { (sliced, slicedOptimizer), (whole, wholeOptimizer) })
             {
                 optimizer.zero_grad();
@@ -267,8 +269,9 @@ public sealed class LeanAdamWTests
     {
         using var net = Net();
         using var twin = Net();
-        using var input = randn(4, 6) * 10;
-        foreach (var module in new[] { net, twin }) module.call(input).pow(2).sum().backward();
+        using Scalar ten = 10, two = 2;
+        using var input = randn(4, 6) * ten;
+        foreach (var module in new[] { net, twin }) module.call(input).pow(two).sum().backward();
 
         GradientClipping.ClipByGlobalNorm(net.parameters(), 0.5);
         nn.utils.clip_grad_norm_(twin.parameters(), 0.5);

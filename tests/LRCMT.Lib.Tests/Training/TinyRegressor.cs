@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using LRCMT.Data;
 using LRCMT.LowRank;
 using LRCMT.TextEncoders;
@@ -45,15 +46,18 @@ internal sealed class TinyRegressor : nn.Module<MultimodalBatch, Tensor>
         var text = (states * mask).sum(1) / mask.sum(1);
         var features = cat([text, Pool(batch.Acoustic, batch.AcousticMask), Pool(batch.Visual, batch.VisualMask)], 1);
         var score = head.call(dropout.call(features)).squeeze(-1);
-        if (training && PoisonFromTrainingCall is { } poison && ++_trainingCalls >= poison) score = score * float.NaN;
+        if (training && PoisonFromTrainingCall is { } poison && ++_trainingCalls >= poison) score = score * NaN;
         return score.MoveToOuterDisposeScope();
     }
 
     private static Tensor Pool(Tensor frames, Tensor mask)
     {
         var m = mask.to(ScalarType.Float32).unsqueeze(-1);
-        return (frames * m).sum(1) / m.sum(1).clamp_min(1);
+        return (frames * m).sum(1) / m.sum(1).clamp_min(RootedScalars.One);
     }
+
+    // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+    private static readonly Scalar NaN = float.NaN;
 
     /// <summary>Embedding then one projection: token states [batch, seq, 4].</summary>
     private sealed class TinyTextEncoder : TextEncoder
@@ -76,7 +80,7 @@ internal sealed class TinyRegressor : nn.Module<MultimodalBatch, Tensor>
         {
             using var scope = NewDisposeScope();
             var hidden = embeddings.call(inputIds);
-            return new TextEncoderOutput((hidden + proj.call(hidden)).MoveToOuterDisposeScope(), null);
+            return new TextEncoderOutput(hidden.add(proj.call(hidden), RootedScalars.One).MoveToOuterDisposeScope(), null);
         }
     }
 }

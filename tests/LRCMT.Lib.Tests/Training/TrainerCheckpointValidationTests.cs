@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Checkpoints;
 using LRCMT.Data;
@@ -184,8 +185,9 @@ public sealed class TrainerCheckpointValidationTests : IDisposable
 
         // A fresh process rebuilds the model (same frozen embeddings); every trainable weight must come from the checkpoint.
         using var resumed = new TinyRegressor(AcousticDim, VisualDim, seed: 3);
+        using Scalar shift = 1.0; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
         using (no_grad())
-            foreach (var p in resumed.parameters().Where(p => p.requires_grad)) p.add_(1.0);
+            foreach (var p in resumed.parameters().Where(p => p.requires_grad)) p.add_(shift, RootedScalars.One);
         new Trainer(Options(Dir("diverged"), epochs: 3)).Resume(resumed, train, valid, Path.Combine(Dir("diverged"), Trainer.LastCheckpointName),
             cancellationToken: TestContext.Current.CancellationToken);
 

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Checkpoints;
 using LRCMT.Data;
@@ -14,6 +15,7 @@ namespace LRCMT.Tests.Training;
 public sealed class TrainerTests : IDisposable
 {
     private const int AcousticDim = 3, VisualDim = 2;
+    private static readonly Scalar NaN = float.NaN; // held for the lambdas that fill with it
     private readonly string _folder = Path.Combine(Path.GetTempPath(), $"lrcmt-trainer-{Guid.NewGuid():N}");
 
     public void Dispose()
@@ -85,7 +87,8 @@ public sealed class TrainerTests : IDisposable
 
         // A new process would rebuild the model from scratch; its trainable weights must come from the checkpoint.
         using var resumed = new TinyRegressor(AcousticDim, VisualDim, seed: 3);
-        using (no_grad()) resumed.named_parameters().Single(p => p.name == "head.weight").parameter.add_(1.0);
+        using Scalar shift = 1.0; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+        using (no_grad()) resumed.named_parameters().Single(p => p.name == "head.weight").parameter.add_(shift, RootedScalars.One);
         var resumedResult = new Trainer(Options(4)).Resume(resumed, train, valid, Path.Combine(_folder, Trainer.LastCheckpointName),
             cancellationToken: TestContext.Current.CancellationToken);
 
@@ -101,7 +104,7 @@ public sealed class TrainerTests : IDisposable
     public void Evaluate_and_Predict_give_the_model_back_in_training_mode_when_its_output_is_refused()
     {
         var (_, valid) = Loaders();
-        using var nan = new FixedOutputModel(size => full(size, float.NaN));
+        using var nan = new FixedOutputModel(size => full(size, NaN));
         using var wrongShape = new FixedOutputModel(size => zeros(size + 1));
         nan.train();
         wrongShape.train();

@@ -1,3 +1,4 @@
+using LRCMT.Kernels;
 using LRCMT.Configuration;
 using LRCMT.Errors;
 using LRCMT.Regularization;
@@ -205,7 +206,7 @@ internal sealed class ManagedMultiheadAttention : nn.Module<Tensor, Tensor, Tens
     {
         if (in_proj.TryGet(SliceNames[slice], out var adapted)) return adapted.call(input);
         long offset = slice * EmbedDim;
-        var projected = nn.functional.linear(input, in_proj_weight.narrow(0, offset, EmbedDim), in_proj_bias?.narrow(0, offset, EmbedDim));
+        var projected = CpuProjection.Linear(input, in_proj_weight.narrow(0, offset, EmbedDim), in_proj_bias?.narrow(0, offset, EmbedDim));
         if (PackedInProjection is { AdaptersEnabled: true, PerSample: not null } perSample)
             return perSample.AddPerSample(input, projected, (adapter, x) => SliceOutput(perSample, adapter, offset, x));
         if (PackedInProjection is not { AdaptersEnabled: true, MergedAdapter: null, ActiveAdapter: { } name } packed) return projected;

@@ -1,3 +1,4 @@
+using LRCMT.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,7 +20,7 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor hidden)
     {
-        using var projected = dense.call(hidden);
+        using var projected = CpuProjection.Call(dense, hidden);
         return activation(projected);
     }
 }

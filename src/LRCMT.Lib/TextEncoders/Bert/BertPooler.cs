@@ -1,3 +1,4 @@
+using LRCMT.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,6 +22,6 @@ internal sealed class BertPooler : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var first = lastHiddenState.select(1, 0);
-        return dense.call(first).tanh().MoveToOuterDisposeScope();
+        return CpuProjection.Call(dense, first).tanh().MoveToOuterDisposeScope();
     }
 }

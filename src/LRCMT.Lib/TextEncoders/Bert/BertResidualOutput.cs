@@ -1,3 +1,4 @@
+using LRCMT.Kernels;
 using LRCMT.Regularization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -31,7 +32,7 @@ internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor hidden, Tensor residual)
     {
         using var scope = NewDisposeScope();
-        var projected = dropout.call(dense.call(hidden));
+        var projected = dropout.call(CpuProjection.Call(dense, hidden));
         return LayerNorm.call(projected.add(residual, One)).MoveToOuterDisposeScope();
     }
 }

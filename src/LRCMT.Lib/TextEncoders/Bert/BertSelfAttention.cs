@@ -1,3 +1,4 @@
+using LRCMT.Kernels;
 using LRCMT.Attention;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,9 +37,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (batch, length) = (hidden.size(0), hidden.size(1));
-        var q = SplitHeads(query.call(hidden), batch, length);
-        var k = SplitHeads(key.call(hidden), batch, length);
-        var v = SplitHeads(value.call(hidden), batch, length);
+        var q = SplitHeads(CpuProjection.Call(query, hidden), batch, length);
+        var k = SplitHeads(CpuProjection.Call(key, hidden), batch, length);
+        var v = SplitHeads(CpuProjection.Call(value, hidden), batch, length);
 
         var attended = FusedAttention.Compute(q, k, v, additiveMask, _dropout, training);
         var context = attended.permute(0, 2, 1, 3).reshape(batch, length, heads * headSize);

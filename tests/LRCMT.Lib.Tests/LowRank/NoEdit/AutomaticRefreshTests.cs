@@ -244,7 +244,8 @@ public class AutomaticRefreshTests
         using var x = randn(2, 3, 8);
         using var y = randn(2, 3);
         var loraA = model.named_parameters().Single(p => p.name == "layer.0.query.lora_A.default.weight").parameter;
-        using (no_grad()) loraA.fill_(double.NaN); // what a diverging optimiser step leaves behind
+        using Scalar nan = double.NaN, half = 0.5, infinity = double.PositiveInfinity; // held: a Scalar made inline may be finalised while libtorch reads it
+        using (no_grad()) loraA.fill_(nan); // what a diverging optimiser step leaves behind
 
         // Invoked through its hook: the NaN weights are used, the backward goes through, and the next call says why.
         nn.functional.mse_loss(model.call(x), y).backward();
@@ -252,9 +253,9 @@ public class AutomaticRefreshTests
             .Where(e => e.LayerPaths.SequenceEqual(new[] { "layer.0.query" }) && e.Message.Contains("not finite"));
 
         // A stale forward with NaN weights: the backward is refused, and the error is still non-finite, not stale.
-        using (no_grad()) loraA.fill_(0.5);
+        using (no_grad()) loraA.fill_(half);
         LowRankInjector.RefreshAdapters(model);
-        using (no_grad()) loraA.fill_(double.PositiveInfinity);
+        using (no_grad()) loraA.fill_(infinity);
         var stale = nn.functional.mse_loss(model.forward(x), y);
         FluentActions.Invoking(() => stale.backward()).Should().Throw<Exception>();
         FluentActions.Invoking(() => LowRankInjector.RefreshAdapters(model)).Should().Throw<NonFiniteAdapterWeightsException>();

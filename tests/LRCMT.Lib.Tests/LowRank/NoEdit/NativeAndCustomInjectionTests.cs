@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.LowRank;
@@ -134,9 +135,10 @@ public class NativeAndCustomInjectionTests
         foreach (var (key, tensor) in baseState) state[key].equal(tensor).all().item<bool>().Should().BeTrue(key);
         using (no_grad())
         {
-            var w1 = state["up.weight"].add(state["up.lora_B.default.weight"].matmul(state["up.lora_A.default.weight"]).mul(2.0));
-            var w2 = state["down.weight"].add(state["down.lora_A.default.weight"].t().matmul(state["down.lora_B.default.weight"].t()).mul(2.0));
-            using var manual = x.matmul(w1.t()).add(state["up.bias"]).tanh().matmul(w2).add(state["down.bias"]);
+            using Scalar scaling = 2.0; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+            var w1 = state["up.weight"].add(state["up.lora_B.default.weight"].matmul(state["up.lora_A.default.weight"]).mul(scaling), RootedScalars.One);
+            var w2 = state["down.weight"].add(state["down.lora_A.default.weight"].t().matmul(state["down.lora_B.default.weight"].t()).mul(scaling), RootedScalars.One);
+            using var manual = x.matmul(w1.t()).add(state["up.bias"], RootedScalars.One).tanh().matmul(w2).add(state["down.bias"], RootedScalars.One);
             using var actual = model.forward(x);
             MaxDifference(actual, manual).Should().BeLessThan(1e-5);
         }

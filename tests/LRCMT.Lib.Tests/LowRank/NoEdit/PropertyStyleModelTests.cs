@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.LowRank;
 using TorchSharp;
@@ -18,7 +19,8 @@ internal sealed class PropertyBlock : nn.Module<Tensor, Tensor>
         Up = nn.Linear(w, 2 * w); Down = nn.Linear(2 * w, w);
         register_module("up", Up); register_module("down", Down);
     }
-    public override Tensor forward(Tensor x) => x + Down.forward(nn.functional.gelu(Up.forward(x)));
+    // RootedScalars.One: the alpha that x + y would make inline may be finalised while libtorch reads it.
+    public override Tensor forward(Tensor x) => x.add(Down.forward(nn.functional.gelu(Up.forward(x))), RootedScalars.One);
 }
 internal sealed class PropertyStyleModel : nn.Module<Tensor, Tensor>
 {
@@ -60,7 +62,8 @@ public class PropertyStyleModelTests
         {
             LowRankInjector.RefreshAdapters(model);
             opt.zero_grad();
-            var loss = model.forward(x).pow(2).mean();
+            using Scalar two = 2;
+            var loss = model.forward(x).pow(two).mean();
             if (i == 0) first = loss.item<float>();
             last = loss.item<float>();
             loss.backward();
@@ -94,7 +97,8 @@ public class PropertyStyleModelTests
             for (int i = 0; i < 3; i++)
             {
                 opt.zero_grad();
-                model.forward(x).pow(2).mean().backward();
+                using Scalar two = 2;
+                model.forward(x).pow(two).mean().backward();
                 opt.step();
             }
         };

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,7 +31,8 @@ internal sealed class MlpBlock<TLinear> : nn.Module<Tensor, Tensor> where TLinea
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return norm.forward(x.add(down.forward(nn.functional.gelu(up.forward(x))))).MoveToOuterDisposeScope();
+        // RootedScalars.One: the alpha that add(other) would make inline may be finalised while libtorch reads it.
+        return norm.forward(x.add(down.forward(nn.functional.gelu(up.forward(x))), RootedScalars.One)).MoveToOuterDisposeScope();
     }
 }
 

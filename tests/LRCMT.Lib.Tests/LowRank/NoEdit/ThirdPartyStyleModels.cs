@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,9 +35,10 @@ internal sealed class BertStyleSelfAttention : nn.Module<Tensor, Tensor>
         var q = Split(query.forward(x));
         var k = Split(key.forward(x));
         var v = Split(value.forward(x));
-        var attention = q.matmul(k.transpose(-1, -2)).div(Math.Sqrt(headDim)).softmax(-1);
+        using Scalar scale = Math.Sqrt(headDim); // held: a Scalar made inline may be finalised while libtorch reads it
+        var attention = q.matmul(k.transpose(-1, -2)).div(scale).softmax(-1);
         var context = attention.matmul(v).transpose(1, 2).reshape(batch, seq, width);
-        return norm.forward(x.add(output.forward(context))).MoveToOuterDisposeScope();
+        return norm.forward(x.add(output.forward(context), RootedScalars.One)).MoveToOuterDisposeScope();
     }
 }
 
@@ -67,9 +69,10 @@ internal sealed class ReplaceableSelfAttention : nn.Module<Tensor, Tensor>
         var q = Split(query.call(x));
         var k = Split(key.call(x));
         var v = Split(value.call(x));
-        var attention = q.matmul(k.transpose(-1, -2)).div(Math.Sqrt(headDim)).softmax(-1);
+        using Scalar scale = Math.Sqrt(headDim);
+        var attention = q.matmul(k.transpose(-1, -2)).div(scale).softmax(-1);
         var context = attention.matmul(v).transpose(1, 2).reshape(batch, seq, width);
-        return norm.call(x.add(output.call(context))).MoveToOuterDisposeScope();
+        return norm.call(x.add(output.call(context), RootedScalars.One)).MoveToOuterDisposeScope();
     }
 }
 
@@ -120,9 +123,10 @@ internal sealed class GptStyleBlock : nn.Module<Tensor, Tensor>
         var qkv = c_attn.forward(ln_1.forward(x)).split(width, 2);
         long seq = x.shape[1];
         var mask = ones(seq, seq, dtype: ScalarType.Bool).tril().logical_not();
-        var scores = qkv[0].matmul(qkv[1].transpose(-1, -2)).div(Math.Sqrt(width)).masked_fill(mask, float.NegativeInfinity);
-        x = x.add(c_proj.forward(scores.softmax(-1).matmul(qkv[2])));
-        return x.add(mlp.forward(ln_2.forward(x))).MoveToOuterDisposeScope();
+        using Scalar scale = Math.Sqrt(width), minusInfinity = float.NegativeInfinity;
+        var scores = qkv[0].matmul(qkv[1].transpose(-1, -2)).div(scale).masked_fill(mask, minusInfinity);
+        x = x.add(c_proj.forward(scores.softmax(-1).matmul(qkv[2])), RootedScalars.One);
+        return x.add(mlp.forward(ln_2.forward(x)), RootedScalars.One).MoveToOuterDisposeScope();
     }
 }
 
@@ -151,9 +155,10 @@ internal sealed class ReplaceableGptBlock : nn.Module<Tensor, Tensor>
         var qkv = c_attn.call(ln_1.call(x)).split(width, 2);
         long seq = x.shape[1];
         var mask = ones(seq, seq, dtype: ScalarType.Bool).tril().logical_not();
-        var scores = qkv[0].matmul(qkv[1].transpose(-1, -2)).div(Math.Sqrt(width)).masked_fill(mask, float.NegativeInfinity);
-        x = x.add(c_proj.call(scores.softmax(-1).matmul(qkv[2])));
-        return x.add(mlp.call(ln_2.call(x))).MoveToOuterDisposeScope();
+        using Scalar scale = Math.Sqrt(width), minusInfinity = float.NegativeInfinity;
+        var scores = qkv[0].matmul(qkv[1].transpose(-1, -2)).div(scale).masked_fill(mask, minusInfinity);
+        x = x.add(c_proj.call(scores.softmax(-1).matmul(qkv[2])), RootedScalars.One);
+        return x.add(mlp.call(ln_2.call(x)), RootedScalars.One).MoveToOuterDisposeScope();
     }
 }
 
@@ -165,12 +170,13 @@ internal sealed class BufferWeightLinear : nn.Module<Tensor, Tensor>
 
     public BufferWeightLinear(long inFeatures, long outFeatures) : base(nameof(BufferWeightLinear))
     {
-        weight = randn(outFeatures, inFeatures).div(Math.Sqrt(inFeatures));
-        bias = new Parameter(randn(outFeatures).mul(0.1));
+        using Scalar scale = Math.Sqrt(inFeatures), tenth = 0.1;
+        weight = randn(outFeatures, inFeatures).div(scale);
+        bias = new Parameter(randn(outFeatures).mul(tenth));
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => x.matmul(weight.t()).add(bias);
+    public override Tensor forward(Tensor x) => x.matmul(weight.t()).add(bias, RootedScalars.One);
 }
 
 /// <summary>GPT-2's Conv1D layout: weight [in, out] as a parameter, y = x·W + b.</summary>
@@ -181,7 +187,8 @@ internal sealed class Conv1DStyle : nn.Module<Tensor, Tensor>
 
     public Conv1DStyle(long inFeatures, long outFeatures) : base(nameof(Conv1DStyle))
     {
-        weight = new Parameter(randn(inFeatures, outFeatures).mul(0.3));
+        using Scalar scale = 0.3;
+        weight = new Parameter(randn(inFeatures, outFeatures).mul(scale));
         bias = new Parameter(zeros(outFeatures));
         RegisterComponents();
     }

@@ -55,7 +55,8 @@ public sealed class LoraPlusTests
         {
             optimizer.zero_grad();
             using var scope = NewDisposeScope();
-            var loss = model.call(reference["ids"]).sub(reference["target"]).pow(2).mean();
+            using Scalar two = 2; // held: a Scalar made inline may be finalised while libtorch reads it
+            var loss = model.call(reference["ids"]).sub(reference["target"]).pow(two).mean();
             loss.backward();
             optimizer.step();
         }

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.LowRank;
@@ -120,12 +121,13 @@ public sealed class PrincipalInitTests : IDisposable
         foreach (var (path, model, targets, input, _) in Paths())
         {
             LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, Alpha = 4, Init = init, TargetModules = targets });
+            using Scalar scale = 0.1; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
             using (no_grad())
                 foreach (var layer in model.modules().OfType<LoRALayer>())
                 {
                     var (a, b, _) = layer.AdapterMatrices("default");
-                    a.add_(randn_like(a).mul(0.1));
-                    b.add_(randn_like(b).mul(0.1));
+                    a.add_(randn_like(a).mul(scale), RootedScalars.One);
+                    b.add_(randn_like(b).mul(scale), RootedScalars.One);
                 }
             LowRankInjector.RefreshAdapters(model);
             using var x = input(2);

@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using FluentAssertions;
 using LRCMT.Errors;
 using LRCMT.LowRank;
@@ -100,10 +101,13 @@ public sealed class WeightedAdapterTests : IDisposable
         model.AddWeightedAdapter(["a", "b", "d"], weights, "svd", new AdapterCombination { SvdRank = 8 });
 
         var layer = model.Layer;
-        var expected = layer.DeltaWeight("a").mul(weights[0]).add(layer.DeltaWeight("b").mul(weights[1])).add(layer.DeltaWeight("d").mul(weights[2]));
+        // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars.One is the alpha of add)
+        using Scalar w0 = weights[0], w1 = weights[1], w2 = weights[2];
+        var expected = layer.DeltaWeight("a").mul(w0).add(layer.DeltaWeight("b").mul(w1), RootedScalars.One).add(layer.DeltaWeight("d").mul(w2), RootedScalars.One);
         MaxDiff(layer.DeltaWeight("cat"), expected).Should().BeLessThanOrEqualTo(1e-5, "cat stacks the weighted adapters: Σ wᵢ·sᵢ·Bᵢ·Aᵢ");
         // PEFT weights each update sᵢ·Bᵢ·Aᵢ by wᵢ·sᵢ for the SVD methods.
-        var expectedSvd = layer.DeltaWeight("a").mul(weights[0] * 2).add(layer.DeltaWeight("b").mul(weights[1] * 1)).add(layer.DeltaWeight("d").mul(weights[2] * 1));
+        using Scalar s0 = weights[0] * 2, s1 = weights[1] * 1, s2 = weights[2] * 1;
+        var expectedSvd = layer.DeltaWeight("a").mul(s0).add(layer.DeltaWeight("b").mul(s1), RootedScalars.One).add(layer.DeltaWeight("d").mul(s2), RootedScalars.One);
         MaxDiff(layer.DeltaWeight("svd"), expectedSvd).Should().BeLessThanOrEqualTo(1e-5);
     }
 
@@ -154,8 +158,9 @@ public sealed class WeightedAdapterTests : IDisposable
             LowRankInjector.Inject(model, new LoRAConfig { Rank = 2, Alpha = 2, Init = LoRAInit.BothRandom, TargetModules = targets }, "y");
             var config = model.AddWeightedAdapter(["x", "y"], [1.0, -0.5], "xy", new AdapterCombination { Method = AdapterCombinationMethod.Cat });
 
+            using Scalar half = 0.5;
             foreach (var layer in model.modules().OfType<LoRALayer>().Where(l => l.AdapterNames.Contains("x")))
-                MaxDiff(layer.DeltaWeight("xy"), layer.DeltaWeight("x").sub(layer.DeltaWeight("y").mul(0.5))).Should().BeLessThanOrEqualTo(1e-5, path);
+                MaxDiff(layer.DeltaWeight("xy"), layer.DeltaWeight("x").sub(layer.DeltaWeight("y").mul(half))).Should().BeLessThanOrEqualTo(1e-5, path);
 
             model.SetAdapter("xy");
             using var x = input(2);

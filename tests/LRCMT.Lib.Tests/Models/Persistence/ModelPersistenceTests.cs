@@ -1,3 +1,4 @@
+using LRCMT.Interop;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using FluentAssertions;
@@ -39,7 +40,8 @@ public sealed class ModelPersistenceTests : IDisposable
     private static void Perturb(LRCMTModel model)
     {
         using var _ = no_grad();
-        foreach (var p in model.parameters().Where(p => p.requires_grad)) p.add_(randn_like(p).mul(0.05));
+        using Scalar scale = 0.05; // held: a Scalar made inline may be finalised while libtorch reads it (RootedScalars)
+        foreach (var p in model.parameters().Where(p => p.requires_grad)) p.add_(randn_like(p).mul(scale), RootedScalars.One);
     }
 
     // A projection of the base that is never a LoRA target here: half types convert every weight, int8 only the projections.
@@ -338,7 +340,8 @@ public sealed class ModelPersistenceTests : IDisposable
         using (var model = TinyBert(EncoderTuning.LoRA, InteractionMode.AcousticVisualFirst, false, HeadKind.Regression).Build())
             model.Save(folder);
         var other = BertModel.FromPretrained(Fixtures.TinyBertFolder);
-        using (no_grad()) other.parameters().First().add_(1e-3f);
+        using Scalar nudge = 1e-3f;
+        using (no_grad()) other.parameters().First().add_(nudge, RootedScalars.One);
 
         var act = () => LRCMTModel.Load(folder, other);
 
