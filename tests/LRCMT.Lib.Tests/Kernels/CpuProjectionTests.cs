@@ -144,6 +144,58 @@ public sealed class CpuProjectionTests
     }
 
     [Fact]
+    public void A_weight_narrowed_from_a_packed_one_is_read_from_its_own_offset()
+    {
+        // ManagedMultiheadAttention's q, k, v weights are row slices of one packed [3E, E] weight and bias.
+        manual_seed(9);
+        var packed = randn(72, 40);
+        var packedBias = randn(72);
+        var w = packed.narrow(0, 24, 24);
+        var b = packedBias.narrow(0, 24, 24);
+        var x = randn(64, 40);
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        Tensor output;
+        using (OneThread())
+        using (no_grad()) output = CpuProjection.Linear(x, w, b);
+
+        (CpuProjection.ManagedCallsOnThisThread - before).Should().Be(UsedOnOneThread ? 1 : 0);
+        ExpectClose(output, x, w.contiguous(), b.contiguous());
+    }
+
+    [Fact]
+    public void A_lora_layer_trains_the_same_on_the_library_product_as_on_libtorchs()
+    {
+        // The frozen base of a LoRA layer goes through FrozenProjection on one thread and through libtorch on two: output,
+        // input gradient and adapter gradients must agree.
+        manual_seed(11);
+        var layer = new LRCMT.LowRank.LoRALinear(nn.Linear(48, 40));
+        layer.AddAdapter("default", new LRCMT.LowRank.LoRAConfig { Rank = 4, Alpha = 8, Init = LRCMT.LowRank.LoRAInit.BothRandom });
+        var x = randn(2, 32, 48);
+        var adapters = layer.parameters().Where(p => p.requires_grad).ToList();
+        adapters.Should().HaveCount(2, "A and B train, the base is frozen");
+
+        (Tensor Output, Tensor[] Gradients) Step()
+        {
+            foreach (var p in adapters) p.grad = null;
+            var input = x.clone().requires_grad_();
+            var output = layer.call(input);
+            output.mul(output).sum().backward();
+            return (output.detach(), [input.grad!, .. adapters.Select(p => p.grad!.clone())]);
+        }
+
+        var (reference, referenceGradients) = Step();
+        long before = CpuProjection.ManagedCallsOnThisThread;
+        (Tensor Output, Tensor[] Gradients) onOneThread;
+        using (OneThread()) onOneThread = Step();
+
+        (CpuProjection.ManagedCallsOnThisThread - before).Should().Be(
+            UsedOnOneThread ? 2 : 0, "forward and the input gradient of the frozen base");
+        onOneThread.Output.allclose(reference, rtol: 1e-4, atol: 1e-5).Should().BeTrue();
+        for (int i = 0; i < referenceGradients.Length; i++)
+            onOneThread.Gradients[i].allclose(referenceGradients[i], rtol: 1e-4, atol: 1e-4).Should().BeTrue($"gradient {i}");
+    }
+
+    [Fact]
     public void Too_few_rows_stay_with_libtorch()
     {
         var x = randn(CpuProjection.MinimumRows - 1, 16);
