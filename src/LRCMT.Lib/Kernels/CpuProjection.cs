@@ -126,44 +126,35 @@ internal static class CpuProjection
     }
 
     /// <summary>x·Wᵀ + b by <see cref="Sgemm"/>, recording nothing (the caller checked <see cref="Eligible"/>).</summary>
+    internal static Tensor Product(Tensor input, Tensor weight, Tensor? bias) => Multiply(input, weight, bias, transposed: true);
+
+    /// <summary>The input gradient of x·Wᵀ + b: g·W for the output gradient <paramref name="gradOutput"/> [..., out].</summary>
+    internal static Tensor InputGradient(Tensor gradOutput, Tensor weight) => Multiply(gradOutput, weight, null, transposed: false);
+
+    // [..., k] times the [out, in] weight: transposed, a·Wᵀ (+ b) with k = in; else a·W with k = out. A new float32
+    // tensor [..., n] whatever the caller's dispose scope.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe Tensor Product(Tensor input, Tensor weight, Tensor? bias)
+    private static unsafe Tensor Multiply(Tensor a, Tensor weight, Tensor? bias, bool transposed)
     {
-        long inFeatures = weight.size(1), outFeatures = weight.size(0);
-        long rows = input.numel() / inFeatures;
+        long k = a.size(-1), n = transposed ? weight.size(0) : weight.size(1);
+        long rows = a.numel() / k;
         using var scope = NewDisposeScope();
-        var x = input.contiguous();
+        var x = a.to(ScalarType.Float32).contiguous();
         var w = weight.contiguous();
         var b = bias?.contiguous();
-        long[] shape = input.shape;
-        shape[^1] = outFeatures;
-        var output = torch.empty(shape, ScalarType.Float32, input.device);
+        long[] shape = a.shape;
+        shape[^1] = n;
+        var output = torch.empty(shape, ScalarType.Float32, a.device);
         fixed (byte* px = x.bytes, pw = w.bytes, py = output.bytes)
         fixed (byte* pb = b is null ? default : b.bytes)
         {
-            Sgemm.MultiplyTransposed((float*)px, rows, (float*)pw, (int)outFeatures, (int)inFeatures,
-                b is null ? null : (float*)pb, (float*)py, torch.get_num_threads());
+            if (transposed)
+                Sgemm.MultiplyTransposed((float*)px, rows, (float*)pw, (int)n, (int)k, b is null ? null : (float*)pb, (float*)py, torch.get_num_threads());
+            else
+                Sgemm.MultiplyPlain((float*)px, rows, (float*)pw, (int)n, (int)k, (float*)py, torch.get_num_threads());
         }
         _managedCalls++;
         return output.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The input gradient of x·Wᵀ + b: g·W for the output gradient <paramref name="gradOutput"/> [..., out].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe Tensor InputGradient(Tensor gradOutput, Tensor weight)
-    {
-        long inFeatures = weight.size(1), outFeatures = weight.size(0);
-        long rows = gradOutput.numel() / outFeatures;
-        using var scope = NewDisposeScope();
-        var g = gradOutput.to(ScalarType.Float32).contiguous();
-        var w = weight.contiguous();
-        long[] shape = gradOutput.shape;
-        shape[^1] = inFeatures;
-        var gradInput = torch.empty(shape, ScalarType.Float32, gradOutput.device);
-        fixed (byte* pg = g.bytes, pw = w.bytes, pi = gradInput.bytes)
-            Sgemm.MultiplyPlain((float*)pg, rows, (float*)pw, (int)inFeatures, (int)outFeatures, (float*)pi, torch.get_num_threads());
-        _managedCalls++;
-        return gradInput.MoveToOuterDisposeScope();
     }
 
     private static bool IsIntel()

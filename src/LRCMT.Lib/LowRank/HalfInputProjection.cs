@@ -13,10 +13,10 @@ namespace LRCMT.LowRank;
 /// </summary>
 /// <remarks>
 /// TorchSharp keeps the wrappers of the upstream gradient and of returned gradients in the caller's dispose scope;
-/// backward releases the upstream one once it is used and the ones it returned at its next call
-/// (<see cref="Interop.ReturnedGradients{TFunction}"/>).
+/// <see cref="Interop.ReleasingFunction{TFunction}"/> releases the upstream one once it is used and the returned ones at
+/// the next call.
 /// </remarks>
-internal sealed class HalfInputProjection : autograd.SingleTensorFunction<HalfInputProjection>
+internal sealed class HalfInputProjection : Interop.ReleasingFunction<HalfInputProjection>
 {
     private const string InputNeedsGradient = "lrcmt.half-input.grad";
 
@@ -28,15 +28,13 @@ internal sealed class HalfInputProjection : autograd.SingleTensorFunction<HalfIn
     {
         if (down is not Linear { bias: null } linear || linear.weight is not { } weight || input.dtype == weight.dtype)
             return down.call(input.dtype == Of(down) ? input : input.to(Of(down)));
-        return Interop.FunctionOutputCache.ReleasePending(apply(input, weight));
+        return Run(input, weight);
     }
 
     private static ScalarType Of(nn.Module down) => down.parameters().First().dtype;
 
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    protected override Tensor Forward(autograd.AutogradContext ctx, object[] vars)
     {
-        Interop.ReturnedGradients<HalfInputProjection>.Release();
-        Interop.FunctionOutputCache.ReleaseAfterApply(ctx); // one output: TorchSharp's buffer for zeros is never needed
         var (input, weight) = ((Tensor)vars[0], (Tensor)vars[1]);
         ctx.save_for_backward([input, weight]);
         ctx.save_data(InputNeedsGradient, input.requires_grad);
@@ -45,12 +43,10 @@ internal sealed class HalfInputProjection : autograd.SingleTensorFunction<HalfIn
         return nn.functional.linear(input.to(weight.dtype), weight).MoveToOuterDisposeScope();
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    protected override List<Tensor> Backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        Interop.ReturnedGradients<HalfInputProjection>.Release();
         var saved = ctx.get_saved_variables();
         var (input, weight) = (saved[0], saved[1]);
-        // Returned tensors must outlive this call (libtorch takes them after it returns): no dispose scope around them.
         Tensor? gradInput = null;
         if ((bool)ctx.get_data(InputNeedsGradient))
             using (var full = grad_output.matmul(weight))
@@ -61,8 +57,7 @@ internal sealed class HalfInputProjection : autograd.SingleTensorFunction<HalfIn
         using (var up = flat.to(weight.dtype))
         using (var transposed = rows.t())
             gradWeight = transposed.matmul(up);
-        grad_output.Dispose(); // this wrapper's reference only; the engine holds its own for as long as it needs it
         foreach (var tensor in saved) tensor.Dispose();
-        return Interop.ReturnedGradients<HalfInputProjection>.Keep([gradInput!, gradWeight]);
+        return [gradInput!, gradWeight];
     }
 }

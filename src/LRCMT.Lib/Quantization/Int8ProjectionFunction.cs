@@ -15,22 +15,20 @@ namespace LRCMT.Quantization;
 /// <remarks>
 /// TorchSharp hands backward the upstream gradient as a tensor wrapper of its own and keeps the wrapper of the
 /// returned gradient in the caller's dispose scope: both would stay alive until the training step's scope ends — every
-/// projection's gradients at once, more than the int8 base saves. So backward releases the upstream gradient once it
-/// is used, and the gradient it returned is released at the next call (<see cref="Interop.ReturnedGradients{TFunction}"/>).
+/// projection's gradients at once, more than the int8 base saves. <see cref="Interop.ReleasingFunction{TFunction}"/>
+/// releases the upstream gradient once it is used, and the gradient returned at the next call.
 /// </remarks>
-internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int8ProjectionFunction>
+internal sealed class Int8ProjectionFunction : Interop.ReleasingFunction<Int8ProjectionFunction>
 {
     private const string SavedKey = "lrcmt.int8";
 
     public override string Name => "Int8Projection";
 
     public static Tensor Apply(Tensor input, Tensor codes, Tensor scales, Tensor? bias)
-        => Interop.FunctionOutputCache.ReleasePending(bias is null ? apply(input, codes, scales) : apply(input, codes, scales, bias));
+        => bias is null ? Run(input, codes, scales) : Run(input, codes, scales, bias);
 
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    protected override Tensor Forward(autograd.AutogradContext ctx, object[] vars)
     {
-        Interop.ReturnedGradients<Int8ProjectionFunction>.Release();
-        Interop.FunctionOutputCache.ReleaseAfterApply(ctx); // one output: TorchSharp's buffer for zeros is never needed
         var (input, codes, scales) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
         var bias = vars.Length > 3 ? (Tensor)vars[3] : null;
         // One object, not the tensors themselves: the context's data slots are for non-tensors (TorchSharp prints a
@@ -47,11 +45,9 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
         return output.MoveToOuterDisposeScope();
     }
 
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    protected override List<Tensor> Backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        Interop.ReturnedGradients<Int8ProjectionFunction>.Release();
         var saved = (Saved)ctx.get_data(SavedKey);
-        // Returned tensors must outlive this call (libtorch takes them after it returns): no dispose scope around them.
         Tensor gradInput;
         if (!ScalesOutput(grad_output.dtype))
         {
@@ -66,10 +62,9 @@ internal sealed class Int8ProjectionFunction : autograd.SingleTensorFunction<Int
             using var scaled = rows.mul(scales); // dL/d(x · qᵀ) = dL/dy · s
             gradInput = RowsTimes(scaled, codes, grad_output.shape);
         }
-        grad_output.Dispose(); // this wrapper's reference only; the engine holds its own for as long as it needs it
         var gradients = new List<Tensor> { gradInput };
         for (int i = 1; i < saved.Count; i++) gradients.Add(null!);
-        return Interop.ReturnedGradients<Int8ProjectionFunction>.Keep(gradients);
+        return gradients;
     }
 
     // x · (q · s)ᵀ = (x · qᵀ) · s: the codes convert exactly to any floating type (|q| ≤ 127), so the scale can go on the
